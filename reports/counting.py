@@ -1,0 +1,164 @@
+"""Biên bản kiểm phiếu: the counting minutes the counting committee signs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from . import labels
+from .blocks import (
+    ROMAN,
+    TEXT_WIDTH,
+    admin_heading,
+    ballot_accounting,
+    exempt_table,
+    findings_paragraphs,
+    items_table,
+    section,
+    signature_block,
+)
+from .qr import QRFlowable
+from .styles import build_pdf, get_styles, para
+from .text import fmt_date_line, nfc
+
+__all__ = ["minutes"]
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_SEAL = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def _profile_line(round_: Mapping[str, Any]) -> str:
+    profile = round_.get("profile") or {}
+    parts = [f"Năm {round_.get('year', '')}"]
+    if profile:
+        name = nfc(profile.get("name")).strip()
+        ident = f"mã {nfc(profile.get('id'))}, phiên bản {profile.get('version', '')}"
+        parts.append(f"Quy định áp dụng: {name} ({ident})" if name else f"Quy định áp dụng: {ident}")
+    return " — ".join(parts)
+
+
+def _seal_block(styles: Any, seal: str) -> list[Flowable]:
+    groups = [seal[i : i + 8] for i in range(0, 64, 8)]
+    digest = "<br/>".join(" ".join(groups[i : i + 4]) for i in (0, 4))
+    text = [
+        para("Mã niêm phong hòm phiếu (SHA-256):", styles.body),
+        Paragraph(digest, styles.seal),
+        Spacer(1, 3),
+        para(
+            "Mã này cho phép đối chiếu kết quả trên với hòm phiếu đã niêm phong; "
+            "mã QR bên cạnh chứa đúng chuỗi ký tự trên.",
+            styles.small_italic,
+        ),
+    ]
+    table = Table(
+        [[QRFlowable(seal.lower(), 30 * mm), text]],
+        colWidths=[34 * mm, TEXT_WIDTH - 34 * mm],
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        ),
+    )
+    return [table]
+
+
+def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
+    """Render the counting minutes (biên bản kiểm phiếu) of a round as PDF bytes.
+
+    ``meta`` may carry ``place``, ``date`` (date or ISO string; default today in
+    Asia/Ho_Chi_Minh), ``committee`` (list of {"name", "role"}) and ``issuer`` (the
+    line under the body name, default "Ban kiểm phiếu").
+    """
+    meta = meta or {}
+    styles = get_styles()
+    round_ = results.get("round") or {}
+    items = sorted(results.get("items") or [], key=lambda i: i.get("order") or 0)
+    denominator = results.get("denominator") or {}
+    date = meta.get("date") or _today()
+
+    story: list[Flowable] = admin_heading(
+        styles,
+        body_name=round_.get("body_name") or round_.get("body") or "",
+        body_kind=round_.get("body_kind"),
+        issuer=meta.get("issuer", "Ban kiểm phiếu"),
+        place=meta.get("place"),
+        date=date,
+    )
+    story += [
+        para("BIÊN BẢN KIỂM PHIẾU", styles.title),
+        para(round_.get("title"), styles.subtitle),
+        para(_profile_line(round_), styles.centered_italic),
+        Spacer(1, 6),
+    ]
+    if round_.get("status") in ("draft", "open"):
+        story.append(
+            para(
+                "Kết quả tạm thời: đợt lấy phiếu chưa kết thúc, biên bản này chưa có giá trị.",
+                styles.warning,
+            )
+        )
+    story.append(
+        para(
+            f"Hôm nay, {fmt_date_line(None, date).split(', ', 1)[1]}, Ban kiểm phiếu đã tiến "
+            "hành kiểm phiếu và lập biên bản với kết quả như sau:",
+            styles.body_justify,
+        )
+    )
+
+    sections = iter(ROMAN)
+    story += section(styles, f"{next(sections)}. SỐ LIỆU CHUNG")
+    story += ballot_accounting(styles, results)
+
+    story += section(styles, f"{next(sections)}. KẾT QUẢ KIỂM PHIẾU")
+    if items:
+        story.append(items_table(styles, round_, items))
+        story.append(Spacer(1, 2))
+        story.append(para(labels.denominator_sentence(denominator), styles.small_italic))
+    else:
+        story.append(para("Không có người nào trong danh sách lấy phiếu.", styles.body))
+
+    story += section(styles, f"{next(sections)}. CÁC TRƯỜNG HỢP PHẢI XEM XÉT THEO QUY ĐỊNH")
+    story += findings_paragraphs(styles, round_, items, basis=denominator.get("basis"))
+
+    story += section(styles, f"{next(sections)}. NHỮNG TRƯỜNG HỢP KHÔNG LẤY PHIẾU TÍN NHIỆM")
+    story += exempt_table(styles, results.get("exempt") or [])
+
+    seal = results.get("seal")
+    if isinstance(seal, str) and _SEAL.match(seal):
+        story.append(
+            KeepTogether(
+                [para(f"{next(sections)}. NIÊM PHONG HÒM PHIẾU", styles.section),
+                 *_seal_block(styles, seal.lower())]
+            )
+        )
+
+    story += [
+        Spacer(1, 8),
+        para(
+            "Biên bản này được các thành viên Ban kiểm phiếu thống nhất thông qua và ký tên "
+            "dưới đây.",
+            styles.body_justify,
+        ),
+        Spacer(1, 8),
+        signature_block(styles, meta.get("committee")),
+    ]
+    title = nfc(round_.get("title"))
+    return build_pdf(
+        story,
+        title=f"Biên bản kiểm phiếu — {title}",
+        subject=nfc(round_.get("body_name")),
+        footer=f"Biên bản kiểm phiếu — {title}",
+    )
+

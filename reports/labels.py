@@ -1,0 +1,167 @@
+"""Vietnamese wording shared by the documents: levels, denominators, bands, rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .text import fmt_int, fmt_percent, nfc
+
+__all__ = [
+    "BAND_SHORT",
+    "BASIS_SENTENCE",
+    "BASIS_UNIT",
+    "CONFIDENCE_VOTE",
+    "denominator_sentence",
+    "finding_text",
+    "is_confidence_vote",
+    "levels",
+    "low_key",
+    "rule_condition",
+]
+
+CONFIDENCE_VOTE = "confidence_vote"
+
+#: (counts key, column label, short label) of each level, in the order printed.
+POLL_LEVELS = (
+    ("high", "Tín nhiệm cao", "Cao"),
+    ("confidence", "Tín nhiệm", "Tín nhiệm"),
+    ("low", "Tín nhiệm thấp", "Thấp"),
+)
+VOTE_LEVELS = (
+    ("trust", "Tín nhiệm", "Tín nhiệm"),
+    ("no_trust", "Không tín nhiệm", "Không TN"),
+)
+
+#: What D counts, in words: "… được tính trên tổng số phiếu thu về (32 phiếu)."
+BASIS_SENTENCE = {
+    "members": "tổng số thành viên",
+    "collected": "tổng số phiếu thu về",
+    "summoned": "tổng số người được triệu tập",
+    "present": "tổng số người có mặt",
+    "valid": "tổng số phiếu hợp lệ",
+}
+BASIS_UNIT = {
+    "members": "người",
+    "collected": "phiếu",
+    "summoned": "người",
+    "present": "người",
+    "valid": "phiếu",
+}
+
+#: Band ids (DOMAIN.md §5) as short table labels; {low} is the low level's name.
+BAND_SHORT = {
+    "over_half": "Quá nửa",
+    "over_half_under_two_thirds": "Trên 1/2 đến dưới 2/3",
+    "two_thirds_or_more": "Từ 2/3 trở lên",
+    "over_two_thirds": "Trên 2/3",
+}
+_BAND_PHRASE = {
+    "over_half": "quá nửa (trên 1/2)",
+    "over_half_under_two_thirds": "từ trên 1/2 đến dưới 2/3",
+    "two_thirds_or_more": "từ 2/3 trở lên",
+    "over_two_thirds": "trên 2/3",
+}
+_CONDITION = {
+    "low*2 > D": "số phiếu {low} × 2 > D",
+    "low*3 >= 2*D": "số phiếu {low} × 3 ≥ 2 × D",
+    "low*3 > 2*D": "số phiếu {low} × 3 > 2 × D",
+    "low*2 > D and low*3 < 2*D": "số phiếu {low} × 2 > D và × 3 < 2 × D",
+}
+
+
+def is_confidence_vote(round_: Mapping[str, Any]) -> bool:
+    """Tell whether a round is a two-level vote of confidence."""
+    return round_.get("scale") == CONFIDENCE_VOTE
+
+
+def levels(round_: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """Return the (key, label, short label) of each level of the round's scale."""
+    return VOTE_LEVELS if is_confidence_vote(round_) else POLL_LEVELS
+
+
+def low_key(round_: Mapping[str, Any]) -> str:
+    """Return the counts key the thresholds look at ("low" or "no_trust")."""
+    return "no_trust" if is_confidence_vote(round_) else "low"
+
+
+def low_word(round_: Mapping[str, Any]) -> str:
+    """Return the low level in lower case, for sentences."""
+    return "không tín nhiệm" if is_confidence_vote(round_) else "tín nhiệm thấp"
+
+
+def denominator_sentence(denominator: Mapping[str, Any] | None) -> str:
+    """State the denominator in words, as printed under every result."""
+    if not denominator or not denominator.get("basis"):
+        return "Tỷ lệ phần trăm chưa tính được vì chưa xác định được mẫu số."
+    basis = denominator["basis"]
+    what = BASIS_SENTENCE.get(basis, nfc(basis))
+    unit = BASIS_UNIT.get(basis, "")
+    value = denominator.get("value")
+    if value is None:
+        return f"Tỷ lệ phần trăm được tính trên {what} (chưa xác định)."
+    return f"Tỷ lệ phần trăm được tính trên {what} ({fmt_int(value)} {unit})."
+
+
+def band_phrase(
+    band: str | None, round_: Mapping[str, Any], basis: str | None = None
+) -> str:
+    """Describe a band: "số phiếu tín nhiệm thấp chiếm quá nửa (trên 1/2) tổng số phiếu thu về"."""
+    share = _BAND_PHRASE.get(band or "", nfc(band))
+    of_what = BASIS_SENTENCE.get(basis or "", "tổng số phiếu")
+    return f"số phiếu {low_word(round_)} chiếm {share} {of_what}"
+
+
+def rule_condition(rule: str | None, round_: Mapping[str, Any] | None = None) -> str:
+    """Render a rule text from the evidence ("low*2 > D") in Vietnamese."""
+    text = nfc(rule)
+    key = text.replace(" ", "").replace("and", " and ")
+    for pattern, words in _CONDITION.items():
+        if pattern.replace(" ", "").replace("and", " and ") == key:
+            return words.format(low=low_word(round_ or {}))
+    return text
+
+
+def years_text(years: list[int] | None) -> str:
+    """Join years: [2024, 2025] -> "2024, 2025"."""
+    return ", ".join(str(y) for y in years or [])
+
+
+def finding_basis(finding: Mapping[str, Any], default: str | None = None) -> str | None:
+    """Return the denominator basis a finding was decided on (from its evidence)."""
+    for evidence in finding.get("evidence") or []:
+        if evidence.get("basis"):
+            return str(evidence["basis"])
+    return default
+
+
+def finding_text(
+    finding: Mapping[str, Any], round_: Mapping[str, Any], basis: str | None = None
+) -> str:
+    """Describe a finding in one Vietnamese sentence, without its consequence."""
+    years = finding.get("years") or []
+    phrase = band_phrase(finding.get("band"), round_, finding_basis(finding, basis))
+    if finding.get("rule") == "consecutive_years":
+        return f"{phrase} hai năm liên tiếp ({years_text(years)})"
+    if years:
+        return f"{phrase} (năm {years_text(years)})"
+    return phrase
+
+
+def consequence_text(finding: Mapping[str, Any]) -> str:
+    """Return the Vietnamese consequence of a finding (or "" when none is given)."""
+    consequence = finding.get("consequence") or {}
+    if isinstance(consequence, str):
+        return nfc(consequence)
+    return nfc(consequence.get("vi") or "")
+
+
+def evidence_text(evidence: Mapping[str, Any], round_: Mapping[str, Any]) -> str:
+    """Summarise one piece of evidence: "Năm 2024 (đợt 3): 17/32 phiếu, 53,13 %"."""
+    low = fmt_int(evidence.get("low"))
+    denominator = fmt_int(evidence.get("denominator"))
+    percent = fmt_percent(evidence.get("percent"), suffix=" %")
+    return (
+        f"Năm {evidence.get('year', '')} (đợt {evidence.get('round', '')}): "
+        f"{low}/{denominator} phiếu {low_word(round_)}, {percent}"
+    )

@@ -1,0 +1,84 @@
+"""Voter codes: generation, normalisation, HMAC digest at rest, and random receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import Credential, Round
+
+# No 0/O, 1/I/L, 5/S, 8/B, 2/Z, U/V: nothing a voter can misread on a slip or type wrong.
+ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
+CODE_LENGTH = 12  # 23**12 ≈ 2**54: guessing one live code out of a few hundred is hopeless
+GROUP = 4
+RECEIPT_LENGTH = 12
+
+
+class CodeFormatError(ValueError):
+    """The text typed is not a well-formed code."""
+
+
+def _random_chars(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def group(raw: str) -> str:
+    """Write a code in groups of four: ACDE-FGHJ-KMNP."""
+    return "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP))
+
+
+def new_code() -> str:
+    """Return a fresh random voter code, grouped for reading."""
+    return group(_random_chars(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    """Return the canonical form of a typed code: upper case, without spaces or dashes."""
+    raw = "".join(ch for ch in text.upper() if ch not in " -_\t\u00a0\u2010\u2011\u2013")
+    if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
+        raise CodeFormatError("malformed code")
+    return raw
+
+
+def digest(secret: str | bytes, code: str) -> bytes:
+    """Return the HMAC-SHA256 digest of a code under the server secret (what is stored)."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, normalise_code(code).encode("ascii"), hashlib.sha256).digest()
+
+
+def issue_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
+    """Create `count` new codes for a round and return them; only their digests are stored.
+
+    The codes are returned once, to be printed or handed out by lot; the system never records
+    which code went to which person.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    codes = [new_code() for _ in range(count)]
+    session.add_all(Credential(round_id=round_.id, digest=digest(secret, c)) for c in codes)
+    session.flush()
+    return codes
+
+
+def codes_issued(session: Session, round_id: int) -> int:
+    """Count the codes issued for a round."""
+    return session.scalar(select(func.count()).where(Credential.round_id == round_id)) or 0
+
+
+def codes_used(session: Session, round_id: int) -> int:
+    """Count the codes of a round that were used (never which, never when)."""
+    return (
+        session.scalar(
+            select(func.count()).where(Credential.round_id == round_id, Credential.used.is_(True))
+        )
+        or 0
+    )
+
+
+def new_receipt() -> str:
+    """Return a random receipt: not derived from the vote or the code, so it proves nothing."""
+    return group(_random_chars(RECEIPT_LENGTH))

@@ -1,0 +1,50 @@
+"""Votes of confidence (bỏ phiếu tín nhiệm) that follow up the findings of a poll."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from .errors import N_, WrongState
+from .models import Round, RoundStatus, Scale
+from .rounds import RosterEntry, create_round
+from .rules import findings_for_round
+from .tally import tally_round
+
+
+def create_followup(session: Session, source: Round, *, title: str | None = None) -> Round:
+    """Create a draft vote of confidence for every person a finding of `source` refers to."""
+    if source.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
+        raise WrongState(
+            N_("Round {id} is {status}: a vote of confidence follows a counted round."),
+            id=source.id, status=source.status,
+        )
+    if source.scale != Scale.POLL.value:
+        raise WrongState(N_("Round {id} is already a vote of confidence."), id=source.id)
+    tally = tally_round(session, source)
+    flagged = findings_for_round(session, tally)
+    roster = [
+        RosterEntry(line=item.order, name=item.name, position=item.position,
+                    person_key=item.person_key)
+        for item in tally.items
+        if flagged[item.order]
+    ]
+    if not roster:
+        raise WrongState(
+            N_("Round {id} has no finding: there is nobody to put to a vote of confidence."),
+            id=source.id,
+        )
+    return create_round(
+        session,
+        source.body,
+        year=source.year,
+        profile_id=source.profile_id,
+        profile_version=source.profile_version,
+        title=title or f"Bỏ phiếu tín nhiệm — {source.title}",
+        roster=roster,
+        members=source.members,
+        summoned=source.summoned,
+        present=source.present,
+        scale=Scale.CONFIDENCE_VOTE.value,
+        place=source.place,
+        followup_of=source.id,
+    )

@@ -1,0 +1,31 @@
+"""Message catalogues shared by the command line and the logic modules (no Flask here)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+DEFAULT_LANGUAGE = "vi"
+
+
+@functools.cache
+def catalogue(language: str) -> dict[str, str]:
+    """Return the msgid → translation mapping of a language (empty for English)."""
+    path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and isinstance(message.id, str) and message.string
+    }
+
+
+def translate(msgid: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Translate a message id, falling back to the English text."""
+    return catalogue(language).get(msgid, msgid)

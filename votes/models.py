@@ -1,0 +1,266 @@
+"""The data model: bodies, persons, rounds, items, credentials and anonymous ballots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+
+class RoundStatus(enum.StrEnum):
+    """The life of a round: draft → open → closed → published."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+class Scale(enum.StrEnum):
+    """Three-level poll or two-level vote of confidence."""
+
+    POLL = "poll"
+    CONFIDENCE_VOTE = "confidence_vote"
+
+
+class Role(enum.StrEnum):
+    """Staff roles."""
+
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+    AUDITOR = "auditor"
+
+
+def random_id() -> bytes:
+    """Return 16 random bytes: a key that says nothing about when a row was written."""
+    return secrets.token_bytes(16)
+
+
+class Body(Base):
+    """An organisation that holds rounds (a Party committee, a People's Council, the Assembly)."""
+
+    __tablename__ = "body"
+    __table_args__ = (CheckConstraint("kind IN ('party', 'council', 'assembly')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default="party")
+
+    rounds: Mapped[list[Round]] = relationship(back_populates="body", order_by="Round.id")
+
+
+class Person(Base):
+    """One rated person: one identity in a body across years and positions."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("body_id", "person_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="CASCADE"))
+    # The external key when the roster gives one, else the NFC-normalised name.
+    person_key: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class Round(Base):
+    """A confidence poll (or a vote of confidence) of one body in one year."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'open', 'closed', 'published')", name="status"),
+        CheckConstraint("scale IN ('poll', 'confidence_vote')", name="scale"),
+        CheckConstraint("year BETWEEN 1945 AND 2200", name="year"),
+        CheckConstraint("members IS NULL OR members >= 0", name="members"),
+        CheckConstraint("summoned IS NULL OR summoned >= 0", name="summoned"),
+        CheckConstraint("present IS NULL OR present >= 0", name="present"),
+        CheckConstraint(
+            "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
+        ),
+        CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"))
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    profile_id: Mapped[str] = mapped_column(String(64))
+    profile_version: Mapped[int] = mapped_column(Integer)
+    scale: Mapped[str] = mapped_column(String(16), default=Scale.POLL.value)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.DRAFT.value)
+    members: Mapped[int | None] = mapped_column(Integer)
+    summoned: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    # Paper ballots handed out; online codes issued are counted from the credential table.
+    paper_issued: Mapped[int | None] = mapped_column(Integer)
+    # Ballots issued and collected, frozen when the round closes (the figures of the minutes).
+    issued: Mapped[int | None] = mapped_column(Integer)
+    collected: Mapped[int | None] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(String(200))
+    held_on: Mapped[dt.date | None] = mapped_column()
+    # The round whose finding this vote of confidence follows up.
+    followup_of: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+    body: Mapped[Body] = relationship(back_populates="rounds")
+    items: Mapped[list[BallotItem]] = relationship(
+        back_populates="round", order_by="BallotItem.order", cascade="all, delete-orphan"
+    )
+    exemptions: Mapped[list[Exemption]] = relationship(
+        back_populates="round", cascade="all, delete-orphan"
+    )
+
+
+class BallotItem(Base):
+    """One line of the ballot: a person (or the collective) with the position held that round."""
+
+    __tablename__ = "ballot_item"
+    __table_args__ = (
+        UniqueConstraint("round_id", "order"),
+        UniqueConstraint("round_id", "person_id"),
+        CheckConstraint("kind IN ('person', 'collective')", name="kind"),
+        CheckConstraint(
+            "(kind = 'person' AND person_id IS NOT NULL) OR (kind = 'collective' AND person_id IS NULL)",
+            name="person_or_collective",
+        ),
+        CheckConstraint('"order" >= 1', name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    order: Mapped[int] = mapped_column("order", Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="person")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    # The name as printed on the ballot (the person's name, or the collective's label).
+    name: Mapped[str] = mapped_column(String(300))
+    position: Mapped[str] = mapped_column(String(300), default="")
+
+    round: Mapped[Round] = relationship(back_populates="items")
+    person: Mapped[Person | None] = relationship()
+
+
+class Exemption(Base):
+    """A person left off the ballot of a round, with the reason."""
+
+    __tablename__ = "exemption"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    position: Mapped[str] = mapped_column(String(300), default="")
+    reason: Mapped[str] = mapped_column(String(500))
+
+    round: Mapped[Round] = relationship(back_populates="exemptions")
+    person: Mapped[Person] = relationship()
+
+
+class Credential(Base):
+    """A voter code, kept only as an HMAC digest. It records that it was used, never when.
+
+    Nothing here says which person received the code: codes are printed on slips handed out
+    by lot, and nothing links a credential to the ballot cast with it.
+    """
+
+    __tablename__ = "credential"
+    __table_args__ = (UniqueConstraint("digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Ballot(Base):
+    """An anonymous ballot: the round, whether it is valid, and its marks. Nothing else.
+
+    No voter, no credential, no time, no sequence: the key is random (and on SQLite the table is
+    WITHOUT ROWID, so the file's row order follows that random key, not the order of casting).
+    `marks` packs one character per ballot item in ballot order (frozen when the round opens):
+    H/C/L for a poll, T/K for a vote of confidence, '-' for no box marked, 'X' for several.
+    """
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid', 'invalid')", name="status"),
+        {"sqlite_with_rowid": False},
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True, default=random_id)
+    status: Mapped[str] = mapped_column(String(8), default="valid")
+    marks: Mapped[str] = mapped_column(String(2000))
+
+
+class Receipt(Base):
+    """A random receipt handed to an online voter; linked to neither the code nor the ballot."""
+
+    __tablename__ = "receipt"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class StoredProfile(Base):
+    """A rule profile added by an organisation (built-in profiles ship with the package)."""
+
+    __tablename__ = "profile"
+    __table_args__ = (UniqueConstraint("profile_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+
+class StaffUser(Base):
+    """An organizer, auditor or administrator. Voters never log in."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'organizer', 'auditor')", name="role"),
+        UniqueConstraint("username"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StaffBody(Base):
+    """An organizer's assignment to a body."""
+
+    __tablename__ = "staff_body"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="CASCADE"), primary_key=True)

@@ -1,0 +1,77 @@
+"""The result of a round as one JSON-ready document (the stable interface of `votes results`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .errors import N_, WrongState
+from .models import Round, RoundStatus
+from .rules import findings_for_round
+from .tally import tally_round
+from .text import percent_text
+
+
+def round_results(session: Session, round_: Round) -> dict[str, Any]:
+    """Return the counted result of a closed or published round; refuse any other state."""
+    if round_.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
+        raise WrongState(
+            N_("Round {id} is {status}: results exist only after the round is closed."),
+            id=round_.id, status=round_.status,
+        )
+    tally = tally_round(session, round_)
+    findings = findings_for_round(session, tally)
+    quorum = tally.quorum_met
+    return {
+        "round": {
+            "id": round_.id,
+            "body": round_.body.code,
+            "body_name": round_.body.name,
+            "body_kind": round_.body.kind,
+            "year": round_.year,
+            "title": round_.title,
+            "status": round_.status,
+            "scale": round_.scale,
+            "place": round_.place,
+            "held_on": round_.held_on.isoformat() if round_.held_on else None,
+            "profile": {
+                "id": tally.profile.id,
+                "version": tally.profile.version,
+                "name": tally.profile.name.vi,
+            },
+        },
+        "members": round_.members,
+        "summoned": round_.summoned,
+        "present": round_.present,
+        "quorum_met": quorum,
+        "quorum": {"rule": tally.profile.quorum, **tally.profile.quorum_text().as_dict()},
+        "ballots": {
+            "issued": tally.issued,
+            "collected": tally.collected,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+        },
+        "denominator": {"basis": tally.basis, "value": tally.denominator},
+        "items": [
+            {
+                "order": item.order,
+                "kind": item.kind,
+                "person_key": item.person_key,
+                "name": item.name,
+                "position": item.position,
+                "counts": dict(item.counts),
+                "percent": {
+                    level: percent_text(item.share(level, tally.denominator))
+                    for level in tally.levels
+                },
+                "findings": [f.as_dict() for f in findings[item.order]],
+            }
+            for item in tally.items
+        ],
+        "exempt": [
+            {"name": e.person.name, "position": e.position, "reason": e.reason}
+            for e in round_.exemptions
+        ],
+        "seal": None,
+    }

@@ -1,0 +1,376 @@
+"""Bodies and rounds: creation from a roster, and the life draft → open → closed → published."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from . import profiles
+from .credentials import codes_issued
+from .csvinput import rows
+from .errors import N_, CountError, InvalidInput, NotFound, WrongState
+from .models import (
+    Ballot,
+    BallotItem,
+    Body,
+    Credential,
+    Exemption,
+    Person,
+    Receipt,
+    Round,
+    RoundStatus,
+    Scale,
+)
+from .text import clean_name, nfc
+
+BODY_KINDS = ("party", "council", "assembly")
+ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason")
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One line of a roster: a person or the collective, on the ballot or exempt."""
+
+    line: int
+    name: str
+    position: str
+    person_key: str | None = None
+    kind: str = "person"
+    exempt_reason: str = ""
+
+    @property
+    def identity(self) -> str:
+        """Return the key that identifies the person in the body."""
+        return self.person_key or self.name
+
+
+def add_body(session: Session, code: str, name: str, kind: str = "party") -> Body:
+    """Create a body (the organisation that holds rounds)."""
+    code = nfc(code)
+    name = clean_name(name)
+    if not code or not name:
+        raise InvalidInput(N_("A body needs a code and a name."))
+    if kind not in BODY_KINDS:
+        raise InvalidInput(N_("Unknown kind of body {kind!r}: use party, council or assembly."), kind=kind)
+    if session.scalar(select(Body).where(Body.code == code)) is not None:
+        raise InvalidInput(N_("A body with the code {code} already exists."), code=code)
+    body = Body(code=code, name=name, kind=kind)
+    session.add(body)
+    session.flush()
+    return body
+
+
+def get_body(session: Session, code: str) -> Body:
+    """Return a body by its code."""
+    body = session.scalar(select(Body).where(Body.code == nfc(code)))
+    if body is None:
+        raise NotFound(N_("Unknown body {code}."), code=code)
+    return body
+
+
+def get_round(session: Session, round_id: int) -> Round:
+    """Return a round by id."""
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(N_("Unknown round {id}."), id=round_id)
+    return round_
+
+
+def parse_roster(data: bytes) -> list[RosterEntry]:
+    """Read a roster CSV; raise InvalidInput listing every bad line when anything is wrong."""
+    problems: list[InvalidInput] = []
+    entries: list[RosterEntry] = []
+    header: list[str] | None = None
+    seen: dict[str, int] = {}
+    for line, cells in rows(data):
+        if header is None:
+            header = [nfc(cell).lower() for cell in cells]
+            missing = [c for c in ("name", "position") if c not in header]
+            unknown = [c for c in header if c not in ROSTER_COLUMNS]
+            if missing or unknown:
+                raise InvalidInput(
+                    N_("Line 1: the header must have the columns name,position and may add "
+                       "person_key, kind, exempt_reason (missing: {missing}; unknown: {unknown})."),
+                    missing=", ".join(missing) or "-",
+                    unknown=", ".join(unknown) or "-",
+                )
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(InvalidInput(
+                N_("Line {line}: {found} cells where the header has {expected}."),
+                line=line, found=len(cells), expected=len(header),
+            ))
+            continue
+        record = dict(zip(header, cells, strict=True))
+        kind = nfc(record.get("kind", "") or "person").lower()
+        entry = RosterEntry(
+            line=line,
+            name=clean_name(record["name"]),
+            position=clean_name(record["position"]),
+            person_key=nfc(record.get("person_key", "")) or None,
+            kind=kind,
+            exempt_reason=clean_name(record.get("exempt_reason", "")),
+        )
+        if kind not in ("person", "collective"):
+            problems.append(InvalidInput(
+                N_("Line {line}: unknown kind {kind!r}; use person or collective."),
+                line=line, kind=kind,
+            ))
+            continue
+        if not entry.name:
+            problems.append(InvalidInput(N_("Line {line}: the name is empty."), line=line))
+            continue
+        if kind == "person" and not entry.position:
+            problems.append(InvalidInput(N_("Line {line}: the position is empty."), line=line))
+            continue
+        if kind == "collective" and entry.exempt_reason:
+            problems.append(InvalidInput(
+                N_("Line {line}: the collective cannot be exempt."), line=line
+            ))
+            continue
+        key = f"{kind}:{entry.identity.casefold()}"
+        if key in seen:
+            problems.append(InvalidInput(
+                N_("Line {line}: {name} is already listed on line {first}."),
+                line=line, name=entry.name, first=seen[key],
+            ))
+            continue
+        seen[key] = line
+        entries.append(entry)
+    if header is None:
+        raise InvalidInput(N_("The roster is empty."))
+    if problems:
+        first = problems[0]
+        raise InvalidInput(first.msgid, problems=problems, **first.params)
+    if not any(e.exempt_reason == "" for e in entries):
+        raise InvalidInput(N_("The roster has nobody on the ballot."))
+    return entries
+
+
+def check_counts(
+    members: int | None, summoned: int | None, present: int | None
+) -> None:
+    """Refuse attendance figures that cannot all be true (DOMAIN.md §2)."""
+    for name, value in (("members", members), ("summoned", summoned), ("present", present)):
+        if value is not None and value < 0:
+            raise CountError(N_("The number {name} cannot be negative."), name=name)
+    if present is not None and summoned is not None and present > summoned:
+        raise CountError(
+            N_("Impossible counts: {present} present but only {summoned} summoned."),
+            present=present, summoned=summoned,
+        )
+
+
+def _person(session: Session, body: Body, entry: RosterEntry) -> Person:
+    key = entry.identity
+    person = session.scalar(
+        select(Person).where(Person.body_id == body.id, Person.person_key == key)
+    )
+    if person is None:
+        person = Person(body_id=body.id, person_key=key, name=entry.name)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def create_round(
+    session: Session,
+    body: Body,
+    *,
+    year: int,
+    profile_id: str,
+    title: str,
+    roster: list[RosterEntry],
+    profile_version: int | None = None,
+    members: int | None = None,
+    summoned: int | None = None,
+    present: int | None = None,
+    scale: str = Scale.POLL.value,
+    place: str | None = None,
+    held_on: dt.date | None = None,
+    followup_of: int | None = None,
+) -> Round:
+    """Create a draft round of a body, with its ballot items and exemptions."""
+    try:
+        profile = profiles.get_profile(session, profile_id, profile_version)
+    except profiles.UnknownProfile as exc:
+        raise NotFound(N_("Unknown profile {profile}."), profile=profile_id) from exc
+    if not 1945 <= year <= 2200:
+        raise InvalidInput(N_("The year {year} is not plausible."), year=year)
+    title = clean_name(title)
+    if not title:
+        raise InvalidInput(N_("A round needs a title."))
+    check_counts(members, summoned, present)
+    round_ = Round(
+        body_id=body.id,
+        year=year,
+        title=title,
+        profile_id=profile.id,
+        profile_version=profile.version,
+        scale=scale,
+        status=RoundStatus.DRAFT.value,
+        members=members,
+        summoned=summoned,
+        present=present,
+        place=clean_name(place) if place else None,
+        held_on=held_on,
+        followup_of=followup_of,
+    )
+    session.add(round_)
+    session.flush()
+    set_roster(session, round_, roster)
+    return round_
+
+
+def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> None:
+    """Replace the ballot items and exemptions of a draft round."""
+    if round_.status != RoundStatus.DRAFT.value:
+        raise WrongState(N_("The roster can only be changed while the round is a draft."))
+    round_.items.clear()
+    round_.exemptions.clear()
+    session.flush()
+    order = 0
+    for entry in roster:
+        if entry.kind == "collective":
+            order += 1
+            round_.items.append(BallotItem(
+                order=order, kind="collective", person_id=None, name=entry.name,
+                position=entry.position,
+            ))
+            continue
+        person = _person(session, round_.body, entry)
+        if entry.exempt_reason:
+            round_.exemptions.append(Exemption(
+                person_id=person.id, position=entry.position, reason=entry.exempt_reason
+            ))
+        else:
+            order += 1
+            round_.items.append(BallotItem(
+                order=order, kind="person", person_id=person.id, name=entry.name,
+                position=entry.position,
+            ))
+    session.flush()
+
+
+def open_round(session: Session, round_: Round) -> None:
+    """Open a draft round for voting; the ballot's item order is frozen from now on."""
+    if round_.status != RoundStatus.DRAFT.value:
+        raise WrongState(
+            N_("Round {id} is {status}; only a draft round can be opened."),
+            id=round_.id, status=round_.status,
+        )
+    if not round_.items:
+        raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if profile.quorum_met(round_.present, round_.summoned) is False:
+        raise CountError(
+            N_("No quorum: {present} present of {summoned} summoned; the profile {profile} "
+               "needs at least two thirds present."),
+            present=round_.present, summoned=round_.summoned, profile=profile.id,
+        )
+    round_.status = RoundStatus.OPEN.value
+    session.flush()
+
+
+def ballots_collected(session: Session, round_id: int) -> int:
+    """Count the ballots in the box of a round."""
+    return session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0
+
+
+def ballots_issued(session: Session, round_: Round) -> int:
+    """Return ballots issued: paper ballots handed out plus online codes issued."""
+    return (round_.paper_issued or 0) + codes_issued(session, round_.id)
+
+
+def close_round(session: Session, round_: Round) -> None:
+    """Close an open round: no more ballots; freeze issued and collected; erase row order."""
+    locked = session.scalar(select(Round).where(Round.id == round_.id).with_for_update())
+    assert locked is round_
+    if round_.status != RoundStatus.OPEN.value:
+        raise WrongState(
+            N_("Round {id} is {status}; only an open round can be closed."),
+            id=round_.id, status=round_.status,
+        )
+    round_.issued = ballots_issued(session, round_)
+    round_.collected = ballots_collected(session, round_.id)
+    round_.status = RoundStatus.CLOSED.value
+    rewrite_ballot_box(session, round_.id)
+    session.flush()
+
+
+def rewrite_ballot_box(session: Session, round_id: int) -> None:
+    """Rewrite a round's ballots, receipts and credentials in one transaction, in random order.
+
+    While a round is open, the engine's own bookkeeping could hint at the order of casting
+    (PostgreSQL's xmin and ctid, pages appended to a file). Rewriting everything in one
+    transaction, shuffled, with fresh random keys, leaves every row with the same transaction
+    id and a physical place that follows nothing. See docs/ANONYMITY.md.
+    """
+    shuffle = random.Random(secrets.randbits(128)).shuffle  # noqa: S311 - seeded from secrets
+    ballots = [
+        {"status": status, "marks": marks}
+        for status, marks in session.execute(
+            select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
+        )
+    ]
+    receipts = list(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
+    shuffle(ballots)
+    shuffle(receipts)
+    session.execute(delete(Ballot).where(Ballot.round_id == round_id))
+    session.execute(delete(Receipt).where(Receipt.round_id == round_id))
+    if ballots:
+        session.execute(
+            insert(Ballot),
+            [{"round_id": round_id, "id": secrets.token_bytes(16), **b} for b in ballots],
+        )
+    if receipts:
+        session.execute(insert(Receipt), [{"round_id": round_id, "receipt": r} for r in receipts])
+    # Touch every credential so that none keeps the transaction id of the ballot it cast.
+    session.execute(
+        update(Credential).where(Credential.round_id == round_id).values(used=Credential.used)
+    )
+
+
+def publish_round(session: Session, round_: Round) -> None:
+    """Publish a closed round's results."""
+    if round_.status != RoundStatus.CLOSED.value:
+        raise WrongState(
+            N_("Round {id} is {status}; only a closed round can be published."),
+            id=round_.id, status=round_.status,
+        )
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if profile.quorum_met(round_.present, round_.summoned) is not True:
+        raise CountError(
+            N_("Round {id} cannot be published: the quorum of profile {profile} is not met "
+               "or attendance is unknown."),
+            id=round_.id, profile=profile.id,
+        )
+    round_.status = RoundStatus.PUBLISHED.value
+    session.flush()
+
+
+def issue_round_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
+    """Issue voter codes for a draft or open round (how many is all that is recorded)."""
+    from .credentials import issue_codes
+
+    if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
+        raise WrongState(
+            N_("Round {id} is {status}; codes can be issued only for a draft or open round."),
+            id=round_.id, status=round_.status,
+        )
+    if count < 1:
+        raise InvalidInput(N_("The number of codes must be at least 1."))
+    if round_.summoned is not None and ballots_issued(session, round_) + count > round_.summoned:
+        raise CountError(
+            N_("Impossible counts: {total} ballots and codes would be issued for {summoned} "
+               "persons summoned."),
+            total=ballots_issued(session, round_) + count, summoned=round_.summoned,
+        )
+    return issue_codes(session, round_, count, secret)

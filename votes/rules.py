@@ -1,0 +1,265 @@
+"""Findings: which band each person falls in, and "two years in a row", with their evidence.
+
+Findings are pure functions of stored, counted rounds (closed or published): computing them
+again gives the same answer, and each one carries everything needed to explain it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Body, Exemption, Person, Round, RoundStatus, Scale
+from .profiles import BAND_RULES
+from .tally import ItemTally, RoundTally, tally_round
+from .text import percent, percent_text
+
+COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
+VOTE_RULE = "no_trust*2 > D"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flag on one person, with the evidence that explains it."""
+
+    rule: str  # "band" or "consecutive_years"
+    person_key: str
+    name: str
+    position: str
+    years: tuple[int, ...]
+    rounds: tuple[int, ...]
+    band: str
+    consequence: dict[str, str]
+    evidence: tuple[dict[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the finding as JSON-ready data."""
+        return {
+            "rule": self.rule,
+            "person_key": self.person_key,
+            "name": self.name,
+            "position": self.position,
+            "years": list(self.years),
+            "rounds": list(self.rounds),
+            "band": self.band,
+            "consequence": dict(self.consequence),
+            "evidence": [dict(e) for e in self.evidence],
+        }
+
+
+def evidence(tally: RoundTally, item: ItemTally, band: str, rule: str, level: str) -> dict[str, Any]:
+    """Describe one count behind a finding: round, year, count, D, share, rule, profile."""
+    count = item.counts[level]
+    return {
+        "round": tally.round.id,
+        "year": tally.round.year,
+        "title": tally.round.title,
+        "position": item.position,
+        "level": level,
+        "count": count,
+        level: count,
+        "counts": dict(item.counts),
+        "denominator": tally.denominator,
+        "basis": tally.basis,
+        "percent": percent_text(percent(count, tally.denominator)),
+        "band": band,
+        "rule": rule,
+        "profile": {"id": tally.profile.id, "version": tally.profile.version},
+    }
+
+
+def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
+    """Return every band of the round's profile that holds for one item (never the collective)."""
+    if item.kind != "person" or item.person_key is None or not tally.denominator:
+        return []
+    d = tally.denominator
+    found = []
+    if tally.round.scale == Scale.CONFIDENCE_VOTE.value:
+        if item.counts["no_trust"] * 2 > d:
+            found.append(("over_half", VOTE_RULE, tally.profile.vote_consequence.as_dict(),
+                          "no_trust"))
+    else:
+        for band in tally.profile.bands:
+            if band.holds(item.counts["low"], d):
+                found.append((band.id, band.rule.rule, band.consequence.as_dict(), "low"))
+    return [
+        Finding(
+            rule="band",
+            person_key=item.person_key,
+            name=item.name,
+            position=item.position,
+            years=(tally.round.year,),
+            rounds=(tally.round.id,),
+            band=band_id,
+            consequence=consequence,
+            evidence=(evidence(tally, item, band_id, rule, level),),
+        )
+        for band_id, rule, consequence, level in found
+    ]
+
+
+def round_findings(tally: RoundTally) -> list[Finding]:
+    """Return the band findings of one round, in ballot order."""
+    return [finding for item in tally.items for finding in item_bands(tally, item)]
+
+
+@dataclass
+class _Year:
+    low: list[tuple[RoundTally, ItemTally]]
+    rated: bool
+
+
+def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
+    """Apply "N years in a row" across the counted polls of one body (DOMAIN.md §6).
+
+    Only polls under a profile with the rule take part. A year counts as low when the person
+    was low in any of that year's rounds; a year with no such round, or in which the person
+    was exempt or not on the ballot, breaks the chain.
+    """
+    by_person: dict[str, dict[int, _Year]] = defaultdict(dict)
+    for tally in tallies:
+        rule = tally.profile.consecutive_years
+        if rule is None or tally.round.scale != Scale.POLL.value or not tally.denominator:
+            continue
+        band = BAND_RULES[rule.band]
+        for item in tally.items:
+            if item.kind != "person" or item.person_key is None:
+                continue
+            year = by_person[item.person_key].setdefault(tally.round.year, _Year([], False))
+            year.rated = True
+            if band.holds(item.counts["low"], tally.denominator):
+                year.low.append((tally, item))
+    findings = []
+    for person_key, years in by_person.items():
+        run: list[int] = []
+        for year in sorted(years):
+            if years[year].low and run and run[-1] == year - 1:
+                run.append(year)
+            elif years[year].low:
+                run = [year]
+            else:
+                run = []
+            if not run:
+                continue
+            last_tally, last_item = years[year].low[-1]
+            rule = last_tally.profile.consecutive_years
+            assert rule is not None
+            if len(run) < rule.years:
+                continue
+            chain = run[-rule.years :]
+            low_rounds = [pair for y in chain for pair in years[y].low]
+            findings.append(
+                Finding(
+                    rule="consecutive_years",
+                    person_key=person_key,
+                    name=last_item.name,
+                    position=last_item.position,
+                    years=tuple(chain),
+                    rounds=tuple(t.round.id for t, _ in low_rounds),
+                    band=rule.band,
+                    consequence=rule.consequence.as_dict(),
+                    evidence=tuple(
+                        evidence(t, i, rule.band, BAND_RULES[rule.band].rule, "low")
+                        for t, i in low_rounds
+                    ),
+                )
+            )
+    return findings
+
+
+def counted_tallies(session: Session, body: Body) -> list[RoundTally]:
+    """Count every closed or published round of a body, oldest first."""
+    rounds = session.scalars(
+        select(Round)
+        .where(Round.body_id == body.id, Round.status.in_(COUNTED))
+        .order_by(Round.year, Round.id)
+    ).all()
+    return [tally_round(session, round_) for round_ in rounds]
+
+
+def body_findings(
+    session: Session, body: Body, year: int | None = None, person_key: str | None = None
+) -> list[Finding]:
+    """Return every finding of a body: bands of each round and "years in a row"."""
+    tallies = counted_tallies(session, body)
+    findings = [f for tally in tallies for f in round_findings(tally)]
+    findings += consecutive_findings(tallies)
+    if year is not None:
+        findings = [f for f in findings if f.years[-1] == year]
+    if person_key is not None:
+        findings = [f for f in findings if f.person_key == person_key]
+    findings.sort(key=lambda f: (f.years[-1], f.rounds[-1], f.rule != "band", f.person_key))
+    return findings
+
+
+def findings_for_round(session: Session, tally: RoundTally) -> dict[int, list[Finding]]:
+    """Return the findings of each item of one counted round, by item order.
+
+    Besides the round's own bands, a "years in a row" finding belongs to the round when the
+    round is part of its evidence and its last year is the round's year.
+    """
+    by_order: dict[int, list[Finding]] = {item.order: [] for item in tally.items}
+    for finding in round_findings(tally):
+        order = next(i.order for i in tally.items if i.person_key == finding.person_key)
+        by_order[order].append(finding)
+    if tally.round.status in COUNTED and tally.profile.consecutive_years is not None:
+        for finding in consecutive_findings(counted_tallies(session, tally.round.body)):
+            if tally.round.id in finding.rounds and finding.years[-1] == tally.round.year:
+                for item in tally.items:
+                    if item.person_key == finding.person_key:
+                        by_order[item.order].append(finding)
+    return by_order
+
+
+def person_history(session: Session, body: Body, person: Person) -> dict[str, Any]:
+    """Return every counted round of a person in a body, by year, with shares and findings."""
+    rounds = []
+    for tally in counted_tallies(session, body):
+        item = next((i for i in tally.items if i.person_id == person.id), None)
+        exempt = session.scalar(
+            select(Exemption).where(
+                Exemption.round_id == tally.round.id, Exemption.person_id == person.id
+            )
+        )
+        if item is None and exempt is None:
+            continue
+        entry: dict[str, Any] = {
+            "round_id": tally.round.id,
+            "year": tally.round.year,
+            "title": tally.round.title,
+            "status": tally.round.status,
+            "scale": tally.round.scale,
+            "profile": {"id": tally.profile.id, "version": tally.profile.version},
+            "denominator": {"basis": tally.basis, "value": tally.denominator},
+        }
+        if item is None:
+            assert exempt is not None
+            entry.update(position=exempt.position, exempt=exempt.reason, counts=None,
+                         percent=None, findings=[])
+        else:
+            entry.update(
+                position=item.position,
+                exempt=None,
+                counts=dict(item.counts),
+                percent={
+                    level: percent_text(item.share(level, tally.denominator))
+                    for level in tally.levels
+                },
+                findings=[f.as_dict() for f in item_bands(tally, item)],
+            )
+        rounds.append(entry)
+    findings = body_findings(session, body, person_key=person.person_key)
+    return {
+        "body": {"code": body.code, "name": body.name, "kind": body.kind},
+        "person": {"person_key": person.person_key, "name": person.name},
+        "rounds": rounds,
+        "findings": [f.as_dict() for f in findings],
+        "thresholds": [
+            {"band": "over_half", "percent": "50.00"},
+            {"band": "two_thirds_or_more", "percent": "66.67"},
+        ],
+    }
