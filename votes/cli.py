@@ -500,7 +500,14 @@ def demo(no_serve: bool) -> None:
             click.echo(results_text(round_results(session, rounds.get_round(session, round_id))))
             click.echo("")
     if not no_serve:
-        click.echo(_("The web application is not part of this version yet."))
+        from .cli_web import serve_demo
+
+        serve_demo(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+from . import cli_web  # noqa: E402 - registers the staff commands on `cli`
+
+cli_web.register(cli)
 
 
 def run(args: list[str], obj: object | None = None) -> int:

@@ -10,6 +10,10 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark fo
     return message
 
 
+# The states of a round, as they appear inside messages.
+STATES = (N_("draft"), N_("open"), N_("closed"), N_("published"))
+
+
 class VotesError(Exception):
     """A refusal with a clear reason; nothing was changed.
 
@@ -25,7 +29,10 @@ class VotesError(Exception):
         """Return the message in a language (Vietnamese by default)."""
         from .i18n import translate
 
-        return translate(self.msgid, language).format(**self.params)
+        params = dict(self.params)
+        if isinstance(params.get("status"), str):
+            params["status"] = translate(params["status"], language)
+        return translate(self.msgid, language).format(**params)
 
 
 class NotFound(VotesError):

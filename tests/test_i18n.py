@@ -1,0 +1,41 @@
+"""The Vietnamese catalogue is complete and its placeholders match the English ids."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from votes.i18n import catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+PLACEHOLDER = re.compile(r"\{[a-z_]+(?:![rs])?\}")
+
+
+def extracted() -> set[str]:
+    method_map = [("votes/**.py", "python"), ("templates/**.html", "jinja2")]
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return {m for m in found if m}
+
+
+def test_every_message_has_a_vietnamese_translation() -> None:
+    vi = catalogue("vi")
+    missing = sorted(m for m in extracted() if not vi.get(m))
+    assert missing == []
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for msgid, text in catalogue("vi").items():
+        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(text)), msgid
+
+
+def test_vietnamese_is_the_default(votes) -> None:  # type: ignore[no-untyped-def]
+    out = votes("round", "open", 999)
+    assert out.exit_code == 1
+    assert out.stderr.strip() == "Lỗi: Không có đợt lấy phiếu số 999."

@@ -1,0 +1,40 @@
+"""Merge new message ids into the Vietnamese catalogue (developers: pybabel extract first).
+
+    pybabel extract -F babel.cfg -k N_ -k _ -k lazy_gettext -o /tmp/messages.pot --no-location .
+    python tools/vi_catalogue.py /tmp/messages.pot
+
+Existing translations are kept; ids without one are added empty, and the test suite fails on
+any message left untranslated.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+PO = Path(__file__).resolve().parent.parent / "votes/translations/vi/LC_MESSAGES/messages.po"
+
+
+def merge(template_path: str, extra: dict[str, str] | None = None) -> None:
+    """Add the template's ids to the catalogue, keeping translations already made."""
+    with open(template_path, "rb") as handle:
+        template = read_po(handle)
+    existing: dict[str, str] = {}
+    if PO.exists():
+        with PO.open("rb") as handle:
+            existing = {str(m.id): str(m.string) for m in read_po(handle, locale="vi") if m.id}
+    existing.update(extra or {})
+    catalog = Catalog(locale="vi", project="votes", fuzzy=False)
+    for message in template:
+        if message.id:
+            catalog.add(message.id, existing.get(str(message.id), ""))
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True, omit_header=False)
+
+
+if __name__ == "__main__":
+    merge(sys.argv[1])
