@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import getpass
+import hashlib
 import io
 import json
 import os
@@ -18,13 +20,13 @@ from flask.cli import FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import create_app, credentials, profiles, rounds, rules, voting
+from . import audit, create_app, credentials, profiles, rounds, rules, voting
 from .config import ConfigError
 from .db import write_session
 from .errors import N_, InvalidInput, NotFound, VotesError
 from .i18n import translate
 from .migrate import upgrade
-from .models import Person, Round
+from .models import AuditEvent, Person, Round
 from .results import round_results
 from .text import decimal_comma, integer_text, name_sort_key
 
@@ -54,6 +56,7 @@ cli = FlaskGroup(
 def writing() -> Iterator[Session]:
     """Yield a session that commits at the end, or changes nothing on error."""
     with write_session(current_app.extensions["votes.sessions"]) as session:
+        session.info["actor"] = f"cli:{getpass.getuser()}"
         yield session
 
 
@@ -484,6 +487,92 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
             click.echo(f"  ⚑ {years}: {finding['consequence']['vi' if LANGUAGE != 'en' else 'en']}")
 
 
+# ---------------------------------------------------------------------------- audit
+
+@cli.command("verify")
+@click.argument("round_id", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="verify every round and the whole log")
+@click.option("--bundle", type=click.Path(dir_okay=True), help="verify an export bundle instead")
+def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
+    """Recount from the raw ballots and check the log, the seal and the accounting."""
+    from .verify import verify_all, verify_round
+
+    if bundle:
+        from .recount import check_bundle, read_bundle
+
+        try:
+            problems, checked = check_bundle(read_bundle(Path(bundle)))
+        except (OSError, KeyError, ValueError) as exc:
+            raise InvalidInput(N_("Cannot read the bundle {path}: {reason}"), path=bundle,
+                               reason=str(exc)) from exc
+    else:
+        if round_id is None and not everything:
+            raise InvalidInput(N_("Give a round id, --all or --bundle FILE."))
+        with reading() as session:
+            report = (verify_all(session) if everything
+                      else verify_round(session, rounds.get_round(session, round_id or 0)))
+        problems, checked = report.problems, report.checked
+    for line in checked:
+        click.echo(_("checked: {what}", what=line))
+    for line in problems:
+        click.echo(_("PROBLEM: {what}", what=line))
+    if problems:
+        click.echo(_("Verification failed: {count} problem(s).", count=len(problems)), err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(_("Everything holds."))
+
+
+@cli.command("export")
+@click.argument("round_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+def export(round_id: int, out: str) -> None:
+    """Write the export bundle of a closed round (zip) that anyone can recount."""
+    from .bundle import export_round
+
+    with reading() as session:
+        data = export_round(session, rounds.get_round(session, round_id))
+    Path(out).write_bytes(data)
+    with writing() as session:
+        audit.record(session, "bundle_exported", round_id=round_id,
+                     details={"sha256": hashlib.sha256(data).hexdigest()})
+    click.echo(_("Written {path}.", path=out))
+
+
+@cli.command("receipts")
+@click.argument("round_id", type=int)
+@click.option("--check", "receipt", help="check that one receipt is among the counted ballots")
+def receipts_command(round_id: int, receipt: str | None) -> None:
+    """List the receipts of a closed round, or check one."""
+    from .bundle import receipt_counted, receipts
+
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
+        if receipt:
+            if receipt_counted(session, round_, receipt):
+                click.echo(_("Receipt {receipt} is among the counted ballots.", receipt=receipt))
+                return
+            click.echo(_("Receipt {receipt} is not among the counted ballots of round {id}.",
+                         receipt=receipt, id=round_id), err=True)
+            raise click.exceptions.Exit(1)
+        receipt_counted(session, round_, "")  # refuses a round that is still open
+        for line in receipts(session, round_id):
+            click.echo(line)
+
+
+@cli.command("log")
+@click.option("--round", "round_id", type=int)
+def log_command(round_id: int | None) -> None:
+    """Print the audit log (all events, or those of one round)."""
+    with reading() as session:
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if round_id is not None:
+            query = query.where(AuditEvent.round_id == round_id)
+        for event in session.scalars(query):
+            data = audit.event_dict(event)
+            click.echo(f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
+                       f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}")
+
+
 # ---------------------------------------------------------------------------- demo
 
 @cli.command("demo")
@@ -513,7 +602,8 @@ cli_web.register(cli)
 def run(args: list[str], obj: object | None = None) -> int:
     """Run the command line with arguments; return the exit status instead of exiting."""
     try:
-        code = cli.main(args=args, prog_name="votes", standalone_mode=False, obj=obj)
+        extra = {} if obj is None else {"obj": obj}
+        code = cli.main(args=args, prog_name="votes", standalone_mode=False, **extra)
     except click.exceptions.Abort:
         click.echo(_("Aborted."), err=True)
         return 1

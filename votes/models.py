@@ -264,3 +264,23 @@ class StaffBody(Base):
         ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
     )
     body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained log of every state change.
+
+    Casting a ballot never writes an event: a time or an order here could be matched to a voter.
+    The number of ballots enters the log when the round closes.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    # A plain number, not a foreign key: the log outlives what it describes.
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -73,5 +73,18 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
             {"name": e.person.name, "position": e.position, "reason": e.reason}
             for e in round_.exemptions
         ],
-        "seal": None,
+        "seal": _seal(session, round_.id),
     }
+
+
+def _seal(session: Session, round_id: int) -> str | None:
+    """Return the seal recorded when the round closed."""
+    import json
+
+    from .audit import round_events
+
+    for event in round_events(session, round_id):
+        if event.kind == "round_closed":
+            seal: str | None = json.loads(event.details).get("seal")
+            return seal
+    return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import profiles
+from . import audit, profiles
 from .credentials import codes_issued
 from .csvinput import rows
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
@@ -62,6 +62,7 @@ def add_body(session: Session, code: str, name: str, kind: str = "party") -> Bod
     body = Body(code=code, name=name, kind=kind)
     session.add(body)
     session.flush()
+    audit.record(session, "body_added", details={"code": code, "name": name, "kind": kind})
     return body
 
 
@@ -225,11 +226,35 @@ def create_round(
     )
     session.add(round_)
     session.flush()
-    set_roster(session, round_, roster)
+    set_roster(session, round_, roster, log=False)
+    audit.record(session, "round_created", round_id=round_.id, details={
+        "body": body.code, "year": year, "title": title, "scale": scale,
+        "profile": {"id": profile.id, "version": profile.version},
+        "members": members, "summoned": summoned, "present": present,
+        "followup_of": followup_of, **roster_details(round_),
+    })
     return round_
 
 
-def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> None:
+def roster_details(round_: Round) -> dict[str, object]:
+    """Describe a round's ballot items and exemptions for the audit log."""
+    return {
+        "items": [
+            {"order": i.order, "kind": i.kind, "name": i.name, "position": i.position,
+             "person_key": i.person.person_key if i.person else None}
+            for i in round_.items
+        ],
+        "exempt": [
+            {"name": e.person.name, "person_key": e.person.person_key, "position": e.position,
+             "reason": e.reason}
+            for e in round_.exemptions
+        ],
+    }
+
+
+def set_roster(
+    session: Session, round_: Round, roster: list[RosterEntry], *, log: bool = True
+) -> None:
     """Replace the ballot items and exemptions of a draft round."""
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(N_("The roster can only be changed while the round is a draft."))
@@ -257,6 +282,8 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
                 position=entry.position,
             ))
     session.flush()
+    if log:
+        audit.record(session, "roster_changed", round_id=round_.id, details=roster_details(round_))
 
 
 def open_round(session: Session, round_: Round) -> None:
@@ -277,6 +304,9 @@ def open_round(session: Session, round_: Round) -> None:
         )
     round_.status = RoundStatus.OPEN.value
     session.flush()
+    audit.record(session, "round_opened", round_id=round_.id, details={
+        "items": len(round_.items), "present": round_.present, "summoned": round_.summoned,
+    })
 
 
 def ballots_collected(session: Session, round_id: int) -> int:
@@ -303,7 +333,39 @@ def close_round(session: Session, round_: Round) -> None:
     round_.status = RoundStatus.CLOSED.value
     rewrite_ballot_box(session, round_.id)
     session.flush()
+    audit.record(session, "round_closed", round_id=round_.id, details=closing_record(session, round_))
 
+
+def closing_record(session: Session, round_: Round) -> dict[str, object]:
+    """Describe a counted round for the log: accounting, seal, counts and findings."""
+    from .credentials import codes_used
+    from .rules import round_findings
+    from .recount import seal
+    from .tally import tally_round
+
+    tally = tally_round(session, round_)
+    return {
+        "issued": round_.issued,
+        "collected": round_.collected,
+        "valid": tally.valid,
+        "invalid": tally.invalid,
+        "paper_issued": round_.paper_issued,
+        "codes_issued": codes_issued(session, round_.id),
+        "codes_used": codes_used(session, round_.id),
+        "members": round_.members,
+        "summoned": round_.summoned,
+        "present": round_.present,
+        "profile": {"id": tally.profile.id, "version": tally.profile.version},
+        "denominator": {"basis": tally.basis, "value": tally.denominator},
+        "seal": seal(len(round_.items), audit.ballot_box(session, round_.id)),
+        "items": [
+            {"order": i.order, "person_key": i.person_key, "name": i.name, "counts": i.counts}
+            for i in tally.items
+        ],
+        "findings": [
+            {"person_key": f.person_key, "band": f.band} for f in round_findings(tally)
+        ],
+    }
 
 def rewrite_ballot_box(session: Session, round_id: int) -> None:
     """Rewrite a round's ballots, receipts and credentials in one transaction, in random order.
@@ -354,6 +416,7 @@ def publish_round(session: Session, round_: Round) -> None:
         )
     round_.status = RoundStatus.PUBLISHED.value
     session.flush()
+    audit.record(session, "round_published", round_id=round_.id)
 
 
 def issue_round_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
@@ -373,4 +436,7 @@ def issue_round_codes(session: Session, round_: Round, count: int, secret: str |
                "persons summoned."),
             total=ballots_issued(session, round_) + count, summoned=round_.summoned,
         )
-    return issue_codes(session, round_, count, secret)
+    codes = issue_codes(session, round_, count, secret)
+    # How many, never the codes themselves.
+    audit.record(session, "codes_issued", round_id=round_.id, details={"count": count})
+    return codes

@@ -265,9 +265,16 @@ def import_paper_ballots(
     )
     session.flush()
     invalid = sum(1 for status, _ in ballots if status == "invalid")
-    return ImportResult(
+    result = ImportResult(
         count=len(ballots),
         valid=len(ballots) - invalid,
         invalid=invalid,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+    from . import audit
+
+    audit.record(session, "ballots_imported", round_id=round_.id, details={
+        "count": result.count, "valid": result.valid, "invalid": result.invalid,
+        "sha256": result.sha256, "paper_issued": round_.paper_issued,
+    })
+    return result

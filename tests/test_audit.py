@@ -1,0 +1,276 @@
+"""The audit log, the seal, receipts, verification and export bundles — and tampering caught."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import SECRET, VotesRunner
+from votes import audit, rounds, voting
+from votes.bundle import export_round, receipt_counted
+from votes.models import AuditEvent, Ballot, Credential, Receipt, Round
+from votes.verify import verify_all, verify_round
+
+ROSTER = "name,position,person_key\nNgười Một,Chủ tịch,p1\nNgười Hai,Phó Chủ tịch,p2\nNgười Ba,Ủy viên,p3\n"
+ONLINE = ["HHL", "HCL", "CCL", "HHH", "LLL", "HCC"]
+PAPER = "status,1,2,3\nvalid,H,,L\nvalid,X,C,L\ninvalid,,,\nvalid,C,C,C\n"
+
+
+@pytest.fixture
+def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
+    """A round with online and paper ballots, closed: returns its id and the receipts."""
+    with sessions() as session:
+        session.info["actor"] = "tester"
+        body = rounds.add_body(session, "HDND-T", "Hội đồng nhân dân tỉnh T", "council")
+        round_ = rounds.create_round(
+            session, body, year=2025, profile_id="nq35-2012", title="Lấy phiếu 2025",
+            roster=rounds.parse_roster(ROSTER.encode()), members=12, summoned=12, present=11,
+        )
+        rounds.open_round(session, round_)
+        codes = rounds.issue_round_codes(session, round_, 7, SECRET)
+        voting.import_paper_ballots(session, round_, PAPER.encode(), issued=4)
+        session.commit()
+        round_id = round_.id
+        receipts = [
+            voting.cast_ballot(session, SECRET, code, list(marks), round_id=round_id)
+            for code, marks in zip(codes, ONLINE, strict=False)
+        ]
+        session.connection(execution_options={"votes_write": True})
+        rounds.close_round(session, session.get(Round, round_id))
+        session.commit()
+    return round_id, receipts
+
+
+def problems(sessions: sessionmaker[Session], round_id: int) -> list[str]:
+    with sessions() as session:
+        return verify_round(session, session.get(Round, round_id)).problems
+
+
+def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    assert problems(sessions, round_id) == []
+    with sessions() as session:
+        kinds = [e.kind for e in audit.round_events(session, round_id)]
+        assert kinds == ["round_created", "round_opened", "codes_issued", "ballots_imported",
+                         "round_closed"]
+        closing = json.loads(audit.round_events(session, round_id)[-1].details)
+        assert closing["collected"] == 10 and closing["issued"] == 11
+        # The seal is the SHA-256 of the canonical CSV, computed here independently.
+        lines = sorted(["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"]
+                       + ["valid," + ",".join(m) for m in ONLINE])
+        expected = hashlib.sha256(("status,1,2,3\n" + "\n".join(lines) + "\n").encode()).hexdigest()
+        assert closing["seal"] == expected
+
+
+def test_casting_writes_no_event(sessions: sessionmaker[Session], closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, receipts = closed_round
+    with sessions() as session:
+        events = session.scalars(select(AuditEvent)).all()
+        text = " ".join(e.details for e in events)
+        assert len(receipts) == 6
+        assert not any(r in text for r in receipts)
+        assert [e.kind for e in events].count("round_closed") == 1
+        assert not any("cast" in e.kind for e in events)
+
+
+def tamper(sessions: sessionmaker[Session], statement) -> None:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        session.execute(statement)
+        session.commit()
+
+
+def test_changed_mark_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    with sessions() as session:
+        victim = session.scalars(select(Ballot).where(Ballot.marks == "HHH")).one()
+        victim_id = victim.id
+    tamper(sessions, update(Ballot).where(Ballot.id == victim_id).values(marks="HHL"))
+    found = problems(sessions, round_id)
+    assert any("seal" in p for p in found)
+    assert any("item 3" in p for p in found)
+
+
+def test_deleted_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    with sessions() as session:
+        victim_id = session.scalars(select(Ballot.id).where(Ballot.marks == "LLL")).one()
+    tamper(sessions, delete(Ballot).where(Ballot.id == victim_id))
+    found = problems(sessions, round_id)
+    assert any("seal" in p for p in found)
+    assert any("recorded as collected" in p for p in found)
+
+
+def test_inserted_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    tamper(sessions, insert(Ballot).values(round_id=round_id, id=b"x" * 16, status="valid",
+                                           marks="HHH"))
+    found = problems(sessions, round_id)
+    assert any("seal" in p for p in found)
+    assert any("11 ballots in the box" in p for p in found)
+
+
+def test_changed_event_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    with sessions() as session:
+        opened = session.scalars(select(AuditEvent).where(AuditEvent.kind == "round_opened")).one()
+        opened_id = opened.id
+    tamper(sessions, update(AuditEvent).where(AuditEvent.id == opened_id)
+           .values(actor="someone else"))
+    assert any("was changed" in p for p in problems(sessions, round_id))
+
+
+def test_deleted_event_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    with sessions() as session:
+        codes = session.scalars(select(AuditEvent).where(AuditEvent.kind == "codes_issued")).one()
+        codes_id = codes.id
+    tamper(sessions, delete(AuditEvent).where(AuditEvent.id == codes_id))
+    found = problems(sessions, round_id)
+    assert any("is missing" in p for p in found)
+    assert any("codes exist but the log shows 0" in p for p in found)
+
+
+def test_reordered_events_are_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    fields = ("at", "actor", "kind", "round_id", "details", "prev_hash", "hash")
+    with sessions() as session:
+        first, second = session.scalars(
+            select(AuditEvent).where(AuditEvent.round_id == round_id).order_by(AuditEvent.id)
+            .limit(2)
+        ).all()
+        a = {f: getattr(first, f) for f in fields}
+        b = {f: getattr(second, f) for f in fields}
+        ids = (first.id, second.id)
+    # Swap the two events whole, hashes included: each is intact, but the order changed.
+    tamper(sessions, update(AuditEvent).where(AuditEvent.id == ids[0]).values(hash="f" * 64))
+    tamper(sessions, update(AuditEvent).where(AuditEvent.id == ids[1]).values(**a))
+    tamper(sessions, update(AuditEvent).where(AuditEvent.id == ids[0]).values(**b))
+    found = problems(sessions, round_id)
+    assert any("does not follow" in p for p in found)
+
+
+def test_changed_count_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    tamper(sessions, update(Round).where(Round.id == round_id).values(members=20))
+    found = problems(sessions, round_id)
+    assert any("members" in p for p in found)
+    assert any("denominator" in p for p in found)
+
+
+def test_changed_collected_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    tamper(sessions, update(Round).where(Round.id == round_id).values(collected=9))
+    assert any("collected" in p for p in problems(sessions, round_id))
+
+
+def test_used_code_without_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    tamper(sessions, update(Credential).where(Credential.round_id == round_id)
+           .values(used=True))
+    assert any("codes were used" in p for p in problems(sessions, round_id))
+
+
+def test_receipts_can_be_checked_after_close(sessions, closed_round, votes: VotesRunner) -> None:  # type: ignore[no-untyped-def]
+    round_id, receipts = closed_round
+    with sessions() as session:
+        round_ = session.get(Round, round_id)
+        assert all(receipt_counted(session, round_, r) for r in receipts)
+        assert all(receipt_counted(session, round_, r.lower().replace("-", " ")) for r in receipts)
+        assert not receipt_counted(session, round_, "AAAA-AAAA-AAAA")
+        stored = set(session.scalars(select(Receipt.receipt)))
+        assert stored == set(receipts)
+    out = votes("receipts", round_id, "--check", receipts[0])
+    assert out.exit_code == 0 and receipts[0] in out.stdout
+    out = votes("receipts", round_id, "--check", "AAAA-AAAA-AAAA")
+    assert out.exit_code == 1
+    listed = votes("receipts", round_id).stdout.split()
+    assert listed == sorted(receipts)
+
+
+def test_receipts_refused_while_open(sessions: sessionmaker[Session], votes: VotesRunner) -> None:
+    with sessions() as session:
+        body = rounds.add_body(session, "B", "Đơn vị B")
+        round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
+                                     title="Đợt", roster=rounds.parse_roster(ROSTER.encode()))
+        rounds.open_round(session, round_)
+        session.commit()
+        round_id = round_.id
+    out = votes("receipts", round_id)
+    assert out.exit_code == 1 and "Traceback" not in out.stderr
+
+
+def test_verify_command_exit_status(votes: VotesRunner, sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    round_id, _ = closed_round
+    out = votes("verify", round_id)
+    assert out.exit_code == 0, out.stdout + out.stderr
+    assert votes("verify", "--all").exit_code == 0
+    tamper(sessions, update(Ballot).where(Ballot.marks == "LLL").values(marks="HHH"))
+    out = votes("verify", round_id)
+    assert out.exit_code == 1
+    assert "PROBLEM" in out.stdout
+    assert votes("verify", "--all").exit_code == 1
+
+
+def test_bundle_recounts_with_the_standard_library_alone(
+    sessions, closed_round, tmp_path: Path, votes: VotesRunner  # type: ignore[no-untyped-def]
+) -> None:
+    round_id, receipts = closed_round
+    out = votes("export", round_id, "--out", tmp_path / "bundle.zip")
+    assert out.exit_code == 0, out.stderr
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
+        names = {Path(n).name for n in archive.namelist()}
+        archive.extractall(tmp_path / "unpacked")
+        results = json.loads(archive.read(f"round-{round_id}/results.json"))
+        receipts_txt = archive.read(f"round-{round_id}/receipts.txt").decode().split()
+    assert {"round.json", "profile.toml", "ballots.csv", "events.jsonl", "receipts.txt",
+            "results.json", "findings.json", "verify.py", "SHA256SUMS"} <= names
+    assert receipts_txt == sorted(receipts)
+    # Item 3: online L,L,L,H,L,C and paper L,L,C (one spoiled ballot): 1 H, 2 C, 6 L.
+    assert results["items"][2]["counts"] == {"high": 1, "confidence": 2, "low": 6, "invalid": 0}
+    folder = tmp_path / "unpacked" / f"round-{round_id}"
+    # A clean interpreter, no site-packages: nothing but the standard library.
+    run = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify.py")],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "OK" in run.stdout
+    assert votes("verify", "--bundle", tmp_path / "bundle.zip").exit_code == 0
+
+    # Tamper with the unpacked ballots: the standalone script catches it.
+    ballots = folder / "ballots.csv"
+    ballots.write_text(ballots.read_text().replace("valid,L,L,L", "valid,H,H,H"))
+    run = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify.py")],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert "seal" in run.stdout and "SHA256SUMS" in run.stdout
+
+
+def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
+    from votes.errors import WrongState
+
+    with sessions() as session:
+        body = rounds.add_body(session, "B", "Đơn vị B")
+        round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
+                                     title="Đợt", roster=rounds.parse_roster(ROSTER.encode()))
+        rounds.open_round(session, round_)
+        with pytest.raises(WrongState):
+            export_round(session, round_)
+
+
+def test_chain_links_every_event(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert events[0].prev_hash == "0" * 64
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.prev_hash == before.hash
+        assert verify_all(session).ok
+        assert all(e.actor == "tester" for e in events)
+    assert io  # keep the import list honest
