@@ -404,6 +404,10 @@ def profiles_add(path: str) -> None:
             profile = profiles.add_profile(session, source)
         except profiles.ProfileError as exc:
             raise InvalidInput(N_("Profile refused: {reason}"), reason=str(exc)) from exc
+        audit.record(session, "profile_added", details={
+            "id": profile.id, "version": profile.version,
+            "sha256": hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        })
     click.echo(_("Profile {id} version {version} added.", id=profile.id, version=profile.version))
 
 
