@@ -176,6 +176,7 @@ def round_open(round_id: int) -> None:
 def round_close(round_id: int) -> None:
     """Close an open round; no ballot is accepted after this."""
     _transition(round_id, rounds.close_round, N_("Round {id} is closed."))
+    rounds.compact(current_app.extensions["votes.engine"])
 
 
 @round_group.command("publish")
@@ -575,6 +576,30 @@ def log_command(round_id: int | None) -> None:
             data = audit.event_dict(event)
             click.echo(f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
                        f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path: str) -> None:
+    """Copy the SQLite database to a file, consistently, while the application runs."""
+    import sqlite3
+
+    engine = current_app.extensions["votes.engine"]
+    if engine.dialect.name != "sqlite":
+        raise InvalidInput(N_("votes backup copies SQLite databases; for PostgreSQL use pg_dump "
+                              "(see docs/DEPLOY.md)."))
+    target = Path(path)
+    if target.exists():
+        raise InvalidInput(N_("{path} already exists; choose a new file name."), path=path)
+    source = sqlite3.connect(engine.url.database or "")
+    try:
+        destination = sqlite3.connect(str(target))
+        with destination:
+            source.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+    click.echo(_("Written {path}.", path=path))
 
 
 # ---------------------------------------------------------------------------- demo

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import audit, profiles
@@ -440,3 +441,18 @@ def issue_round_codes(session: Session, round_: Round, count: int, secret: str |
     # How many, never the codes themselves.
     audit.record(session, "codes_issued", round_id=round_.id, details={"count": count})
     return codes
+
+
+def compact(engine: Engine) -> None:
+    """After a close, let the engine forget the old rows of the rewritten ballot box.
+
+    SQLite: checkpoint the write-ahead log and truncate it. PostgreSQL: VACUUM the tables whose
+    dead tuples still hold the old physical order (see docs/ANONYMITY.md).
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("ballot", "receipt", "credential"):
+            connection.exec_driver_sql(f"VACUUM {table}")
