@@ -660,3 +660,7 @@ def main() -> None:
     args = sys.argv[1:]
     _DEMO["active"] = bool(args) and args[0] == "demo"
     sys.exit(run(args))
+
+
+if __name__ == "__main__":
+    main()
