@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -48,6 +50,7 @@ def admin_heading(
     place: str | None = None,
     date: dt.date | str | None = None,
     width: float = TEXT_WIDTH,
+    date_line: bool = True,
 ) -> list[Flowable]:
     """Return the two-block heading of a Vietnamese administrative document.
 
@@ -72,14 +75,17 @@ def admin_heading(
             Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", styles.heading_right_bold),
             Paragraph("<u>Độc lập - Tự do - Hạnh phúc</u>", styles.heading_right_bold),
         ]
-    right.append(Spacer(1, 8))
-    right.append(para(fmt_date_line(place, date), styles.date_line))
+    if date_line:
+        right.append(Spacer(1, 8))
+        right.append(para(fmt_date_line(place, date), styles.date_line))
 
     table = Table(
         [[left, right]],
         colWidths=[width * 0.42, width * 0.58],
         style=TableStyle(
             [
+                # Tables set a cell font even for flowable cells: never Helvetica.
+                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -90,6 +96,26 @@ def admin_heading(
         ),
     )
     return [table]
+
+
+def wrap_text(text: object, font: str, size: float, width: float) -> str:
+    """Break plain text into lines that fit ``width`` ("\n"-joined, NFC).
+
+    A Table draws such a string cell far faster than a Paragraph: the result table of
+    a large round has two wrapped cells per row.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in nfc(text).split():
+        candidate = f"{current} {word}" if current else word
+        if current and stringWidth(candidate, font, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return "\n".join(lines)
 
 
 def section(styles: Styles, title: str, *, room: float = 35 * mm) -> list[Flowable]:
@@ -158,11 +184,21 @@ def items_table(
     n_levels = len(levels)
     head_top: list[Any] = ["STT", "Họ và tên", "Chức vụ"]
     head_sub: list[Any] = ["", "", ""]
+    # Plain strings, not Paragraphs: the header is laid out again on every page.
     for _, label, _short in levels:
-        head_top += [Paragraph(esc(label), styles.cell_head), ""]
+        head_top += [label, ""]
         head_sub += ["Số phiếu", "Tỷ lệ %"]
-    head_top.append(Paragraph("Phiếu không hợp lệ", styles.cell_head))
+    head_top.append("Phiếu\nkhông\nhợp lệ")
     head_sub.append("")
+
+    number_width = 12 * mm if n_levels == 3 else 16 * mm
+    fixed = 8 * mm + 2 * n_levels * number_width + 13 * mm
+    name_width = (width - fixed) * 0.5
+    position_width = width - fixed - name_width
+    col_widths = [8 * mm, name_width, position_width]
+    col_widths += [number_width] * (2 * n_levels) + [13 * mm]
+    padding = 6  # LEFTPADDING + RIGHTPADDING of grid_style
+    size = 8.5
 
     data: list[list[Any]] = [head_top, head_sub]
     flagged_rows: list[int] = []
@@ -171,8 +207,8 @@ def items_table(
         percent = item.get("percent") or {}
         row: list[Any] = [
             str(item.get("order", row_index - 1)),
-            Paragraph(esc(item.get("name")), styles.cell_bold),
-            Paragraph(esc(item.get("position")), styles.cell),
+            wrap_text(item.get("name"), styles.fonts.bold, size, name_width - padding),
+            wrap_text(item.get("position"), styles.fonts.regular, size, position_width - padding),
         ]
         for key, _label, _short in levels:
             row += [fmt_int(counts.get(key)), fmt_percent(percent.get(key))]
@@ -181,33 +217,28 @@ def items_table(
         if _finding_bands(item):
             flagged_rows.append(row_index)
 
-    number_width = 12 * mm if n_levels == 3 else 16 * mm
-    fixed = 8 * mm + 2 * n_levels * number_width + 13 * mm
-    name_width = (width - fixed) * 0.5
-    position_width = width - fixed - name_width
-    col_widths = [8 * mm, name_width, position_width]
-    col_widths += [number_width] * (2 * n_levels) + [13 * mm]
-
-    style = grid_style(2, font=styles.fonts.regular, bold=styles.fonts.bold)
+    style = grid_style(2, font=styles.fonts.regular, bold=styles.fonts.bold, size=size)
+    style.add("FONTNAME", (1, 2), (1, -1), styles.fonts.bold)
+    style.add("LEADING", (0, 2), (-1, -1), 10.5)
     last = 3 + 2 * n_levels
     for column in (0, 1, 2, last):
         style.add("SPAN", (column, 0), (column, 1))
     for level in range(n_levels):
         style.add("SPAN", (3 + 2 * level, 0), (4 + 2 * level, 0))
+    style.add("FONTSIZE", (0, 0), (-1, 0), 8)
+    style.add("LEADING", (0, 0), (-1, 0), 9.5)
     style.add("FONTSIZE", (0, 1), (-1, 1), 7)
     style.add("ALIGN", (0, 2), (0, -1), "CENTER")
     style.add("ALIGN", (3, 2), (-1, -1), "RIGHT")
     style.add("VALIGN", (0, 0), (-1, 1), "MIDDLE")
     low_column = 3 + 2 * [k for k, _l, _s in levels].index(low_key) + 1
-    for row_index in range(2, len(data)):
-        if row_index % 2 == 1:
-            style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.zebra)
+    style.add("ROWBACKGROUNDS", (0, 2), (-1, -1), [colors.white, COLOURS.zebra])
     for row_index in flagged_rows:
         style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.flagged_bg)
-        style.add("FONTNAME", (low_column - 1, row_index), (low_column, row_index),
-                  styles.fonts.bold)
-        style.add("TEXTCOLOR", (low_column - 1, row_index), (low_column, row_index),
-                  COLOURS.low)
+        style.add(
+            "FONTNAME", (low_column - 1, row_index), (low_column, row_index), styles.fonts.bold
+        )
+        style.add("TEXTCOLOR", (low_column - 1, row_index), (low_column, row_index), COLOURS.low)
     return Table(data, colWidths=col_widths, repeatRows=2, style=style)
 
 
@@ -312,6 +343,7 @@ def signature_block(
         colWidths=[width / per_row] * per_row,
         style=TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
             ]
@@ -320,4 +352,3 @@ def signature_block(
     return KeepTogether(
         [para("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", styles.subtitle), Spacer(1, 4), table]
     )
-

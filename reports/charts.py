@@ -36,7 +36,9 @@ DEFAULT_THRESHOLDS: tuple[tuple[str, str], ...] = (("1/2", "50"), ("2/3", "66.67
 _THRESHOLD_LABEL = {"over_half": "1/2", "two_thirds_or_more": "2/3", "over_two_thirds": "2/3"}
 
 
-def thresholds_from(history_thresholds: Sequence[Mapping[str, Any]] | None) -> list[tuple[str, str]]:
+def thresholds_from(
+    history_thresholds: Sequence[Mapping[str, Any]] | None,
+) -> list[tuple[str, str]]:
     """Turn [{"band", "percent"}] into (label, percent) pairs, default 1/2 and 2/3."""
     pairs: dict[str, tuple[str, str]] = {}
     for threshold in history_thresholds or []:
@@ -79,8 +81,11 @@ def stacked_share_chart(
     """
     levels = list(reversed(labels.levels(round_)))  # low first
     level_colours = {
-        "low": COLOURS.low, "no_trust": COLOURS.low,
-        "confidence": COLOURS.confidence, "trust": COLOURS.high, "high": COLOURS.high,
+        "low": COLOURS.low,
+        "no_trust": COLOURS.low,
+        "confidence": COLOURS.confidence,
+        "trust": COLOURS.high,
+        "high": COLOURS.high,
     }
     ordered = sorted(items, key=lambda i: i.get("order") or 0)
     # The category axis runs bottom-up: reverse so that item 1 is on top.
@@ -102,14 +107,16 @@ def stacked_share_chart(
     height = plot_height + legend_height + axis_height
     value_room = 40.0
 
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=fonts.regular)
     chart = HorizontalBarChart()
     chart.x = label_room
     chart.y = legend_height + 22
     chart.width = width - label_room - value_room
     chart.height = plot_height
-    chart.data = [[_share((item.get("percent") or {}).get(key)) for item in shown]
-                  for key, _label, _short in levels]
+    chart.data = [
+        [_share((item.get("percent") or {}).get(key)) for item in shown]
+        for key, _label, _short in levels
+    ]
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = fonts.regular
@@ -149,8 +156,15 @@ def stacked_share_chart(
         line.strokeDashArray = [3, 2]
         drawing.add(line)
         drawing.add(
-            String(x, top + 5, label, fontName=fonts.bold, fontSize=8,
-                   fillColor=COLOURS.threshold, textAnchor="middle")
+            String(
+                x,
+                top + 5,
+                label,
+                fontName=fonts.bold,
+                fontSize=8,
+                fillColor=COLOURS.threshold,
+                textAnchor="middle",
+            )
         )
 
     # The low share printed at the end of each bar, bold red when a finding holds.
@@ -161,9 +175,11 @@ def stacked_share_chart(
         flagged = bool(item.get("findings"))
         drawing.add(
             String(
-                x_at(min(total, 100)) + 3, y,
+                x_at(min(total, 100)) + 3,
+                y,
                 fmt_percent((item.get("percent") or {}).get(low)),
-                fontName=fonts.bold if flagged else fonts.regular, fontSize=7,
+                fontName=fonts.bold if flagged else fonts.regular,
+                fontSize=7,
                 fillColor=COLOURS.low if flagged else COLOURS.muted,
             )
         )
@@ -182,8 +198,15 @@ def stacked_share_chart(
     legend.colorNamePairs = [(level_colours[key], label) for key, label, _short in levels]
     drawing.add(legend)
     drawing.add(
-        String(width, 10, f"Số ở cuối thanh: tỷ lệ % {labels.low_word(round_)}",
-               fontName=fonts.italic, fontSize=7.5, fillColor=COLOURS.muted, textAnchor="end")
+        String(
+            width,
+            10,
+            f"Số ở cuối thanh: tỷ lệ % {labels.low_word(round_)}",
+            fontName=fonts.italic,
+            fontSize=7.5,
+            fillColor=COLOURS.muted,
+            textAnchor="end",
+        )
     )
     return drawing
 
@@ -198,7 +221,7 @@ def low_share_chart(
     low_word: str = "tín nhiệm thấp",
 ) -> Drawing:
     """Draw the low share (%) of one person by year, with the threshold lines."""
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=fonts.regular)
     plot = LinePlot()
     plot.x = 40
     plot.y = 34
@@ -239,8 +262,16 @@ def low_share_chart(
         line.strokeWidth = 0.9
         line.strokeDashArray = [3, 2]
         drawing.add(line)
-        drawing.add(String(plot.x + plot.width + 3, y - 3, label, fontName=fonts.bold,
-                           fontSize=8, fillColor=COLOURS.threshold))
+        drawing.add(
+            String(
+                plot.x + plot.width + 3,
+                y - 3,
+                label,
+                fontName=fonts.bold,
+                fontSize=8,
+                fillColor=COLOURS.threshold,
+            )
+        )
 
     x_min, x_max = plot.xValueAxis.valueMin, plot.xValueAxis.valueMax
     for year, percent in points:
@@ -248,8 +279,25 @@ def low_share_chart(
             continue
         x = plot.x + plot.width * (int(year) - x_min) / (x_max - x_min)
         y = plot.y + plot.height * _share(percent) / 100
-        drawing.add(String(x, y + 6, fmt_percent(percent), fontName=fonts.regular, fontSize=7,
-                           fillColor=COLOURS.ink, textAnchor="middle"))
-    drawing.add(String(plot.x, 8, f"Tỷ lệ % phiếu {low_word} theo năm", fontName=fonts.italic,
-                       fontSize=8, fillColor=COLOURS.muted))
+        drawing.add(
+            String(
+                x,
+                y + 6,
+                fmt_percent(percent),
+                fontName=fonts.regular,
+                fontSize=7,
+                fillColor=COLOURS.ink,
+                textAnchor="middle",
+            )
+        )
+    drawing.add(
+        String(
+            plot.x,
+            8,
+            f"Tỷ lệ % phiếu {low_word} theo năm",
+            fontName=fonts.italic,
+            fontSize=8,
+            fillColor=COLOURS.muted,
+        )
+    )
     return drawing

@@ -43,7 +43,7 @@ def _profile_line(round_: Mapping[str, Any]) -> str:
     if profile:
         name = nfc(profile.get("name")).strip()
         ident = f"mã {nfc(profile.get('id'))}, phiên bản {profile.get('version', '')}"
-        parts.append(f"Quy định áp dụng: {name} ({ident})" if name else f"Quy định áp dụng: {ident}")
+        parts.append(f"Quy định áp dụng: {f'{name} ({ident})' if name else ident}")
     return " — ".join(parts)
 
 
@@ -66,6 +66,7 @@ def _seal_block(styles: Any, seal: str) -> list[Flowable]:
         hAlign="LEFT",
         style=TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ]
@@ -139,8 +140,10 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
     if isinstance(seal, str) and _SEAL.match(seal):
         story.append(
             KeepTogether(
-                [para(f"{next(sections)}. NIÊM PHONG HÒM PHIẾU", styles.section),
-                 *_seal_block(styles, seal.lower())]
+                [
+                    para(f"{next(sections)}. NIÊM PHONG HÒM PHIẾU", styles.section),
+                    *_seal_block(styles, seal.lower()),
+                ]
             )
         )
 
@@ -161,4 +164,3 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
         subject=nfc(round_.get("body_name")),
         footer=f"Biên bản kiểm phiếu — {title}",
     )
-

@@ -30,7 +30,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-__all__ = ["FONT_DIR_ENV", "FontFamily", "FontError", "register_fonts"]
+__all__ = ["FONT_DIR_ENV", "FontError", "FontFamily", "register_fonts"]
 
 FONT_DIR_ENV = "VOTES_PDF_FONT_DIR"
 
@@ -39,8 +39,7 @@ DEJAVU_MONO = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 
 #: Every letter of the Vietnamese alphabet with its tone marks, NFC, both cases.
 VIETNAMESE_LETTERS = (
-    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợ"
-    "pqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
 )
 REQUIRED_CHARS = VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper() + "0123456789.,:;%()/–—…-"
 

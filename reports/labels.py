@@ -103,9 +103,7 @@ def denominator_sentence(denominator: Mapping[str, Any] | None) -> str:
     return f"Tỷ lệ phần trăm được tính trên {what} ({fmt_int(value)} {unit})."
 
 
-def band_phrase(
-    band: str | None, round_: Mapping[str, Any], basis: str | None = None
-) -> str:
+def band_phrase(band: str | None, round_: Mapping[str, Any], basis: str | None = None) -> str:
     """Describe a band: "số phiếu tín nhiệm thấp chiếm quá nửa (trên 1/2) tổng số phiếu thu về"."""
     share = _BAND_PHRASE.get(band or "", nfc(band))
     of_what = BASIS_SENTENCE.get(basis or "", "tổng số phiếu")

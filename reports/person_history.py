@@ -71,8 +71,10 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
                 DASH if vote else _level_cell(counts, percent, "high"),
                 _level_cell(counts, percent, "trust" if vote else "confidence"),
                 _level_cell(counts, percent, "no_trust" if vote else "low"),
-                Paragraph(f"{fmt_int(denominator.get('value'))} <font size=7>({esc(basis)})</font>",
-                          styles.cell_center),
+                Paragraph(
+                    f"{fmt_int(denominator.get('value'))} <font size=7>({esc(basis)})</font>",
+                    styles.cell_center,
+                ),
             ]
         )
         if row.get("findings"):
@@ -84,9 +86,9 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
         style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.flagged_bg)
         style.add("TEXTCOLOR", (5, row_index), (5, row_index), COLOURS.low)
         style.add("FONTNAME", (5, row_index), (5, row_index), styles.fonts.bold)
-    fixed = 12 * mm + 3 * 22 * mm + 24 * mm
+    fixed = 11 * mm + 3 * 21 * mm + 20 * mm
     rest = TEXT_WIDTH - fixed
-    widths = [12 * mm, rest * 0.55, rest * 0.45, 22 * mm, 22 * mm, 22 * mm, 24 * mm]
+    widths = [11 * mm, rest * 0.56, rest * 0.44, 21 * mm, 21 * mm, 21 * mm, 20 * mm]
     return Table(data, colWidths=widths, repeatRows=1, style=style)
 
 
@@ -95,8 +97,15 @@ def evidence_table(
 ) -> Table:
     """Return the evidence of a finding: one row per round with counts, D and the rule."""
     data: list[list[Any]] = [
-        ["Năm", "Đợt", Paragraph(f"Số phiếu {labels.low_word(round_)}", styles.cell_head),
-         "Mẫu số (D)", "Tỷ lệ", "Điều kiện", "Quy định"]
+        [
+            "Năm",
+            "Đợt",
+            Paragraph(f"Số phiếu {labels.low_word(round_)}", styles.cell_head),
+            "Mẫu số (D)",
+            "Tỷ lệ",
+            "Điều kiện",
+            "Quy định",
+        ]
     ]
     for row in evidence:
         profile = row.get("profile") or {}
@@ -106,8 +115,10 @@ def evidence_table(
                 str(row.get("year", "")),
                 str(row.get("round", "")),
                 fmt_int(row.get("low")),
-                Paragraph(f"{fmt_int(row.get('denominator'))} <font size=7>({esc(basis)})</font>",
-                          styles.cell_center),
+                Paragraph(
+                    f"{fmt_int(row.get('denominator'))} <font size=7>({esc(basis)})</font>",
+                    styles.cell_center,
+                ),
                 fmt_percent(row.get("percent"), suffix=" %"),
                 Paragraph(esc(labels.rule_condition(row.get("rule"), round_)), styles.cell),
                 Paragraph(
@@ -135,7 +146,10 @@ def findings_story(
             if finding.get("position"):
                 who += f" ({esc(finding.get('position'))})"
             who += ": "
-        text = f"{number}. {who}{esc(labels.finding_text(finding, POLL))}."
+        sentence = labels.finding_text(finding, POLL)
+        if not who:
+            sentence = sentence[:1].upper() + sentence[1:]
+        text = f"{number}. {who}{esc(sentence)}."
         consequence = labels.consequence_text(finding)
         if consequence:
             text += f" Hệ quả theo quy định: <b>{esc(consequence)}</b>."
@@ -180,13 +194,19 @@ def history(history: Mapping[str, Any]) -> bytes:
     else:
         story.append(para("Chưa có đợt lấy phiếu nào.", styles.body))
 
-    points = [(r.get("year"), (r.get("percent") or {}).get("low"))
-              for r in rounds if _scale_of(r) is POLL and r.get("year") is not None]
+    points = [
+        (r.get("year"), (r.get("percent") or {}).get("low"))
+        for r in rounds
+        if _scale_of(r) is POLL and r.get("year") is not None
+    ]
     if points:
         story += section(styles, "II. TỶ LỆ PHIẾU TÍN NHIỆM THẤP QUA CÁC NĂM", room=80 * mm)
         story.append(
             low_share_chart(
-                styles.fonts, points, width=TEXT_WIDTH, height=70 * mm,
+                styles.fonts,
+                points,
+                width=TEXT_WIDTH,
+                height=70 * mm,
                 thresholds=thresholds_from(history.get("thresholds")),
             )
         )

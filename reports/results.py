@@ -77,8 +77,7 @@ def _compact_table(
     for row_index in flagged:
         style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.flagged_bg)
         style.add("TEXTCOLOR", (low_column, row_index), (low_column, row_index), COLOURS.low)
-        style.add("FONTNAME", (low_column, row_index), (low_column, row_index),
-                  styles.fonts.bold)
+        style.add("FONTNAME", (low_column, row_index), (low_column, row_index), styles.fonts.bold)
     return Table(data, colWidths=widths, repeatRows=1, style=style)
 
 

@@ -36,20 +36,19 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class Colours:
     """The palette: sober for print, the three levels distinguishable in grey too."""
 
-    ink: colors.Color = colors.HexColor("#1a1a1a")
-    muted: colors.Color = colors.HexColor("#5a5a5a")
-    rule: colors.Color = colors.HexColor("#8c8c8c")
-    header_bg: colors.Color = colors.HexColor("#e8edf3")
-    zebra: colors.Color = colors.HexColor("#f6f7f9")
-    flagged_bg: colors.Color = colors.HexColor("#fde8e6")
-    high: colors.Color = colors.HexColor("#1f5f99")
-    confidence: colors.Color = colors.HexColor("#8fb8de")
-    low: colors.Color = colors.HexColor("#c0392b")
-    threshold: colors.Color = colors.HexColor("#333333")
+    ink = colors.HexColor("#1a1a1a")
+    muted = colors.HexColor("#5a5a5a")
+    rule = colors.HexColor("#8c8c8c")
+    header_bg = colors.HexColor("#e8edf3")
+    zebra = colors.HexColor("#f6f7f9")
+    flagged_bg = colors.HexColor("#fde8e6")
+    high = colors.HexColor("#1f5f99")
+    confidence = colors.HexColor("#8fb8de")
+    low = colors.HexColor("#c0392b")
+    threshold = colors.HexColor("#333333")
 
 
 COLOURS = Colours()
@@ -87,6 +86,8 @@ class Styles:
     sign_note: ParagraphStyle
     sign_name: ParagraphStyle
     mono: ParagraphStyle
+    ballot_name: ParagraphStyle
+    ballot_cell: ParagraphStyle
 
 
 @lru_cache(maxsize=8)
@@ -109,11 +110,13 @@ def _styles_for(font_dir: str | None) -> Styles:
         small_italic=style("small_italic", fontName=italic, fontSize=8.5),
         italic_right=style("italic_right", fontName=italic, fontSize=11.5, alignment=TA_RIGHT),
         date_line=style("date_line", fontName=italic, fontSize=11.5, alignment=TA_CENTER),
-        centered_italic=style(
-            "centered_italic", fontName=italic, fontSize=10, alignment=TA_CENTER
-        ),
+        centered_italic=style("centered_italic", fontName=italic, fontSize=10, alignment=TA_CENTER),
         warning=style(
-            "warning", fontName=bold, fontSize=10.5, textColor=COLOURS.low, alignment=TA_CENTER,
+            "warning",
+            fontName=bold,
+            fontSize=10.5,
+            textColor=COLOURS.low,
+            alignment=TA_CENTER,
             spaceAfter=4,
         ),
         seal=style("seal", fontName=fonts.mono, fontSize=10.5, leading=14),
@@ -135,12 +138,12 @@ def _styles_for(font_dir: str | None) -> Styles:
         cell=style("cell", fontSize=8.5, leading=10.5),
         cell_bold=style("cell_bold", fontName=bold, fontSize=8.5, leading=10.5),
         cell_center=style("cell_center", fontSize=8.5, leading=10.5, alignment=TA_CENTER),
-        cell_head=style(
-            "cell_head", fontName=bold, fontSize=8, leading=9.5, alignment=TA_CENTER
-        ),
+        cell_head=style("cell_head", fontName=bold, fontSize=8, leading=9.5, alignment=TA_CENTER),
         sign_role=style("sign_role", fontName=bold, fontSize=11, alignment=TA_CENTER),
         sign_note=style("sign_note", fontName=italic, fontSize=9, alignment=TA_CENTER),
         sign_name=style("sign_name", fontName=bold, fontSize=11, alignment=TA_CENTER),
+        ballot_name=style("ballot_name", fontName=bold, fontSize=10.5, leading=13),
+        ballot_cell=style("ballot_cell", fontSize=10, leading=12.5),
         mono=style("mono", fontName=fonts.mono, fontSize=9, leading=11, alignment=TA_LEFT),
     )
 
@@ -185,7 +188,7 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -242,8 +245,15 @@ def build_pdf(
         initialFontName=styles.fonts.regular,
     )
     frame = Frame(
-        doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
     )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     footer_font = styles.fonts.regular
@@ -256,9 +266,3 @@ def build_pdf(
     _Canvas.footer_text = footer_line
     doc.build(list(story), canvasmaker=_Canvas)
     return buffer.getvalue()
-
-
-def write_pdf(pdf: bytes, path: str | os.PathLike[str]) -> None:
-    """Write PDF bytes to ``path``."""
-    with open(path, "wb") as handle:
-        handle.write(pdf)

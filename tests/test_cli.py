@@ -46,3 +46,35 @@ def test_worked_example_through_the_command_line(votes: VotesRunner, tmp_path: P
     assert person_b["percent"]["low"] == "53.13"
     assert [f["band"] for f in person_b["findings"]] == ["over_half"]
     assert "từ chức" in person_b["findings"][0]["consequence"]["vi"]
+
+
+def test_report_commands_write_pdfs(votes: VotesRunner, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    assert votes("body", "add", "TU", "Tỉnh ủy Thử Nghiệm").exit_code == 0
+    roster = write(tmp_path / "r.csv", "name,position\nNguyễn Thị Ánh,Bí thư\nĐặng Văn Đức,Phó Bí thư\n")
+    round_id = int(votes("round", "create", "--body", "TU", "--year", 2025, "--profile",
+                         "tn-16kh-2012", "--title", "Lấy phiếu 2025", "--members", 10,
+                         "--roster", roster).last_line)
+    out = votes("report", round_id, "--kind", "ballot", "--out", tmp_path / "ballot.pdf")
+    assert out.exit_code == 0, out.stderr
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "ballot.pdf").pages)
+    assert "Nguyễn Thị Ánh" in text and "Đặng Văn Đức" in text
+    assert votes("round", "open", round_id).exit_code == 0
+    assert votes("report", round_id, "--kind", "slips", "--out", tmp_path / "s.pdf").exit_code == 1
+    out = votes("report", round_id, "--kind", "slips", "--count", 3, "--out", tmp_path / "s.pdf")
+    assert out.exit_code == 0, out.stderr
+    slips_text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "s.pdf").pages)
+    codes = [w for w in slips_text.split() if w.count("-") == 2 and len(w) == 14]
+    assert len(set(codes)) == 3
+    # The printed codes are real: each one casts a ballot once.
+    assert votes("cast", round_id, "--code", codes[0], "--marks", "H,L").exit_code == 0
+    assert votes("cast", round_id, "--code", codes[0], "--marks", "H,L").exit_code == 1
+    # Minutes exist only after close.
+    assert votes("report", round_id, "--kind", "minutes", "--out", tmp_path / "m.pdf").exit_code == 1
+    assert votes("round", "close", round_id).exit_code == 0
+    out = votes("report", round_id, "--kind", "minutes", "--out", tmp_path / "m.pdf")
+    assert out.exit_code == 0, out.stderr
+    minutes = " ".join(p.extract_text() for p in PdfReader(tmp_path / "m.pdf").pages)
+    assert "BIÊN BẢN KIỂM PHIẾU" in minutes
+    assert votes("report", round_id, "--kind", "summary", "--out", tmp_path / "x.pdf").exit_code == 0

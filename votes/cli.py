@@ -492,6 +492,62 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
             click.echo(f"  ⚑ {years}: {finding['consequence']['vi' if LANGUAGE != 'en' else 'en']}")
 
 
+# ---------------------------------------------------------------------------- reports
+
+def round_document(round_: Round) -> dict[str, Any]:
+    """Describe a round and its ballot items for the ballot form and the slips."""
+    profile = profiles.get_profile(None, round_.profile_id, round_.profile_version) if (
+        (round_.profile_id, round_.profile_version) in profiles.BUILTIN
+    ) else None
+    return {
+        "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
+        "body_kind": round_.body.kind, "year": round_.year, "title": round_.title,
+        "status": round_.status, "scale": round_.scale,
+        "profile": {"id": round_.profile_id, "version": round_.profile_version},
+        "invalid_scope": profile.invalid_marks if profile else None,
+        "items": [{"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
+                  for i in round_.items],
+    }
+
+
+@cli.command("report")
+@click.argument("round_id", type=int)
+@click.option("--kind", type=click.Choice(["minutes", "summary", "ballot", "slips"]),
+              required=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+@click.option("--count", type=click.IntRange(min=1, max=100_000),
+              help="slips: issue this many new codes and print them")
+@click.option("--place", help="minutes: the place written in the date line")
+def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
+    """Write a PDF: counting minutes, results summary, paper ballot form or code slips."""
+    import reports
+
+    if kind == "slips":
+        # Codes are never stored, so slips are printed when the codes are issued.
+        if count is None:
+            raise InvalidInput(N_("Slips print new codes: give --count N."))
+        with writing() as session:
+            round_ = rounds.get_round(session, round_id)
+            codes = rounds.issue_round_codes(session, round_, count,
+                                             current_app.config["SECRET_KEY"])
+            pdf = reports.slips(round_document(round_), codes, current_app.config["BASE_URL"])
+            Path(out).write_bytes(pdf)
+    else:
+        with reading() as session:
+            round_ = rounds.get_round(session, round_id)
+            if kind == "ballot":
+                pdf = reports.ballot_form(round_document(round_))
+            else:
+                result = round_results(session, round_)
+                meta = {"place": place or round_.place} if (place or round_.place) else None
+                pdf = reports.minutes(result, meta) if kind == "minutes" else reports.summary(result)
+        Path(out).write_bytes(pdf)
+        with writing() as session:
+            audit.record(session, "report_downloaded", round_id=round_id,
+                         details={"kind": kind, "sha256": hashlib.sha256(pdf).hexdigest()})
+    click.echo(_("Written {path}.", path=out))
+
+
 # ---------------------------------------------------------------------------- audit
 
 @cli.command("verify")
