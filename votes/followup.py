@@ -12,7 +12,12 @@ from .tally import tally_round
 
 
 def create_followup(session: Session, source: Round, *, title: str | None = None) -> Round:
-    """Create a draft vote of confidence for every person a finding of `source` refers to."""
+    """Create a draft vote of confidence for the persons whose findings in `source` call for one.
+
+    Only findings whose consequence calls for a vote of confidence count (the profile marks
+    them `followup_vote`): under NQ 35/2012 more than half low in one year means "may resign",
+    not a vote (DOMAIN.md §8), while more than two thirds, or two years in a row, does.
+    """
     if source.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
         raise WrongState(
             N_("Round {id} is {status}: a vote of confidence follows a counted round."),
@@ -26,7 +31,7 @@ def create_followup(session: Session, source: Round, *, title: str | None = None
         RosterEntry(line=item.order, name=item.name, position=item.position,
                     person_key=item.person_key)
         for item in tally.items
-        if flagged[item.order]
+        if any(finding.calls_for_vote for finding in flagged[item.order])
     ]
     if not roster:
         raise WrongState(

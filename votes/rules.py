@@ -35,6 +35,9 @@ class Finding:
     band: str
     consequence: dict[str, str]
     evidence: tuple[dict[str, Any], ...]
+    # The profile says this consequence calls for a vote of confidence (not part of the JSON:
+    # the consequence text says it in words).
+    calls_for_vote: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return the finding as JSON-ready data."""
@@ -51,7 +54,9 @@ class Finding:
         }
 
 
-def evidence(tally: RoundTally, item: ItemTally, band: str, rule: str, level: str) -> dict[str, Any]:
+def evidence(
+    tally: RoundTally, item: ItemTally, band: str, rule: str, level: str
+) -> dict[str, Any]:
     """Describe one count behind a finding: round, year, count, D, share, rule, profile."""
     count = item.counts[level]
     return {
@@ -81,11 +86,12 @@ def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
     if tally.round.scale == Scale.CONFIDENCE_VOTE.value:
         if item.counts["no_trust"] * 2 > d:
             found.append(("over_half", VOTE_RULE, tally.profile.vote_consequence.as_dict(),
-                          "no_trust"))
+                          "no_trust", False))
     else:
         for band in tally.profile.bands:
             if band.holds(item.counts["low"], d):
-                found.append((band.id, band.rule.rule, band.consequence.as_dict(), "low"))
+                found.append((band.id, band.rule.rule, band.consequence.as_dict(), "low",
+                              band.followup_vote))
     return [
         Finding(
             rule="band",
@@ -97,8 +103,9 @@ def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
             band=band_id,
             consequence=consequence,
             evidence=(evidence(tally, item, band_id, rule, level),),
+            calls_for_vote=calls_for_vote,
         )
-        for band_id, rule, consequence, level in found
+        for band_id, rule, consequence, level, calls_for_vote in found
     ]
 
 
@@ -129,10 +136,10 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
         for item in tally.items:
             if item.kind != "person" or item.person_key is None:
                 continue
-            year = by_person[item.person_key].setdefault(tally.round.year, _Year([], False))
-            year.rated = True
+            rated = by_person[item.person_key].setdefault(tally.round.year, _Year([], False))
+            rated.rated = True
             if band.holds(item.counts["low"], tally.denominator):
-                year.low.append((tally, item))
+                rated.low.append((tally, item))
     findings = []
     for person_key, years in by_person.items():
         run: list[int] = []
@@ -166,6 +173,7 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
                         evidence(t, i, rule.band, BAND_RULES[rule.band].rule, "low")
                         for t, i in low_rounds
                     ),
+                    calls_for_vote=rule.followup_vote,
                 )
             )
     return findings

@@ -7,9 +7,11 @@ was counted under, so a new version never changes an old result.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from importlib import resources
 from typing import Any
 
@@ -22,6 +24,22 @@ BASES = ("members", "collected", "summoned", "present", "valid")
 INVALID_SCOPES = ("row", "ballot")
 QUORUMS = ("none", "two_thirds_of_summoned")
 SCALES = ("poll", "confidence_vote")
+FREQUENCIES = ("annual", "mid_term", "once_a_term")
+BODY_KINDS = ("party", "council", "assembly")
+# Ids are typed on the command line and stored in a 64-character column.
+PROFILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+# Every key a profile file may use, table by table. A misspelt key is refused rather than
+# ignored: a silently dropped `consecutive_years` would silently drop a rule.
+TOP_KEYS = (
+    "id", "version", "name", "name_en", "body_kinds", "frequency", "scale", "denominator",
+    "invalid_marks", "quorum", "bands", "consecutive_years", "confidence_vote", "exemptions",
+)
+BAND_KEYS = ("id", "consequence", "followup_vote")
+CONSECUTIVE_KEYS = ("band", "years", "consequence", "followup_vote")
+VOTE_KEYS = ("denominator", "consequence")
+EXEMPTION_KEYS = ("id", "vi", "en")
+TEXT_KEYS = ("vi", "en")
 
 
 @dataclass(frozen=True)
@@ -33,7 +51,9 @@ class BandRule:
     rule: str
     vi: str
     en: str
-    lower: tuple[int, int]  # the lower bound as a fraction, to check the order of bands
+    # The lower bound, to check the order of bands: (numerator, denominator, strict), where a
+    # strict bound ("more than 2/3") comes after the same fraction reached ("2/3 or more").
+    lower: tuple[int, int, bool]
     bounded: bool  # True when the band also has an upper bound (it partitions, never overlaps)
 
 
@@ -43,21 +63,21 @@ BAND_RULES: dict[str, BandRule] = {
     for rule in (
         BandRule(
             "over_half", lambda low, d: low * 2 > d, "low*2 > D",
-            "quá nửa", "more than one half", (1, 2), False,
+            "quá nửa", "more than one half", (1, 2, True), False,
         ),
         BandRule(
             "over_half_under_two_thirds", lambda low, d: low * 2 > d and low * 3 < 2 * d,
             "low*2 > D and low*3 < 2*D",
             "trên một nửa đến dưới hai phần ba", "more than one half but less than two thirds",
-            (1, 2), True,
+            (1, 2, True), True,
         ),
         BandRule(
             "two_thirds_or_more", lambda low, d: low * 3 >= 2 * d, "low*3 >= 2*D",
-            "từ hai phần ba trở lên", "two thirds or more", (2, 3), False,
+            "từ hai phần ba trở lên", "two thirds or more", (2, 3, False), False,
         ),
         BandRule(
             "over_two_thirds", lambda low, d: low * 3 > 2 * d, "low*3 > 2*D",
-            "trên hai phần ba", "more than two thirds", (2, 3), False,
+            "trên hai phần ba", "more than two thirds", (2, 3, True), False,
         ),
     )
 }
@@ -89,10 +109,15 @@ class Text:
 
 @dataclass(frozen=True)
 class Band:
-    """A band of a profile with its consequence."""
+    """A band of a profile with its consequence.
+
+    `followup_vote` says that the consequence calls for a vote of confidence (bỏ phiếu tín
+    nhiệm): only such findings put a person on a follow-up vote (DOMAIN.md §5, §8).
+    """
 
     id: str
     consequence: Text
+    followup_vote: bool = False
 
     @property
     def rule(self) -> BandRule:
@@ -111,6 +136,7 @@ class ConsecutiveYears:
     band: str
     years: int
     consequence: Text
+    followup_vote: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +198,7 @@ class Profile:
                     "vi": band.rule.vi,
                     "en": band.rule.en,
                     "consequence": band.consequence.as_dict(),
+                    "followup_vote": band.followup_vote,
                 }
                 for band in self.bands
             ],
@@ -181,6 +208,7 @@ class Profile:
                 "band": self.consecutive_years.band,
                 "years": self.consecutive_years.years,
                 "consequence": self.consecutive_years.consequence.as_dict(),
+                "followup_vote": self.consecutive_years.followup_vote,
             },
             "confidence_vote": {
                 "denominator": self.vote_denominator,
@@ -191,9 +219,20 @@ class Profile:
         }
 
 
-def _text(data: Any, where: str) -> Text:
+def _keys(data: dict[str, Any], allowed: tuple[str, ...], where: str, strict: bool) -> None:
+    unknown = sorted(str(key) for key in data if key not in allowed)
+    if strict and unknown:
+        raise ProfileError(
+            f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(allowed)}"
+        )
+
+
+def _text(
+    data: Any, where: str, strict: bool = True, allowed: tuple[str, ...] = TEXT_KEYS
+) -> Text:
     if not isinstance(data, dict):
         raise ProfileError(f"{where}: expected a table with 'vi' and 'en' texts")
+    _keys(data, allowed, where, strict)
     vi = data.get("vi")
     if not isinstance(vi, str) or not vi.strip():
         raise ProfileError(f"{where}: the Vietnamese text ('vi') is missing")
@@ -205,15 +244,34 @@ def _text(data: Any, where: str) -> Text:
 
 def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
     value = data.get(key)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ProfileError(
             f"{where}: unknown {key} {value!r}; expected one of {', '.join(allowed)}"
         )
-    return str(value)
+    return value
 
 
-def parse_profile(source: str, *, builtin: bool = False) -> Profile:
-    """Read and validate a profile from TOML text; raise ProfileError with a clear reason."""
+def _flag(data: dict[str, Any], key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _table(data: Any, where: str, strict: bool, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ProfileError(f"{where}: expected a table")
+    _keys(data, allowed, where, strict)
+    return data
+
+
+def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) -> Profile:
+    """Read and validate a profile from TOML text; raise ProfileError with a clear reason.
+
+    `strict` also refuses what earlier releases let through (unknown keys, an unusual id,
+    frequency or English name). Profiles already stored are read back with strict=False, so
+    that a later, stricter release never makes them unreadable.
+    """
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
@@ -221,19 +279,32 @@ def parse_profile(source: str, *, builtin: bool = False) -> Profile:
     profile_id = data.get("id")
     if not isinstance(profile_id, str) or not profile_id.strip():
         raise ProfileError("the profile has no 'id'")
+    if strict and not PROFILE_ID.fullmatch(profile_id):
+        raise ProfileError(
+            f"the profile id {profile_id!r} may only use letters, digits, '.', '_' and '-' "
+            "(at most 64 characters)"
+        )
     where = f"profile {profile_id}"
+    _keys(data, TOP_KEYS, where, strict)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ProfileError(f"{where}: 'version' must be a positive integer")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ProfileError(f"{where}: the Vietnamese name ('name') is missing")
-    name_en = data.get("name_en") or name
+    name_en = data.get("name_en", name)
+    if not isinstance(name_en, str) or not name_en.strip():
+        if strict:
+            raise ProfileError(f"{where}: the English name ('name_en') must be a text")
+        name_en = name
 
     basis = _choice(data, "denominator", BASES, where)
     scope = _choice(data, "invalid_marks", INVALID_SCOPES, where)
     quorum = _choice(data, "quorum", QUORUMS, where) if "quorum" in data else "none"
     scale = _choice(data, "scale", ("poll",), where) if "scale" in data else "poll"
+    frequency = str(data.get("frequency", "annual"))
+    if strict and frequency not in FREQUENCIES:
+        frequency = _choice(data, "frequency", FREQUENCIES, where)
 
     raw_bands = data.get("bands")
     if not isinstance(raw_bands, list) or not raw_bands:
@@ -241,52 +312,65 @@ def parse_profile(source: str, *, builtin: bool = False) -> Profile:
     bands: list[Band] = []
     for number, raw in enumerate(raw_bands, start=1):
         band_where = f"{where}, band {number}"
-        if not isinstance(raw, dict):
-            raise ProfileError(f"{band_where}: expected a table")
+        raw = _table(raw, band_where, strict, BAND_KEYS)
         band_id = raw.get("id")
-        if band_id not in BAND_RULES:
+        if not isinstance(band_id, str) or band_id not in BAND_RULES:
             raise ProfileError(
                 f"{band_where}: unknown band {band_id!r}; expected one of {', '.join(BAND_RULES)}"
             )
-        bands.append(Band(str(band_id), _text(raw.get("consequence"), f"{band_where} consequence")))
+        bands.append(Band(
+            band_id,
+            _text(raw.get("consequence"), f"{band_where} consequence", strict),
+            _flag(raw, "followup_vote", band_where),
+        ))
     _check_bands(bands, where)
 
     consecutive = None
     if "consecutive_years" in data:
-        raw = data["consecutive_years"]
-        if not isinstance(raw, dict) or raw.get("band") not in {b.id for b in bands}:
+        consecutive_where = f"{where} consecutive_years"
+        raw = _table(data["consecutive_years"], consecutive_where, strict, CONSECUTIVE_KEYS)
+        band_id = raw.get("band")
+        if not isinstance(band_id, str) or band_id not in {b.id for b in bands}:
             raise ProfileError(f"{where}: consecutive_years must name one of the profile's bands")
         years = raw.get("years", 2)
-        if not isinstance(years, int) or years < 2:
+        if not isinstance(years, int) or isinstance(years, bool) or years < 2:
             raise ProfileError(f"{where}: consecutive_years.years must be 2 or more")
         consecutive = ConsecutiveYears(
-            str(raw["band"]), years, _text(raw.get("consequence"), f"{where} consecutive_years")
+            band_id, years, _text(raw.get("consequence"), consecutive_where, strict),
+            _flag(raw, "followup_vote", consecutive_where),
         )
 
-    vote = data.get("confidence_vote") or {}
-    if not isinstance(vote, dict):
-        raise ProfileError(f"{where}: confidence_vote must be a table")
-    vote_basis = _choice(vote, "denominator", BASES, f"{where} confidence_vote") if (
+    vote_where = f"{where} confidence_vote"
+    vote = _table(data.get("confidence_vote", {}), vote_where, strict, VOTE_KEYS)
+    vote_basis = _choice(vote, "denominator", BASES, vote_where) if (
         "denominator" in vote
     ) else basis
-    vote_consequence = _text(vote.get("consequence"), f"{where} confidence_vote consequence")
+    vote_consequence = _text(vote.get("consequence"), f"{vote_where} consequence", strict)
 
+    raw_exemptions = data.get("exemptions", [])
+    if not isinstance(raw_exemptions, list):
+        raise ProfileError(f"{where}: exemptions must be a list of tables ([[exemptions]])")
     exemptions = []
-    for number, raw in enumerate(data.get("exemptions", []), start=1):
-        if not isinstance(raw, dict) or not raw.get("id"):
-            raise ProfileError(f"{where}, exemption {number}: needs an 'id'")
-        exemptions.append((str(raw["id"]), _text(raw, f"{where}, exemption {number}")))
+    for number, raw in enumerate(raw_exemptions, start=1):
+        exemption_where = f"{where}, exemption {number}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            raise ProfileError(f"{exemption_where}: needs an 'id'")
+        exemptions.append(
+            (raw["id"], _text(raw, exemption_where, strict, allowed=EXEMPTION_KEYS))
+        )
 
-    kinds = data.get("body_kinds", ["party", "council", "assembly"])
-    if not isinstance(kinds, list) or any(k not in ("party", "council", "assembly") for k in kinds):
+    kinds = data.get("body_kinds", list(BODY_KINDS))
+    if not isinstance(kinds, list) or (strict and not kinds) or any(
+        k not in BODY_KINDS for k in kinds
+    ):
         raise ProfileError(f"{where}: body_kinds must list party, council or assembly")
 
     return Profile(
         id=nfc(profile_id),
         version=version,
-        name=Text(nfc(name), nfc(str(name_en))),
+        name=Text(nfc(name), nfc(name_en)),
         body_kinds=tuple(kinds),
-        frequency=str(data.get("frequency", "annual")),
+        frequency=frequency,
         scale=scale,
         denominator=basis,
         invalid_marks=scope,
@@ -303,13 +387,14 @@ def parse_profile(source: str, *, builtin: bool = False) -> Profile:
 
 def _check_bands(bands: list[Band], where: str) -> None:
     seen: set[str] = set()
-    previous = (0, 1)
+    previous = (Fraction(0), False)
     for band in bands:
         if band.id in seen:
             raise ProfileError(f"{where}: band {band.id} is listed twice")
         seen.add(band.id)
-        lower = band.rule.lower
-        if lower[0] * previous[1] < previous[0] * lower[1]:
+        numerator, denominator, strict = band.rule.lower
+        lower = (Fraction(numerator, denominator), strict)
+        if lower < previous:
             raise ProfileError(
                 f"{where}: bands are not in order; list them from the lowest threshold up"
             )
@@ -347,7 +432,9 @@ def _stored(session: Session) -> dict[tuple[str, int], Profile]:
     from ..models import StoredProfile
 
     rows = session.scalars(select(StoredProfile)).all()
-    return {(row.profile_id, row.version): parse_profile(row.source) for row in rows}
+    return {
+        (row.profile_id, row.version): parse_profile(row.source, strict=False) for row in rows
+    }
 
 
 def all_profiles(session: Session | None = None) -> dict[tuple[str, int], Profile]:

@@ -1,0 +1,135 @@
+"""Build bodies, rosters, ballots and counted rounds through the logic functions.
+
+Shared by the test modules: every helper calls the same functions the command line calls
+(`rounds.add_body`, `rounds.create_round`, `rounds.open_round`, `voting.import_paper_ballots`,
+`rounds.close_round`, `rounds.publish_round`), so a round built here is a real round.
+Nothing here commits: the caller does when another session (the CLI) must see the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from votes import rounds, voting
+from votes.models import Body, Round, Scale
+from votes.rounds import RosterEntry
+
+# The paper codes of the two scales and of invalid marks (DOMAIN.md §3).
+HIGH, CONFIDENCE, LOW = "H", "C", "L"
+TRUST, NO_TRUST = "T", "K"
+NO_MARK, MANY_MARKS = "-", "X"
+
+
+def add_test_body(
+    session: Session, code: str = "HDND-X", kind: str = "council", name: str | None = None
+) -> Body:
+    """Create a body (a People's Council unless told otherwise)."""
+    return rounds.add_body(session, code, name or f"Hội đồng nhân dân {code}", kind)
+
+
+def person(name: str, position: str = "Ủy viên", key: str | None = None) -> RosterEntry:
+    """Return a roster line for a rated person (the key defaults to the name)."""
+    return RosterEntry(line=0, name=name, position=position, person_key=key)
+
+
+def collective(name: str = "Tập thể Ban Thường vụ") -> RosterEntry:
+    """Return the roster line of the collective item."""
+    return RosterEntry(line=0, name=name, position="", kind="collective")
+
+
+def exempt(
+    name: str, reason: str, position: str = "Ủy viên", key: str | None = None
+) -> RosterEntry:
+    """Return a roster line for a person left off the ballot, with the reason."""
+    return RosterEntry(line=0, name=name, position=position, person_key=key, exempt_reason=reason)
+
+
+def column(
+    *, high: int = 0, confidence: int = 0, low: int = 0, trust: int = 0, no_trust: int = 0,
+    blank: int = 0, many: int = 0,
+) -> list[str]:
+    """Return the marks of one item, ballot by ballot: the given numbers of each code."""
+    return (
+        [HIGH] * high + [CONFIDENCE] * confidence + [LOW] * low
+        + [TRUST] * trust + [NO_TRUST] * no_trust
+        + [NO_MARK] * blank + [MANY_MARKS] * many
+    )
+
+
+def rated(low: int, of: int) -> list[str]:
+    """Return a poll column of `of` ballots: `low` low marks, high marks for the rest."""
+    return column(high=of - low, low=low)
+
+
+def pack(columns: Sequence[Sequence[str]]) -> list[str]:
+    """Turn one column of marks per item into packed ballots (one string per ballot)."""
+    sizes = {len(c) for c in columns}
+    if len(sizes) != 1:
+        raise ValueError(f"every item needs the same number of marks, got {sorted(sizes)}")
+    return ["".join(marks) for marks in zip(*columns, strict=True)]
+
+
+def paper_csv(ballots: Sequence[str], *, spoiled: int = 0) -> bytes:
+    """Write packed ballots as the paper-ballot CSV the counting committee types in.
+
+    `spoiled` adds whole ballots marked invalid (struck-out names, writing on the ballot…).
+    """
+    if not ballots:
+        raise ValueError("at least one ballot is needed to know the number of items")
+    items = len(ballots[0])
+    lines = ["status," + ",".join(str(n) for n in range(1, items + 1))]
+    for marks in ballots:
+        cells = ["" if mark == NO_MARK else mark for mark in marks]
+        lines.append("valid," + ",".join(cells))
+    first_level = ballots[0].strip(NO_MARK + MANY_MARKS)[:1] or HIGH
+    lines += ["invalid," + ",".join([first_level] * items)] * spoiled
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def counted_round(
+    session: Session,
+    body: Body,
+    *,
+    year: int,
+    profile_id: str,
+    roster: Sequence[RosterEntry],
+    columns: Sequence[Sequence[str]],
+    spoiled: int = 0,
+    members: int | None = None,
+    summoned: int | None = None,
+    present: int | None = None,
+    issued: int | None = None,
+    profile_version: int | None = None,
+    scale: str = Scale.POLL.value,
+    status: str = "closed",
+    title: str | None = None,
+) -> Round:
+    """Create, open, fill with paper ballots and close (or publish) a round.
+
+    `columns` gives the marks of each ballot item in ballot order (the collective included);
+    `members` defaults to the number of ballots, `issued` to the number of ballots.
+    `status` is "open", "closed" or "published".
+    """
+    ballots = pack(columns)
+    collected = len(ballots) + spoiled
+    round_ = rounds.create_round(
+        session, body, year=year, profile_id=profile_id, profile_version=profile_version,
+        title=title or f"Lấy phiếu tín nhiệm năm {year}", roster=list(roster),
+        members=collected if members is None else members, summoned=summoned, present=present,
+        scale=scale,
+    )
+    rounds.open_round(session, round_)
+    voting.import_paper_ballots(
+        session, round_, paper_csv(ballots, spoiled=spoiled),
+        issued=collected if issued is None else issued,
+    )
+    if status == "open":
+        return round_
+    rounds.close_round(session, round_)
+    if status == "published":
+        rounds.publish_round(session, round_)
+    elif status != "closed":
+        raise ValueError(f"unknown status {status!r}")
+    return round_
