@@ -117,7 +117,9 @@ def counted_round(
     round_ = rounds.create_round(
         session, body, year=year, profile_id=profile_id, profile_version=profile_version,
         title=title or f"Lấy phiếu tín nhiệm năm {year}", roster=list(roster),
-        members=collected if members is None else members, summoned=summoned, present=present,
+        members=collected if members is None else members,
+        summoned=(collected if members is None else members) if summoned is None else summoned,
+        present=present,
         scale=scale,
     )
     rounds.open_round(session, round_)

@@ -410,7 +410,7 @@ def _tally(profile_id: str, low: int, denominator: int, *, year: int = 2025,
     return RoundTally(
         round=round_, profile=profile, levels=("high", "confidence", "low"),
         issued=denominator, collected=denominator, valid=denominator, invalid=0,
-        basis=profile.denominator, denominator=denominator, quorum_met=True,
+        basis=profile.denominator, denominator=denominator, quorum={"met": True},
         items=[ItemTally(
             order=1, kind="person", person_id=1, person_key=key, name="P", position="X",
             counts={"high": denominator - low, "confidence": 0, "low": low, "invalid": 0},

@@ -18,7 +18,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from . import audit, create_app, credentials, profiles, rounds, rules, voting
 from .config import ConfigError
@@ -148,6 +148,7 @@ def round_create(
     entries = rounds.parse_roster(read_file(roster))
     with writing() as session:
         body = rounds.get_body(session, body_code)
+        rounds.check_profile_fits(session, body, profile_id)
         round_ = rounds.create_round(
             session, body, year=year, profile_id=profile_id, title=title, roster=entries,
             members=members, summoned=summoned, present=present, place=place,
@@ -204,12 +205,19 @@ def round_list(body_code: str | None) -> None:
 @round_group.command("followup")
 @click.option("--from-round", "source_id", type=int, required=True)
 @click.option("--title")
-def round_followup(source_id: int, title: str | None) -> None:
-    """Create a vote of confidence for the persons a finding of a round refers to."""
+@click.option("--members", type=click.IntRange(min=0), help="default: as in the poll")
+@click.option("--summoned", type=click.IntRange(min=0), help="default: as in the poll")
+@click.option("--present", type=click.IntRange(min=0), help="default: as in the poll")
+def round_followup(
+    source_id: int, title: str | None, members: int | None, summoned: int | None,
+    present: int | None,
+) -> None:
+    """Create a vote of confidence for the persons whose finding calls for one."""
     from .followup import create_followup
 
     with writing() as session:
-        round_ = create_followup(session, rounds.get_round(session, source_id), title=title)
+        round_ = create_followup(session, rounds.get_round(session, source_id), title=title,
+                                 members=members, summoned=summoned, present=present)
         click.echo(_("Vote of confidence created with {items} items.", items=len(round_.items)))
         click.echo(round_.id)
 
@@ -496,15 +504,14 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 
 def round_document(round_: Round) -> dict[str, Any]:
     """Describe a round and its ballot items for the ballot form and the slips."""
-    profile = profiles.get_profile(None, round_.profile_id, round_.profile_version) if (
-        (round_.profile_id, round_.profile_version) in profiles.BUILTIN
-    ) else None
+    session = object_session(round_)
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     return {
         "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
         "body_kind": round_.body.kind, "year": round_.year, "title": round_.title,
         "status": round_.status, "scale": round_.scale,
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
-        "invalid_scope": profile.invalid_marks if profile else None,
+        "invalid_scope": profile.invalid_marks,
         "items": [{"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
                   for i in round_.items],
     }

@@ -11,7 +11,10 @@ from .rules import findings_for_round
 from .tally import tally_round
 
 
-def create_followup(session: Session, source: Round, *, title: str | None = None) -> Round:
+def create_followup(
+    session: Session, source: Round, *, title: str | None = None,
+    members: int | None = None, summoned: int | None = None, present: int | None = None,
+) -> Round:
     """Create a draft vote of confidence for the persons whose findings in `source` call for one.
 
     Only findings whose consequence calls for a vote of confidence count (the profile marks
@@ -34,6 +37,11 @@ def create_followup(session: Session, source: Round, *, title: str | None = None
         if any(finding.calls_for_vote for finding in flagged[item.order])
     ]
     if not roster:
+        if any(flagged.values()):
+            raise WrongState(
+                N_("Round {id} has no finding that calls for a vote of confidence."),
+                id=source.id,
+            )
         raise WrongState(
             N_("Round {id} has no finding: there is nobody to put to a vote of confidence."),
             id=source.id,
@@ -46,9 +54,10 @@ def create_followup(session: Session, source: Round, *, title: str | None = None
         profile_version=source.profile_version,
         title=title or f"Bỏ phiếu tín nhiệm — {source.title}",
         roster=roster,
-        members=source.members,
-        summoned=source.summoned,
-        present=source.present,
+        # The vote may be held at a later sitting: its attendance is its own when given.
+        members=source.members if members is None else members,
+        summoned=source.summoned if summoned is None else summoned,
+        present=source.present if present is None else present,
         scale=Scale.CONFIDENCE_VOTE.value,
         place=source.place,
         followup_of=source.id,

@@ -45,7 +45,7 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
         "summoned": round_.summoned,
         "present": round_.present,
         "quorum_met": quorum,
-        "quorum": {"rule": tally.profile.quorum, **tally.profile.quorum_text().as_dict()},
+        "quorum": tally.quorum,
         "ballots": {
             "issued": tally.issued,
             "collected": tally.collected,

@@ -156,6 +156,19 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
     return entries
 
 
+def check_profile_fits(session: Session, body: Body, profile_id: str) -> None:
+    """Refuse a profile written for another kind of body (a Party rule for a People's Council)."""
+    try:
+        profile = profiles.get_profile(session, profile_id)
+    except profiles.UnknownProfile as exc:
+        raise NotFound(N_("Unknown profile {profile}."), profile=profile_id) from exc
+    if body.kind not in profile.body_kinds:
+        raise InvalidInput(
+            N_("The profile {profile} is for {kinds}, not for a body of kind {kind}."),
+            profile=profile.id, kinds=", ".join(profile.body_kinds), kind=body.kind,
+        )
+
+
 def check_counts(
     members: int | None, summoned: int | None, present: int | None
 ) -> None:
@@ -297,6 +310,12 @@ def open_round(session: Session, round_: Round) -> None:
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if profile.quorum != "none" and round_.summoned is None:
+        raise CountError(
+            N_("The profile {profile} requires a quorum: give the number of persons summoned "
+               "before opening the round."),
+            profile=profile.id,
+        )
     if profile.quorum_met(round_.present, round_.summoned) is False:
         raise CountError(
             N_("No quorum: {present} present of {summoned} summoned; the profile {profile} "
@@ -409,7 +428,7 @@ def publish_round(session: Session, round_: Round) -> None:
             id=round_.id, status=round_.status,
         )
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    if profile.quorum_met(round_.present, round_.summoned) is not True:
+    if quorum_status(session, round_, profile)["met"] is not True:
         raise CountError(
             N_("Round {id} cannot be published: the quorum of profile {profile} is not met "
                "or attendance is unknown."),
@@ -456,3 +475,42 @@ def compact(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in ("ballot", "receipt", "credential"):
             connection.exec_driver_sql(f"VACUUM {table}")
+
+
+def quorum_status(
+    session: Session, round_: Round, profile: profiles.Profile
+) -> dict[str, object]:
+    """Say whether the quorum is met, on which figures, and why (DOMAIN.md §2).
+
+    Attendance (present of summoned) gates paper rounds; a round with online codes must also
+    reach the quorum in turnout, the ballots actually collected.
+    """
+    status: dict[str, object] = {"rule": profile.quorum, **profile.quorum_text().as_dict()}
+    if profile.quorum == "none":
+        return {**status, "met": True, "reason": None}
+    summoned = round_.summoned
+    figures = [("present", round_.present)]
+    if codes_issued(session, round_.id):
+        figures.append(("collected", ballots_collected(session, round_.id)))
+    required = None if summoned is None else -(-summoned * 2 // 3)  # ceil(2/3 of summoned)
+    status.update(summoned=summoned, required=required)
+    if summoned is None:
+        return {**status, "met": None, "reason": {
+            "vi": "Chưa có số người được triệu tập", "en": "The number summoned is unknown"}}
+    for name, value in figures:
+        if value is None:
+            continue
+        if value * 3 < summoned * 2:
+            words = {"present": ("người có mặt", "present"),
+                     "collected": ("phiếu thu về", "ballots collected")}[name]
+            return {**status, "met": False, name: value, "reason": {
+                "vi": f"Chỉ có {value} {words[0]} trên {summoned} người được triệu tập; "
+                      f"cần ít nhất {required}",
+                "en": f"Only {value} {words[1]} of {summoned} summoned; at least {required} "
+                      f"are needed",
+            }}
+    known = [(name, value) for name, value in figures if value is not None]
+    if not known:
+        return {**status, "met": None, "reason": {
+            "vi": "Chưa có số người có mặt", "en": "The number present is unknown"}}
+    return {**status, "met": True, "reason": None, **dict(known)}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from . import profiles
 from .errors import N_, CountError
 from .models import Ballot, Person, Round
-from .rounds import ballots_issued
+from .rounds import ballots_issued, quorum_status
 from .text import percent
 from .voting import INVALID_MARKS, LEVEL_NAMES, LEVELS
 
@@ -48,12 +48,18 @@ class RoundTally:
     invalid: int
     basis: str
     denominator: int | None
-    quorum_met: bool | None
+    quorum: dict[str, object]
     items: list[ItemTally] = field(default_factory=list)
+
+    @property
+    def quorum_met(self) -> bool | None:
+        """Tell whether the quorum is met (None when attendance is unknown)."""
+        met = self.quorum["met"]
+        return None if met is None else bool(met)
 
 
 def level_names(scale: str) -> tuple[str, ...]:
-    """Return the level names of a scale in ballot order (high, confidence, low or trust, no_trust)."""
+    """Return the level names of a scale in ballot order (high/confidence/low, trust/no_trust)."""
     return tuple(LEVEL_NAMES[scale])
 
 
@@ -133,7 +139,7 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
         invalid=invalid,
         basis=basis,
         denominator=figures[basis],
-        quorum_met=profile.quorum_met(round_.present, round_.summoned),
+        quorum=quorum_status(session, round_, profile),
         items=[
             ItemTally(
                 order=item.order,
