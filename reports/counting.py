@@ -56,12 +56,13 @@ def _seal_block(styles: Any, seal: str) -> list[Flowable]:
         Spacer(1, 3),
         para(
             "Mã này cho phép đối chiếu kết quả trên với hòm phiếu đã niêm phong; "
-            "mã QR bên cạnh chứa đúng chuỗi ký tự trên.",
+            "mã QR bên cạnh chứa chuỗi ký tự trên (viết hoa).",
             styles.small_italic,
         ),
     ]
     table = Table(
-        [[QRFlowable(seal.lower(), 30 * mm), text]],
+        # Upper-case hex fits QR's alphanumeric mode: a smaller symbol, quicker to scan and draw.
+        [[QRFlowable(seal.upper(), 30 * mm), text]],
         colWidths=[34 * mm, TEXT_WIDTH - 34 * mm],
         hAlign="LEFT",
         style=TableStyle(
