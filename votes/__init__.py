@@ -37,6 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    from .web import init_web
+
+    init_web(app)
     return app
 
 

@@ -1,0 +1,135 @@
+"""Voters with the Flask client: code page, slip link, ballot, review, receipt, refusals."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import select
+
+from tests import web_fixtures
+from tests.web_fixtures import World, csrf_token
+from votes.models import Ballot, Receipt
+
+world = web_fixtures.world  # the fixture, under its own name
+
+
+def _open_ballot(client, code: str) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/")
+    response = client.post(
+        "/", data={"csrf_token": csrf_token(page.get_data(as_text=True)), "code": code}
+    )
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_code_page_then_ballot_then_review_then_receipt(world: World) -> None:
+    client = world.app.test_client()
+    code = world.codes["open"][0]
+    # Case, spaces and dashes do not matter.
+    html = _open_ballot(client, " " + code.lower().replace("-", " ") + " ")
+    assert html.count("<fieldset") == 3
+    assert html.count("<legend>") == 3
+    assert "Nguyễn Văn An" in html
+    assert "Bí thư" in html
+    assert html.count('type="radio"') == 9
+    token = csrf_token(html)
+    # The code travels in a hidden field, never in the session cookie.
+    assert f'value="{code.lower().replace("-", " ")}"' in html or "hidden" in html
+    cookie = client.get_cookie("votes_session")
+    assert cookie is None or code.replace("-", "") not in cookie.value.upper()
+    form = {"csrf_token": token, "code": code, "item_1": "H", "item_3": "L", "action": "review"}
+    missing = client.post("/ballot", data=form).get_data(as_text=True)
+    assert 'id="item-2"' in missing
+    assert 'class="item has-error" id="item-2"' in missing
+    assert re.search(r'id="item_1-0"[^>]*checked|checked[^>]*id="item_1-0"', missing)
+    form["item_2"] = "C"
+    review = client.post("/ballot", data=form).get_data(as_text=True)
+    assert "Xem lại phiếu của bạn" in review
+    assert "Tín nhiệm thấp" in review
+    edit = client.post("/ballot", data={**form, "action": "edit"}).get_data(as_text=True)
+    assert re.search(r'id="item_3-2"[^>]*checked|checked[^>]*id="item_3-2"', edit)
+    done = client.post("/ballot", data={**form, "action": "cast"})
+    assert done.status_code == 200
+    receipt = re.search(r'class="receipt-code"[^>]*>([A-Z0-9-]+)<', done.get_data(as_text=True))
+    assert receipt
+    assert "không ai" in done.get_data(as_text=True)
+    with world.sessions() as session:
+        stored = session.scalars(select(Ballot.marks).where(Ballot.round_id == world.ids["open"]))
+        assert list(stored) == ["HCL"]
+        receipts = select(Receipt.receipt).where(Receipt.round_id == world.ids["open"])
+        assert list(session.scalars(receipts)) == [receipt.group(1)]
+    again = client.post("/ballot", data={**form, "action": "cast"})
+    assert again.status_code == 409
+    assert "đã được sử dụng" in again.get_data(as_text=True)
+
+
+def test_slip_link_opens_the_ballot(world: World) -> None:
+    client = world.app.test_client()
+    response = client.get(f"/b/{world.codes['open'][1]}")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("<fieldset") == 3
+    assert client.get("/b/").status_code == 302
+
+
+def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> None:
+    client = world.app.test_client()
+    closed = client.get(f"/b/{world.codes['closed'][1]}")
+    draft = client.get(f"/b/{world.codes['draft'][0]}")
+    unknown = client.get("/b/ACDE-FGHJ-KMNP")
+    assert closed.status_code == draft.status_code == unknown.status_code == 403
+
+    def text(response) -> str:  # type: ignore[no-untyped-def]
+        return re.search(
+            r'class="refusal"[^>]*>(.*?)</p>', response.get_data(as_text=True), re.S
+        ).group(1)
+
+    assert text(closed) == text(draft) == text(unknown)
+    malformed = client.get("/b/NOT-A-CODE")
+    assert malformed.status_code == 422
+    assert "12" in text(malformed)
+
+
+def test_refused_codes_are_rate_limited_per_address(app: Flask, world: World) -> None:
+    app.config["CODE_RATE_LIMIT"] = "3/minute"
+    client = world.app.test_client()
+    statuses = [client.get("/b/ACDE-FGHJ-KMNP").status_code for _ in range(4)]
+    assert statuses == [403, 403, 403, 429]
+    assert "Quá nhiều lần thử" in client.get("/b/ACDE-FGHJ-KMNP").get_data(as_text=True)
+
+
+def test_good_codes_do_not_count_against_the_limit(app: Flask, world: World) -> None:
+    app.config["CODE_RATE_LIMIT"] = "2/minute"
+    client = world.app.test_client()
+    statuses = [client.get(f"/b/{world.codes['open'][0]}").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_english_is_switchable(world: World) -> None:
+    client = world.app.test_client()
+    assert "Mở phiếu của tôi" in client.get("/").get_data(as_text=True)
+    client.get("/lang/en?next=/")
+    html = client.get("/").get_data(as_text=True)
+    assert "Open my ballot" in html
+    assert '<html lang="en">' in html
+    assert client.get("/lang/en?next=https://evil.example/").headers["Location"] == "/"
+
+
+def test_cast_checks_everything_again(world: World) -> None:
+    """The cast from the review page is checked by cast_ballot itself: round, state, marks."""
+    client = world.app.test_client()
+    code = world.codes["open"][2]
+    html = client.get(f"/b/{code}").get_data(as_text=True)
+    token = csrf_token(html)
+    assert f'name="round" value="{world.ids["open"]}"' in html
+    form = {"csrf_token": token, "code": code, "action": "cast", "item_1": "H", "item_2": "C"}
+    # A choice missing: the ballot comes back with the item marked, nothing is cast.
+    missing = client.post("/ballot", data={**form, "round": world.ids["open"]})
+    assert missing.status_code == 200
+    assert 'class="item has-error" id="item-3"' in missing.get_data(as_text=True)
+    # The code with another round's id: refused like an unknown code.
+    other = client.post("/ballot", data={**form, "item_3": "L", "round": world.ids["closed"]})
+    assert other.status_code == 403
+    done = client.post("/ballot", data={**form, "item_3": "L", "round": world.ids["open"]})
+    assert "receipt-code" in done.get_data(as_text=True)
+    assert "Đợt open" in done.get_data(as_text=True)

@@ -1,0 +1,196 @@
+"""Security: CSRF, headers, cookies, error pages, login throttling, no user enumeration."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests import web_fixtures
+from tests.web_fixtures import PASSWORD, World, csrf_token, login
+from votes import create_app
+
+world = web_fixtures.world  # the fixture, under its own name
+
+CSP = (
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/auth/login", "/api/v1/openapi.json", "/nowhere", "/static/style.css"]
+)
+def test_security_headers(world: World, path: str) -> None:
+    response = world.app.test_client().get(path)
+    response.close()
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_inline_script_or_style(world: World) -> None:
+    client = world.client("organizer")
+    for path in (
+        "/",
+        f"/admin/rounds/{world.ids['open']}/paper",
+        f"/admin/rounds/{world.ids['closed']}/results",
+        "/admin/bodies/A/rounds/new",
+    ):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html
+        assert " style=" not in html
+        assert "onclick" not in html
+
+
+def test_csrf_is_required_on_every_form(world: World) -> None:
+    client = world.client("organizer")
+    anonymous = world.app.test_client()
+    assert anonymous.post("/", data={"code": world.codes["open"][0]}).status_code == 400
+    assert (
+        anonymous.post(
+            "/ballot",
+            data={
+                "code": world.codes["open"][0],
+                "item_1": "H",
+                "item_2": "H",
+                "item_3": "H",
+                "action": "cast",
+            },
+        ).status_code
+        == 400
+    )
+    assert (
+        anonymous.post(
+            "/auth/login", data={"username": "organizer", "password": PASSWORD}
+        ).status_code
+        == 400
+    )
+    response = client.post(f"/admin/rounds/{world.ids['draft']}/open", data={})
+    assert response.status_code == 400
+    assert "hết hạn" in response.get_data(as_text=True)
+    assert "badge-draft" in client.get(f"/admin/rounds/{world.ids['draft']}").get_data(as_text=True)
+
+
+def test_error_pages_show_no_internals(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "s" * 32,
+            "DEMO": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            "PROPAGATE_EXCEPTIONS": False,
+        }
+    )
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    client = app.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "secret internals" not in html
+    assert "Traceback" not in html
+    assert "Máy chủ gặp sự cố" in html
+    assert client.get("/nowhere").status_code == 404
+    assert client.delete("/").status_code == 405
+    assert "Trang này không tồn tại" in client.get("/nowhere").get_data(as_text=True)
+
+
+def test_cookies_are_secure_outside_testing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {"SECRET_KEY": "s" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    response = app.test_client().get("/")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_login_does_not_tell_which_usernames_exist(world: World) -> None:
+    client = world.app.test_client()
+    wrong_password = login(client, "organizer", "wrong password!")
+    no_such_user = login(client, "nobody", "wrong password!")
+    assert wrong_password.status_code == no_such_user.status_code == 401
+
+    def body(response) -> str:  # type: ignore[no-untyped-def]
+        return response.get_data(as_text=True).split('name="csrf_token"')[0]
+
+    assert body(wrong_password) == body(no_such_user)
+    assert login(client, "organizer").status_code == 302
+
+
+def test_login_is_throttled(app: Flask, world: World) -> None:
+    app.config["LOGIN_USER_RATE_LIMIT"] = "3/minute"
+    client = world.app.test_client()
+    statuses = [login(client, "organizer", "wrong password!").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    # The right password is refused too while the username is throttled.
+    assert login(client, "organizer").status_code == 429
+
+
+def test_password_change_ends_sessions(world: World) -> None:
+    from votes import staff
+    from votes.db import write_session
+
+    client = world.client("organizer")
+    assert client.get("/admin/").status_code == 200
+    with write_session(world.sessions) as session:
+        staff.set_password(session, staff.get_user(session, "organizer"), "another password 1")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_session_expires(app: Flask, world: World) -> None:
+    import datetime as dt
+
+    client = world.client("organizer")
+    assert client.get("/admin/").status_code == 200
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(seconds=0)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_logout_needs_post(world: World) -> None:
+    client = world.client("organizer")
+    assert client.get("/auth/logout").status_code == 405
+    token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_rate_limits_can_live_in_redis(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With VOTES_REDIS_URL the limits are shared by every worker (memory:// counts per worker)."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.3).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    import redis
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "s" * 32,
+            "CODE_RATE_LIMIT": "2/minute",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        }
+    )
+    from votes.migrate import upgrade
+
+    upgrade(app.extensions["votes.engine"])
+    redis.Redis(db=15).flushdb()
+    try:
+        other_worker = create_app({**app.config, "DATABASE_URL": app.config["DATABASE_URL"]})
+        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
+        assert other_worker.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
+        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 429
+    finally:
+        redis.Redis(db=15).flushdb()
+        app.extensions["votes.engine"].dispose()

@@ -1,0 +1,275 @@
+"""Web forms (WTForms via Flask-WTF). Every text field is NFC-normalised at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from .models import Scale
+from .text import nfc
+
+# The levels as the voter sees them, in ballot order.
+LEVEL_LABELS = {
+    Scale.POLL.value: (
+        ("H", lazy_gettext("High confidence")),
+        ("C", lazy_gettext("Confidence")),
+        ("L", lazy_gettext("Low confidence")),
+    ),
+    Scale.CONFIDENCE_VOTE.value: (
+        ("T", lazy_gettext("Confidence")),
+        ("K", lazy_gettext("No confidence")),
+    ),
+}
+# Paper entry adds the two invalid marks of DOMAIN.md §3.
+PAPER_EXTRA = (("X", lazy_gettext("Several boxes")), ("-", lazy_gettext("No box")))
+
+
+class BallotLine(Protocol):
+    """What a form needs of a ballot item (a BallotItem, or a web.common.ItemView)."""
+
+    @property
+    def order(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def _nfc_filter(value: Any) -> Any:
+    return nfc(value) if isinstance(value, str) else value
+
+
+class NFCForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
+    """A form whose text fields are NFC-normalised and stripped before validation."""
+
+    class Meta:
+        """Add the NFC filter to every field."""
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            if unbound_field.field_class in (StringField, TextAreaField, HiddenField):
+                filters = [*unbound_field.kwargs.get("filters", []), _nfc_filter]
+                options = {**options, "filters": filters}
+            return unbound_field.bind(form=form, **options)
+
+
+class CodeForm(NFCForm):
+    """The voter types the code printed on the slip."""
+
+    code = StringField(
+        lazy_gettext("Code on your slip"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "autocorrect": "off",
+        },
+    )
+
+
+def _choices(pairs: Sequence[tuple[str, Any]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def item_field_name(order: int) -> str:
+    """Return the form field name of a ballot item."""
+    return f"item_{order}"
+
+
+_BALLOT_FORMS: dict[tuple[object, ...], type[NFCForm]] = {}
+
+
+def ballot_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
+    """Return the ballot form of a round: the code (hidden) and one required choice per item.
+
+    Classes are kept by (scale, items): building 20 fields per request cost more than the vote.
+    """
+    key = (scale, *((item.order, item.name) for item in items))
+    found = _BALLOT_FORMS.get(key)
+    if found is None:
+        if len(_BALLOT_FORMS) > 256:
+            _BALLOT_FORMS.clear()
+        found = _BALLOT_FORMS[key] = _build_ballot_form(items, scale)
+    return found
+
+
+def _build_ballot_form(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
+
+    class BallotForm(NFCForm):
+        code = HiddenField(validators=[DataRequired()])
+
+    for item in items:
+        setattr(
+            BallotForm,
+            item_field_name(item.order),
+            RadioField(
+                item.name,
+                choices=_choices(LEVEL_LABELS[scale]),
+                validators=[
+                    InputRequired(message=lazy_gettext("Choose one level for this person."))
+                ],
+            ),
+        )
+    return BallotForm
+
+
+def paper_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
+    """Build the paper-ballot entry form: one mark per row (a level, X or none), and the batch."""
+
+    class PaperForm(NFCForm):
+        stage = HiddenField(default="a")
+        batch_a = HiddenField(default="")
+        batch_b = HiddenField(default="")
+        spoiled = BooleanField(
+            lazy_gettext(
+                "The whole ballot is invalid (not issued, name struck out, something written on it)"
+            )
+        )
+
+    for item in items:
+        setattr(
+            PaperForm,
+            item_field_name(item.order),
+            RadioField(
+                item.name,
+                choices=_choices((*LEVEL_LABELS[scale], *PAPER_EXTRA)),
+                validators=[Optional()],
+            ),
+        )
+    return PaperForm
+
+
+class BatchForm(NFCForm):
+    """Both typed batches, as text (one ballot a line), for comparing or correcting."""
+
+    batch_a = TextAreaField(lazy_gettext("First entry"))
+    batch_b = TextAreaField(lazy_gettext("Second entry"))
+    issued = IntegerField(
+        lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+
+
+class LoginForm(NFCForm):
+    """Staff login."""
+
+    username = StringField(
+        lazy_gettext("Username"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        lazy_gettext("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class BodyForm(NFCForm):
+    """A new body."""
+
+    code = StringField(lazy_gettext("Code"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(
+        lazy_gettext("Kind"),
+        choices=_choices(
+            (
+                ("party", lazy_gettext("Party committee")),
+                ("council", lazy_gettext("People's Council")),
+                ("assembly", lazy_gettext("National Assembly")),
+            )
+        ),
+    )
+
+
+class RoundForm(NFCForm):
+    """A new round: its facts, its rule profile and its roster (previewed before saving)."""
+
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=500)])
+    year = IntegerField(
+        lazy_gettext("Year"),
+        validators=[InputRequired(), NumberRange(min=1945, max=2200)],
+        default=lambda: dt.date.today().year,
+    )
+    profile = SelectField(lazy_gettext("Rule profile"), validators=[DataRequired()])
+    members = IntegerField(
+        lazy_gettext("Members of the body"), validators=[InputRequired(), NumberRange(min=0)]
+    )
+    summoned = IntegerField(
+        lazy_gettext("Persons summoned"), validators=[Optional(), NumberRange(min=0)]
+    )
+    present = IntegerField(
+        lazy_gettext("Persons present"), validators=[Optional(), NumberRange(min=0)]
+    )
+    place = StringField(lazy_gettext("Place"), validators=[Optional(), Length(max=200)])
+    roster_file = FileField(
+        lazy_gettext("Roster (CSV file: name,position[,person_key,kind,exempt_reason])")
+    )
+    roster_data = HiddenField()
+
+
+class RosterForm(NFCForm):
+    """A roster for a draft round: typed or pasted as CSV text, or uploaded."""
+
+    roster_text = TextAreaField(
+        lazy_gettext("Roster as CSV"), render_kw={"rows": 12, "spellcheck": "false"}
+    )
+    roster_file = FileField(lazy_gettext("or upload a CSV file"))
+    roster_data = HiddenField()
+
+
+class ExemptForm(NFCForm):
+    """Leave a person off the ballot, with the reason."""
+
+    person = SelectField(lazy_gettext("Person"), validators=[DataRequired()])
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class RestoreForm(NFCForm):
+    """Put an exempt person back on the ballot."""
+
+    person = HiddenField(validators=[DataRequired()])
+
+
+class CodesForm(NFCForm):
+    """Issue voter codes."""
+
+    count = IntegerField(
+        lazy_gettext("Number of codes"), validators=[InputRequired(), NumberRange(min=1, max=5000)]
+    )
+    fmt = SelectField(
+        lazy_gettext("Format"),
+        choices=_choices(
+            (("txt", lazy_gettext("Text file")), ("pdf", lazy_gettext("Printable slips (PDF)")))
+        ),
+    )
+
+
+class ConfirmForm(NFCForm):
+    """A confirmation step (open, close, publish): the CSRF token is the whole form."""
+
+
+class PaperUploadForm(NFCForm):
+    """A CSV file of paper ballots."""
+
+    ballots_file = FileField(lazy_gettext("CSV file of paper ballots"))
+    issued = IntegerField(
+        lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
+        validators=[Optional(), NumberRange(min=0)],
+    )

@@ -1,0 +1,218 @@
+"""The web application: voters (ballot), organizers (admin), staff login (auth), JSON API (api)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import Babel, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from ..i18n import TRANSLATIONS
+
+LANGUAGES = ("vi", "en")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    # Voter codes travel in /b/CODE links: never send the address to another site.
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def _defaults(app: Flask) -> None:
+    relaxed = bool(
+        app.config.get("DEBUG")
+        or app.config.get("TESTING")
+        or app.config.get("DEMO")
+        or app.config.get("INSECURE_COOKIES")  # plain-HTTP loopback (the benchmark)
+    )
+    # Flask's own defaults are replaced unless the configuration already changed them.
+    flask_defaults = Flask.default_config
+    ours = {
+        # Secure cookies except on plain-HTTP development, test and demo servers.
+        "SESSION_COOKIE_SECURE": not relaxed,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "votes_session",
+        # Staff logins expire (checked on every request in auth.load_user).
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }
+    for key, value in ours.items():
+        if app.config.get(key) == flask_defaults.get(key):
+            app.config[key] = value
+    # A voter may keep the ballot open through a long conference session.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 6 * 3600)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    # Only refused code entries count (see ballot.py): a hall full of voters behind one NAT
+    # address is never slowed down, while guessing is.
+    app.config.setdefault("CODE_RATE_LIMIT", os.environ.get("VOTES_CODE_RATE_LIMIT", "20/minute"))
+    app.config.setdefault("LOGIN_RATE_LIMIT", "10/minute")
+    app.config.setdefault("LOGIN_USER_RATE_LIMIT", "5/minute;20/hour")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+
+
+def compile_catalogues(app: Flask) -> str:
+    """Compile the .po catalogues into .mo files under the instance folder; return the folder.
+
+    The .po file is the single source (the command line reads it directly); the binary form
+    Flask-Babel needs is rebuilt whenever the .po is newer, so a fresh clone just works.
+    """
+    target = Path(app.instance_path) / "translations"
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        language = po.parent.parent.name
+        mo = target / language / "LC_MESSAGES" / "messages.mo"
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        # Several workers may start at once: write aside, then rename atomically.
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            write_mo(out, catalog)
+        os.replace(tmp, mo)
+    return str(target)
+
+
+def select_locale() -> str:
+    """Choose the language: the one the user picked, else Vietnamese."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else "vi"
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return a same-site relative path to go back to, else the fallback."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def _set_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        # Ballots, codes, receipts and results must not stay in a shared browser's cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(error: HTTPException) -> tuple[Any, int]:
+    code = error.code or 500
+    if request.path.startswith("/api/"):
+        return jsonify({"error": error.name.lower().replace(" ", "_"), "status": code}), code
+    return render_template("errors/error.html", code=code), code
+
+
+def _csrf_error(error: CSRFError) -> tuple[Any, int]:
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "csrf", "status": 400}), 400
+    return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def _internal(error: Exception) -> tuple[Any, int]:
+    # Never show internals: the traceback goes to the server log only.
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "internal_server_error", "status": 500}), 500
+    return render_template("errors/error.html", code=500), 500
+
+
+def init_web(app: Flask) -> None:
+    """Wire the extensions, blueprints, headers and error pages into an application."""
+    from ..text import decimal_comma, integer_text
+    from . import admin, api, audit, auth, ballot, outage
+    from .auth import load_user
+
+    _defaults(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", compile_catalogues(app))
+    app.static_folder = str(Path(__file__).resolve().parent.parent / "static")
+    app.static_url_path = "/static"
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(auth.unauthorized)
+
+    app.register_blueprint(ballot.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(audit.bp, url_prefix="/audit")
+    csrf.exempt(api.bp)
+    outage.init_outage(app)
+
+    app.after_request(_set_headers)
+    for code in (400, 403, 404, 405, 409, 413, 429):
+        app.register_error_handler(code, _error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(500, _internal)
+
+    @app.route("/lang/<language>")
+    def set_language(language: str) -> BaseResponse:
+        """Switch the language of the pages (Vietnamese or English)."""
+        if language in LANGUAGES:
+            session["lang"] = language
+        return redirect(safe_next(request.args.get("next"), url_for("ballot.enter_code")))
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"locale": str(get_locale() or "vi"), "languages": LANGUAGES}
+
+    def percent_filter(value: str | None) -> str:
+        """Show a percentage string ("3.13") as "3,13 %" in Vietnamese, "3.13%" in English."""
+        if value is None:
+            return "—"
+        if str(get_locale()) == "en":
+            return f"{value}%"
+        return f"{decimal_comma(value)} %"
+
+    def integer_filter(value: int | None) -> str:
+        """Show an integer with the thousands separator of the language."""
+        if value is None:
+            return "—"
+        return f"{value:,}" if str(get_locale()) == "en" else integer_text(value)
+
+    def date_filter(value: dt.date | str | None) -> str:
+        """Show a date as dd/mm/yyyy."""
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        return value.strftime("%d/%m/%Y")
+
+    app.jinja_env.filters["percent"] = percent_filter
+    app.jinja_env.filters["integer"] = integer_filter
+    app.jinja_env.filters["ddmmyyyy"] = date_filter

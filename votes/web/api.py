@@ -1,0 +1,301 @@
+"""JSON API under /api/v1: fetch a ballot, cast it, read results (staff); OpenAPI 3 document.
+
+Voters' calls are exempt from CSRF (no cookie authenticates them: the code does) and accept
+only `application/json`, which a cross-site HTML form cannot send. The same functions and the
+same refusals as the web form apply (ballot.REFUSALS explains which refusals look alike).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from .. import staff
+from ..errors import VotesError
+from ..forms import LEVEL_LABELS
+from ..results import round_results
+from ..voting import CastRefused, cast_ballot
+from .ballot import REFUSALS, code_limit
+from .common import find_code, language, message, reading, staff_user
+
+bp = Blueprint("api", __name__)
+
+ERRORS = {
+    "malformed": "malformed_code",
+    "unknown": "code_not_accepted",
+    "not_open": "code_not_accepted",
+    "used": "code_used",
+    "marks": "invalid_marks",
+}
+
+
+def _refusal(reason: str, detail: str | None = None) -> tuple[Any, int]:
+    status, text = REFUSALS.get(reason, REFUSALS["unknown"])
+    body = {"error": ERRORS.get(reason, "code_not_accepted"), "message": str(text)}
+    if detail:
+        body["detail"] = detail
+    return jsonify(body), status
+
+
+def _json() -> dict[str, Any] | None:
+    if not request.is_json:
+        return None
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+def _unsupported() -> tuple[Any, int]:
+    return jsonify({"error": "expected_json_object", "status": 415}), 415
+
+
+@bp.route("/ballot", methods=["POST"])
+@code_limit
+def ballot() -> Any:
+    """Return the ballot for a code (POST, so that the code stays out of addresses and logs)."""
+    data = _json()
+    if data is None:
+        return _unsupported()
+    state, round_ = find_code(reading(), str(data.get("code", "")))
+    if state != "ok" or round_ is None:
+        return _refusal(state)
+    levels = [{"mark": mark, "label": str(label)} for mark, label in LEVEL_LABELS[round_.scale]]
+    return jsonify(
+        {
+            "round": {
+                "id": round_.id,
+                "title": round_.title,
+                "body": round_.body_name,
+                "year": round_.year,
+                "scale": round_.scale,
+            },
+            "levels": levels,
+            "items": [
+                {"order": i.order, "kind": i.kind, "name": i.name, "position": i.position}
+                for i in round_.items
+            ],
+        }
+    )
+
+
+@bp.route("/ballots", methods=["POST"])
+@code_limit
+def cast() -> Any:
+    """Cast a ballot: {"code", "marks": {"1": "H", …}} → 201 {"receipt"}."""
+    data = _json()
+    if data is None:
+        return _unsupported()
+    marks = data.get("marks")
+    if not isinstance(marks, dict | list):
+        return _refusal("marks", "marks must be an object {order: level}")
+    session = reading()
+    code = str(data.get("code", ""))
+    state, round_ = find_code(session, code)
+    if state != "ok" or round_ is None:
+        return _refusal(state)
+    round_id = round_.id
+    session.rollback()
+    try:
+        receipt = cast_ballot(
+            session, current_app.config["SECRET_KEY"], code, marks, round_id=round_id
+        )
+    except CastRefused as refused:
+        return _refusal(refused.reason, message(refused) if refused.reason == "marks" else None)
+    return jsonify({"receipt": receipt}), 201
+
+
+@bp.route("/rounds/<int:round_id>/results")
+def results(round_id: int) -> Any:
+    """Return the results of a closed or published round to logged-in staff who may see it."""
+    if not current_user.is_authenticated:
+        return jsonify({"error": "unauthorized", "status": 401}), 401
+    session = reading()
+    from ..models import Round
+
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        return jsonify({"error": "not_found", "status": 404}), 404
+    if not staff.can_view(session, staff_user(session), round_.body_id):
+        return jsonify({"error": "forbidden", "status": 403}), 403
+    try:
+        return jsonify(round_results(session, round_))
+    except VotesError as error:
+        return jsonify(
+            {"error": "not_closed", "message": error.message(language()), "status": 409}
+        ), 409
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    """Return the OpenAPI 3 description of this API."""
+    return jsonify(OPENAPI)
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "detail": {"type": "string"},
+        },
+        "required": ["error"],
+    }
+
+
+def _response(description: str, schema: str = "Error") -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Phiếu tín nhiệm — votes API",
+        "version": "1",
+        "description": "Fetch and cast confidence-vote ballots with a voter code; read "
+        "results of closed rounds (staff, logged in).",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": {
+        "/ballot": {
+            "post": {
+                "summary": "Fetch the ballot for a voter code",
+                "operationId": "getBallot",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CodeRequest"}}
+                    },
+                },
+                "responses": {
+                    "200": _response("The ballot of the round the code belongs to", "Ballot"),
+                    "403": _response(
+                        "Unknown code, or its round is not open (one answer for both)"
+                    ),
+                    "409": _response("The code was already used"),
+                    "415": _response("The body is not a JSON object"),
+                    "422": _response("Not a well-formed code"),
+                    "429": _response("Too many refused codes from this address"),
+                },
+            }
+        },
+        "/ballots": {
+            "post": {
+                "summary": "Cast a ballot",
+                "operationId": "castBallot",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CastRequest"}}
+                    },
+                },
+                "responses": {
+                    "201": _response(
+                        "Cast; the random receipt proves nothing about the vote", "Receipt"
+                    ),
+                    "403": _response(
+                        "Unknown code, or its round is not open (one answer for both)"
+                    ),
+                    "409": _response("The code was already used"),
+                    "415": _response("The body is not a JSON object"),
+                    "422": _response(
+                        "Invalid marks (one level per item required), or a malformed code"
+                    ),
+                    "429": _response("Too many refused codes from this address"),
+                },
+            }
+        },
+        "/rounds/{round_id}/results": {
+            "get": {
+                "summary": "Results of a closed or published round (staff)",
+                "operationId": "getResults",
+                "parameters": [
+                    {
+                        "name": "round_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "security": [{"session": []}],
+                "responses": {
+                    "200": {
+                        "description": "The result document (as `votes results --format json`)",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "401": _response("Not logged in"),
+                    "403": _response("Not allowed to see this body"),
+                    "404": _response("No such round"),
+                    "409": _response("The round is not closed yet"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "votes_session"}},
+        "schemas": {
+            "Error": _error_schema(),
+            "CodeRequest": {
+                "type": "object",
+                "required": ["code"],
+                "properties": {"code": {"type": "string", "example": "ACDE-FGHJ-KMNP"}},
+            },
+            "CastRequest": {
+                "type": "object",
+                "required": ["code", "marks"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "marks": {
+                        "type": "object",
+                        "description": "item order → H/C/L (poll) or T/K (vote of confidence)",
+                        "additionalProperties": {
+                            "type": "string",
+                            "enum": ["H", "C", "L", "T", "K"],
+                        },
+                        "example": {"1": "H", "2": "C"},
+                    },
+                },
+            },
+            "Receipt": {
+                "type": "object",
+                "required": ["receipt"],
+                "properties": {"receipt": {"type": "string"}},
+            },
+            "Ballot": {
+                "type": "object",
+                "properties": {
+                    "round": {"type": "object"},
+                    "levels": {"type": "array", "items": {"type": "object"}},
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "order": {"type": "integer"},
+                                "kind": {"type": "string"},
+                                "name": {"type": "string"},
+                                "position": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}

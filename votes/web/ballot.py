@@ -1,0 +1,202 @@
+"""Voters: enter the code (or open the slip's link), fill in the ballot, review, cast, receipt.
+
+The code travels from page to page in a hidden form field (POST), never in the session or a
+cookie, and it is never logged. The ballot is built from the round the code belongs to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from ..forms import LEVEL_LABELS, CodeForm, ballot_form_class, item_field_name
+from ..voting import CastRefused, cast_ballot
+from . import limiter
+from .common import BallotView, ballot_view, find_code, language, reading
+
+bp = Blueprint("ballot", __name__)
+
+# What a refused code is told. A code is looked up in every round at once (the slip carries no
+# round), so the answer must not tell a guesser that a code exists somewhere:
+# - "unknown" and "not_open" (a code of a draft, closed or published round) get the SAME words
+#   and the same status. Telling "this round is closed" would confirm that the code was real;
+#   the voter holding a real slip learns what matters from the organizers anyway.
+# - "used" is told apart: only the holder of a real code can meet it (codes have ≈ 2^54
+#   values, and refused attempts are rate-limited per address), and that voter must learn that
+#   somebody else may have voted with it, to tell the counting committee.
+# - "malformed" is only about the typing (length, letters), never about existence.
+# The look-up is one query by HMAC digest whatever the outcome, so timing does not differ.
+NOT_ACCEPTED = lazy_gettext(
+    "This code cannot be used to vote now. Either it is not a valid code, or "
+    "voting is not open for its round. Check the code on your slip; if it is "
+    "right, ask the counting committee."
+)
+REFUSALS: dict[str, tuple[int, Any]] = {
+    "malformed": (
+        422,
+        lazy_gettext(
+            "This does not look like a voter code. A code has 12 letters and "
+            "digits, for example ACDE-FGHJ-KMNP; check what you typed."
+        ),
+    ),
+    "unknown": (403, NOT_ACCEPTED),
+    "not_open": (403, NOT_ACCEPTED),
+    "used": (
+        409,
+        lazy_gettext(
+            "This code has already been used: each code can vote once. If you did not "
+            "vote with it yourself, tell the counting committee now."
+        ),
+    ),
+    "marks": (422, lazy_gettext("The ballot is not complete.")),
+}
+
+
+def _code_limit() -> str:
+    limit: str = current_app.config["CODE_RATE_LIMIT"]
+    return limit
+
+
+def _refused(response: BaseResponse) -> bool:
+    # Only refused codes count against the limit (see web/__init__.py).
+    return response.status_code >= 400
+
+
+code_limit = limiter.limit(
+    _code_limit, deduct_when=_refused, methods=["POST", "GET"], scope="voter-code"
+)
+
+
+def refusal(reason: str) -> tuple[str, int]:
+    """Render the one plain page that tells a voter why the code was refused."""
+    status, text = REFUSALS.get(reason, REFUSALS["unknown"])
+    return render_template("ballot/refused.html", text=text, reason=reason), status
+
+
+def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple[str, int]:
+    levels = [(value, str(label)) for value, label in LEVEL_LABELS[round_.scale]]
+    context = {
+        "round": round_,
+        "form": form,
+        "items": round_.items,
+        "field": item_field_name,
+        "levels": levels,
+    }
+    fragment = None
+    if fresh:
+        # A blank ballot is the same for every voter of a round: render its items once.
+        cache: dict[tuple[int, str], str] = current_app.extensions.setdefault(
+            "votes.blank_ballots", {}
+        )
+        key = (round_.id, language())
+        fragment = cache.get(key)
+        if fragment is None:
+            fragment = cache[key] = render_template("ballot/_items.html", **context)
+    return render_template("ballot/ballot.html", fragment=fragment, **context), 200
+
+
+def _show_ballot(code: str) -> tuple[str, int]:
+    state, round_ = find_code(reading(), code)
+    if state != "ok" or round_ is None:
+        return refusal(state)
+    form = ballot_form_class(round_.items, round_.scale)(formdata=None, code=code)
+    return _ballot_page(round_, form, fresh=True)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@code_limit
+def enter_code() -> Any:
+    """Ask for the code on the slip; a good code opens the ballot."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        return _show_ballot(form.code.data)
+    return render_template("ballot/code.html", form=form)
+
+
+@bp.route("/b/")
+@bp.route("/b")
+def slip_without_code() -> BaseResponse:
+    """The address printed on the slip without a code: ask for it."""
+    return redirect(url_for("ballot.enter_code"))
+
+
+@bp.route("/b/<code>")
+@code_limit
+def from_slip(code: str) -> Any:
+    """Open the ballot from the link (or QR code) printed on a slip."""
+    return _show_ballot(code)
+
+
+@bp.route("/ballot", methods=["POST"])
+@code_limit
+def ballot() -> Any:
+    """Review the choices, go back to change them, or cast the ballot."""
+    code = (request.form.get("code") or "").strip()
+    session = reading()
+    action = request.form.get("action", "review")
+    if action == "cast":
+        cast = _cast(code)
+        if cast is not None:
+            return cast
+    state, round_ = find_code(session, code)
+    if state != "ok" or round_ is None:
+        return refusal(state)
+    form = ballot_form_class(round_.items, round_.scale)()
+    if action == "edit":
+        return _ballot_page(round_, form)
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            return render_template("errors/error.html", code=400, csrf=True), 400
+        return _ballot_page(round_, form)
+    marks: dict[int | str, str] = {
+        item.order: form[item_field_name(item.order)].data for item in round_.items
+    }
+    if action != "cast":
+        labels = dict(LEVEL_LABELS[round_.scale])
+        choices = [(item, labels[marks[item.order]]) for item in round_.items]
+        return render_template(
+            "ballot/review.html", round=round_, form=form, choices=choices, field=item_field_name
+        )
+    title, body_name = round_.title, round_.body_name
+    session.rollback()
+    try:
+        receipt = cast_ballot(
+            session, current_app.config["SECRET_KEY"], code, marks, round_id=round_.id
+        )
+    except CastRefused as refused:
+        return refusal(refused.reason)
+    return render_template("ballot/receipt.html", receipt=receipt, title=title, body_name=body_name)
+
+
+def _cast(code: str) -> Any:
+    """Cast straight from the review page; None when the ballot must be shown again.
+
+    The review page already checked the choices, and cast_ballot checks everything again
+    (the code belongs to this round, the round is open, one level per item) in its own
+    transaction, so no look-up is repeated here: on PostgreSQL every round trip counts.
+    """
+    round_id = request.form.get("round", "")
+    if not round_id.isdigit():
+        return None
+    marks: dict[int | str, str] = {
+        key.removeprefix("item_"): value
+        for key, value in request.form.items()
+        if key.startswith("item_")
+    }
+    session = reading()
+    try:
+        receipt = cast_ballot(
+            session, current_app.config["SECRET_KEY"], code, marks, round_id=int(round_id)
+        )
+    except CastRefused as refused:
+        if refused.reason == "marks":
+            session.rollback()
+            return None  # show the ballot again, every missing choice marked
+        return refusal(refused.reason)
+    view = ballot_view(session, int(round_id))
+    return render_template(
+        "ballot/receipt.html", receipt=receipt, title=view.title, body_name=view.body_name
+    )
