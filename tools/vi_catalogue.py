@@ -22,15 +22,18 @@ def merge(template_path: str, extra: dict[str, str] | None = None) -> None:
     """Add the template's ids to the catalogue, keeping translations already made."""
     with open(template_path, "rb") as handle:
         template = read_po(handle)
-    existing: dict[str, str] = {}
+    existing: dict[object, object] = {}
     if PO.exists():
         with PO.open("rb") as handle:
-            existing = {str(m.id): str(m.string) for m in read_po(handle, locale="vi") if m.id}
+            existing = {m.id: m.string for m in read_po(handle, locale="vi") if m.id}
     existing.update(extra or {})
     catalog = Catalog(locale="vi", project="votes", fuzzy=False)
     for message in template:
-        if message.id:
-            catalog.add(message.id, existing.get(str(message.id), ""))
+        if not message.id:
+            continue
+        # Vietnamese has one plural form: a plural entry keeps a one-element tuple.
+        empty: object = ("",) if isinstance(message.id, tuple) else ""
+        catalog.add(message.id, existing.get(message.id, empty))
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True, omit_header=False)

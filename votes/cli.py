@@ -678,8 +678,10 @@ def demo(no_serve: bool) -> None:
         round_ids = seed_demo(session, current_app.config["SECRET_KEY"])
     with reading() as session:
         for round_id in round_ids:
-            click.echo(results_text(round_results(session, rounds.get_round(session, round_id))))
-            click.echo("")
+            round_ = rounds.get_round(session, round_id)
+            if round_.status in ("closed", "published"):
+                click.echo(results_text(round_results(session, round_)))
+                click.echo("")
     if not no_serve:
         from .cli_web import serve_demo
 

@@ -19,11 +19,18 @@ def catalogue(language: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and isinstance(message.id, str) and message.string
-    }
+    found: dict[str, str] = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        # Plural entries have a tuple of ids and of translations: key them by the singular id.
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string if isinstance(message.string, str) else (
+            message.string[0] if message.string and all(message.string) else ""
+        )
+        if string:
+            found[str(msgid)] = str(string)
+    return found
 
 
 def translate(msgid: str, language: str = DEFAULT_LANGUAGE) -> str:
