@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,7 +39,12 @@ def new_code() -> str:
 
 def normalise_code(text: str) -> str:
     """Return the canonical form of a typed code: upper case, without spaces or dashes."""
-    raw = "".join(ch for ch in text.upper() if ch not in " -_\t\u00a0\u2010\u2011\u2013")
+    # NFKC folds full-width letters (typed with some input methods) to ASCII; whitespace of any
+    # kind (a pasted line break) and every dash (word processors turn '-' into '–') are dropped.
+    folded = unicodedata.normalize("NFKC", text).upper()
+    raw = "".join(
+        ch for ch in folded if not ch.isspace() and ch != "_" and unicodedata.category(ch) != "Pd"
+    )
     if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
         raise CodeFormatError("malformed code")
     return raw

@@ -1,0 +1,291 @@
+"""Casting an online ballot: what is refused, what is accepted; a refusal changes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from votes import credentials, rounds
+from votes.models import Ballot, Credential, Receipt, Round, Scale
+from votes.voting import CastRefused, cast_ballot
+
+SECRET = "test-secret-key-0123456789abcdef"  # the key the `app` fixture is configured with
+RECEIPT = re.compile(
+    r"^[ACDEFGHJKMNPQRTWXY34679]{4}-[ACDEFGHJKMNPQRTWXY34679]{4}-"
+    r"[ACDEFGHJKMNPQRTWXY34679]{4}$"
+)
+
+
+def make_round(
+    session: Session,
+    *,
+    items: int = 3,
+    codes: int = 4,
+    state: str = "open",
+    scale: str = Scale.POLL.value,
+    body: str = "HDND-T",
+) -> tuple[Round, list[str]]:
+    """Create a round of `items` persons with `codes` voter codes, brought to `state`; commit."""
+    owner = rounds.add_body(session, body, f"Hội đồng nhân dân {body}", "council")
+    roster = [
+        rounds.RosterEntry(line=n + 2, name=f"Nguyễn Văn {chr(65 + n)}", position="Ủy viên")
+        for n in range(items)
+    ]
+    round_ = rounds.create_round(
+        session,
+        owner,
+        year=2025,
+        profile_id="nq35-2012",
+        title="Lấy phiếu tín nhiệm",
+        roster=roster,
+        members=40,
+        scale=scale,
+    )
+    issued = rounds.issue_round_codes(session, round_, codes, SECRET)
+    if state in ("open", "closed"):
+        rounds.open_round(session, round_)
+    if state == "closed":
+        rounds.close_round(session, round_)
+    session.commit()
+    return round_, issued
+
+
+def box(session: Session, round_id: int) -> dict[str, object]:
+    """Return what a round's ballot box holds: ballots (marks), receipts, codes used."""
+    session.rollback()
+    state = {
+        "ballots": sorted(session.scalars(select(Ballot.marks).where(Ballot.round_id == round_id))),
+        "receipts": sorted(
+            session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id))
+        ),
+        "used": session.scalar(
+            select(func.count()).where(Credential.round_id == round_id, Credential.used)
+        ),
+    }
+    session.rollback()
+    return state
+
+
+EMPTY = {"ballots": [], "receipts": [], "used": 0}
+
+
+def refusal(session: Session, code: str, marks: object, round_id: int | None) -> str:
+    """Cast, expect a refusal, and return its reason."""
+    with pytest.raises(CastRefused) as refused:
+        cast_ballot(session, SECRET, code, marks, round_id=round_id)  # type: ignore[arg-type]
+    assert str(refused.value)  # every refusal carries a message
+    return refused.value.reason
+
+
+# ---------------------------------------------------------------------------- accepted
+
+
+def test_a_ballot_is_stored_with_its_marks_and_a_receipt(session: Session) -> None:
+    round_, codes = make_round(session)
+    receipt = cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)
+    assert RECEIPT.match(receipt)
+    assert box(session, round_.id) == {"ballots": ["HCL"], "receipts": [receipt], "used": 1}
+    status = session.scalar(select(Ballot.status).where(Ballot.round_id == round_.id))
+    assert status == "valid"
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        ["h", "c", "l"],
+        [" H ", "C", "l "],
+        ["high", "confidence", "low"],
+        ["HIGH", "Confidence", "LOW"],
+        {1: "H", 2: "C", 3: "L"},
+        {"3": "L", "1": "high", "2": "c"},
+        ("H", "C", "L"),
+    ],
+)
+def test_levels_are_accepted_in_every_documented_spelling(
+    session: Session, marks: Sequence[str]
+) -> None:
+    round_, codes = make_round(session)
+    cast_ballot(session, SECRET, codes[0], marks, round_id=round_.id)
+    assert box(session, round_.id)["ballots"] == ["HCL"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: code.lower(),
+        lambda code: code.replace("-", ""),
+        lambda code: code.replace("-", " "),
+        lambda code: "  " + code.replace("-", "").lower() + "\n",
+        lambda code: " ".join(code.replace("-", "")),
+        lambda code: code.replace("-", "\u2013"),  # an en dash, as word processors write it
+    ],
+    ids=["lower", "no-dashes", "spaces", "padded-lower", "spaced-letters", "en-dash"],
+)
+def test_codes_are_case_insensitive_and_ignore_dashes_and_spaces(session: Session, typed) -> None:
+    round_, codes = make_round(session)
+    receipt = cast_ballot(session, SECRET, typed(codes[1]), ["L", "L", "H"], round_id=round_.id)
+    assert box(session, round_.id) == {"ballots": ["LLH"], "receipts": [receipt], "used": 1}
+
+
+def test_round_id_may_be_left_out(session: Session) -> None:
+    round_, codes = make_round(session)
+    cast_ballot(session, SECRET, codes[0], "CCC", round_id=None)
+    assert box(session, round_.id)["ballots"] == ["CCC"]
+
+
+def test_a_vote_of_confidence_takes_trust_and_no_trust(session: Session) -> None:
+    round_, codes = make_round(session, items=2, scale=Scale.CONFIDENCE_VOTE.value)
+    cast_ballot(session, SECRET, codes[0], ["T", "K"], round_id=round_.id)
+    cast_ballot(session, SECRET, codes[1], ["no_trust", "trust"], round_id=round_.id)
+    assert box(session, round_.id)["ballots"] == ["KT", "TK"]
+    assert refusal(session, codes[2], ["H", "L"], round_.id) == "marks"
+    assert refusal(session, codes[2], ["high", "low"], round_.id) == "marks"
+
+
+def test_every_code_casts_once_and_each_gets_its_own_receipt(session: Session) -> None:
+    round_, codes = make_round(session, codes=6)
+    receipts = [cast_ballot(session, SECRET, code, "HHH", round_id=round_.id) for code in codes]
+    assert len(set(receipts)) == 6  # identical ballots, different receipts
+    assert box(session, round_.id) == {
+        "ballots": ["HHH"] * 6,
+        "receipts": sorted(receipts),
+        "used": 6,
+    }
+
+
+# ---------------------------------------------------------------------------- refused codes
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "   ",
+        "ACDE-FGHJ-KMN",  # 11 characters
+        "ACDE-FGHJ-KMNPQ",  # 13 characters
+        "ACDE-FGHJ-KMN0",  # 0 is not in the alphabet
+        "ACDE-FGHJ-KMNO",  # nor O
+        "ACDE-FGHJ-KMN1",  # nor 1
+        "ACDE-FGHJ-KMNB",  # nor B
+        "ACDE-FGHJ-KMNÁ",
+        "ACDE/FGHJ/KMNP",
+        "ACDE-FGHJ-KMNP; DROP TABLE ballot",
+    ],
+)
+def test_malformed_codes_are_refused(session: Session, code: str) -> None:
+    round_, _codes = make_round(session)
+    assert refusal(session, code, ["H", "C", "L"], round_.id) == "malformed"
+    assert box(session, round_.id) == EMPTY
+
+
+def test_an_unknown_code_is_refused(session: Session) -> None:
+    round_, codes = make_round(session)
+    stranger = credentials.new_code()
+    assert stranger not in codes
+    assert refusal(session, stranger, ["H", "C", "L"], round_.id) == "unknown"
+    assert box(session, round_.id) == EMPTY
+
+
+def test_a_code_is_unknown_under_another_secret(session: Session) -> None:
+    round_, codes = make_round(session)
+    with pytest.raises(CastRefused) as refused:
+        cast_ballot(session, "another-secret-0123456789", codes[0], "HCL", round_id=round_.id)
+    assert refused.value.reason == "unknown"
+    assert box(session, round_.id) == EMPTY
+
+
+def test_a_code_of_another_round_is_unknown_here_and_stays_usable_there(session: Session) -> None:
+    first, first_codes = make_round(session, body="HDND-1")
+    second, _ = make_round(session, body="HDND-2")
+    assert refusal(session, first_codes[0], ["H", "C", "L"], second.id) == "unknown"
+    assert box(session, second.id) == EMPTY
+    assert box(session, first.id) == EMPTY
+    cast_ballot(session, SECRET, first_codes[0], ["H", "C", "L"], round_id=first.id)
+    assert box(session, first.id)["used"] == 1
+
+
+def test_a_used_code_is_refused(session: Session) -> None:
+    round_, codes = make_round(session)
+    receipt = cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)
+    assert refusal(session, codes[0], ["L", "L", "L"], round_.id) == "used"
+    assert refusal(session, codes[0].lower(), ["H", "C", "L"], round_.id) == "used"
+    assert box(session, round_.id) == {"ballots": ["HCL"], "receipts": [receipt], "used": 1}
+
+
+@pytest.mark.parametrize("state", ["draft", "closed"])
+def test_a_round_that_is_not_open_refuses_ballots(session: Session, state: str) -> None:
+    round_, codes = make_round(session, state=state)
+    assert refusal(session, codes[0], ["H", "C", "L"], round_.id) == "not_open"
+    assert box(session, round_.id) == EMPTY
+
+
+def test_a_published_round_refuses_ballots(session: Session) -> None:
+    round_, codes = make_round(session, state="closed")
+    rounds.publish_round(session, session.get(Round, round_.id))  # type: ignore[arg-type]
+    session.commit()
+    assert refusal(session, codes[0], ["H", "C", "L"], round_.id) == "not_open"
+    assert box(session, round_.id) == EMPTY
+
+
+# ---------------------------------------------------------------------------- refused marks
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        [],
+        ["H", "C"],  # one missing
+        ["H", "C", "L", "H"],  # one extra
+        ["H", "C", "Z"],  # not a level
+        ["H", "C", ""],  # nothing chosen
+        ["H", "C", "-"],  # paper-only: no box marked
+        ["H", "C", "X"],  # paper-only: several boxes marked
+        ["H", "C", "x"],
+        ["H", "C", "T"],  # a level of the vote of confidence, not of a poll
+        ["H", "C", "trust"],
+        ["H", "C", "HC"],
+        ["H", "C", "none"],
+        "HC",
+        "HCLH",
+        {1: "H", 2: "C"},  # item 3 missing
+        {1: "H", 2: "C", 3: "L", 4: "H"},  # item 4 does not exist
+        {0: "H", 1: "C", 2: "L"},  # item 0 does not exist
+        {"1": "H", "2": "C", "three": "L"},
+        {1: "H", "1": "L", 2: "C", 3: "L"},  # two levels for item 1
+        {1: "H", 2: "C", 3: "X"},
+    ],
+    ids=repr,
+)
+def test_exactly_one_level_for_every_item_is_required(session: Session, marks: object) -> None:
+    round_, codes = make_round(session)
+    assert refusal(session, codes[0], marks, round_.id) == "marks"
+    # The code is still unused, and works for a correct ballot.
+    assert box(session, round_.id) == EMPTY
+    cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)
+    assert box(session, round_.id)["ballots"] == ["HCL"]
+
+
+def test_a_refused_ballot_leaves_the_code_unused_for_every_reason(session: Session) -> None:
+    """A refusal of any kind stores no ballot, no receipt and does not spend the code."""
+    round_, codes = make_round(session, codes=3)
+    reasons = [
+        refusal(session, codes[0], ["H", "C"], round_.id),
+        refusal(session, codes[0][:-1], ["H", "C", "L"], round_.id),
+        refusal(session, credentials.new_code(), ["H", "C", "L"], round_.id),
+        refusal(session, codes[0], ["H", "C", "X"], round_.id),
+    ]
+    assert reasons == ["marks", "malformed", "unknown", "marks"]
+    assert box(session, round_.id) == EMPTY
+    used = session.scalar(select(func.count()).where(Credential.used))
+    assert used == 0
+    session.rollback()
+    receipts = {cast_ballot(session, SECRET, code, "HCL", round_id=round_.id) for code in codes}
+    assert box(session, round_.id) == {
+        "ballots": ["HCL"] * 3,
+        "receipts": sorted(receipts),
+        "used": 3,
+    }
