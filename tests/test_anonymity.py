@@ -400,11 +400,6 @@ def test_sqlite_files_do_not_keep_the_order_of_casting(
     assert copies == BALLOTS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rounds.compact runs VACUUM, which marks the old tuples dead but leaves their bytes "
-    "(in casting order) in the heap pages; VACUUM FULL rewrites the table (see the report)",
-)
 def test_postgresql_pages_do_not_keep_the_order_of_casting(
     app: Flask, sessions: sessionmaker[Session], votes: VotesRunner
 ) -> None:

@@ -177,7 +177,6 @@ def round_open(round_id: int) -> None:
 def round_close(round_id: int) -> None:
     """Close an open round; no ballot is accepted after this."""
     _transition(round_id, rounds.close_round, N_("Round {id} is closed."))
-    rounds.compact(current_app.extensions["votes.engine"])
 
 
 @round_group.command("publish")
