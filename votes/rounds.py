@@ -473,7 +473,12 @@ def compact(engine: Engine) -> None:
     """
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
+            # A reader still open elsewhere would make TRUNCATE wait for the whole busy timeout:
+            # wait a little, then leave it to the next close (the WAL is reused from its start
+            # after every full checkpoint anyway).
+            connection.exec_driver_sql("PRAGMA busy_timeout = 2000")
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
         return
     # VACUUM FULL, not VACUUM: a plain VACUUM marks the old tuples dead but leaves their bytes
     # (in casting order, with each cast's transaction id) in the pages until they are reused.

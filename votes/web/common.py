@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import abort, current_app
+from flask import abort, current_app, g
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,6 +32,10 @@ def message(error: VotesError) -> str:
 @contextlib.contextmanager
 def writing() -> Iterator[Session]:
     """Yield a session that holds the write lock from its first statement and commits."""
+    # End the request's read transaction first: on SQLite an open read would hold back the
+    # WAL checkpoint that follows closing a round (rounds.compact).
+    if "db_session" in g:
+        g.db_session.rollback()
     with write_session(current_app.extensions["votes.sessions"]) as session:
         yield session
 
