@@ -76,6 +76,9 @@ def _defaults(app: Flask) -> None:
     app.config.setdefault("LOGIN_RATE_LIMIT", "10/minute")
     app.config.setdefault("LOGIN_USER_RATE_LIMIT", "5/minute;20/hour")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Redis unreachable must not stop a vote (every limited page would answer 500): count in
+    # each worker's memory until Redis answers again (tests/test_outage.py).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
 def compile_catalogues(app: Flask) -> str:

@@ -50,6 +50,7 @@ from ..forms import (
 )
 from ..models import Body, Person, Round, RoundStatus
 from ..results import round_results
+from .audit import log_download
 from .auth import role_required
 from .charts import stacked_bars
 from .common import language, message, reading, round_for, staff_user, writing
@@ -756,12 +757,11 @@ def results_file(round_id: int, fmt: str) -> Response:
     _round, result = _results(round_id)
     if fmt == "json":
         data = json.dumps(result, ensure_ascii=False, indent=2).encode("utf-8")
+        log_download(f"results.{fmt}", data, round_id=round_id)
         return _download(data, f"round-{round_id}-results.json", "application/json")
-    return _download(
-        ("\ufeff" + results_csv(result)).encode("utf-8"),
-        f"round-{round_id}-results.csv",
-        "text/csv; charset=utf-8",
-    )
+    data = ("\ufeff" + results_csv(result)).encode("utf-8")
+    log_download(f"results.{fmt}", data, round_id=round_id)
+    return _download(data, f"round-{round_id}-results.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/rounds/<int:round_id>/followup", methods=["POST"])
@@ -790,8 +790,12 @@ def results_pdf(round_id: int, kind: str) -> Response:
     """Download the counting minutes or the results summary as PDF (when reports exist)."""
     if not _has_report(kind):
         abort(404)
-    _round, result = _results(round_id)
-    pdf = getattr(_reports(), kind)(result)
+    round_, result = _results(round_id)
+    if kind == "minutes":
+        pdf = _reports().minutes(result, {"place": round_.place} if round_.place else None)
+    else:
+        pdf = _reports().summary(result)
+    log_download(kind, pdf, round_id=round_id)
     return _download(pdf, f"round-{round_id}-{kind}.pdf", "application/pdf")
 
 

@@ -1,7 +1,300 @@
-"""Auditors' pages (read-only): bodies, rounds, results, findings, histories, the log."""
+"""Auditors' pages (read-only): bodies, rounds, results, findings, histories, the log.
+
+Auditors and administrators see every body. Nothing here changes a round: the only write is
+the audit event that records each download (who took which document, and its SHA-256), made
+in its own write transaction before the file is sent, so a download is logged or not served.
+Results exist only for closed or published rounds (round_results refuses the others): an
+auditor sees no number of an open round.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, rules
+from ..bundle import export_round
+from ..errors import VotesError
+from ..forms import LEVEL_LABELS
+from ..models import AuditEvent, Body, Person, Round, RoundStatus
+from ..results import round_results
+from ..text import name_sort_key
+from ..verify import verify_round
+from .auth import role_required
+from .charts import low_share_line, stacked_bars
+from .common import language, message, reading, writing
 
 bp = Blueprint("audit", __name__)
+AUDITORS = ("auditor", "admin")
+COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
+PAGE_SIZE = 50
+# Asia/Ho_Chi_Minh has had no daylight saving time since 1975: a fixed offset is exact.
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+
+def small_round(result: dict[str, Any]) -> bool:
+    """Tell whether a counted round is so small that its numbers could reveal a ballot.
+
+    With only a handful of ballots (or of members), shares such as "1 of 3 low" let people
+    who know each other guess who voted how: the pages warn (SMALL_ROUND_MINIMUM, issue 7).
+    """
+    minimum = int(current_app.config.get("SMALL_ROUND_MINIMUM", 5))
+    collected = result["ballots"]["collected"] or 0
+    members = result.get("members")
+    return collected < minimum or (members is not None and members < minimum)
+
+
+@bp.app_context_processor
+def _small_round() -> dict[str, Any]:
+    return {
+        "small_round": small_round,
+        "small_round_minimum": current_app.config.get("SMALL_ROUND_MINIMUM", 5),
+    }
+
+
+def log_download(kind: str, data: bytes, *, round_id: int | None = None, **details: Any) -> None:
+    """Record who downloads which document (a report_downloaded or bundle_exported event).
+
+    Call it last, once the file is built: `writing()` ends the request's read transaction.
+    """
+    event = "bundle_exported" if kind == "bundle" else "report_downloaded"
+    record = {"sha256": hashlib.sha256(data).hexdigest(), **details}
+    if event == "report_downloaded":
+        record["kind"] = kind
+    with writing() as db:
+        audit.record(db, event, round_id=round_id, details=record, actor=current_user.username)
+
+
+def download(data: bytes, filename: str, mimetype: str) -> Response:
+    """Send a file as an attachment."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _body(code: str) -> Body:
+    body = reading().scalar(select(Body).where(Body.code == code))
+    if body is None:
+        abort(404)
+    found: Body = body
+    return found
+
+
+def _round(round_id: int) -> Round:
+    round_ = reading().get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    found: Round = round_
+    return found
+
+
+def _person(person_id: int) -> Person:
+    person = reading().get(Person, person_id)
+    if person is None:
+        abort(404)
+    found: Person = person
+    return found
+
+
+def _counted(round_: Round) -> dict[str, Any]:
+    """Return the result of a counted round; 409 while it is a draft or open (the embargo)."""
+    try:
+        return round_results(reading(), round_)
+    except VotesError as error:
+        abort(409, message(error))
+
+
+def _body_data(body: Body) -> dict[str, str]:
+    return {"code": body.code, "name": body.name, "kind": body.kind}
+
+
+# ------------------------------------------------------------------------------ pages
+
+
+@bp.route("/")
+@role_required(*AUDITORS)
+def index() -> str:
+    """List every body with its rounds and their state."""
+    bodies = list(reading().scalars(select(Body).order_by(Body.code)))
+    return render_template("audit/index.html", bodies=bodies, counted=COUNTED)
+
+
+@bp.route("/bodies/<code>")
+@role_required(*AUDITORS)
+def body(code: str) -> str:
+    """Show a body: its rounds, the persons rated, and every finding of its counted rounds."""
+    session = reading()
+    body = _body(code)
+    findings = [f.as_dict() for f in rules.body_findings(session, body)]
+    persons = sorted(
+        session.scalars(select(Person).where(Person.body_id == body.id)),
+        key=lambda p: name_sort_key(p.name),
+    )
+    return render_template(
+        "audit/body.html", body=body, findings=findings, persons=persons, counted=COUNTED
+    )
+
+
+@bp.route("/bodies/<code>/findings.pdf")
+@role_required(*AUDITORS)
+def findings_pdf(code: str) -> Response:
+    """Download the findings list of a body (PDF)."""
+    import reports
+
+    body = _body(code)
+    findings = [f.as_dict() for f in rules.body_findings(reading(), body)]
+    pdf = reports.findings_list(_body_data(body), findings)
+    filename = f"{body.code}-findings.pdf"
+    log_download("findings", pdf, body=body.code)
+    return download(pdf, filename, "application/pdf")
+
+
+@bp.route("/persons/<int:person_id>")
+@role_required(*AUDITORS)
+def person(person_id: int) -> str:
+    """Show one person's rounds across the years, with the low-share chart and findings."""
+    person = _person(person_id)
+    history = rules.person_history(reading(), person_body(person), person)
+    return render_template(
+        "audit/person.html",
+        person=person,
+        body=person_body(person),
+        history=history,
+        chart=low_share_line(history),
+        lang=language(),
+    )
+
+
+def person_body(person: Person) -> Body:
+    """Return the body a person belongs to."""
+    body = reading().get(Body, person.body_id)
+    assert body is not None
+    return body
+
+
+@bp.route("/persons/<int:person_id>/history.pdf")
+@role_required(*AUDITORS)
+def history_pdf(person_id: int) -> Response:
+    """Download one person's history (PDF)."""
+    import reports
+
+    person = _person(person_id)
+    body = person_body(person)
+    pdf = reports.history(rules.person_history(reading(), body, person))
+    filename = f"{body.code}-history-{person.id}.pdf"
+    log_download("history", pdf, body=body.code, person=person.person_key)
+    return download(pdf, filename, "application/pdf")
+
+
+@bp.route("/rounds/<int:round_id>")
+@role_required(*AUDITORS)
+def round_page(round_id: int) -> str:
+    """Show a round in any state: its facts, its events and what verification finds.
+
+    While a round is a draft or open, only the accounting and the log are checked; no count
+    of marks is shown before close.
+    """
+    round_ = _round(round_id)
+    session = reading()
+    report = verify_round(session, round_)
+    events = [_event_view(e) for e in audit.round_events(session, round_.id)]
+    return render_template(
+        "audit/round.html", round=round_, report=report, events=events, counted=COUNTED
+    )
+
+
+@bp.route("/rounds/<int:round_id>/results")
+@role_required(*AUDITORS)
+def results(round_id: int) -> str:
+    """Show the results of a counted round with the chart, findings, seal and verification."""
+    round_ = _round(round_id)
+    result = _counted(round_)
+    report = verify_round(reading(), round_)
+    return render_template(
+        "audit/results.html",
+        round=round_,
+        result=result,
+        chart=stacked_bars(result),
+        report=report,
+        lang=language(),
+        level_labels=dict(LEVEL_LABELS[round_.scale]),
+    )
+
+
+@bp.route("/rounds/<int:round_id>/bundle.zip")
+@role_required(*AUDITORS)
+def bundle(round_id: int) -> Response:
+    """Download the export bundle of a counted round: anyone can recount it with Python alone."""
+    round_ = _round(round_id)
+    _counted(round_)
+    data = export_round(reading(), round_)
+    log_download("bundle", data, round_id=round_id)
+    return download(data, f"round-{round_id}-bundle.zip", "application/zip")
+
+
+@bp.route("/rounds/<int:round_id>/<any(minutes, summary):kind>.pdf")
+@role_required(*AUDITORS)
+def results_pdf(round_id: int, kind: str) -> Response:
+    """Download the counting minutes or the results summary of a counted round (PDF)."""
+    import reports
+
+    round_ = _round(round_id)
+    result = _counted(round_)
+    if kind == "minutes":
+        pdf = reports.minutes(result, {"place": round_.place} if round_.place else None)
+    else:
+        pdf = reports.summary(result)
+    log_download(kind, pdf, round_id=round_id)
+    return download(pdf, f"round-{round_id}-{kind}.pdf", "application/pdf")
+
+
+# ------------------------------------------------------------------------------ the log
+
+
+def _event_view(event: AuditEvent) -> dict[str, Any]:
+    moment = event.at if event.at.tzinfo else event.at.replace(tzinfo=dt.UTC)
+    details = json.loads(event.details)
+    return {
+        "id": event.id,
+        "at": moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S"),
+        "actor": event.actor,
+        "kind": event.kind,
+        "round_id": event.round_id,
+        "details": details,
+        "details_text": json.dumps(details, ensure_ascii=False, sort_keys=True),
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+@bp.route("/log")
+@role_required(*AUDITORS)
+def log() -> str:
+    """Show the audit log, newest first, page by page, with the status of the whole chain."""
+    session = reading()
+    total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() else 0
+    if not 1 <= number <= pages:
+        abort(404)
+    events = session.scalars(
+        select(AuditEvent)
+        .order_by(AuditEvent.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((number - 1) * PAGE_SIZE)
+    )
+    return render_template(
+        "audit/log.html",
+        events=[_event_view(e) for e in events],
+        report=audit.verify_chain(session),
+        page=number,
+        pages=pages,
+        total=total,
+    )

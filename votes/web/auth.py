@@ -25,7 +25,8 @@ from flask_babel import lazy_gettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from .. import db_session, staff
+from .. import audit, db_session, staff
+from ..db import write_session
 from ..forms import ConfirmForm, LoginForm
 from ..models import StaffUser
 from . import limiter, safe_next
@@ -130,14 +131,32 @@ def login() -> Any:
         )
         db.commit()
         if login is not None:
+            _log_login("staff_login", login.username, actor=login.username)
             session.clear()
             session.permanent = True
             session["login_at"] = dt.datetime.now(dt.UTC).timestamp()
             login_user(login)
             return redirect(safe_next(request.args.get("next"), url_for("admin.dashboard")))
+        _log_login("staff_login_failed", form.username.data or "")
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
+    if request.method == "POST":
+        # A refused form (empty or over-long fields) is a failed attempt too. CSRF refusals
+        # never get here: CSRFProtect answers 400 before the view runs.
+        _log_login("staff_login_failed", request.form.get("username", ""))
     return render_template("auth/login.html", form=form)
+
+
+def _log_login(kind: str, username: str, *, actor: str = "anonymous") -> None:
+    """Write a staff_login / staff_login_failed event: the username only, never the password.
+
+    The name typed in a failed attempt is cut to 100 characters (the longest username), so
+    a flood of long names cannot bloat the log; the rate limits bound how many are written.
+    """
+    with write_session(current_app.extensions["votes.sessions"]) as db:
+        audit.record(
+            db, kind, details={"username": staff.normalise_username(username)[:100]}, actor=actor
+        )
 
 
 @bp.route("/logout", methods=["POST"])

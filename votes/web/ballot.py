@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
+from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
-from ..forms import LEVEL_LABELS, CodeForm, ballot_form_class, item_field_name
+from ..bundle import receipt_counted
+from ..forms import LEVEL_LABELS, CodeForm, NFCForm, ballot_form_class, item_field_name
+from ..models import Round, RoundStatus
+from ..results import round_results
 from ..voting import CastRefused, cast_ballot
 from . import limiter
+from .charts import stacked_bars
 from .common import BallotView, ballot_view, find_code, language, reading
+
+COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
 
 bp = Blueprint("ballot", __name__)
 
@@ -65,8 +75,10 @@ def _refused(response: BaseResponse) -> bool:
     return response.status_code >= 400
 
 
-code_limit = limiter.limit(
-    _code_limit, deduct_when=_refused, methods=["POST", "GET"], scope="voter-code"
+# One budget per address for every way of trying a code (the form, the slip's link, the
+# ballot form and the JSON API): a per-route limit would give a guesser five budgets.
+code_limit = limiter.shared_limit(
+    _code_limit, "voter-code", deduct_when=_refused, methods=["POST", "GET"]
 )
 
 
@@ -199,4 +211,101 @@ def _cast(code: str) -> Any:
     view = ballot_view(session, int(round_id))
     return render_template(
         "ballot/receipt.html", receipt=receipt, title=view.title, body_name=view.body_name
+    )
+
+
+# ------------------------------------------------------------------------------ after close
+
+
+class ReceiptForm(NFCForm):
+    """A voter checks that the receipt shown after voting is among the counted ballots."""
+
+    round = SelectField(lazy_gettext("Round"), validators=[DataRequired()])
+    receipt = StringField(
+        lazy_gettext("Receipt"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+def _receipt_limit() -> str:
+    limit: str = current_app.config.get("RECEIPT_RATE_LIMIT", current_app.config["CODE_RATE_LIMIT"])
+    return limit
+
+
+def _receipt_refused(_response: BaseResponse) -> bool:
+    # Only look-ups that found nothing count, as for codes: a room of voters behind one
+    # address checking real receipts is never slowed down, while guessing is.
+    return bool(g.get("receipt_refused"))
+
+
+def counted_rounds() -> list[Round]:
+    """Return the closed and published rounds, newest first (receipts can be checked there)."""
+    return list(
+        reading().scalars(
+            select(Round)
+            .where(Round.status.in_(COUNTED))
+            .order_by(Round.year.desc(), Round.id.desc())
+        )
+    )
+
+
+@bp.route("/receipt", methods=["GET", "POST"])
+@limiter.limit(_receipt_limit, deduct_when=_receipt_refused, methods=["POST"], scope="receipt")
+def receipt_check() -> Any:
+    """Tell a voter whether a receipt is among the counted ballots of a closed round.
+
+    The answer says only "counted" or "not found": a receipt is random and carries nothing
+    about the ballot's content, so showing it to anybody (a coercer included) proves nothing.
+    """
+    form = ReceiptForm()
+    form.round.choices = [
+        SelectChoice(str(r.id), f"{r.id}. {r.title} — {r.body.name} ({r.year})")
+        for r in counted_rounds()
+    ]
+    outcome = None
+    status = 200
+    if form.validate_on_submit():
+        round_ = reading().get(Round, int(form.round.data))
+        assert round_ is not None  # a choice of counted_rounds
+        if receipt_counted(reading(), round_, form.receipt.data):
+            outcome = "counted"
+        else:
+            outcome = "not_found"
+            g.receipt_refused = True
+    elif request.method == "POST":
+        status = 422
+        g.receipt_refused = True
+    return render_template("ballot/receipt_check.html", form=form, outcome=outcome), status
+
+
+@bp.route("/r/")
+def published() -> str:
+    """List the rounds whose results are published."""
+    rounds = reading().scalars(
+        select(Round)
+        .where(Round.status == RoundStatus.PUBLISHED.value)
+        .order_by(Round.year.desc(), Round.id.desc())
+    )
+    return render_template("ballot/published.html", rounds=list(rounds))
+
+
+@bp.route("/r/<int:round_id>")
+def public_results(round_id: int) -> str:
+    """Show the published results of a round to anyone.
+
+    The embargo: until an organizer publishes the round, this page does not exist for it
+    (404, whether the round is a draft, open, closed or missing), so nobody outside the
+    organizers and auditors sees a number before publication.
+    """
+    round_ = reading().get(Round, round_id)
+    if round_ is None or round_.status != RoundStatus.PUBLISHED.value:
+        abort(404)
+    result = round_results(reading(), round_)
+    return render_template(
+        "ballot/results.html",
+        round=round_,
+        result=result,
+        chart=stacked_bars(result),
+        lang=language(),
     )
