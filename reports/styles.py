@@ -119,7 +119,9 @@ def _styles_for(font_dir: str | None) -> Styles:
             alignment=TA_CENTER,
             spaceAfter=4,
         ),
-        seal=style("seal", fontName=fonts.mono, fontSize=10.5, leading=14),
+        # The regular face: embedding a fourth (monospaced) font cost more than the rest of
+        # the seal block, and digits in groups of eight read as well.
+        seal=style("seal", fontName=fonts.regular, fontSize=10.5, leading=14),
         small_indented=style(
             "small_indented", fontName=italic, fontSize=9, leftIndent=6 * mm, spaceAfter=3
         ),
