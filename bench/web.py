@@ -16,28 +16,30 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SECRET = "bench-secret-key-0123456789abcdef-not-for-production"
-ROUND = re.compile(r'name="round" value="(\d+)"')
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-
+from bench._harness import (
+    DEFAULT_PG,
+    ROUND,
+    SECRET,
+    TOKEN,
+    census,
+    percentile,
+    postgres_database,
+    prepare,
+    request,
+    serve,
+    sqlite_database,
+)
 
 # ---------------------------------------------------------------------------- the two servers
 
@@ -96,120 +98,17 @@ def bare_app():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- setup
 
 
-def prepare(database_url: str, voters: int, items: int) -> tuple[int, list[str]]:
-    """Create a migrated database with one open round of `items` persons and `voters` codes."""
-    from votes import create_app, rounds
-    from votes.db import write_session
-    from votes.migrate import upgrade
-
-    app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "TESTING": True})
-    upgrade(app.extensions["votes.engine"])
-    roster = "name,position\n" + "".join(f"Người {n:02d},Ủy viên\n" for n in range(1, items + 1))
-    with write_session(app.extensions["votes.sessions"]) as session:
-        body = rounds.add_body(session, "BENCH", "Đơn vị đo tải", "council")
-        round_ = rounds.create_round(
-            session,
-            body,
-            year=2025,
-            profile_id="nq96-2023",
-            title="Đo tải",
-            roster=rounds.parse_roster(roster.encode()),
-            members=voters,
-            summoned=voters,
-            present=voters,
-        )
-        rounds.open_round(session, round_)
-        codes = rounds.issue_round_codes(session, round_, voters, SECRET)
-        round_id = round_.id
-    app.extensions["votes.engine"].dispose()
-    return round_id, codes
-
-
 def stored(database_url: str, round_id: int) -> tuple[int, int]:
     """Count the ballots and receipts of a round."""
-    from sqlalchemy import func, select
-
-    from votes.db import make_engine, make_sessionmaker
-    from votes.models import Ballot, Receipt
-
-    engine = make_engine(database_url)
-    with make_sessionmaker(engine)() as session:
-        ballots = session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0
-        receipts = session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0
-    engine.dispose()
-    return ballots, receipts
-
-
-@contextlib.contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A throw-away PostgreSQL database."""
-    from sqlalchemy import create_engine, text
-
-    from votes.db import normalise_url
-
-    admin_url = normalise_url(admin_url)
-    name = f"votes_bench_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rpartition("/")[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    counted = census(database_url, round_id)
+    return counted.ballots, counted.receipts
 
 
 @contextlib.contextmanager
 def gunicorn(factory: str, workers: int, env: dict[str, str]) -> Iterator[str]:
     """Run gunicorn with sync workers on a free loopback port; yield its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "--chdir",
-            str(ROOT),
-            f"bench.web:{factory}()",
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
-            time.sleep(0.1)
-        time.sleep(0.5 * workers)  # let every worker boot (the app factory runs per worker)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with serve(env, workers, f"bench.web:{factory}()") as server:
+        yield server.url
 
 
 # ---------------------------------------------------------------------------- the burst
@@ -225,46 +124,17 @@ class Burst:
     seconds: float = 0.0
 
 
-async def _request(
-    port: int, method: str, path: str, cookie: str = "", body: bytes = b""
-) -> tuple[int, str, str]:
-    """One HTTP/1.1 request on a fresh loopback connection (gunicorn sync workers close it)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-    if cookie:
-        head += f"Cookie: {cookie}\r\n"
-    if body:
-        head += (
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-        )
-    writer.write(head.encode() + b"\r\n" + body)
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    header, _, content = raw.partition(b"\r\n\r\n")
-    lines = header.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    cookies = [
-        line.split(":", 1)[1].strip().split(";")[0]
-        for line in lines[1:]
-        if line.lower().startswith("set-cookie:")
-    ]
-    return status, content.decode("utf-8", "replace"), "; ".join(cookies)
-
-
 async def _voter(port: int, code: str, items: int, bare: bool, burst: Burst) -> None:
     marks = {f"item_{n}": "HCL"[n % 3] for n in range(1, items + 1)}
     try:
         start = time.perf_counter()
-        status, html, cookie = await _request(
-            port, "GET", f"/bare/{code}" if bare else f"/b/{code}"
-        )
+        page = await request(port, "GET", f"/bare/{code}" if bare else f"/b/{code}")
         burst.latencies.append(time.perf_counter() - start)
-        token = TOKEN.search(html)
-        if status != 200 or token is None:
-            burst.errors.append(f"GET {status}")
+        token = TOKEN.search(page.body)
+        if page.status != 200 or token is None:
+            burst.errors.append(f"GET {page.status} {page.error}".strip())
             return
-        round_id = ROUND.search(html)
+        round_id = ROUND.search(page.body)
         data = urllib.parse.urlencode(
             {
                 "csrf_token": token.group(1),
@@ -275,12 +145,14 @@ async def _voter(port: int, code: str, items: int, bare: bool, burst: Burst) -> 
             }
         ).encode()
         start = time.perf_counter()
-        status, body, _ = await _request(port, "POST", "/bare" if bare else "/ballot", cookie, data)
+        cast = await request(
+            port, "POST", "/bare" if bare else "/ballot", cookie=page.cookie, body=data
+        )
         burst.latencies.append(time.perf_counter() - start)
-        if status == 200 and (bare or "receipt-code" in body):
+        if cast.status == 200 and (bare or "receipt-code" in cast.body):
             burst.ballots += 1
         else:
-            burst.errors.append(f"POST {status}")
+            burst.errors.append(f"POST {cast.status} {cast.error}".strip())
     except OSError as exc:
         burst.errors.append(type(exc).__name__ + ": " + str(exc)[:80])
 
@@ -312,11 +184,6 @@ def burst(
     """Send the voters: spread over `spread` seconds (0: all at once, `concurrency` at a time)."""
     port = int(base.rsplit(":", 1)[1])
     return asyncio.run(_burst(port, codes, items, bare, spread, concurrency))
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 def _row(
@@ -456,13 +323,7 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
     if not args.no_sqlite:
-
-        @contextlib.contextmanager
-        def sqlite_url() -> Iterator[str]:
-            with tempfile.TemporaryDirectory() as folder:
-                yield f"sqlite:///{folder}/bench.sqlite3"
-
-        rows += run("SQLite", sqlite_url, args)
+        rows += run("SQLite", sqlite_database, args)
     if args.pg:
         try:
             with postgres_database(args.pg):

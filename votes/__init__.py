@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .config import check_secret_key, from_environment
@@ -35,7 +37,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            # A connection the database dropped (restart, failover) cannot roll back; the pool
+            # has discarded it. The response is already made: do not turn it into a 500.
+            with contextlib.suppress(DBAPIError):
+                session.close()
 
     from .web import init_web
 
