@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.conftest import SECRET
 from tests.test_web_audit import AuditWorld, build_audit_world
 from tests.web_fixtures import PASSWORD, csrf_token, login
 from votes import create_app
@@ -486,3 +487,27 @@ def test_error_pages_show_no_internals(failing_app: Flask) -> None:
     assert response.status_code in (500, 503)
     assert "Traceback" not in response.get_data(as_text=True)
     assert "sqlite" not in response.get_data(as_text=True).lower()
+
+
+def test_trusted_proxy_count_decides_whose_address_is_limited(database_url: str) -> None:
+    """Behind nginx (VOTES_TRUSTED_PROXIES=1) each voter's own address is throttled."""
+    from votes import create_app
+    from votes.migrate import upgrade as migrate
+
+    seen = []
+    for proxies in (0, 1):
+        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "DATABASE_URL": database_url,
+                          "TRUSTED_PROXIES": proxies})
+        migrate(app.extensions["votes.engine"])
+
+        @app.route("/_whoami")
+        def whoami() -> str:
+            from flask import request
+
+            return request.remote_addr or ""
+
+        client = app.test_client()
+        seen.append(client.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"},
+                               environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True))
+        app.extensions["votes.engine"].dispose()
+    assert seen == ["127.0.0.1", "203.0.113.9"]

@@ -24,6 +24,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BASE_URL": os.environ.get("VOTES_BASE_URL", "http://127.0.0.1:5000"),
         "RATELIMIT_STORAGE_URI": os.environ.get("VOTES_REDIS_URL", "memory://"),
         "SMALL_ROUND_MINIMUM": int(os.environ.get("VOTES_SMALL_ROUND_MINIMUM", "5")),
+        # How many reverse proxies (nginx) stand in front: their X-Forwarded-For is trusted so
+        # that rate limits count each voter's address, not the proxy's. 0 when exposed directly.
+        "TRUSTED_PROXIES": int(os.environ.get("VOTES_TRUSTED_PROXIES", "0")),
     }
     if os.environ.get("VOTES_DEBUG") == "1":
         config["DEBUG"] = True
