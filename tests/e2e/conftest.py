@@ -72,9 +72,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             next(pg, None)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is alive, and later tests (the load and fault tests) call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One Chromium for the whole session."""
+    """One Chromium for each test module."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
