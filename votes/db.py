@@ -47,7 +47,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout (a voter's request checks out once or
+    # twice). After a server restart the first use of a stale connection fails, the voter gets
+    # the "try again" page (votes/web/outage.py) and SQLAlchemy discards the whole stale pool.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
 
 
