@@ -298,3 +298,46 @@ def test_backup_is_a_consistent_copy_that_verifies(
         assert report.ok, report.problems
         assert session.scalar(select(Round.collected)) == 10
     restored.extensions["votes.engine"].dispose()
+
+
+def test_postgresql_restore_drill(app, closed_round, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """docs/DEPLOY.md §7: pg_dump, pg_restore into a new database, votes verify --all holds."""
+    import shutil
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from votes import create_app
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (the SQLite drill is test_backup_is_a_consistent_copy…)")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump / pg_restore are not installed")
+    url = make_url(database_url)
+    dump = subprocess.run(
+        ["pg_dump", "--format=custom", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+         "-U", url.username or "postgres", url.database or ""],
+        capture_output=True, check=True, timeout=60,
+    ).stdout
+    target = f"votes_restore_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{target}"'))
+    try:
+        subprocess.run(
+            ["pg_restore", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+             "-U", url.username or "postgres", "-d", target],
+            input=dump, capture_output=True, check=True, timeout=60,
+        )
+        restored = create_app({"TESTING": True, "SECRET_KEY": SECRET,
+                               "DATABASE_URL": url.set(database=target).render_as_string(False)})
+        with restored.extensions["votes.sessions"]() as session:
+            report = verify_all(session)
+            assert report.ok, report.problems
+            assert session.scalar(select(Round.collected)) == 10
+        restored.extensions["votes.engine"].dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        admin.dispose()
