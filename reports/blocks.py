@@ -105,16 +105,21 @@ def wrap_text(text: object, font: str, size: float, width: float) -> str:
     a large round has two wrapped cells per row.
     """
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
+    used = 0.0
+    # ReportLab draws without kerning, so a line's width is the sum of its words and spaces:
+    # measure each word once instead of every growing candidate line.
+    space = stringWidth(" ", font, size)
     for word in nfc(text).split():
-        candidate = f"{current} {word}" if current else word
-        if current and stringWidth(candidate, font, size) > width:
-            lines.append(current)
-            current = word
+        wide = stringWidth(word, font, size)
+        if current and used + space + wide > width:
+            lines.append(" ".join(current))
+            current, used = [word], wide
         else:
-            current = candidate
+            used += (space if current else 0.0) + wide
+            current.append(word)
     if current:
-        lines.append(current)
+        lines.append(" ".join(current))
     return "\n".join(lines)
 
 
