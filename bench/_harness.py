@@ -438,6 +438,14 @@ async def request(
         status = int(lines[0].split()[1])
     except (IndexError, ValueError):
         return Response(0, error=f"broken response: {raw[:60]!r}")
+    # A worker killed while sending leaves the body short of its Content-Length: no answer.
+    length = next(
+        (line.split(":", 1)[1].strip() for line in lines[1:]
+         if line.lower().startswith("content-length:")),
+        None,
+    )
+    if length is not None and length.isdigit() and len(content) < int(length):
+        return Response(0, error=f"broken response: {len(content)} of {length} bytes")
     cookies = [
         line.split(":", 1)[1].strip().split(";")[0]
         for line in lines[1:]
