@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, Ballot, Round
+from .models import AuditEvent, Ballot
 from .recount import canonical, event_hash
 
 GENESIS = "0" * 64
@@ -127,10 +127,6 @@ def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
         )
     ]
 
-
-def item_total(session: Session, round_: Round) -> int:
-    """Return the number of items on a round's ballot."""
-    return len(round_.items)
 
 
 def ballot_count(session: Session, round_id: int) -> int:

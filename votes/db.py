@@ -76,12 +76,6 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def is_sqlite(session_or_engine: Session | Engine) -> bool:
-    """Tell whether a session or engine talks to SQLite."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
-    return bind.dialect.name == "sqlite"
-
-
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory for an engine."""
     return sessionmaker(bind=engine, expire_on_commit=False)
