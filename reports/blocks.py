@@ -8,7 +8,6 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -21,7 +20,17 @@ from reportlab.platypus import (
 )
 
 from . import labels
-from .styles import COLOURS, Styles, grid_style, para
+from .styles import (
+    COLOURS,
+    GRID_PADDING,
+    Columns,
+    HeadedTable,
+    PlainText,
+    Styles,
+    grid_style,
+    para,
+    wrap_text,
+)
 from .text import DASH, esc, fmt_date_line, fmt_int, fmt_percent, nfc, upper
 
 __all__ = [
@@ -69,58 +78,17 @@ def admin_heading(
 
     right: list[Flowable]
     if party:
-        right = [Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", styles.heading_right_bold)]
+        right = [PlainText("ĐẢNG CỘNG SẢN VIỆT NAM", styles.heading_right_bold, underline=True)]
     else:
         right = [
-            Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", styles.heading_right_bold),
-            Paragraph("<u>Độc lập - Tự do - Hạnh phúc</u>", styles.heading_right_bold),
+            para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", styles.heading_right_bold),
+            PlainText("Độc lập - Tự do - Hạnh phúc", styles.heading_right_bold, underline=True),
         ]
     if date_line:
         right.append(Spacer(1, 8))
         right.append(para(fmt_date_line(place, date), styles.date_line))
 
-    table = Table(
-        [[left, right]],
-        colWidths=[width * 0.42, width * 0.58],
-        style=TableStyle(
-            [
-                # Tables set a cell font even for flowable cells: never Helvetica.
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-            ]
-        ),
-    )
-    return [table]
-
-
-def wrap_text(text: object, font: str, size: float, width: float) -> str:
-    """Break plain text into lines that fit ``width`` ("\n"-joined, NFC).
-
-    A Table draws such a string cell far faster than a Paragraph: the result table of
-    a large round has two wrapped cells per row.
-    """
-    lines: list[str] = []
-    current: list[str] = []
-    used = 0.0
-    # ReportLab draws without kerning, so a line's width is the sum of its words and spaces:
-    # measure each word once instead of every growing candidate line.
-    space = stringWidth(" ", font, size)
-    for word in nfc(text).split():
-        wide = stringWidth(word, font, size)
-        if current and used + space + wide > width:
-            lines.append(" ".join(current))
-            current, used = [word], wide
-        else:
-            used += (space if current else 0.0) + wide
-            current.append(word)
-    if current:
-        lines.append(" ".join(current))
-    return "\n".join(lines)
+    return [Columns([left, right], [width * 0.42, width * 0.58])]
 
 
 def section(styles: Styles, title: str, *, room: float = 35 * mm) -> list[Flowable]:
@@ -173,16 +141,20 @@ def _finding_bands(item: Mapping[str, Any]) -> bool:
     return bool(item.get("findings"))
 
 
+#: Leading of the result table's rows.
+ITEM_LEADING = 10.5
+
+
 def items_table(
     styles: Styles,
     round_: Mapping[str, Any],
     items: Sequence[Mapping[str, Any]],
     *,
     width: float = TEXT_WIDTH,
-) -> Table:
+) -> Flowable:
     """Return the result table: one row per item in ballot order, counts and shares.
 
-    The two header rows repeat on every page the table spans.
+    The two header rows, with merged cells, repeat on every page the table spans.
     """
     levels = labels.levels(round_)
     low_key = labels.low_key(round_)
@@ -202,49 +174,55 @@ def items_table(
     position_width = width - fixed - name_width
     col_widths = [8 * mm, name_width, position_width]
     col_widths += [number_width] * (2 * n_levels) + [13 * mm]
-    padding = 6  # LEFTPADDING + RIGHTPADDING of grid_style
+    top, bottom, left, right = GRID_PADDING
     size = 8.5
 
-    data: list[list[Any]] = [head_top, head_sub]
+    data: list[list[Any]] = []
+    # Row heights are known from the wrapping: ReportLab need not measure every cell.
+    heights: list[float] = []
     flagged_rows: list[int] = []
-    for row_index, item in enumerate(sorted(items, key=lambda i: i.get("order") or 0), 2):
+    for row_index, item in enumerate(sorted(items, key=lambda i: i.get("order") or 0)):
         counts = item.get("counts") or {}
         percent = item.get("percent") or {}
         row: list[Any] = [
-            str(item.get("order", row_index - 1)),
-            wrap_text(item.get("name"), styles.fonts.bold, size, name_width - padding),
-            wrap_text(item.get("position"), styles.fonts.regular, size, position_width - padding),
+            str(item.get("order", row_index + 1)),
+            wrap_text(item.get("name"), styles.fonts.bold, size, name_width - left - right),
+            wrap_text(
+                item.get("position"), styles.fonts.regular, size, position_width - left - right
+            ),
         ]
         for key, _label, _short in levels:
             row += [fmt_int(counts.get(key)), fmt_percent(percent.get(key))]
         row.append(fmt_int(counts.get("invalid", 0)))
         data.append(row)
+        lines = max(row[1].count("\n"), row[2].count("\n")) + 1
+        heights.append(lines * ITEM_LEADING + top + bottom)
         if _finding_bands(item):
             flagged_rows.append(row_index)
 
-    style = grid_style(2, font=styles.fonts.regular, bold=styles.fonts.bold, size=size)
-    style.add("FONTNAME", (1, 2), (1, -1), styles.fonts.bold)
-    style.add("LEADING", (0, 2), (-1, -1), 10.5)
+    fonts = styles.fonts
+    head = grid_style(2, font=fonts.regular, bold=fonts.bold)
     last = 3 + 2 * n_levels
     for column in (0, 1, 2, last):
-        style.add("SPAN", (column, 0), (column, 1))
+        head.add("SPAN", (column, 0), (column, 1))
     for level in range(n_levels):
-        style.add("SPAN", (3 + 2 * level, 0), (4 + 2 * level, 0))
-    style.add("FONTSIZE", (0, 0), (-1, 0), 8)
-    style.add("LEADING", (0, 0), (-1, 0), 9.5)
-    style.add("FONTSIZE", (0, 1), (-1, 1), 7)
-    style.add("ALIGN", (0, 2), (0, -1), "CENTER")
-    style.add("ALIGN", (3, 2), (-1, -1), "RIGHT")
-    style.add("VALIGN", (0, 0), (-1, 1), "MIDDLE")
+        head.add("SPAN", (3 + 2 * level, 0), (4 + 2 * level, 0))
+    head.add("FONT", (0, 0), (-1, 0), fonts.bold, 8, 9.5)
+    head.add("FONTSIZE", (0, 1), (-1, 1), 7)
+    header = Table([head_top, head_sub], colWidths=col_widths, style=head)
+
+    style = grid_style(0, font=fonts.regular, bold=fonts.bold, size=size, leading=ITEM_LEADING)
+    style.add("FONTNAME", (1, 0), (1, -1), fonts.bold)
+    style.add("ALIGN", (0, 0), (0, -1), "CENTER")
+    style.add("ALIGN", (3, 0), (-1, -1), "RIGHT")
     low_column = 3 + 2 * [k for k, _l, _s in levels].index(low_key) + 1
-    style.add("ROWBACKGROUNDS", (0, 2), (-1, -1), [colors.white, COLOURS.zebra])
+    style.add("ROWBACKGROUNDS", (0, 0), (-1, -1), [colors.white, COLOURS.zebra])
     for row_index in flagged_rows:
         style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.flagged_bg)
-        style.add(
-            "FONTNAME", (low_column - 1, row_index), (low_column, row_index), styles.fonts.bold
-        )
+        style.add("FONTNAME", (low_column - 1, row_index), (low_column, row_index), fonts.bold)
         style.add("TEXTCOLOR", (low_column - 1, row_index), (low_column, row_index), COLOURS.low)
-    return Table(data, colWidths=col_widths, repeatRows=2, style=style)
+    body = Table(data, colWidths=col_widths, rowHeights=heights, style=style)
+    return HeadedTable(header, body)
 
 
 def findings_paragraphs(
@@ -328,32 +306,22 @@ def signature_block(
             {"name": "", "role": "Thành viên"},
             {"name": "", "role": "Thành viên"},
         ]
-    cells: list[list[Flowable]] = []
-    for member in members:
-        name = nfc(member.get("name")).strip()
-        cells.append(
+    per_row = min(per_row, len(members))
+    rows: list[Flowable] = []
+    for start in range(0, len(members), per_row):
+        stacks = [
             [
+                Spacer(1, 3),
                 para(upper(member.get("role") or "Thành viên"), styles.sign_role),
                 para("(Ký, ghi rõ họ tên)", styles.sign_note),
                 Spacer(1, 20 * mm),
-                para(name or "……………………………", styles.sign_name),
+                para(nfc(member.get("name")).strip() or "……………………………", styles.sign_name),
+                Spacer(1, 10),
             ]
-        )
-    per_row = min(per_row, len(cells))
-    rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
-    for row in rows:
-        row.extend([[] for _ in range(per_row - len(row))])
-    table = Table(
-        rows,
-        colWidths=[width / per_row] * per_row,
-        style=TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
-            ]
-        ),
-    )
+            for member in members[start : start + per_row]
+        ]
+        stacks += [[] for _ in range(per_row - len(stacks))]
+        rows.append(Columns(stacks, [width / per_row] * per_row, padding=6))
     return KeepTogether(
-        [para("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", styles.subtitle), Spacer(1, 4), table]
+        [para("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", styles.subtitle), Spacer(1, 4), *rows]
     )

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from . import labels
 from .blocks import (
@@ -24,7 +24,7 @@ from .blocks import (
     signature_block,
 )
 from .qr import QRFlowable
-from .styles import build_pdf, get_styles, para
+from .styles import build_pdf, get_styles, para, wrap_text
 from .text import fmt_date_line, nfc
 
 __all__ = ["minutes"]
@@ -47,33 +47,59 @@ def _profile_line(round_: Mapping[str, Any]) -> str:
     return " — ".join(parts)
 
 
-def _seal_block(styles: Any, seal: str) -> list[Flowable]:
-    groups = [seal[i : i + 8] for i in range(0, 64, 8)]
-    digest = "<br/>".join(" ".join(groups[i : i + 4]) for i in (0, 4))
-    text = [
-        para("Mã niêm phong hòm phiếu (SHA-256):", styles.body),
-        Paragraph(digest, styles.seal),
-        Spacer(1, 3),
-        para(
+class SealBlock(Flowable):
+    """The ballot-box seal: its QR code on the left, the digest and a note beside it.
+
+    Drawn directly on the canvas (one flowable, no table of paragraphs): the digest is
+    printed in two lines of four groups of eight, and the QR code carries the same
+    characters in upper case, which fits QR's compact alphanumeric mode.
+    """
+
+    QR_SIDE = 30 * mm
+    GAP = 4 * mm
+
+    def __init__(self, styles: Any, seal: str, width: float = TEXT_WIDTH) -> None:
+        super().__init__()
+        self.styles = styles
+        self.seal = seal.lower()
+        groups = [self.seal[i : i + 8] for i in range(0, 64, 8)]
+        self.digest_lines = [" ".join(groups[:4]), " ".join(groups[4:])]
+        self.text_x = self.QR_SIDE + self.GAP
+        note_style = styles.small_italic
+        self.note_lines = wrap_text(
             "Mã này cho phép đối chiếu kết quả trên với hòm phiếu đã niêm phong; "
             "mã QR bên cạnh chứa chuỗi ký tự trên (viết hoa).",
-            styles.small_italic,
-        ),
-    ]
-    table = Table(
-        # Upper-case hex fits QR's alphanumeric mode: a smaller symbol, quicker to scan and draw.
-        [[QRFlowable(seal.upper(), 30 * mm), text]],
-        colWidths=[34 * mm, TEXT_WIDTH - 34 * mm],
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        ),
-    )
-    return [table]
+            note_style.fontName,
+            note_style.fontSize,
+            width - self.text_x,
+        ).split("\n")
+        self.width = width
+        self.height = self.QR_SIDE
+        self.spaceBefore = self.spaceAfter = 3
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """Return the fixed size of the block."""
+        return self.width, self.height
+
+    def draw(self) -> None:
+        """Draw the QR code and, vertically centred beside it, the label, digest and note."""
+        canvas = self.canv
+        QRFlowable(self.seal.upper(), self.QR_SIDE).drawOn(canvas, 0, 0)
+        body, seal, note = self.styles.body, self.styles.seal, self.styles.small_italic
+        lines = [(body, "Mã niêm phong hòm phiếu (SHA-256):")]
+        lines += [(seal, line) for line in self.digest_lines]
+        lines += [(note, line) for line in self.note_lines]
+        text_height = sum(style.leading for style, _ in lines) + 3
+        y = (self.height + text_height) / 2
+        canvas.saveState()
+        canvas.setFillColor(body.textColor)
+        for index, (style, line) in enumerate(lines):
+            if style is note and lines[index - 1][0] is not note:
+                y -= 3  # a little air between the digest and the note
+            y -= style.leading
+            canvas.setFont(style.fontName, style.fontSize)
+            canvas.drawString(self.text_x, y + (style.leading - style.fontSize) / 2, line)
+        canvas.restoreState()
 
 
 def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
@@ -143,7 +169,7 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
             KeepTogether(
                 [
                     para(f"{next(sections)}. NIÊM PHONG HÒM PHIẾU", styles.section),
-                    *_seal_block(styles, seal.lower()),
+                    SealBlock(styles, seal),
                 ]
             )
         )

@@ -14,6 +14,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -21,6 +22,7 @@ from reportlab.platypus import (
     Frame,
     PageTemplate,
     Paragraph,
+    Table,
     TableStyle,
 )
 
@@ -29,10 +31,15 @@ from .text import esc, nfc
 
 __all__ = [
     "COLOURS",
+    "GRID_PADDING",
+    "Columns",
+    "HeadedTable",
+    "PlainText",
     "Styles",
     "build_pdf",
     "get_styles",
     "para",
+    "wrap_text",
 ]
 
 
@@ -155,29 +162,242 @@ def get_styles() -> Styles:
     return _styles_for(os.environ.get("VOTES_PDF_FONT_DIR") or None)
 
 
-def para(text: object, style: ParagraphStyle) -> Paragraph:
-    """Make a Paragraph of plain text: NFC-normalised and escaped (no markup)."""
-    return Paragraph(esc(text), style)
+def wrap_text(text: object, font: str, size: float, width: float) -> str:
+    """Break plain text into lines that fit ``width`` ("\n"-joined, NFC).
+
+    A Table draws such a string cell far faster than a Paragraph: the result table of
+    a large round has two wrapped cells per row. A word wider than ``width`` keeps a
+    line of its own.
+    """
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    # ReportLab draws without kerning, so a line's width is the sum of its words and spaces:
+    # measure each word once instead of every growing candidate line.
+    space = stringWidth(" ", font, size)
+    for word in nfc(text).split():
+        wide = stringWidth(word, font, size)
+        if current and used + space + wide > width:
+            lines.append(" ".join(current))
+            current, used = [word], wide
+        else:
+            used += (space if current else 0.0) + wide
+            current.append(word)
+    if current:
+        lines.append(" ".join(current))
+    return "\n".join(lines)
 
 
-def grid_style(header_rows: int = 1, *, font: str, bold: str, size: float = 8.5) -> TableStyle:
-    """Return the table style used by every data table: ruled grid, shaded header."""
-    return TableStyle(
+class PlainText(Flowable):
+    """Plain text in one style, broken into lines: what ``para`` makes unless justified.
+
+    A Paragraph parses its text as markup and lays it out in fragments; text in a single
+    font needs neither, and is drawn line by line where a Paragraph would put it (first
+    baseline one font size below the top, then one leading per line).
+    """
+
+    def __init__(
+        self,
+        text: object,
+        style: ParagraphStyle,
+        lines: list[str] | None = None,
+        *,
+        underline: bool = False,
+    ) -> None:
+        super().__init__()
+        self.text = nfc(text)
+        self.style = style
+        self.lines = lines
+        self.underline = underline
+        self.spaceBefore = style.spaceBefore
+        self.spaceAfter = style.spaceAfter
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """Break the text to the width of the frame; return the size it takes."""
+        style = self.style
+        room = available_width - style.leftIndent - style.rightIndent
+        if self.lines is None or room != getattr(self, "_room", None):
+            wrapped = wrap_text(self.text, style.fontName, style.fontSize, room)
+            self.lines = wrapped.split("\n") if wrapped else []
+            self._room = room
+        self.width = available_width
+        self.height = len(self.lines) * style.leading
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        """Split between lines when the text does not fit the rest of the page."""
+        self.wrap(available_width, available_height)
+        fits = int(available_height // self.style.leading)
+        if fits <= 0 or fits >= len(self.lines):
+            return []
+        head = PlainText(self.text, self.style, self.lines[:fits], underline=self.underline)
+        tail = PlainText(self.text, self.style, self.lines[fits:], underline=self.underline)
+        head._room = tail._room = self._room
+        head.spaceAfter = tail.spaceBefore = 0
+        return [head, tail]
+
+    def draw(self) -> None:
+        """Draw each line with the style's font, colour and alignment."""
+        style = self.style
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFont(style.fontName, style.fontSize)
+        canvas.setFillColor(style.textColor)
+        canvas.setStrokeColor(style.textColor)
+        canvas.setLineWidth(style.fontSize / 20)
+        left = style.leftIndent
+        right = self.width - style.rightIndent
+        y = self.height - style.fontSize
+        for line in self.lines:
+            width = stringWidth(line, style.fontName, style.fontSize)
+            if style.alignment == TA_CENTER:
+                x = (left + right - width) / 2
+            elif style.alignment == TA_RIGHT:
+                x = right - width
+            else:
+                x = left
+            canvas.drawString(x, y, line)
+            if self.underline:
+                below = y - style.fontSize / 8
+                canvas.line(x, below, x + width, below)
+            y -= style.leading
+        canvas.restoreState()
+
+
+class Columns(Flowable):
+    """Stacks of flowables side by side, tops aligned, without borders.
+
+    What a one-row Table of flowable cells draws, without the Table machinery (cell
+    styles, spans, splitting): the heading and the signature lines of a document. It
+    is never split, so only short stacks belong in it.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Sequence[Flowable]],
+        widths: Sequence[float],
+        *,
+        padding: float = 0,
+    ) -> None:
+        super().__init__()
+        self.columns = [list(column) for column in columns]
+        self.widths = list(widths)
+        self.padding = padding
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """Lay out every stack in its column; the tallest gives the height."""
+        self.width = sum(self.widths)
+        self._placed: list[list[tuple[Flowable, float, float]]] = []
+        tallest = 0.0
+        for column, width in zip(self.columns, self.widths, strict=True):
+            room = width - 2 * self.padding
+            y = 0.0
+            placed = []
+            for index, flowable in enumerate(column):
+                if index:
+                    y += flowable.getSpaceBefore()
+                wide, height = flowable.wrap(room, available_height)
+                y += height
+                placed.append((flowable, y, room - wide))
+                if index < len(column) - 1:
+                    y += flowable.getSpaceAfter()
+            self._placed.append(placed)
+            tallest = max(tallest, y)
+        self.height = tallest
+        return self.width, self.height
+
+    def draw(self) -> None:
+        """Draw each stack from the top of its column."""
+        x = 0.0
+        for placed, width in zip(self._placed, self.widths, strict=True):
+            for flowable, bottom, slack in placed:
+                # slack: what the flowable leaves of its column, for its own hAlign.
+                flowable.drawOn(self.canv, x + self.padding, self.height - bottom, _sW=slack)
+            x += width
+
+
+class HeadedTable(Flowable):
+    """A body Table below a header Table that is repeated on every page the body spans.
+
+    What ``repeatRows`` does, for a header of merged cells: ReportLab maps spans over
+    every cell of a table, again for each part of it split across pages, so the merged
+    cells stay in a small table of their own. Both tables share the column widths.
+    """
+
+    def __init__(self, header: Table, body: Table) -> None:
+        super().__init__()
+        self.header = header
+        self.body = body
+        self.hAlign = "CENTER"
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """Return the width of the tables and the height of header and body together."""
+        width, self._header_height = self.header.wrap(available_width, available_height)
+        _, self._body_height = self.body.wrap(available_width, available_height)
+        self.width = width
+        self.height = self._header_height + self._body_height
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        """Split the body between rows; each part gets the header again."""
+        _, header_height = self.header.wrap(available_width, available_height)
+        parts = self.body.split(available_width, available_height - header_height)
+        if len(parts) < 2:
+            return []
+        return [HeadedTable(self.header, part) for part in parts]
+
+    def draw(self) -> None:
+        """Draw the header above the body."""
+        self.header.drawOn(self.canv, 0, self._body_height)
+        self.body.drawOn(self.canv, 0, 0)
+
+
+def para(text: object, style: ParagraphStyle) -> Flowable:
+    """Make a flowable of plain text: NFC-normalised, no markup.
+
+    Justified text is a Paragraph (ReportLab spreads the words); any other alignment is
+    a PlainText, which lays out the same lines without parsing markup.
+    """
+    if style.alignment == TA_JUSTIFY or style.firstLineIndent:
+        return Paragraph(esc(text), style)
+    return PlainText(text, style)
+
+
+#: Cell padding of the data tables (points): top, bottom, left and right.
+GRID_PADDING = (2.5, 3.0, 3.0, 3.0)
+
+
+def grid_style(
+    header_rows: int = 1,
+    *,
+    font: str,
+    bold: str,
+    size: float = 8.5,
+    leading: float | None = None,
+) -> TableStyle:
+    """Return the table style used by every data table: ruled grid, shaded header.
+
+    ``header_rows`` may be 0, for the body of a HeadedTable. ReportLab applies each
+    command to every cell it covers, so "FONT" sets face, size and leading at once.
+    """
+    top, bottom, left, right = GRID_PADDING
+    style = TableStyle(
         [
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("FONTSIZE", (0, 0), (-1, -1), size),
-            ("LEADING", (0, 0), (-1, -1), size * 1.2),
-            ("FONTNAME", (0, 0), (-1, header_rows - 1), bold),
-            ("BACKGROUND", (0, 0), (-1, header_rows - 1), COLOURS.header_bg),
+            ("FONT", (0, 0), (-1, -1), font, size, leading or size * 1.2),
             ("GRID", (0, 0), (-1, -1), 0.5, COLOURS.rule),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("ALIGN", (0, 0), (-1, header_rows - 1), "CENTER"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), top),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
+            ("LEFTPADDING", (0, 0), (-1, -1), left),
+            ("RIGHTPADDING", (0, 0), (-1, -1), right),
         ]
     )
+    if header_rows:
+        last = header_rows - 1
+        style.add("FONT", (0, 0), (-1, last), bold, size, size * 1.2)
+        style.add("BACKGROUND", (0, 0), (-1, last), COLOURS.header_bg)
+        style.add("ALIGN", (0, 0), (-1, last), "CENTER")
+    return style
 
 
 class _NumberedCanvas(Canvas):
