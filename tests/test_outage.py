@@ -131,6 +131,20 @@ def test_unreachable_database_gives_a_plain_try_again_page(engine: str, tmp_path
     api = client.post("/api/v1/ballots", json={"code": "ACDE-FGHJ-KMNP", "marks": {"1": "H"}})
     assert api.status_code == 503
     assert api.get_json() == {"error": "unavailable", "status": 503}
+    assert api.headers["Retry-After"] == "30"
+    # The API's own description says so for every operation that needs the database.
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, method in [
+        ("/ballot", "post"),
+        ("/ballots", "post"),
+        ("/rounds/{round_id}/results", "get"),
+    ]:
+        answer = document["paths"][path][method]["responses"]["503"]
+        assert "Retry-After" in answer["headers"]
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    assert set(document["components"]["schemas"]["Error"]["required"]) <= set(api.get_json())
     app.extensions["votes.engine"].dispose()
 
 

@@ -151,6 +151,22 @@ def _response(description: str, schema: str = "Error") -> dict[str, Any]:
     }
 
 
+def _unavailable() -> dict[str, Any]:
+    """The answer of any operation that reaches the database while it is down (outage.py)."""
+    return {
+        **_response(
+            "The database is unavailable for a moment; nothing was stored. "
+            "Try again after the number of seconds in Retry-After."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {
@@ -180,6 +196,7 @@ OPENAPI: dict[str, Any] = {
                     "415": _response("The body is not a JSON object"),
                     "422": _response("Not a well-formed code"),
                     "429": _response("Too many refused codes from this address"),
+                    "503": _unavailable(),
                 },
             }
         },
@@ -206,6 +223,7 @@ OPENAPI: dict[str, Any] = {
                         "Invalid marks (one level per item required), or a malformed code"
                     ),
                     "429": _response("Too many refused codes from this address"),
+                    "503": _unavailable(),
                 },
             }
         },
@@ -231,6 +249,7 @@ OPENAPI: dict[str, Any] = {
                     "403": _response("Not allowed to see this body"),
                     "404": _response("No such round"),
                     "409": _response("The round is not closed yet"),
+                    "503": _unavailable(),
                 },
             }
         },

@@ -5,8 +5,8 @@ timeout, SQLAlchemy raises OperationalError or InterfaceError (or another DBAPIE
 `connection_invalidated`). Nothing was stored by the request that met it — a cast is one
 transaction, and a receipt is shown only after its commit — so the honest answer is
 "503, try again in a moment", in the voter's language, without internals. The pool drops the
-dead connections (and `pool_pre_ping` tests the others), so voting resumes by itself as soon
-as the database answers again.
+dead connections when one of them fails, so voting resumes by itself as soon as the database
+answers again.
 
 Any other database error (an IntegrityError, a ProgrammingError…) is a bug, not an outage:
 it goes on to the ordinary 500 page and the log.
