@@ -208,6 +208,22 @@ def test_a_code_of_another_round_is_unknown_here_and_stays_usable_there(session:
     assert box(session, first.id)["used"] == 1
 
 
+def test_marks_are_checked_against_the_codes_own_round(session: Session) -> None:
+    # Two open rounds of different sizes (and scales): each ballot is checked against the
+    # items and levels of its code's round, never of another round or of every round.
+    small, small_codes = make_round(session, items=2, body="HDND-S")
+    large, large_codes = make_round(
+        session, items=5, body="HDND-L", scale=Scale.CONFIDENCE_VOTE.value
+    )
+    assert refusal(session, small_codes[0], ["H", "C", "L"], None) == "marks"
+    assert refusal(session, small_codes[0], ["T", "K"], None) == "marks"
+    assert refusal(session, large_codes[0], ["T", "K"], None) == "marks"
+    cast_ballot(session, SECRET, small_codes[0], ["H", "L"])
+    cast_ballot(session, SECRET, large_codes[0], ["T", "K", "T", "K", "T"])
+    assert box(session, small.id)["ballots"] == ["HL"]
+    assert box(session, large.id)["ballots"] == ["TKTKT"]
+
+
 def test_a_used_code_is_refused(session: Session) -> None:
     round_, codes = make_round(session)
     receipt = cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)

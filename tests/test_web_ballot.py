@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import web_fixtures
 from tests.web_fixtures import World, csrf_token
@@ -70,6 +71,36 @@ def test_slip_link_opens_the_ballot(world: World) -> None:
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("<fieldset") == 3
     assert client.get("/b/").status_code == 302
+
+
+def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
+    """One SELECT, not BEGIN/SELECT/ROLLBACK; the next request's writes are transactional."""
+    from votes.web.common import find_code, reading
+
+    engine = world.app.extensions["votes.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no round trips to save")
+    from psycopg.pq import TransactionStatus
+
+    code = world.codes["open"][2]
+    with world.app.test_request_context(f"/b/{code}"):
+        session = reading()
+        assert find_code(session, code)[0] == "ok"
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi.autocommit
+        assert dbapi.info.transaction_status == TransactionStatus.IDLE
+    # The connection went back to the pool with its usual isolation: a cast still runs in
+    # one transaction, and the ballot is stored.
+    client = world.app.test_client()
+    html = client.get(f"/b/{code}").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "code": code, "action": "cast"}
+    form |= {"round": str(world.ids["open"]), "item_1": "H", "item_2": "C", "item_3": "L"}
+    assert "receipt-code" in client.post("/ballot", data=form).get_data(as_text=True)
+    with world.sessions() as other:
+        assert not other.connection().connection.dbapi_connection.autocommit
+        assert other.scalar(
+            select(func.count()).select_from(Ballot).where(Ballot.round_id == world.ids["open"])
+        ) == 1
 
 
 def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> None:

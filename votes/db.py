@@ -24,6 +24,22 @@ NAMING_CONVENTION = {
 WRITE = {"votes_write": True}
 
 
+def autocommit_reads(session: Session) -> None:
+    """Let a session that has not begun yet read without a transaction, on PostgreSQL.
+
+    A voter's look-up is one SELECT: wrapped in a transaction it costs three round trips
+    (BEGIN, SELECT, ROLLBACK), and on PostgreSQL every round trip counts under a burst.
+    Each statement then sees the latest committed data, which is all a single look-up needs;
+    the connection goes back to the pool with its usual isolation level. SQLite has no round
+    trips to save and keeps its explicit transactions. A session already in a transaction,
+    or one that writes, must not use this.
+    """
+    if session.in_transaction():
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 class Base(DeclarativeBase):
     """Declarative base for every model."""
 

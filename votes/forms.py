@@ -95,6 +95,16 @@ def item_field_name(order: int) -> str:
 _BALLOT_FORMS: dict[tuple[object, ...], type[NFCForm]] = {}
 
 
+class BlankBallotForm(NFCForm):
+    """A blank ballot's own fields: the CSRF token and the code (hidden).
+
+    Its items come from a fragment rendered once per round and language, so the twenty
+    radio fields of the full ballot form would be built for nothing.
+    """
+
+    code = HiddenField(validators=[DataRequired()])
+
+
 def ballot_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
     """Return the ballot form of a round: the code (hidden) and one required choice per item.
 

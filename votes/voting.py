@@ -8,7 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import credentials
@@ -106,40 +117,60 @@ _ballot = cast(Table, Ballot.__table__)
 _receipt = cast(Table, Receipt.__table__)
 # One statement finds the code, its round and the number of items, and on PostgreSQL takes a
 # share lock on the round's row: closing the round (FOR UPDATE) waits for ballots being cast.
+# Why a code could not be claimed. The share lock on the round's row (PostgreSQL) waits for a
+# close in progress, so a round that closed meanwhile is reported as not open.
 _FIND_CODE = (
-    select(
-        _credential.c.id,
-        _credential.c.round_id,
-        _credential.c.used,
-        _round.c.status,
-        _round.c.scale,
-        select(func.count())
-        .where(_item.c.round_id == _round.c.id)
-        .correlate(_round)
-        .scalar_subquery()
-        .label("items"),
-    )
+    select(_credential.c.round_id, _credential.c.used, _round.c.status)
     .select_from(_credential.join(_round, _round.c.id == _credential.c.round_id))
     .where(_credential.c.digest == bindparam("digest"))
     .with_for_update(read=True, of=_round)
 )
-_MARK_USED = (
+
+# Claiming a code is one statement: mark it used if it is unused and its round open (and,
+# when the caller names the round, in that round), returning what the marks are checked
+# against. On PostgreSQL the round's row is share-locked by the same statement, so the round
+# cannot close between the claim and the commit; a close that committed first is seen.
+_CLAIM_CODE = (
     update(_credential)
     .where(
-        _credential.c.id == bindparam("credential_id"),
+        _credential.c.digest == bindparam("code_digest"),
         _credential.c.used.is_(False),
-        exists().where(
-            and_(
-                _round.c.id == bindparam("open_round_id"),
+        _credential.c.round_id
+        == func.coalesce(bindparam("named_round", type_=Integer), _credential.c.round_id),
+        exists(
+            select(_round.c.id)
+            .where(
+                _round.c.id == _credential.c.round_id,
                 _round.c.status == RoundStatus.OPEN.value,
             )
+            .with_for_update(read=True)
         ),
     )
     .values(used=True)
+    .returning(
+        _credential.c.round_id,
+        # Written out: SQLAlchemy renders the columns of a RETURNING clause without their
+        # table on SQLite, which would turn these correlations into "round_id = round_id".
+        literal_column("(SELECT round.scale FROM round WHERE round.id = credential.round_id)"),
+        literal_column(
+            "(SELECT count(*) FROM ballot_item WHERE ballot_item.round_id = credential.round_id)"
+        ),
+    )
 )
-_ROUND_STATUS = select(_round.c.status).where(_round.c.id == bindparam("round_id"))
 _INSERT_BALLOT = insert(_ballot)
 _INSERT_RECEIPT = insert(_receipt)
+
+
+def _refusal(connection: Connection, code_digest: str, round_id: int | None) -> CastRefused:
+    """Say why a code could not be claimed: unknown (here), used, or its round not open."""
+    found = connection.execute(_FIND_CODE, {"digest": code_digest}).first()
+    # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.
+    if found is None or (round_id is not None and found.round_id != round_id):
+        return CastRefused("unknown", N_("This code is not valid for this round."))
+    if found.used or found.status == RoundStatus.OPEN.value:
+        # Used (by a concurrent cast that committed first, maybe).
+        return CastRefused("used", N_("This code has already been used."))
+    return CastRefused("not_open", N_("Voting is not open for this round."))
 
 
 def cast_ballot(
@@ -165,38 +196,26 @@ def cast_ballot(
         ) from exc
     # One transaction, which holds the write lock from its first statement on SQLite (so what is
     # read below cannot change before the write) and a share lock on the round's row on
-    # PostgreSQL (so the round cannot close in between). Four statements between BEGIN and
-    # COMMIT: a cast is bound by round trips and commits, not by the work it does. A
-    # transaction the caller left open (reading the round, say) is ended first, or it would not
-    # be a write transaction.
+    # PostgreSQL (so the round cannot close in between). Three statements between BEGIN and
+    # COMMIT — claim the code, store the ballot, store the receipt: a cast is bound by round
+    # trips and commits, not by the work it does. A transaction the caller left open (reading
+    # the round, say) is ended first, or it would not be a write transaction.
     session.rollback()
     connection = session.connection(execution_options=WRITE)
     try:
-        found = connection.execute(_FIND_CODE, {"digest": code_digest}).first()
-        # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.
-        if found is None or (round_id is not None and found.round_id != round_id):
-            raise CastRefused("unknown", N_("This code is not valid for this round."))
-        if found.used:
-            raise CastRefused("used", N_("This code has already been used."))
-        if found.status != RoundStatus.OPEN.value:
-            raise CastRefused("not_open", N_("Voting is not open for this round."))
-        packed = normalise_marks(marks, found.items, found.scale)
-        # The update checks again that the code is unused and the round open: on PostgreSQL a
-        # concurrent cast of the same code may have committed since the read.
-        marked = connection.execute(
-            _MARK_USED, {"credential_id": found.id, "open_round_id": found.round_id}
-        )
-        if marked.rowcount != 1:
-            status = connection.execute(_ROUND_STATUS, {"round_id": found.round_id}).scalar()
-            if status != RoundStatus.OPEN.value:
-                raise CastRefused("not_open", N_("Voting is not open for this round."))
-            raise CastRefused("used", N_("This code has already been used."))
+        claimed = connection.execute(
+            _CLAIM_CODE, {"code_digest": code_digest, "named_round": round_id}
+        ).first()
+        if claimed is None:
+            raise _refusal(connection, code_digest, round_id)
+        cast_round, scale, items = claimed
+        packed = normalise_marks(marks, items, scale)  # refused: the claim is rolled back
         receipt = credentials.new_receipt()
         connection.execute(_INSERT_BALLOT, {
-            "round_id": found.round_id, "id": secrets.token_bytes(16), "status": "valid",
+            "round_id": cast_round, "id": secrets.token_bytes(16), "status": "valid",
             "marks": packed,
         })
-        connection.execute(_INSERT_RECEIPT, {"round_id": found.round_id, "receipt": receipt})
+        connection.execute(_INSERT_RECEIPT, {"round_id": cast_round, "receipt": receipt})
         session.commit()
     except BaseException:
         session.rollback()

@@ -17,7 +17,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..bundle import receipt_counted
-from ..forms import LEVEL_LABELS, CodeForm, NFCForm, ballot_form_class, item_field_name
+from ..forms import (
+    LEVEL_LABELS,
+    BlankBallotForm,
+    CodeForm,
+    NFCForm,
+    ballot_form_class,
+    item_field_name,
+)
 from ..models import Round, RoundStatus
 from ..results import round_results
 from ..voting import CastRefused, cast_ballot
@@ -89,15 +96,11 @@ def refusal(reason: str) -> tuple[str, int]:
 
 
 def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple[str, int]:
+    """Render the ballot: blank (``fresh``, a BlankBallotForm) or with the voter's choices."""
     levels = [(value, str(label)) for value, label in LEVEL_LABELS[round_.scale]]
-    context = {
-        "round": round_,
-        "form": form,
-        "items": round_.items,
-        "field": item_field_name,
-        "levels": levels,
-    }
+    context = {"round": round_, "items": round_.items, "field": item_field_name, "levels": levels}
     fragment = None
+    missing: list[Any] = []
     if fresh:
         # A blank ballot is the same for every voter of a round: render its items once.
         cache: dict[tuple[int, str], str] = current_app.extensions.setdefault(
@@ -106,16 +109,20 @@ def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple
         key = (round_.id, language())
         fragment = cache.get(key)
         if fragment is None:
-            fragment = cache[key] = render_template("ballot/_items.html", **context)
-    return render_template("ballot/ballot.html", fragment=fragment, **context), 200
+            blank = ballot_form_class(round_.items, round_.scale)(formdata=None)
+            fragment = cache[key] = render_template("ballot/_items.html", form=blank, **context)
+    else:
+        missing = [item for item in round_.items if form[item_field_name(item.order)].errors]
+    return render_template(
+        "ballot/ballot.html", form=form, fragment=fragment, missing=missing, **context
+    ), 200
 
 
 def _show_ballot(code: str) -> tuple[str, int]:
     state, round_ = find_code(reading(), code)
     if state != "ok" or round_ is None:
         return refusal(state)
-    form = ballot_form_class(round_.items, round_.scale)(formdata=None, code=code)
-    return _ballot_page(round_, form, fresh=True)
+    return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
 
 
 @bp.route("/", methods=["GET", "POST"])

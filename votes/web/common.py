@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import db_session, staff
 from ..credentials import CodeFormatError, digest
-from ..db import write_session
+from ..db import autocommit_reads, write_session
 from ..errors import VotesError
 from ..models import Credential, Round, RoundStatus, StaffUser
 
@@ -124,6 +124,7 @@ def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
         code_digest = digest(current_app.config["SECRET_KEY"], code)
     except CodeFormatError:
         return "malformed", None
+    autocommit_reads(session)  # one SELECT: one round trip on PostgreSQL, not three
     found = session.execute(
         select(Credential.used, Credential.round_id, Round.status)
         .join(Round, Round.id == Credential.round_id)
