@@ -129,6 +129,13 @@ MATRIX: tuple[Row, ...] = (
     Row("admin.new_round", "POST", "/admin/bodies/A/rounds/new", "L L 200 403 403 200", data={}),
     Row("admin.roster", "POST", "/admin/rounds/{draft}/roster", "L L 422 403 403 422", data={}),
     Row("admin.exempt", "POST", "/admin/rounds/{draft}/exempt", "L L 302 403 403 302", data={}),
+    Row(
+        "admin.attendance",
+        "POST",
+        "/admin/rounds/{open}/attendance",
+        "L L 302 403 403 302",
+        data={},
+    ),
     Row("admin.restore", "POST", "/admin/rounds/{draft}/restore", "L L 302 403 403 302", data={}),
     Row("admin.issue_codes", "POST", "/admin/rounds/{draft}/codes", "L L 302 403 403 302", data={}),
     Row(

@@ -326,3 +326,43 @@ def test_slips_pdf_and_vote_of_confidence(world: World) -> None:
     ballot = world.app.test_client().get(f"/b/{vote_codes[0]}").get_data(as_text=True)
     assert ballot.count('type="radio"') == 2
     assert "Không tín nhiệm" in ballot
+
+
+def test_attendance_counted_in_the_hall_is_entered_while_open(world: World) -> None:
+    client = world.client("organizer")
+    page = f"/admin/rounds/{world.ids['open']}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'id="attendance"' in html
+    token = csrf_token(html)
+    with world.sessions() as session:
+        before = session.get(Round, world.ids["open"])
+        assert before is not None
+        members, summoned = before.members, before.summoned
+    assert summoned is not None
+    done = client.post(
+        f"{page}/attendance",
+        data={"csrf_token": token, "members": str(members), "summoned": str(summoned),
+              "present": str(summoned - 1)},
+        follow_redirects=True,
+    )
+    assert "Đã ghi nhận số người tham dự" in done.get_data(as_text=True)
+    with world.sessions() as session:
+        assert session.get(Round, world.ids["open"]).present == summoned - 1  # type: ignore[union-attr]
+    impossible = client.post(
+        f"{page}/attendance",
+        data={"csrf_token": token, "members": str(members), "summoned": str(summoned),
+              "present": str(summoned + 5)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert str(summoned + 5) in impossible and "Traceback" not in impossible
+    with world.sessions() as session:
+        assert session.get(Round, world.ids["open"]).present == summoned - 1  # type: ignore[union-attr]
+    # Once closed, the attendance belongs to the sealed record: no form, and a POST is refused.
+    closed = client.get(f"/admin/rounds/{world.ids['closed']}").get_data(as_text=True)
+    assert 'id="attendance"' not in closed
+    refused = client.post(
+        f"/admin/rounds/{world.ids['closed']}/attendance",
+        data={"csrf_token": token, "members": "9", "summoned": "9", "present": "1"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "không thể thay đổi" in refused or "không còn" in refused

@@ -165,6 +165,33 @@ def _transition(round_id: int, action: Callable[[Session, Round], None], msgid: 
         click.echo(_(msgid, id=round_.id))
 
 
+@round_group.command("attendance")
+@click.argument("round_id", type=int)
+@click.option("--members", type=click.IntRange(min=0))
+@click.option("--summoned", type=click.IntRange(min=0))
+@click.option("--present", type=click.IntRange(min=0))
+def round_attendance(
+    round_id: int, members: int | None, summoned: int | None, present: int | None
+) -> None:
+    """Show, or change while draft or open, the members, summoned and present of a round."""
+    with writing() as session:
+        round_ = rounds.get_round(session, round_id)
+        if (members, summoned, present) != (None, None, None):
+            rounds.set_attendance(
+                session, round_,
+                members=round_.members if members is None else members,
+                summoned=round_.summoned if summoned is None else summoned,
+                present=round_.present if present is None else present,
+            )
+        click.echo(_("Round {id}: {members} members, {summoned} summoned, {present} present.",
+                     id=round_.id, members=_count(round_.members),
+                     summoned=_count(round_.summoned), present=_count(round_.present)))
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
 @round_group.command("open")
 @click.argument("round_id", type=int)
 def round_open(round_id: int) -> None:

@@ -208,16 +208,9 @@ class BodyForm(NFCForm):
     )
 
 
-class RoundForm(NFCForm):
-    """A new round: its facts, its rule profile and its roster (previewed before saving)."""
+class AttendanceForm(NFCForm):
+    """Members, summoned and present of a draft or open round (present is often counted late)."""
 
-    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=500)])
-    year = IntegerField(
-        lazy_gettext("Year"),
-        validators=[InputRequired(), NumberRange(min=1945, max=2200)],
-        default=lambda: dt.date.today().year,
-    )
-    profile = SelectField(lazy_gettext("Rule profile"), validators=[DataRequired()])
     members = IntegerField(
         lazy_gettext("Members of the body"), validators=[InputRequired(), NumberRange(min=0)]
     )
@@ -227,6 +220,18 @@ class RoundForm(NFCForm):
     present = IntegerField(
         lazy_gettext("Persons present"), validators=[Optional(), NumberRange(min=0)]
     )
+
+
+class RoundForm(AttendanceForm):
+    """A new round: its facts, its attendance, its rule profile and its roster (previewed)."""
+
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=500)])
+    year = IntegerField(
+        lazy_gettext("Year"),
+        validators=[InputRequired(), NumberRange(min=1945, max=2200)],
+        default=lambda: dt.date.today().year,
+    )
+    profile = SelectField(lazy_gettext("Rule profile"), validators=[DataRequired()])
     place = StringField(lazy_gettext("Place"), validators=[Optional(), Length(max=200)])
     roster_file = FileField(
         lazy_gettext("Roster (CSV file: name,position[,person_key,kind,exempt_reason])")

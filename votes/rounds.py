@@ -183,6 +183,46 @@ def check_counts(
         )
 
 
+def set_attendance(
+    session: Session,
+    round_: Round,
+    *,
+    members: int | None,
+    summoned: int | None,
+    present: int | None,
+) -> None:
+    """Record the attendance of a draft or open round: members, summoned, present.
+
+    The number present is often counted in the hall, after the round has opened. Once the
+    round is closed the attendance is part of the closing record and its seal, and stays.
+    The caller commits; the change is logged with the figures it replaced.
+    """
+    if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
+        raise WrongState(
+            N_("Round {id} is {status}: its attendance was recorded when it closed and can "
+               "no longer be changed."),
+            id=round_.id, status=round_.status,
+        )
+    check_counts(members, summoned, present)
+    issued = ballots_issued(session, round_)
+    if summoned is not None and issued > summoned:
+        raise CountError(
+            N_("Impossible counts: {issued} ballots and codes are already issued for "
+               "{summoned} persons summoned."),
+            issued=issued, summoned=summoned,
+        )
+    if present is not None and round_.paper_issued is not None and round_.paper_issued > present:
+        raise CountError(
+            N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
+            issued=round_.paper_issued, present=present,
+        )
+    before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
+    round_.members, round_.summoned, round_.present = members, summoned, present
+    audit.record(session, "attendance_changed", round_id=round_.id, details={
+        "members": members, "summoned": summoned, "present": present, "before": before,
+    })
+
+
 def _person(session: Session, body: Body, entry: RosterEntry) -> Person:
     key = entry.identity
     person = session.scalar(

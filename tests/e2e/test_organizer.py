@@ -97,6 +97,12 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     shot(page, "admin-confirm-open")
     page.get_by_role("button", name=re.compile("Đồng ý")).click()
     assert "Đã nhận 0 / 3 phiếu" in page.get_by_test_id("turnout").inner_text()
+    # The number present, counted in the hall once the round is open.
+    page.get_by_label("Số người có mặt").fill("4")
+    page.get_by_role("button", name="Ghi nhận số người tham dự").click()
+    assert "Đã ghi nhận số người tham dự" in page.locator("p.flash").first.inner_text()
+    assert "4" in page.locator("dl.facts").inner_text()
+    shot(page, "admin-round-attendance")
 
     vote(browser, live, codes[0], ["Tín nhiệm cao", "Tín nhiệm thấp", "Tín nhiệm"])
     vote(browser, live, codes[1], ["Tín nhiệm", "Tín nhiệm thấp", "Tín nhiệm"])

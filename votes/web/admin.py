@@ -34,6 +34,7 @@ from .. import profiles, rounds, rules, staff, voting
 from ..credentials import codes_issued, codes_used
 from ..errors import InvalidInput, VotesError
 from ..forms import (
+    AttendanceForm,
     LEVEL_LABELS,
     PAPER_EXTRA,
     BatchForm,
@@ -270,6 +271,12 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "restore_form": RestoreForm(),
         "confirm_form": ConfirmForm(),
         "upload_form": PaperUploadForm(),
+        "attendance_form": AttendanceForm(
+            formdata=None,
+            members=round_.members,
+            summoned=round_.summoned,
+            present=round_.present,
+        ),
         "has_slips": _has_report("slips"),
         "has_ballot_pdf": _has_report("ballot_form"),
     }
@@ -380,6 +387,30 @@ def _change_exemption(round_id: int, person_id: int, reason: str | None) -> None
             for entry in _entries(round_)
         ]
         rounds.set_roster(db, round_, changed)
+
+
+@bp.route("/rounds/<int:round_id>/attendance", methods=["POST"])
+@role_required(*MANAGERS)
+def attendance(round_id: int) -> BaseResponse:
+    """Record members, summoned and present of a draft or open round."""
+    round_for(reading(), round_id, manage=True)
+    form = AttendanceForm()
+    if form.validate():
+        try:
+            with writing() as db:
+                rounds.set_attendance(
+                    db,
+                    round_for(db, round_id, manage=True),
+                    members=form.members.data,
+                    summoned=form.summoned.data,
+                    present=form.present.data,
+                )
+            flash(_("The attendance is recorded."), "ok")
+        except VotesError as error:
+            flash(message(error), "error")
+    else:
+        flash(_("Give whole numbers: the members are required, the others may stay empty."), "error")
+    return redirect(url_for("admin.round_page", round_id=round_id))
 
 
 @bp.route("/rounds/<int:round_id>/exempt", methods=["POST"])
