@@ -86,16 +86,16 @@ class SealBlock(Flowable):
         canvas = self.canv
         QRFlowable(self.seal.upper(), self.QR_SIDE).drawOn(canvas, 0, 0)
         body, seal, note = self.styles.body, self.styles.seal, self.styles.small_italic
+        air = 3  # between the digest and the note
         lines = [(body, "Mã niêm phong hòm phiếu (SHA-256):")]
         lines += [(seal, line) for line in self.digest_lines]
         lines += [(note, line) for line in self.note_lines]
-        text_height = sum(style.leading for style, _ in lines) + 3
-        y = (self.height + text_height) / 2
+        y = (self.height + sum(style.leading for style, _ in lines) + air) / 2
         canvas.saveState()
         canvas.setFillColor(body.textColor)
         for index, (style, line) in enumerate(lines):
-            if style is note and lines[index - 1][0] is not note:
-                y -= 3  # a little air between the digest and the note
+            if index == 1 + len(self.digest_lines):
+                y -= air
             y -= style.leading
             canvas.setFont(style.fontName, style.fontSize)
             canvas.drawString(self.text_x, y + (style.leading - style.fontSize) / 2, line)

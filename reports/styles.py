@@ -248,8 +248,9 @@ class PlainText(Flowable):
         left = style.leftIndent
         right = self.width - style.rightIndent
         y = self.height - style.fontSize
+        measure = self.underline or style.alignment in (TA_CENTER, TA_RIGHT)
         for line in self.lines:
-            width = stringWidth(line, style.fontName, style.fontSize)
+            width = stringWidth(line, style.fontName, style.fontSize) if measure else 0.0
             if style.alignment == TA_CENTER:
                 x = (left + right - width) / 2
             elif style.alignment == TA_RIGHT:

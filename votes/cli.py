@@ -20,7 +20,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from . import audit, create_app, credentials, profiles, rounds, rules, voting
+from . import audit, create_app, profiles, rounds, rules, voting
 from .config import ConfigError
 from .db import write_session
 from .errors import N_, InvalidInput, NotFound, VotesError
@@ -174,9 +174,10 @@ def round_attendance(
     round_id: int, members: int | None, summoned: int | None, present: int | None
 ) -> None:
     """Show, or change while draft or open, the members, summoned and present of a round."""
-    with writing() as session:
+    change = (members, summoned, present) != (None, None, None)
+    with writing() if change else reading() as session:
         round_ = rounds.get_round(session, round_id)
-        if (members, summoned, present) != (None, None, None):
+        if change:  # an option left out keeps the figure recorded
             rounds.set_attendance(
                 session, round_,
                 members=round_.members if members is None else members,
@@ -184,12 +185,9 @@ def round_attendance(
                 present=round_.present if present is None else present,
             )
         click.echo(_("Round {id}: {members} members, {summoned} summoned, {present} present.",
-                     id=round_.id, members=_count(round_.members),
-                     summoned=_count(round_.summoned), present=_count(round_.present)))
-
-
-def _count(value: int | None) -> str:
-    return "—" if value is None else str(value)
+                     id=round_.id, members=integer_text(round_.members),
+                     summoned=integer_text(round_.summoned),
+                     present=integer_text(round_.present)))
 
 
 @round_group.command("open")

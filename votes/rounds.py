@@ -183,6 +183,15 @@ def check_counts(
         )
 
 
+def check_paper_issued(issued: int | None, present: int | None) -> None:
+    """Refuse more paper ballots handed out than persons present (DOMAIN.md §2)."""
+    if issued is not None and present is not None and issued > present:
+        raise CountError(
+            N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
+            issued=issued, present=present,
+        )
+
+
 def set_attendance(
     session: Session,
     round_: Round,
@@ -211,11 +220,7 @@ def set_attendance(
                "{summoned} persons summoned."),
             issued=issued, summoned=summoned,
         )
-    if present is not None and round_.paper_issued is not None and round_.paper_issued > present:
-        raise CountError(
-            N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
-            issued=round_.paper_issued, present=present,
-        )
+    check_paper_issued(round_.paper_issued, present)
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
     round_.members, round_.summoned, round_.present = members, summoned, present
     audit.record(session, "attendance_changed", round_id=round_.id, details={

@@ -27,7 +27,7 @@ from .csvinput import rows
 from .db import WRITE
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
 from .models import Ballot, BallotItem, Credential, Receipt, Round, RoundStatus, Scale
-from .rounds import ballots_collected, ballots_issued
+from .rounds import ballots_collected, ballots_issued, check_paper_issued
 
 LEVELS = {
     Scale.POLL.value: ("H", "C", "L"),
@@ -339,11 +339,7 @@ def import_paper_ballots(
     if issued is not None:
         if issued < 0:
             raise CountError(N_("The number of ballots issued cannot be negative."))
-        if round_.present is not None and issued > round_.present:
-            raise CountError(
-                N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
-                issued=issued, present=round_.present,
-            )
+        check_paper_issued(issued, round_.present)
         round_.paper_issued = issued
     total_issued = ballots_issued(session, round_)
     collected = ballots_collected(session, round_.id) + len(ballots)

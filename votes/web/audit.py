@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
@@ -78,28 +78,25 @@ def download(data: bytes, filename: str, mimetype: str) -> Response:
     return response
 
 
-def _body(code: str) -> Body:
-    body = reading().scalar(select(Body).where(Body.code == code))
-    if body is None:
+T = TypeVar("T")
+
+
+def _or_404(found: T | None) -> T:
+    if found is None:
         abort(404)
-    found: Body = body
     return found
+
+
+def _body(code: str) -> Body:
+    return _or_404(reading().scalar(select(Body).where(Body.code == code)))
 
 
 def _round(round_id: int) -> Round:
-    round_ = reading().get(Round, round_id)
-    if round_ is None:
-        abort(404)
-    found: Round = round_
-    return found
+    return _or_404(reading().get(Round, round_id))
 
 
 def _person(person_id: int) -> Person:
-    person = reading().get(Person, person_id)
-    if person is None:
-        abort(404)
-    found: Person = person
-    return found
+    return _or_404(reading().get(Person, person_id))
 
 
 def _counted(round_: Round) -> dict[str, Any]:
