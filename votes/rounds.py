@@ -7,7 +7,7 @@ import random
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -386,6 +386,12 @@ def ballots_issued(session: Session, round_: Round) -> int:
 
 def close_round(session: Session, round_: Round) -> None:
     """Close an open round: no more ballots; freeze issued and collected; erase row order."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Casts share-lock the round's row and do not wait for one another, so casts that keep
+        # overlapping would hold off a close waiting on the row for as long as voting goes on.
+        # Table locks queue: casts that start after this wait behind the close (briefly, in
+        # every round), the close waits only for the casts already in progress.
+        session.execute(text("LOCK TABLE round IN EXCLUSIVE MODE"))
     locked = session.scalar(select(Round).where(Round.id == round_.id).with_for_update())
     assert locked is round_
     if round_.status != RoundStatus.OPEN.value:
