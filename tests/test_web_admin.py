@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from tests import web_fixtures
 from tests.web_fixtures import World, csrf_token
 from votes import rounds
-from votes.models import Ballot, Body, Credential, Round
-from votes.web.admin import differences, parse_batch
+from votes.models import Ballot, Body, Credential, PaperEntry, Round
 
 NFD_ROSTER = unicodedata.normalize(
     "NFD", "name,position,person_key\nĐặng Thị Ngọc Ánh,Chủ tịch,x1\nVũ Văn Ửng,Phó Chủ tịch,x2\n"
@@ -170,70 +169,92 @@ def test_turnout_shows_only_counts(world: World) -> None:
     assert "Tín nhiệm cao" not in html  # no partial results while open
 
 
-def test_paper_double_entry_without_javascript(world: World) -> None:
-    client = world.client("organizer")
-    path = f"/admin/rounds/{world.ids['open']}/paper"
-    token = _token(client, path)
+def test_paper_double_entry_by_two_clerks_without_javascript(world: World) -> None:
+    """Two clerks (two accounts, two browsers) type the same stack; each ballot is saved."""
+    round_id = world.ids["open"]
+    base = f"/admin/rounds/{round_id}/paper"
+    clerks = {1: world.client("organizer"), 2: world.client("admin")}
 
-    def add(stage: str, batch_a: str, batch_b: str, marks: str, **extra: str) -> str:
-        data = {
-            "csrf_token": token,
-            "stage": stage,
-            "batch_a": batch_a,
-            "batch_b": batch_b,
-            "action": "add",
-            **extra,
-        }
-        data.update({f"item_{n}": m for n, m in enumerate(marks, start=1)})
-        response = client.post(path, data=data)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        html = response.get_data(as_text=True)
-        return html.split(f'id="batch_{stage}" name="batch_{stage}" type="hidden" value="')[
-            1
-        ].split('"')[0]
+    def add(entry: int, marks: str, number: int, **extra: str) -> int:
+        client = clerks[entry]
+        data = {"csrf_token": _token(client, f"{base}/{entry}"), "action": "add", "number": number}
+        data.update({f"item_{n}": m for n, m in enumerate(marks, start=1) if m != " "})
+        data.update(extra)
+        return client.post(f"{base}/{entry}", data=data).status_code
 
-    a = add("a", "", "", "HCL")
-    a = add("a", a, "", "X-L", spoiled="y")
-    assert a.split("\n") == ["V HCL", "I X-L"]
-    incomplete = client.post(
-        path, data={"csrf_token": token, "stage": "a", "batch_a": a, "action": "add", "item_1": "H"}
-    )
-    assert incomplete.status_code == 422
-    compare = client.post(
-        path,
-        data={
-            "csrf_token": token,
-            "stage": "b",
-            "batch_a": a,
-            "batch_b": "V HCL\nI X-C",
-            "action": "finish",
-        },
-    )
+    def post(entry: int, path: str, **data: object) -> str:
+        client = clerks[entry]
+        response = client.post(path, data={"csrf_token": _token(client, base), **data})
+        assert response.status_code in (200, 302, 409), response.status_code
+        return client.get(response.headers["Location"]).get_data(as_text=True) \
+            if response.status_code == 302 else response.get_data(as_text=True)
+
+    assert add(1, "HCL", 1) == 302
+    assert add(1, "HCL", 1) == 302  # the same form sent again: not added twice
+    assert add(1, "X-L", 2, spoiled="y") == 302
+    assert add(1, "H L", 3) == 422  # a row without a mark: nothing added
+    page = clerks[1].get(f"{base}/1").get_data(as_text=True)
+    assert "Số phiếu đã nhập và lưu: 2." in page
+    assert "I X-L" in page
+    # The second clerk, at another computer, never sees the first entry.
+    second = clerks[2].get(f"{base}/2").get_data(as_text=True)
+    assert "X-L" not in second
+    assert "HCL" not in second
+    assert add(2, "HCL", 1) == 302
+    assert add(2, "X-C", 2, spoiled="y") == 302
+    post(1, f"{base}/1", action="finish", number=3)
+    overview = post(2, f"{base}/2", action="finish", number=3)
+    assert "organizer" in overview  # who typed each entry
+    assert "admin" in overview
+    compare = clerks[1].get(f"{base}/compare")
     assert compare.status_code == 409
-    assert "I X-C" in compare.get_data(as_text=True)
-    refused = client.post(
-        path + "/compare",
-        data={
-            "csrf_token": token,
-            "batch_a": a,
-            "batch_b": "V HCL\nI X-C",
-            "action": "accept",
-            "issued": "2",
-        },
-    )
+    html = compare.get_data(as_text=True)
+    assert "I X-C" in html
+    assert "I X-L" in html
+    # Accepting is refused while they differ; nothing goes into the box.
+    refused = clerks[1].post(f"{base}/compare", data={
+        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
+        "batch_b": "V HCL\nI X-C", "action": "accept", "issued": "2",
+    })
     assert refused.status_code == 409
     with world.sessions() as session:
-        assert session.scalar(select(func.count()).where(Ballot.round_id == world.ids["open"])) == 0
-    accepted = client.post(
-        path + "/compare",
-        data={"csrf_token": token, "batch_a": a, "batch_b": a, "action": "accept", "issued": "2"},
-    )
+        assert session.scalar(select(func.count()).where(Ballot.round_id == round_id)) == 0
+    # A wrong correction is refused with its line and changes nothing.
+    wrong = clerks[1].post(f"{base}/compare", data={
+        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
+        "batch_b": "V HCL\nI X-", "action": "compare",
+    })
+    assert wrong.status_code == 422
+    assert "Lượt nhập 2: Dòng 2" in wrong.get_data(as_text=True)
+    # The clerks check ballot 2 in the stack: the second entry was wrong.
+    accepted = clerks[1].post(f"{base}/compare", data={
+        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
+        "batch_b": "V HCL\nI X-L", "action": "accept", "issued": "2",
+    })
     assert accepted.status_code == 302
     with world.sessions() as session:
         stored = session.execute(
-            select(Ballot.status, Ballot.marks).where(Ballot.round_id == world.ids["open"])
+            select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
         ).all()
         assert sorted(stored) == [("invalid", "X-L"), ("valid", "HCL")]
+    # Both entries are gone: the next stack starts afresh.
+    assert "Chưa bắt đầu" in clerks[1].get(base).get_data(as_text=True)
+
+
+def test_paper_entries_can_be_reopened_and_thrown_away(world: World) -> None:
+    client = world.client("organizer")
+    base = f"/admin/rounds/{world.ids['open']}/paper"
+    token = _token(client, f"{base}/1")
+    data = {"csrf_token": token, "action": "add", "number": "1", "item_1": "H", "item_2": "H",
+            "item_3": "H"}
+    assert client.post(f"{base}/1", data=data).status_code == 302
+    client.post(f"{base}/1", data={"csrf_token": token, "action": "finish", "number": "2"})
+    finished = client.get(f"{base}/1")
+    assert finished.status_code == 302  # a finished entry is not typed into
+    assert client.post(f"{base}/1/reopen", data={"csrf_token": token}).status_code == 302
+    assert client.get(f"{base}/1").status_code == 200
+    assert client.post(f"{base}/1/discard", data={"csrf_token": token}).status_code == 302
+    assert "Chưa bắt đầu" in client.get(base).get_data(as_text=True)
 
 
 def test_paper_csv_upload(world: World) -> None:
@@ -250,119 +271,26 @@ def test_paper_csv_upload(world: World) -> None:
     assert "Đã nhận 2 / 5 phiếu" in page
 
 
-def test_batch_helpers() -> None:
-    lines, problems = parse_batch("v hcl\n\nI X-L\nV HC\nQ HCL", 3, ["H", "C", "L", "X", "-"])
-    assert lines == ["V HCL", "I X-L"]
-    assert [p.split(":")[0] for p in problems] == ["Line 4", "Line 5"]
-    assert differences(["V HCL", "V HHH"], ["V HCL", "V HHC", "V LLL"]) == [
-        (2, "V HHH", "V HHC"),
-        (3, "", "V LLL"),
-    ]
-
-
-def test_results_page_and_downloads(world: World) -> None:
+def test_closing_warns_of_paper_ballots_still_being_typed_and_drops_them(world: World) -> None:
     client = world.client("organizer")
-    html = client.get(f"/admin/rounds/{world.ids['closed']}/results").get_data(as_text=True)
-    assert "<svg" in html
-    assert "seg-high" in html
-    assert "10,00 %" in html  # 1 of D = 10 members
-    csv_text = client.get(f"/admin/rounds/{world.ids['closed']}/results.csv").get_data(as_text=True)
-    assert "Nguyễn Văn An" in csv_text
-    client.get("/lang/en?next=/")
-    html = client.get(f"/admin/rounds/{world.ids['closed']}/results").get_data(as_text=True)
-    assert "10.00%" in html
-    assert "Results" in html
-
-
-def test_slips_pdf_and_vote_of_confidence(world: World) -> None:
-    """Codes as printable slips; a finding calling for a vote gives a two-level ballot."""
-    import pytest
-
-    reports = pytest.importorskip("reports")
-    client = world.client("organizer")
-    token = _token(client)
-    if callable(getattr(reports, "slips", None)):
-        pdf = client.post(
-            f"/admin/rounds/{world.ids['draft']}/codes",
-            data={"csrf_token": token, "count": "2", "fmt": "pdf"},
-        )
-        assert pdf.status_code == 200
-        assert pdf.data.startswith(b"%PDF")
-    # A round where Trần Thị Bình is low on every ballot of D = 3 members.
-    from votes.db import write_session
-    from votes.voting import cast_ballot
-
-    with write_session(world.sessions) as session:
-        body = session.scalar(select(Body).where(Body.code == "A"))
-        round_ = rounds.create_round(
-            session,
-            body,
-            year=2026,
-            profile_id="nq35-2012",
-            title="Đợt có kết luận",
-            roster=rounds.parse_roster("name,position,person_key\nTrần Thị Bình,Phó,p2\n".encode()),
-            members=3,
-            summoned=3,
-            present=3,
-        )
-        codes = rounds.issue_round_codes(session, round_, 3, world.app.config["SECRET_KEY"])
-        rounds.open_round(session, round_)
-        round_id = round_.id
-    for code in codes:
-        with world.sessions() as session:
-            cast_ballot(session, world.app.config["SECRET_KEY"], code, ["L"])
-    with write_session(world.sessions) as session:
-        rounds.close_round(session, rounds.get_round(session, round_id))
-    page = client.get(f"/admin/rounds/{round_id}/results").get_data(as_text=True)
-    assert "Tạo đợt bỏ phiếu tín nhiệm" in page
-    created = client.post(f"/admin/rounds/{round_id}/followup", data={"csrf_token": token})
-    assert created.status_code == 302
-    new_id = int(created.headers["Location"].rsplit("/", 1)[1])
-    with write_session(world.sessions) as session:
-        vote = rounds.get_round(session, new_id)
-        assert vote.scale == "confidence_vote"
-        vote_codes = rounds.issue_round_codes(session, vote, 1, world.app.config["SECRET_KEY"])
-        rounds.open_round(session, vote)
-    ballot = world.app.test_client().get(f"/b/{vote_codes[0]}").get_data(as_text=True)
-    assert ballot.count('type="radio"') == 2
-    assert "Không tín nhiệm" in ballot
-
-
-def test_attendance_counted_in_the_hall_is_entered_while_open(world: World) -> None:
-    client = world.client("organizer")
-    page = f"/admin/rounds/{world.ids['open']}"
-    html = client.get(page).get_data(as_text=True)
-    assert 'id="attendance"' in html
-    token = csrf_token(html)
+    round_id = world.ids["open"]
+    base = f"/admin/rounds/{round_id}/paper"
+    token = _token(client, f"{base}/1")
+    data = {"csrf_token": token, "action": "add", "number": "1", "item_1": "H", "item_2": "C",
+            "item_3": "L"}
+    assert client.post(f"{base}/1", data=data).status_code == 302
+    assert "đang nhập dở: 1 phiếu" in client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    confirm = client.get(f"/admin/rounds/{round_id}/close").get_data(as_text=True)
+    assert 'data-testid="pending-paper"' in confirm
+    assert "đã nhập 1 phiếu" in confirm
+    closed = client.post(f"/admin/rounds/{round_id}/close", data={"csrf_token": token})
+    assert closed.status_code == 302
     with world.sessions() as session:
-        before = session.get(Round, world.ids["open"])
-        assert before is not None
-        members, summoned = before.members, before.summoned
-    assert summoned is not None
-    done = client.post(
-        f"{page}/attendance",
-        data={"csrf_token": token, "members": str(members), "summoned": str(summoned),
-              "present": str(summoned - 1)},
-        follow_redirects=True,
-    )
-    assert "Đã ghi nhận số người tham dự" in done.get_data(as_text=True)
-    with world.sessions() as session:
-        assert session.get(Round, world.ids["open"]).present == summoned - 1  # type: ignore[union-attr]
-    impossible = client.post(
-        f"{page}/attendance",
-        data={"csrf_token": token, "members": str(members), "summoned": str(summoned),
-              "present": str(summoned + 5)},
-        follow_redirects=True,
+        assert session.scalar(select(func.count()).select_from(PaperEntry)) == 0
+        assert session.scalar(select(func.count()).where(Ballot.round_id == round_id)) == 0
+    # Typing into a closed round is refused with a message, not an error page.
+    refused = client.post(f"{base}/1", data=data)
+    assert refused.status_code == 302
+    assert "Chỉ nhập được phiếu giấy khi đợt lấy phiếu đang mở" in client.get(
+        refused.headers["Location"]
     ).get_data(as_text=True)
-    assert str(summoned + 5) in impossible and "Traceback" not in impossible
-    with world.sessions() as session:
-        assert session.get(Round, world.ids["open"]).present == summoned - 1  # type: ignore[union-attr]
-    # Once closed, the attendance belongs to the sealed record: no form, and a POST is refused.
-    closed = client.get(f"/admin/rounds/{world.ids['closed']}").get_data(as_text=True)
-    assert 'id="attendance"' not in closed
-    refused = client.post(
-        f"/admin/rounds/{world.ids['closed']}/attendance",
-        data={"csrf_token": token, "members": "9", "summoned": "9", "present": "1"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert "không thể thay đổi" in refused or "không còn" in refused

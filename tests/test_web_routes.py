@@ -120,14 +120,14 @@ POST_ROUTES = [
         dict(anonymous=LOGIN, organizer=302, other=403, auditor=403, admin=302),
     ),
     (
-        "/admin/rounds/{open}/paper",
+        "/admin/rounds/{open}/paper/1",
         {"action": "add"},
         dict(anonymous=LOGIN, organizer=422, other=403, auditor=403, admin=422),
     ),
     (
         "/admin/rounds/{open}/paper/compare",
         {},
-        dict(anonymous=LOGIN, organizer=200, other=403, auditor=403, admin=200),
+        dict(anonymous=LOGIN, organizer=302, other=403, auditor=403, admin=302),
     ),
     (
         "/admin/rounds/{open}/paper/upload",

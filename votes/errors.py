@@ -29,7 +29,10 @@ class VotesError(Exception):
         """Return the message in a language (Vietnamese by default)."""
         from .i18n import translate
 
-        params = dict(self.params)
+        params = {
+            key: value.message(language) if isinstance(value, VotesError) else value
+            for key, value in self.params.items()
+        }
         if isinstance(params.get("status"), str):
             params["status"] = translate(params["status"], language)
         return translate(self.msgid, language).format(**params)

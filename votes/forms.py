@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from .models import Scale
 from .text import nfc
@@ -140,12 +141,13 @@ def _build_ballot_form(items: Sequence[BallotLine], scale: str) -> type[NFCForm]
 
 
 def paper_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
-    """Build the paper-ballot entry form: one mark per row (a level, X or none), and the batch."""
+    """Build the paper-ballot entry form: one mark per row (a level, X or none).
+
+    `number` is the number of the ballot the page shows, so that a form sent twice adds it once.
+    """
 
     class PaperForm(NFCForm):
-        stage = HiddenField(default="a")
-        batch_a = HiddenField(default="")
-        batch_b = HiddenField(default="")
+        number = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1)])
         spoiled = BooleanField(
             lazy_gettext(
                 "The whole ballot is invalid (not issued, name struck out, something written on it)"
@@ -168,8 +170,8 @@ def paper_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
 class BatchForm(NFCForm):
     """Both typed batches, as text (one ballot a line), for comparing or correcting."""
 
-    batch_a = TextAreaField(lazy_gettext("First entry"))
-    batch_b = TextAreaField(lazy_gettext("Second entry"))
+    batch_a = TextAreaField(lazy_gettext("Entry 1"))
+    batch_b = TextAreaField(lazy_gettext("Entry 2"))
     issued = IntegerField(
         lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
         validators=[Optional(), NumberRange(min=0)],

@@ -224,6 +224,27 @@ class Receipt(Base):
     receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class PaperEntry(Base):
+    """One clerk's typing of a stack of paper ballots, kept until both entries agree.
+
+    Double entry: two clerks type the same stack, in the same order, as entry 1 and entry 2,
+    perhaps at two computers. `lines` holds one ballot a line ("V HCL", "I X-L"). The entries
+    are deleted when the batch is accepted into the box or the round closes; paper ballots
+    come out of the box in no order that leads to a voter, and nothing here records a time.
+    """
+
+    __tablename__ = "paper_entry"
+    __table_args__ = (CheckConstraint("entry IN (1, 2)", name="entry"),)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    clerk: Mapped[str] = mapped_column(String(100))
+    lines: Mapped[str] = mapped_column(Text, default="")
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class StoredProfile(Base):
     """A rule profile added by an organisation (built-in profiles ship with the package)."""
 

@@ -21,6 +21,7 @@ from .models import (
     Body,
     Credential,
     Exemption,
+    PaperEntry,
     Person,
     Receipt,
     Round,
@@ -399,6 +400,7 @@ def close_round(session: Session, round_: Round) -> None:
             N_("Round {id} is {status}; only an open round can be closed."),
             id=round_.id, status=round_.status,
         )
+    discard_paper_entries(session, round_.id)
     round_.issued = ballots_issued(session, round_)
     round_.collected = ballots_collected(session, round_.id)
     round_.status = RoundStatus.CLOSED.value
@@ -408,6 +410,26 @@ def close_round(session: Session, round_: Round) -> None:
     # forget the pages and log entries written while the round was open.
     event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
     audit.record(session, "round_closed", round_id=round_.id, details=closing_record(session, round_))
+
+
+def pending_paper_entries(session: Session, round_id: int) -> list[int]:
+    """Return the number of ballots typed into each paper entry not yet accepted."""
+    from .paper import split_lines
+
+    texts = session.scalars(
+        select(PaperEntry.lines).where(PaperEntry.round_id == round_id).order_by(PaperEntry.entry)
+    )
+    return [len(split_lines(text)) for text in texts]
+
+
+def discard_paper_entries(session: Session, round_id: int) -> None:
+    """Delete the paper entries a closing round leaves unaccepted, and log what was dropped."""
+    pending = pending_paper_entries(session, round_id)
+    if pending:
+        session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_id))
+        audit.record(
+            session, "paper_entries_discarded", round_id=round_id, details={"ballots": pending}
+        )
 
 
 def closing_record(session: Session, round_: Round) -> dict[str, object]:

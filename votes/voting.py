@@ -323,11 +323,17 @@ def _insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, st
 
 
 def import_paper_ballots(
-    session: Session, round_: Round, data: bytes, *, issued: int | None = None
+    session: Session,
+    round_: Round,
+    data: bytes,
+    *,
+    issued: int | None = None,
+    entered_by: list[str] | None = None,
 ) -> ImportResult:
     """Store a file of paper ballots typed in by the counting committee: all of it or nothing.
 
-    The caller commits. `issued` sets the number of paper ballots handed out.
+    The caller commits. `issued` sets the number of paper ballots handed out; `entered_by`
+    names the clerks of a double entry, for the log.
     """
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
@@ -363,5 +369,6 @@ def import_paper_ballots(
     audit.record(session, "ballots_imported", round_id=round_.id, details={
         "count": result.count, "valid": result.valid, "invalid": result.invalid,
         "sha256": result.sha256, "paper_issued": round_.paper_issued,
+        **({"entered_by": entered_by} if entered_by else {}),
     })
     return result

@@ -44,8 +44,8 @@ def type_ballot(page, keys: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("fieldset.paper-row input").first.focus()
     for key in keys:
         page.keyboard.press(key)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
 
 def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -115,11 +115,16 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     page.get_by_role("link", name="Nhập phiếu giấy").click()
     assert axe_check(page) == []
     shot(page, "admin-paper")
-    for stage in ("first", "second"):
+    for entry in (1, 2):
+        page.get_by_role("link", name=f"Bắt đầu lượt nhập {entry}").click()
         type_ballot(page, "HLC")
         type_ballot(page, "LLX")
-        page.get_by_role("button", name=re.compile("Kết thúc lượt nhập")).click()
-        del stage
+        if entry == 1:
+            assert page.get_by_test_id("last").inner_text() == "V LLX"
+            assert axe_check(page) == []
+            shot(page, "admin-paper-entry")
+        page.get_by_role("button", name=f"Kết thúc lượt nhập {entry}").click()
+    page.get_by_role("link", name="So sánh hai lượt nhập").click()
     assert "2 phiếu" in page.get_by_test_id("agree").inner_text()
     page.get_by_label(re.compile("Số phiếu giấy đã phát ra")).fill("2")
     shot(page, "admin-paper-agree")
@@ -141,29 +146,46 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     assert page.locator(".badge-published").count() == 1
 
 
-def test_double_entry_catches_a_mismatch(live: Live, desktop) -> None:  # type: ignore[no-untyped-def]
-    page = desktop
-    log_in(page, live)
-    page.goto(f"{live.url}/admin/rounds/{live.world.ids['open']}/paper")
-    type_ballot(page, "HHH")
-    type_ballot(page, "CCL")
-    type_ballot(page, "LLL")
-    page.get_by_role("button", name="Kết thúc lượt nhập thứ nhất").click()
-    assert "Lượt nhập thứ hai" in page.get_by_test_id("stage").inner_text()
-    type_ballot(page, "HHH")
-    type_ballot(page, "CCC")  # the second clerk read ballot 2 differently
-    type_ballot(page, "LLL")
-    page.get_by_role("button", name="Kết thúc lượt nhập thứ hai và so sánh").click()
-    differences = page.get_by_test_id("differences")
+def test_double_entry_catches_a_mismatch(live: Live, desktop, browser) -> None:  # type: ignore[no-untyped-def]
+    """Two clerks at two computers (two accounts) type the same stack; one misreads ballot 2."""
+    first = desktop
+    log_in(first, live)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    second = context.new_page()
+    log_in(second, live, "admin")
+    paper = f"{live.url}/admin/rounds/{live.world.ids['open']}/paper"
+    for page in (first, second):
+        page.goto(paper)
+    first.get_by_role("link", name="Bắt đầu lượt nhập 1").click()
+    second.get_by_role("link", name="Bắt đầu lượt nhập 2").click()
+    # They type at the same time, ballot by ballot.
+    for one, two in (("HHH", "HHH"), ("CCL", "CCC"), ("LLL", "LLL")):
+        type_ballot(first, one)
+        type_ballot(second, two)
+    assert "Số phiếu đã nhập và lưu: 3." in second.get_by_test_id("stage").inner_text()
+    assert "CCL" not in second.content()  # the other entry is never shown
+    # The first clerk closes the browser by mistake: nothing typed is lost.
+    tab = first.context
+    first.close()
+    first = tab.new_page()
+    first.goto(f"{paper}/1")
+    assert "Số phiếu đã nhập và lưu: 3." in first.get_by_test_id("stage").inner_text()
+    first.get_by_role("button", name="Kết thúc lượt nhập 1").click()
+    second.get_by_role("button", name="Kết thúc lượt nhập 2").click()
+    assert "Đã nhập 3 phiếu" in second.get_by_test_id("entry-1").inner_text()
+    assert axe_check(second) == []
+    shot(second, "admin-paper-overview")
+    second.get_by_role("link", name="So sánh hai lượt nhập").click()
+    differences = second.get_by_test_id("differences")
     assert "Số phiếu hai lượt nhập không khớp: 1" in differences.inner_text()
     rows = differences.locator("tbody tr")
     assert rows.count() == 1
     assert rows.first.inner_text().split() == ["2", "V", "CCL", "V", "CCC"]
-    assert page.get_by_role("button", name=re.compile("Chấp nhận")).count() == 0
-    assert axe_check(page) == []
-    shot(page, "admin-paper-mismatch")
+    assert second.get_by_role("button", name=re.compile("Chấp nhận")).count() == 0
+    assert axe_check(second) == []
+    shot(second, "admin-paper-mismatch")
     # The clerks check ballot 2 and correct the second entry; now the batch can be accepted.
-    second = page.get_by_label("Lượt nhập thứ hai")
-    second.fill(second.input_value().replace("V CCC", "V CCL"))
-    page.get_by_role("button", name="So sánh lại").click()
-    assert "3 phiếu" in page.get_by_test_id("agree").inner_text()
+    entry_2 = second.get_by_label("Lượt nhập 2")
+    entry_2.fill(entry_2.input_value().replace("V CCC", "V CCL"))
+    second.get_by_role("button", name="Lưu phần sửa và so sánh lại").click()
+    assert "3 phiếu" in second.get_by_test_id("agree").inner_text()

@@ -30,13 +30,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 
+from .. import paper as double_entry
 from .. import profiles, rounds, rules, staff, voting
 from ..credentials import codes_issued, codes_used
 from ..errors import InvalidInput, VotesError
 from ..forms import (
-    AttendanceForm,
     LEVEL_LABELS,
-    PAPER_EXTRA,
+    AttendanceForm,
     BatchForm,
     BodyForm,
     CodesForm,
@@ -265,6 +265,7 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "codes_used": codes_used(session, round_.id),
         "issued": issued,
         "collected": rounds.ballots_collected(session, round_.id),
+        "pending_paper": rounds.pending_paper_entries(session, round_.id),
         "profile": profiles.get_profile(session, round_.profile_id, round_.profile_version),
         "codes_form": CodesForm(),
         "exempt_form": _exempt_form(round_),
@@ -535,185 +536,187 @@ def transition(round_id: int, action: str) -> Any:
 # ------------------------------------------------------------------------------ paper ballots
 
 
-def _paper_letters(round_: Round) -> list[str]:
-    return [value for value, _label in (*LEVEL_LABELS[round_.scale], *PAPER_EXTRA)]
-
-
-def parse_batch(text: str, count: int, letters: list[str]) -> tuple[list[str], list[str]]:
-    """Read a typed batch: one ballot a line, "V HCL…" (valid) or "I …" (invalid).
-
-    Return the normalised lines and the problems, each with its line number.
-    """
-    lines: list[str] = []
-    problems: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip().upper()
-        if not line:
-            continue
-        status, _sep, marks = line.partition(" ")
-        marks = marks.replace(" ", "")
-        if status not in ("V", "I") or len(marks) != count or any(m not in letters for m in marks):
-            problems.append(
-                _(
-                    "Line %(line)s: write V or I, a space, then %(count)s marks (%(letters)s).",
-                    line=number,
-                    count=count,
-                    letters=", ".join(letters),
-                )
-            )
-            continue
-        lines.append(f"{status} {marks}")
-    return lines, problems
-
-
-def differences(batch_a: list[str], batch_b: list[str]) -> list[tuple[int, str, str]]:
-    """Return every ballot (1-based) where the two entries differ, with both versions."""
-    size = max(len(batch_a), len(batch_b))
-    return [
-        (n + 1, batch_a[n] if n < len(batch_a) else "", batch_b[n] if n < len(batch_b) else "")
-        for n in range(size)
-        if (batch_a[n] if n < len(batch_a) else None) != (batch_b[n] if n < len(batch_b) else None)
-    ]
-
-
-def batch_csv(batch: list[str], count: int) -> bytes:
-    """Turn an agreed batch into the paper-ballot CSV that voting.import_paper_ballots reads."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["status", *range(1, count + 1)])
-    for line in batch:
-        status, marks = line.split(" ", 1)
-        writer.writerow(
-            ["valid" if status == "V" else "invalid", *["" if m == "-" else m for m in marks]]
-        )
-    return out.getvalue().encode("utf-8")
-
-
-def _split(text: str | None) -> list[str]:
-    return [line for line in (text or "").split("\n") if line.strip()]
-
-
-@bp.route("/rounds/<int:round_id>/paper", methods=["GET", "POST"])
-@role_required(*MANAGERS)
-def paper(round_id: int) -> Any:
-    """Type in paper ballots one at a time, twice (two clerks); accept only when both agree.
-
-    Nothing is stored until the batch is accepted: both entries travel in hidden fields of
-    the page, so an abandoned entry leaves no trace in the database.
-    """
+def _open_for_paper(round_id: int) -> Round | None:
+    """Return the round when paper ballots can be typed into it; else say why (flash)."""
     round_ = round_for(reading(), round_id, manage=True)
     if round_.status != RoundStatus.OPEN.value:
         flash(_("Paper ballots can only be entered while the round is open."), "error")
-        return redirect(url_for("admin.round_page", round_id=round_id))
+        return None
+    return round_
+
+
+def _to_round(round_id: int) -> BaseResponse:
+    return redirect(url_for("admin.round_page", round_id=round_id))
+
+
+def _to_paper(round_id: int) -> BaseResponse:
+    return redirect(url_for("admin.paper", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/paper")
+@role_required(*MANAGERS)
+def paper(round_id: int) -> Any:
+    """Double entry of paper ballots: the two entries, how far each is, what can be done next."""
+    round_ = _open_for_paper(round_id)
+    if round_ is None:
+        return _to_round(round_id)
+    entries = double_entry.states(reading(), round_)
+    return render_template(
+        "admin/paper.html", round=round_, entries=entries, confirm_form=ConfirmForm()
+    )
+
+
+@bp.route("/rounds/<int:round_id>/paper/<int:entry>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def paper_entry(round_id: int, entry: int) -> Any:
+    """One clerk types the stack, one ballot at a time; each ballot is saved as it is added.
+
+    The other entry is never shown here: each clerk reads the ballots for themselves.
+    """
+    if entry not in double_entry.ENTRIES:
+        abort(404)
+    round_ = _open_for_paper(round_id)
+    if round_ is None:
+        return _to_round(round_id)
+    session = reading()
+    state = double_entry.states(session, round_)[entry - 1]
     form_class = paper_form_class(round_.items, round_.scale)
     form = form_class()
     action = request.form.get("action", "")
-    errors: list[str] = []
-    if request.method == "POST" and form.validate():
-        stage = "b" if form.stage.data == "b" else "a"
-        batch_name = "batch_" + stage
-        batch = _split(form[batch_name].data)
-        if action == "add":
-            marks = [form[item_field_name(item.order)].data for item in round_.items]
-            if any(m is None for m in marks):
-                errors.append(_("Mark every row: a level, several boxes (X) or no box."))
-            else:
-                batch.append(("I " if form.spoiled.data else "V ") + "".join(marks))
-        elif action == "undo" and batch:
-            batch.pop()
-        elif action == "finish" and stage == "a" and batch:
-            stage = "b"
-        elif action == "finish" and stage == "b" and batch:
-            compare = BatchForm(formdata=None, batch_a=form.batch_a.data, batch_b="\n".join(batch))
-            return _compare_page(round_, compare)
-        if errors:
-            fresh = form
-        else:
-            data = {"stage": stage, "batch_a": form.batch_a.data, "batch_b": form.batch_b.data}
-            data[batch_name] = "\n".join(batch)
-            if stage == "b" and batch_name == "batch_a":
-                data["batch_b"] = ""
-            fresh = form_class(formdata=None, **data)
-        return _paper_page(round_, fresh, errors)
-    return _paper_page(round_, form_class(formdata=None), errors)
+    if request.method == "POST" and not form.validate():
+        errors = [_("The form could not be read (it may have expired); type the ballot again.")]
+        return _paper_entry_page(round_, entry, state, form, errors)
+    if request.method == "POST":
+        number = form.number.data
+        marks = [form[item_field_name(item.order)].data for item in round_.items]
+        if action == "add" and any(mark is None for mark in marks):
+            errors = [_("Mark every row: a level, several boxes (X) or no box.")]
+            return _paper_entry_page(round_, entry, state, form, errors)
+        try:
+            with writing() as db:
+                locked = rounds.get_round(db, round_id)
+                if action == "add":
+                    line = double_entry.ballot_line(marks, bool(form.spoiled.data))
+                    clerk = current_user.username
+                    if not double_entry.add_ballot(
+                        db, locked, entry, line, number=number, clerk=clerk
+                    ):
+                        flash(_("Ballot %(number)s was already added.", number=number), "error")
+                elif action == "undo":
+                    double_entry.remove_last(db, locked, entry, number=number)
+                elif action == "finish":
+                    double_entry.finish(db, locked, entry)
+        except VotesError as error:
+            flash(message(error), "error")
+            return _to_paper(round_id)
+        if action == "finish":
+            flash(_("Entry %(entry)s is finished.", entry=entry), "ok")
+            return _to_paper(round_id)
+        return redirect(url_for("admin.paper_entry", round_id=round_id, entry=entry))
+    if state.finished:
+        flash(_("Entry %(entry)s is finished; reopen it to type more.", entry=entry), "error")
+        return _to_paper(round_id)
+    return _paper_entry_page(round_, entry, state, form_class(formdata=None), [])
 
 
-def _paper_page(round_: Round, form: Any, errors: list[str]) -> tuple[str, int]:
-    stage = form.stage.data or "a"
-    count = len(_split(form["batch_" + stage].data))
+def _paper_entry_page(
+    round_: Round, entry: int, state: double_entry.EntryState, form: Any, errors: list[str]
+) -> tuple[str, int]:
+    form.number.data = state.count + 1
+    last = double_entry.compare(reading(), round_).batches[entry - 1][-1:]
     return render_template(
-        "admin/paper.html",
+        "admin/paper_entry.html",
         round=round_,
+        entry=entry,
         form=form,
-        stage=stage,
-        count=count,
+        count=state.count,
+        last=last[0] if last else None,
         errors=errors,
         field=item_field_name,
-        upload_form=PaperUploadForm(),
     ), 422 if errors else 200
 
 
-def _compare_page(
-    round_: Round, form: BatchForm, problems: list[str] | None = None, status: int = 200
-) -> tuple[str, int]:
-    letters = _paper_letters(round_)
-    count = len(round_.items)
-    batch_a, problems_a = parse_batch(form.batch_a.data or "", count, letters)
-    batch_b, problems_b = parse_batch(form.batch_b.data or "", count, letters)
-    problems = [
-        *(problems or []),
-        *[_("First entry: %(problem)s", problem=p) for p in problems_a],
-        *[_("Second entry: %(problem)s", problem=p) for p in problems_b],
-    ]
-    diff = differences(batch_a, batch_b)
-    agree = bool(batch_a) and not diff and not problems_a and not problems_b
+@bp.route(
+    "/rounds/<int:round_id>/paper/<int:entry>/<any(reopen, discard):action>", methods=["POST"]
+)
+@role_required(*MANAGERS)
+def paper_entry_state(round_id: int, entry: int, action: str) -> BaseResponse:
+    """Reopen a finished entry, or throw an entry away to type it again."""
+    if entry not in double_entry.ENTRIES:
+        abort(404)
+    if _open_for_paper(round_id) is None:
+        return _to_round(round_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            with writing() as db:
+                function = double_entry.reopen if action == "reopen" else double_entry.discard
+                function(db, rounds.get_round(db, round_id), entry)
+        except VotesError as error:
+            flash(message(error), "error")
+        else:
+            done = (
+                _("Entry %(entry)s is open again.", entry=entry)
+                if action == "reopen"
+                else _("Entry %(entry)s was thrown away.", entry=entry)
+            )
+            flash(done, "ok")
+    return _to_paper(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/paper/compare", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def paper_compare(round_id: int) -> Any:
+    """Compare the two finished entries, save corrections, accept the batch when they agree."""
+    round_ = _open_for_paper(round_id)
+    if round_ is None:
+        return _to_round(round_id)
+    if not double_entry.compare(reading(), round_).ready:
+        flash(_("Both entries must be finished before they are compared."), "error")
+        return _to_paper(round_id)
+    form = BatchForm()
+    problems: list[str] = []
+    if request.method == "POST":
+        if not form.validate():
+            problems.append(_("Check the number of ballots handed out."))
+        else:
+            try:
+                with writing() as db:
+                    locked = rounds.get_round(db, round_id)
+                    texts = (form.batch_a.data or "", form.batch_b.data or "")
+                    problems = [message(p) for p in double_entry.correct(db, locked, texts)]
+                    accept = not problems and request.form.get("action") == "accept"
+                    if accept and double_entry.compare(db, locked).agree:
+                        result = double_entry.accept(db, locked, issued=form.issued.data)
+                        flash(_imported(result), "ok")
+                        return _to_round(round_id)
+            except VotesError as error:
+                problems.append(message(error))
+    return _compare_page(round_, form, problems)
+
+
+def _imported(result: voting.ImportResult) -> str:
+    return str(_(
+        "%(count)s paper ballots are in the ballot box (%(valid)s valid, %(invalid)s invalid).",
+        count=result.count,
+        valid=result.valid,
+        invalid=result.invalid,
+    ))
+
+
+def _compare_page(round_: Round, form: BatchForm, problems: list[str]) -> tuple[str, int]:
+    comparison = double_entry.compare(reading(), round_)
+    if not problems:
+        # Show what is stored now (after a correction); a refused correction stays as typed.
+        form.batch_a.data, form.batch_b.data = ("\n".join(b) for b in comparison.batches)
+    status = 422 if problems else 200 if comparison.agree else 409
     return render_template(
         "admin/paper_compare.html",
         round=round_,
         form=form,
-        diff=diff,
-        agree=agree,
+        comparison=comparison,
         problems=problems,
-        count=len(batch_a),
-        letters=letters,
-    ), (status if agree or status != 200 else 409 if diff else status)
-
-
-@bp.route("/rounds/<int:round_id>/paper/compare", methods=["POST"])
-@role_required(*MANAGERS)
-def paper_compare(round_id: int) -> Any:
-    """Compare the two entries again (after corrections) or accept them when they agree."""
-    round_ = round_for(reading(), round_id, manage=True)
-    form = BatchForm()
-    if not form.validate():
-        return _compare_page(round_, form, [_("Check the number of ballots handed out.")], 422)
-    letters = _paper_letters(round_)
-    count = len(round_.items)
-    batch_a, problems_a = parse_batch(form.batch_a.data or "", count, letters)
-    batch_b, problems_b = parse_batch(form.batch_b.data or "", count, letters)
-    agree = bool(batch_a) and not problems_a and not problems_b and batch_a == batch_b
-    if request.form.get("action") != "accept" or not agree:
-        return _compare_page(round_, form)
-    try:
-        with writing() as db:
-            result = voting.import_paper_ballots(
-                db,
-                rounds.get_round(db, round_id),
-                batch_csv(batch_a, count),
-                issued=form.issued.data,
-            )
-    except VotesError as error:
-        return _compare_page(round_, form, [message(error)], 422)
-    flash(
-        _(
-            "%(count)s paper ballots are in the ballot box (%(valid)s valid, %(invalid)s invalid).",
-            count=result.count,
-            valid=result.valid,
-            invalid=result.invalid,
-        ),
-        "ok",
-    )
-    return redirect(url_for("admin.round_page", round_id=round_id))
+        letters=double_entry.letters(round_.scale),
+    ), status
 
 
 @bp.route("/rounds/<int:round_id>/paper/upload", methods=["POST"])
@@ -734,16 +737,7 @@ def paper_upload(round_id: int) -> BaseResponse:
     except VotesError as error:
         flash(message(error), "error")
     else:
-        flash(
-            _(
-                "%(count)s paper ballots are in the ballot box (%(valid)s valid, %(invalid)s "
-                "invalid).",
-                count=result.count,
-                valid=result.valid,
-                invalid=result.invalid,
-            ),
-            "ok",
-        )
+        flash(_imported(result), "ok")
     return redirect(url_for("admin.round_page", round_id=round_id))
 
 

@@ -1,0 +1,287 @@
+"""Double entry of paper ballots: two clerks type the same stack; the batch goes in when both agree.
+
+Each entry is kept in the database as it is typed (`PaperEntry`), so the two clerks can work at
+two computers, neither sees the other's typing, and a closed browser loses nothing. Only when
+both entries are finished and agree ballot for ballot is the batch put into the ballot box, in
+one transaction with the deletion of both entries. Nothing here uses Flask.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .errors import N_, InvalidInput, WrongState
+from .models import PaperEntry, Round, RoundStatus
+from .voting import INVALID_MARKS, LEVELS, ImportResult, import_paper_ballots
+
+ENTRIES = (1, 2)
+VALID, INVALID = "V", "I"
+
+
+def letters(scale: str) -> list[str]:
+    """Return the marks a typed row may hold: the levels, then X (several boxes), - (none)."""
+    return [*LEVELS[scale], *INVALID_MARKS[::-1]]
+
+
+def ballot_line(marks: list[str], spoiled: bool) -> str:
+    """Write one typed ballot as a line: V or I, a space, one mark per item."""
+    return ("I " if spoiled else "V ") + "".join(marks)
+
+
+def split_lines(text: str) -> list[str]:
+    """Return the non-empty lines of an entry."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def parse_batch(text: str, count: int, allowed: list[str]) -> tuple[list[str], list[InvalidInput]]:
+    """Read a typed batch: one ballot a line, "V HCL…" (valid) or "I …" (invalid).
+
+    Return the normalised lines and the problems, each naming its line.
+    """
+    lines: list[str] = []
+    problems: list[InvalidInput] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip().upper()
+        if not line:
+            continue
+        status, _sep, marks = line.partition(" ")
+        marks = marks.replace(" ", "")
+        if status not in (VALID, INVALID) or len(marks) != count or any(
+            m not in allowed for m in marks
+        ):
+            problems.append(InvalidInput(
+                N_("Line {line}: write V or I, a space, then {count} marks ({letters})."),
+                line=number, count=count, letters=", ".join(allowed),
+            ))
+            continue
+        lines.append(f"{status} {marks}")
+    return lines, problems
+
+
+def differences(batch_a: list[str], batch_b: list[str]) -> list[tuple[int, str, str]]:
+    """Return every ballot (1-based) where the two entries differ, with both versions."""
+    size = max(len(batch_a), len(batch_b))
+    return [
+        (n + 1, batch_a[n] if n < len(batch_a) else "", batch_b[n] if n < len(batch_b) else "")
+        for n in range(size)
+        if (batch_a[n] if n < len(batch_a) else None) != (batch_b[n] if n < len(batch_b) else None)
+    ]
+
+
+def batch_csv(batch: list[str], count: int) -> bytes:
+    """Turn an agreed batch into the paper-ballot CSV that voting.import_paper_ballots reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["status", *range(1, count + 1)])
+    for line in batch:
+        status, marks = line.split(" ", 1)
+        writer.writerow(
+            ["valid" if status == VALID else "invalid", *["" if m == "-" else m for m in marks]]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+# ------------------------------------------------------------------------------ the two entries
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """What the overview shows of one entry: who started it, how many ballots, finished."""
+
+    entry: int
+    clerk: str | None
+    count: int
+    finished: bool
+
+    @property
+    def started(self) -> bool:
+        return self.clerk is not None
+
+
+def _require_open(round_: Round) -> None:
+    if round_.status != RoundStatus.OPEN.value:
+        raise WrongState(
+            N_("Paper ballots can only be entered while the round is open "
+               "(round {id} is {status})."),
+            id=round_.id, status=round_.status,
+        )
+
+
+def _check_entry(entry: int) -> None:
+    if entry not in ENTRIES:
+        raise InvalidInput(N_("There are two entries, 1 and 2."))
+
+
+def _locked(session: Session, round_: Round, entry: int) -> PaperEntry | None:
+    """Return an entry locked for change (PostgreSQL: FOR UPDATE; SQLite: the write lock)."""
+    _check_entry(entry)
+    return session.scalar(
+        select(PaperEntry)
+        .where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
+        .with_for_update()
+    )
+
+
+def states(session: Session, round_: Round) -> list[EntryState]:
+    """Return both entries of a round, started or not."""
+    found = {
+        row.entry: row
+        for row in session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id))
+    }
+    return [
+        EntryState(n, found[n].clerk, len(split_lines(found[n].lines)), found[n].finished)
+        if n in found else EntryState(n, None, 0, False)
+        for n in ENTRIES
+    ]
+
+
+def add_ballot(
+    session: Session, round_: Round, entry: int, line: str, *, number: int, clerk: str
+) -> bool:
+    """Append ballot `number` (1-based) to an entry; False if it is there already.
+
+    The number is the one the clerk's page showed: a form sent twice (a double click, a reload)
+    finds the ballot already added and adds nothing. A number further on than the next one
+    means the page is out of date (another tab typed meanwhile) and is refused.
+    The caller commits.
+    """
+    _require_open(round_)
+    row = _locked(session, round_, entry)
+    if row is None:
+        row = PaperEntry(round_id=round_.id, entry=entry, clerk=clerk, lines="", finished=False)
+        session.add(row)
+    if row.finished:
+        raise WrongState(
+            N_("Entry {entry} is finished; reopen it on the paper ballots page to type more."),
+            entry=entry,
+        )
+    lines = split_lines(row.lines)
+    if number <= len(lines):
+        return False
+    if number != len(lines) + 1:
+        raise InvalidInput(
+            N_("This page is out of date: entry {entry} holds {count} ballots. "
+               "Reload the page and go on."),
+            entry=entry, count=len(lines),
+        )
+    row.lines = "\n".join([*lines, line])
+    session.flush()
+    return True
+
+
+def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> bool:
+    """Remove ballot `number` if it is the last of an unfinished entry; False if it is gone."""
+    _require_open(round_)
+    row = _locked(session, round_, entry)
+    if row is None or row.finished:
+        return False
+    lines = split_lines(row.lines)
+    if number != len(lines) or not lines:
+        return False
+    row.lines = "\n".join(lines[:-1])
+    return True
+
+
+def finish(session: Session, round_: Round, entry: int) -> None:
+    """Mark an entry finished: nothing more is typed into it until it is reopened."""
+    _require_open(round_)
+    row = _locked(session, round_, entry)
+    if row is None or not split_lines(row.lines):
+        raise InvalidInput(N_("Entry {entry} has no ballots yet."), entry=entry)
+    row.finished = True
+
+
+def reopen(session: Session, round_: Round, entry: int) -> None:
+    """Let a finished entry be typed into again (ballots forgotten at the end of a stack)."""
+    _require_open(round_)
+    row = _locked(session, round_, entry)
+    if row is None:
+        raise InvalidInput(N_("Entry {entry} has not been started."), entry=entry)
+    row.finished = False
+
+
+def discard(session: Session, round_: Round, entry: int) -> None:
+    """Throw an entry away, to start it again from the first ballot."""
+    _require_open(round_)
+    _check_entry(entry)
+    session.execute(
+        delete(PaperEntry).where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both finished entries side by side."""
+
+    entries: tuple[EntryState, EntryState]
+    batches: tuple[list[str], list[str]]
+    diff: list[tuple[int, str, str]]
+
+    @property
+    def ready(self) -> bool:
+        """Both entries are finished."""
+        return all(state.finished for state in self.entries)
+
+    @property
+    def agree(self) -> bool:
+        """Both entries are finished and agree ballot for ballot."""
+        return self.ready and bool(self.batches[0]) and not self.diff
+
+
+def compare(session: Session, round_: Round) -> Comparison:
+    """Compare the two entries of a round."""
+    rows = {
+        row.entry: row
+        for row in session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id))
+    }
+    batches = tuple(split_lines(rows[n].lines) if n in rows else [] for n in ENTRIES)
+    first, second = states(session, round_)
+    return Comparison((first, second), (batches[0], batches[1]), differences(*batches))
+
+
+def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[InvalidInput]:
+    """Replace both finished entries by corrected text; nothing is saved if a line is wrong.
+
+    Return the problems (each naming the entry and the line); the caller commits.
+    """
+    _require_open(round_)
+    allowed = letters(round_.scale)
+    count = len(round_.items)
+    parsed = [parse_batch(text, count, allowed) for text in texts]
+    problems = [
+        InvalidInput(N_("Entry {entry}: {problem}"), entry=entry, problem=problem)
+        for entry, (_lines, found) in zip(ENTRIES, parsed, strict=True)
+        for problem in found
+    ]
+    if problems:
+        return problems
+    for entry, (lines, _found) in zip(ENTRIES, parsed, strict=True):
+        row = _locked(session, round_, entry)
+        if row is None or not row.finished:
+            return [InvalidInput(N_("Both entries must be finished before they are compared."))]
+        row.lines = "\n".join(lines)
+    session.flush()
+    return []
+
+
+def accept(session: Session, round_: Round, *, issued: int | None) -> ImportResult:
+    """Put an agreed batch into the ballot box and delete both entries; the caller commits."""
+    _require_open(round_)
+    for entry in ENTRIES:
+        _locked(session, round_, entry)
+    comparison = compare(session, round_)
+    if not comparison.agree:
+        raise InvalidInput(
+            N_("The two entries do not agree (or are not both finished); nothing was stored.")
+        )
+    result = import_paper_ballots(
+        session, round_, batch_csv(comparison.batches[0], len(round_.items)), issued=issued,
+        entered_by=[state.clerk or "" for state in comparison.entries],
+    )
+    session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_.id))
+    return result
