@@ -288,8 +288,10 @@ def test_a_close_waiting_for_casts_is_not_overtaken_by_later_casts(
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has one writer at a time and no lock queue")
     round_id, codes = make_round(session, codes=3)
+    # Sessions of this test's database waiting for a lock (any kind: row, table, transaction).
     waiting = text(
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN "
+        "(SELECT pid FROM pg_stat_activity WHERE datname = current_database())"
     )
 
     def wait_for(condition: Callable[[], bool]) -> None:
