@@ -1,12 +1,12 @@
-"""Fixtures: an app and a database per test, on SQLite or on PostgreSQL (VOTES_TEST_DATABASE_URL)."""
+"""Fixtures: an app and a database per test, on SQLite or PostgreSQL (VOTES_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
 import os
 import sys
 import uuid
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest

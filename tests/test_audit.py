@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -20,7 +21,10 @@ from votes.bundle import export_round, receipt_counted
 from votes.models import AuditEvent, Ballot, Credential, Receipt, Round
 from votes.verify import verify_all, verify_round
 
-ROSTER = "name,position,person_key\nNgười Một,Chủ tịch,p1\nNgười Hai,Phó Chủ tịch,p2\nNgười Ba,Ủy viên,p3\n"
+ROSTER = (
+    "name,position,person_key\n"
+    "Người Một,Chủ tịch,p1\nNgười Hai,Phó Chủ tịch,p2\nNgười Ba,Ủy viên,p3\n"
+)
 ONLINE = ["HHL", "HCL", "CCL", "HHH", "LLL", "HCC"]
 PAPER = "status,1,2,3\nvalid,H,,L\nvalid,X,C,L\ninvalid,,,\nvalid,C,C,C\n"
 
@@ -63,7 +67,8 @@ def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round)
         assert kinds == ["round_created", "round_opened", "codes_issued", "ballots_imported",
                          "round_closed"]
         closing = json.loads(audit.round_events(session, round_id)[-1].details)
-        assert closing["collected"] == 10 and closing["issued"] == 11
+        assert closing["collected"] == 10
+        assert closing["issued"] == 11
         # The seal is the SHA-256 of the canonical CSV, computed here independently.
         lines = sorted(["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"]
                        + ["valid," + ",".join(m) for m in ONLINE])
@@ -72,7 +77,7 @@ def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round)
 
 
 def test_casting_writes_no_event(sessions: sessionmaker[Session], closed_round) -> None:  # type: ignore[no-untyped-def]
-    round_id, receipts = closed_round
+    _round_id, receipts = closed_round
     with sessions() as session:
         events = session.scalars(select(AuditEvent)).all()
         text = " ".join(e.details for e in events)
@@ -189,7 +194,8 @@ def test_receipts_can_be_checked_after_close(sessions, closed_round, votes: Vote
         stored = set(session.scalars(select(Receipt.receipt)))
         assert stored == set(receipts)
     out = votes("receipts", round_id, "--check", receipts[0])
-    assert out.exit_code == 0 and receipts[0] in out.stdout
+    assert out.exit_code == 0
+    assert receipts[0] in out.stdout
     out = votes("receipts", round_id, "--check", "AAAA-AAAA-AAAA")
     assert out.exit_code == 1
     listed = votes("receipts", round_id).stdout.split()
@@ -205,7 +211,8 @@ def test_receipts_refused_while_open(sessions: sessionmaker[Session], votes: Vot
         session.commit()
         round_id = round_.id
     out = votes("receipts", round_id)
-    assert out.exit_code == 1 and "Traceback" not in out.stderr
+    assert out.exit_code == 1
+    assert "Traceback" not in out.stderr
 
 
 def test_verify_command_exit_status(votes: VotesRunner, sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
@@ -250,7 +257,8 @@ def test_bundle_recounts_with_the_standard_library_alone(
     run = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify.py")],
                          capture_output=True, text=True, check=False)
     assert run.returncode == 1
-    assert "seal" in run.stdout and "SHA256SUMS" in run.stdout
+    assert "seal" in run.stdout
+    assert "SHA256SUMS" in run.stdout
 
 
 def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
@@ -269,7 +277,7 @@ def test_chain_links_every_event(sessions, closed_round) -> None:  # type: ignor
     with sessions() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert events[0].prev_hash == "0" * 64
-        for before, after in zip(events, events[1:], strict=False):
+        for before, after in itertools.pairwise(events):
             assert after.prev_hash == before.hash
         assert verify_all(session).ok
         assert all(e.actor == "tester" for e in events)
@@ -284,7 +292,8 @@ def test_backup_is_a_consistent_copy_that_verifies(
 
     if PG_URL:
         out = votes("backup", tmp_path / "copy.sqlite3")
-        assert out.exit_code == 1 and "pg_dump" in out.stderr
+        assert out.exit_code == 1
+        assert "pg_dump" in out.stderr
         return
     out = votes("backup", tmp_path / "copy.sqlite3")
     assert out.exit_code == 0, out.stderr

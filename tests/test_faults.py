@@ -33,7 +33,9 @@ def _open_round(sessions: sessionmaker[Session], code: str) -> int:
         return round_.id
 
 
-def _import(database_url: str, round_id: int, path: Path, kill_after: float | None) -> tuple[int, float]:
+def _import(
+    database_url: str, round_id: int, path: Path, kill_after: float | None
+) -> tuple[int, float]:
     """Run `votes ballots import` in its own process; SIGKILL it after `kill_after` seconds."""
     env = dict(os.environ, VOTES_DATABASE_URL=database_url, VOTES_SECRET_KEY=SECRET)
     started = time.monotonic()
@@ -66,7 +68,8 @@ def test_killed_import_is_complete_or_absent(
     # Measure how long a whole import takes, on a round of its own.
     timing_round = _open_round(sessions, "T")
     code, whole = _import(database_url, timing_round, csv_file, None)
-    assert code == 0 and _stored(sessions, timing_round) == COUNT
+    assert code == 0
+    assert _stored(sessions, timing_round) == COUNT
 
     # Kill the import at several moments, late ones inside the database transaction.
     round_id = _open_round(sessions, "K")

@@ -78,7 +78,9 @@ def read_file(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise InvalidInput(N_("Cannot read {path}: {reason}."), path=path, reason=exc.strerror) from exc
+        raise InvalidInput(
+            N_("Cannot read {path}: {reason}."), path=path, reason=exc.strerror
+        ) from exc
 
 
 # ---------------------------------------------------------------------------- database
@@ -273,7 +275,9 @@ def codes_issue(round_id: int, count: int, out: str | None) -> None:
 @cli.command("cast")
 @click.argument("round_id", type=int)
 @click.option("--code", required=True)
-@click.option("--marks", required=True, help="H,C,L,… in ballot order (T,K for a vote of confidence)")
+@click.option(
+    "--marks", required=True, help="H,C,L,… in ballot order (T,K for a vote of confidence)"
+)
 def cast(round_id: int, code: str, marks: str) -> None:
     """Cast one online ballot with a voter code; print the receipt."""
     with current_app.extensions["votes.sessions"]() as session:
@@ -350,7 +354,8 @@ def results_text(result: dict[str, Any]) -> str:
         lines.append(f"{item['order']:>3}  {item['name']:<{width}}  {cells}  "
                      f"{item['counts']['invalid']:>10}")
         for finding in item["findings"]:
-            lines.append(f"     ⚑ {finding['consequence'][LANGUAGE if LANGUAGE in ('vi', 'en') else 'vi']}")
+            language = LANGUAGE if LANGUAGE in ("vi", "en") else "vi"
+            lines.append(f"     ⚑ {finding['consequence'][language]}")
     if result["exempt"]:
         lines.append("")
         lines.append(_("Exempt:"))
@@ -571,7 +576,9 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
             else:
                 result = round_results(session, round_)
                 meta = {"place": place or round_.place} if (place or round_.place) else None
-                pdf = reports.minutes(result, meta) if kind == "minutes" else reports.summary(result)
+                pdf = (
+                    reports.minutes(result, meta) if kind == "minutes" else reports.summary(result)
+                )
         Path(out).write_bytes(pdf)
         with writing() as session:
             audit.record(session, "report_downloaded", round_id=round_id,
@@ -720,7 +727,7 @@ cli_web.register(cli)
 def run(args: list[str], obj: object | None = None) -> int:
     """Run the command line with arguments; return the exit status instead of exiting."""
     try:
-        extra = {} if obj is None else {"obj": obj}
+        extra: dict[str, Any] = {} if obj is None else {"obj": obj}
         code = cli.main(args=args, prog_name="votes", standalone_mode=False, **extra)
     except click.exceptions.Abort:
         click.echo(_("Aborted."), err=True)

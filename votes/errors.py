@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation"
+def N_(message: str) -> str:
     """Mark a message for translation without translating it here."""
     return message
 

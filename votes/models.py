@@ -138,7 +138,8 @@ class BallotItem(Base):
         UniqueConstraint("round_id", "person_id"),
         CheckConstraint("kind IN ('person', 'collective')", name="kind"),
         CheckConstraint(
-            "(kind = 'person' AND person_id IS NOT NULL) OR (kind = 'collective' AND person_id IS NULL)",
+            "(kind = 'person' AND person_id IS NOT NULL) "
+            "OR (kind = 'collective' AND person_id IS NULL)",
             name="person_or_collective",
         ),
         CheckConstraint('"order" >= 1', name="order"),
@@ -284,7 +285,9 @@ class StaffBody(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
     )
-    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="CASCADE"), primary_key=True)
+    body_id: Mapped[int] = mapped_column(
+        ForeignKey("body.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class AuditEvent(Base):

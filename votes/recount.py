@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import sys
 import tomllib
@@ -112,8 +113,10 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
         again = event_hash(event["id"], event["at"], event["actor"], event["kind"],
                            event["round"], event["details"], event["prev_hash"])
         if again != event["hash"]:
-            problems.append(f"event {event['id']} ({event['kind']}) was changed after it was written")
-    for before, after in zip(events, events[1:], strict=False):
+            problems.append(
+                f"event {event['id']} ({event['kind']}) was changed after it was written"
+            )
+    for before, after in itertools.pairwise(events):
         if after["id"] == before["id"] + 1 and after["prev_hash"] != before["hash"]:
             problems.append(f"event {after['id']} does not follow event {before['id']}")
     checked.append(f"{len(events)} events hashed")
@@ -140,17 +143,23 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
 
     scale = definition["scale"]
     scope = profile["invalid_marks"]
-    counted = [m for status, m in ballots
-               if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))]
+    counted = [
+        m for status, m in ballots
+        if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
+    ]
     collected = len(ballots)
     valid = len(counted)
     accounting = {"issued": definition["issued"], "collected": collected, "valid": valid,
                   "invalid": collected - valid}
     if results["ballots"] != accounting:
-        problems.append(f"ballots: results.json says {results['ballots']}, recount gives {accounting}")
+        problems.append(
+            f"ballots: results.json says {results['ballots']}, recount gives {accounting}"
+        )
     for key in ("collected", "valid", "invalid", "issued"):
         if closing.get(key) != accounting[key]:
-            problems.append(f"{key}: the close event says {closing.get(key)}, recount gives {accounting[key]}")
+            problems.append(
+                f"{key}: the close event says {closing.get(key)}, recount gives {accounting[key]}"
+            )
     if definition["issued"] is not None and collected > definition["issued"]:
         problems.append(f"{collected} ballots collected but only {definition['issued']} issued")
     basis = (profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
@@ -184,7 +193,9 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
         if sorted(found) != sorted(expected):
             problems.append(f"item {index + 1} ({item['name']}): bands {found} in results.json, "
                             f"the profile's rules give {expected}")
-    checked.append(f"{collected} ballots recounted for {count} items on D = {denominator} ({basis})")
+    checked.append(
+        f"{collected} ballots recounted for {count} items on D = {denominator} ({basis})"
+    )
     return problems, checked
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
@@ -58,7 +59,9 @@ def add_body(session: Session, code: str, name: str, kind: str = "party") -> Bod
     if not code or not name:
         raise InvalidInput(N_("A body needs a code and a name."))
     if kind not in BODY_KINDS:
-        raise InvalidInput(N_("Unknown kind of body {kind!r}: use party, council or assembly."), kind=kind)
+        raise InvalidInput(
+            N_("Unknown kind of body {kind!r}: use party, council or assembly."), kind=kind
+        )
     if session.scalar(select(Body).where(Body.code == code)) is not None:
         raise InvalidInput(N_("A body with the code {code} already exists."), code=code)
     body = Body(code=code, name=name, kind=kind)
@@ -409,7 +412,9 @@ def close_round(session: Session, round_: Round) -> None:
     # Once the close is committed, whoever closed it (command line, web, demo), let the engine
     # forget the pages and log entries written while the round was open.
     event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
-    audit.record(session, "round_closed", round_id=round_.id, details=closing_record(session, round_))
+    audit.record(
+        session, "round_closed", round_id=round_.id, details=closing_record(session, round_)
+    )
 
 
 def pending_paper_entries(session: Session, round_id: int) -> list[int]:
@@ -432,11 +437,11 @@ def discard_paper_entries(session: Session, round_id: int) -> None:
         )
 
 
-def closing_record(session: Session, round_: Round) -> dict[str, object]:
+def closing_record(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a counted round for the log: accounting, seal, counts and findings."""
     from .credentials import codes_used
-    from .rules import round_findings
     from .recount import seal
+    from .rules import round_findings
     from .tally import tally_round
 
     tally = tally_round(session, round_)
@@ -515,7 +520,9 @@ def publish_round(session: Session, round_: Round) -> None:
     audit.record(session, "round_published", round_id=round_.id)
 
 
-def issue_round_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
+def issue_round_codes(
+    session: Session, round_: Round, count: int, secret: str | bytes
+) -> list[str]:
     """Issue voter codes for a draft or open round (how many is all that is recorded)."""
     from .credentials import issue_codes
 

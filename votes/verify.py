@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .credentials import codes_issued, codes_used
 from .models import Round, RoundStatus
+from .recount import canonical
 from .rounds import closing_record
 from .text import integer_text
 
@@ -32,7 +33,8 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         report.problems.append(f"{name}: the log has no record of its creation")
 
     # Accounting that must hold in every state (DOMAIN.md §2).
-    if round_.present is not None and round_.summoned is not None and round_.present > round_.summoned:
+    present, summoned = round_.present, round_.summoned
+    if present is not None and summoned is not None and present > summoned:
         report.problems.append(
             f"{name}: {round_.present} present but only {round_.summoned} summoned"
         )
@@ -76,7 +78,7 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     recorded = json.loads(closes[0].details)
     try:
         now = closing_record(session, round_)
-    except Exception as exc:  # an impossible count stored in the database  # noqa: BLE001
+    except Exception as exc:  # an impossible count stored in the database
         report.problems.append(f"{name}: cannot be counted again: {exc}")
         return report
     if recorded.get("seal") != now["seal"]:
@@ -103,10 +105,11 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         if before is None or before["counts"] != item["counts"]:
             report.problems.append(
                 f"{name}, item {item['order']} ({item['name']}): counted "
-                f"{before['counts'] if before else 'nothing'} at close, recount gives {item['counts']}"
+                f"{before['counts'] if before else 'nothing'} at close, "
+                f"recount gives {item['counts']}"
             )
-    if sorted(map(audit.canonical, recorded.get("findings", []))) != sorted(
-        map(audit.canonical, now["findings"])
+    if sorted(map(canonical, recorded.get("findings", []))) != sorted(
+        map(canonical, now["findings"])
     ):
         report.problems.append(
             f"{name}: findings at close {recorded.get('findings')} differ from a recount "

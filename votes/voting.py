@@ -161,7 +161,7 @@ _INSERT_BALLOT = insert(_ballot)
 _INSERT_RECEIPT = insert(_receipt)
 
 
-def _refusal(connection: Connection, code_digest: str, round_id: int | None) -> CastRefused:
+def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -> CastRefused:
     """Say why a code could not be claimed: unknown (here), used, or its round not open."""
     found = connection.execute(_FIND_CODE, {"digest": code_digest}).first()
     # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from votes.db import Base
 from votes import models  # noqa: F401 - register the tables
+from votes.db import Base
 
 config = context.config
 target_metadata = Base.metadata

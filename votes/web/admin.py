@@ -410,7 +410,9 @@ def attendance(round_id: int) -> BaseResponse:
         except VotesError as error:
             flash(message(error), "error")
     else:
-        flash(_("Give whole numbers: the members are required, the others may stay empty."), "error")
+        flash(
+            _("Give whole numbers: the members are required, the others may stay empty."), "error"
+        )
     return redirect(url_for("admin.round_page", round_id=round_id))
 
 

@@ -1,0 +1,27 @@
+"""The habits of STYLE.md, checked in every test run: ruff, and mypy strict on the logic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        check=False,
+    )
+
+
+def test_ruff_finds_nothing() -> None:
+    result = run("ruff", "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_logic_modules_type_check_strictly() -> None:
+    logic = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "votes").glob("*.py"))
+    result = run("mypy", "--no-incremental", *logic)
+    assert result.returncode == 0, result.stdout + result.stderr
