@@ -36,6 +36,7 @@ from ..credentials import codes_issued, codes_used
 from ..errors import InvalidInput, VotesError
 from ..forms import (
     LEVEL_LABELS,
+    PAPER_EXTRA,
     AttendanceForm,
     BatchForm,
     BodyForm,
@@ -625,17 +626,27 @@ def _paper_entry_page(
     round_: Round, entry: int, state: double_entry.EntryState, form: Any, errors: list[str]
 ) -> tuple[str, int]:
     form.number.data = state.count + 1
-    last = double_entry.compare(reading(), round_).batches[entry - 1][-1:]
+    typed = double_entry.compare(reading(), round_).batches[entry - 1]
     return render_template(
         "admin/paper_entry.html",
         round=round_,
         entry=entry,
         form=form,
         count=state.count,
-        last=last[0] if last else None,
+        last=_ballot_in_words(round_, typed[-1]) if typed else None,
         errors=errors,
         field=item_field_name,
     ), 422 if errors else 200
+
+
+def _ballot_in_words(round_: Round, line: str) -> tuple[bool, list[tuple[str, str, str]]]:
+    """Return whether a typed ballot is valid, and each item's name, mark and mark's label."""
+    status, _sep, marks = line.partition(" ")
+    labels = dict((*LEVEL_LABELS[round_.scale], *PAPER_EXTRA))
+    return status == double_entry.VALID, [
+        (item.name, mark, str(labels.get(mark, mark)))
+        for item, mark in zip(round_.items, marks, strict=False)
+    ]
 
 
 @bp.route(
