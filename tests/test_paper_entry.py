@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import add_test_body, person
 from votes import paper, rounds
+from votes.db import write_session
 from votes.errors import InvalidInput, WrongState
 from votes.models import AuditEvent, Ballot, PaperEntry, Round
 from votes.verify import verify_round
@@ -172,3 +175,40 @@ def test_batch_helpers() -> None:
         (3, "", "V LLL"),
     ]
     assert paper.batch_csv(["V H-X", "I LLL"], 3) == b"status,1,2,3\nvalid,H,,X\ninvalid,L,L,L\n"
+
+
+def test_two_clerks_starting_the_same_entry_at_once_add_the_first_ballot_once(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    """Both pages show ballot 1; the second add waits for the first and finds it there."""
+    round_ = open_round(session)
+    session.commit()
+    round_id = round_.id
+
+    def add(factory: sessionmaker[Session]) -> bool:
+        with write_session(factory) as db:
+            return paper.add_ballot(
+                db, rounds.get_round(db, round_id), 1, "V HCL", number=1, clerk="b"
+            )
+
+    with write_session(sessions) as first:
+        assert paper.add_ballot(first, rounds.get_round(first, round_id), 1, "V HCL", number=1,
+                                clerk="a")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            second = pool.submit(add, sessions)
+            time.sleep(0.5)  # the second clerk's add is now waiting for the first one's
+            assert not second.done()
+            first.commit()
+            assert second.result(timeout=60) is False
+    session.rollback()
+    states = paper.states(session, rounds.get_round(session, round_id))
+    assert (states[0].clerk, states[0].count) == ("a", 1)
+
+
+def test_a_malformed_line_is_refused_by_the_logic_too(session: Session) -> None:
+    round_ = open_round(session)
+    for line in ("V HC", "V HCQ", "Q HCL", "V HCL\nV HCL"):
+        with pytest.raises(InvalidInput):
+            paper.add_ballot(session, round_, 1, line, number=1, clerk="a")
+    assert paper.add_ballot(session, round_, 1, "v h c l", number=1, clerk="a")
+    assert paper.compare(session, round_).batches[0] == ["V HCL"]

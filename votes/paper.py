@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput, WrongState
@@ -151,10 +152,14 @@ def add_ballot(
     The caller commits.
     """
     _require_open(round_)
-    row = _locked(session, round_, entry)
-    if row is None:
-        row = PaperEntry(round_id=round_.id, entry=entry, clerk=clerk, lines="", finished=False)
-        session.add(row)
+    allowed = letters(round_.scale)
+    parsed, problems = parse_batch(line, len(round_.items), allowed)
+    if problems or len(parsed) != 1:
+        raise InvalidInput(
+            N_("A ballot is V or I, a space, then {count} marks ({letters})."),
+            count=len(round_.items), letters=", ".join(allowed),
+        )
+    row = _locked(session, round_, entry) or _start(session, round_, entry, clerk)
     if row.finished:
         raise WrongState(
             N_("Entry {entry} is finished; reopen it on the paper ballots page to type more."),
@@ -169,9 +174,21 @@ def add_ballot(
                "Reload the page and go on."),
             entry=entry, count=len(lines),
         )
-    row.lines = "\n".join([*lines, line])
+    row.lines = "\n".join([*lines, parsed[0]])
     session.flush()
     return True
+
+
+def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntry:
+    """Create an entry, or find the one another clerk created at the same moment, locked."""
+    new = {"round_id": round_.id, "entry": entry, "clerk": clerk, "lines": "", "finished": False}
+    # INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a second clerk starting the same entry
+    # waits for the first one's insert and then finds it, instead of failing on the key.
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(upsert(PaperEntry).values(**new).on_conflict_do_nothing())
+    row = _locked(session, round_, entry)
+    assert row is not None
+    return row
 
 
 def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> bool:
