@@ -184,13 +184,14 @@ def test_voting_goes_on_when_redis_is_unreachable(database_url: str) -> None:
 
 @pytest.mark.parametrize("moment", ["mid-burst", "after-commit"])
 def test_killed_worker_loses_and_doubles_nothing(database_url: str, moment: str) -> None:
-    """SIGKILL a worker from outside at two moments of a burst ("mid-burst": wherever it is),
+    """SIGKILL a worker from outside four times in a burst ("mid-burst": wherever it is),
     or let workers SIGKILL themselves right after a cast committed, before the receipt is sent
     ("after-commit": the case where the ballot is in but the voter saw nothing)."""
     round_id, codes = prepare(database_url, 1500, ITEMS)
     env = server_env(database_url)
     if moment == "after-commit":
-        env["BENCH_KILL_AFTER_COMMIT"] = "40"
+        # Often enough that each worker dies a few times even on a slow, shared machine.
+        env["BENCH_KILL_AFTER_COMMIT"] = "15"
     with serve(env, workers=2, worker_timeout=30) as server:
         first = server.worker_pids()
 
@@ -200,9 +201,15 @@ def test_killed_worker_loses_and_doubles_nothing(database_url: str, moment: str)
                 closed_loop(server.port, codes, ITEMS, concurrency=8, seconds=4.5)
             )
             killed: list[int] = []
-            for pause in (0.8, 2.5):  # the second kill hits a worker that has been serving
-                await asyncio.sleep(pause)
-                victim = next((p for p in server.worker_pids() if p not in killed), None)
+            serving = set(first)
+            # Four kills, 0.7 s apart: a kill can find its worker between two requests (the
+            # client shares the cores) and break nothing; four all doing so is unlikely.
+            for _ in range(4):
+                await asyncio.sleep(0.7)
+                now = server.worker_pids()
+                # A worker seen at the last look, so serving: not a replacement still starting.
+                victim = next((p for p in now if p in serving and p not in killed), None)
+                serving = set(now)
                 if moment == "mid-burst" and victim is not None and not voting.done():
                     os.kill(victim, signal.SIGKILL)
                     killed.append(victim)
@@ -211,7 +218,7 @@ def test_killed_worker_loses_and_doubles_nothing(database_url: str, moment: str)
 
         votes, killed = asyncio.run(burst_with_kills())
         if moment == "mid-burst":
-            assert len(killed) == 2, "the burst ended before the workers could be killed"
+            assert len(killed) >= 2, "the burst ended before the workers could be killed"
         # gunicorn replaces each killed worker.
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
