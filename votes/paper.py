@@ -17,8 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput, WrongState
-from .models import PaperEntry, Round, RoundStatus
-from .voting import INVALID_MARKS, LEVELS, ImportResult, import_paper_ballots
+from .models import PaperEntry, Round
+from .voting import (
+    INVALID_MARKS,
+    LEVELS,
+    ImportResult,
+    import_paper_ballots,
+    require_open_for_paper,
+)
 
 ENTRIES = (1, 2)
 VALID, INVALID = "V", "I"
@@ -98,19 +104,11 @@ class EntryState:
     clerk: str | None
     count: int
     finished: bool
+    last: str | None  # the last ballot typed
 
     @property
     def started(self) -> bool:
         return self.clerk is not None
-
-
-def _require_open(round_: Round) -> None:
-    if round_.status != RoundStatus.OPEN.value:
-        raise WrongState(
-            N_("Paper ballots can only be entered while the round is open "
-               "(round {id} is {status})."),
-            id=round_.id, status=round_.status,
-        )
 
 
 def _check_entry(entry: int) -> None:
@@ -128,17 +126,22 @@ def _locked(session: Session, round_: Round, entry: int) -> PaperEntry | None:
     )
 
 
+def _rows(session: Session, round_: Round, *, lock: bool = False) -> dict[int, PaperEntry]:
+    query = select(PaperEntry).where(PaperEntry.round_id == round_.id)
+    return {row.entry: row for row in session.scalars(query.with_for_update() if lock else query)}
+
+
+def _state(entry: int, row: PaperEntry | None) -> EntryState:
+    if row is None:
+        return EntryState(entry, None, 0, False, None)
+    lines = split_lines(row.lines)
+    return EntryState(entry, row.clerk, len(lines), row.finished, lines[-1] if lines else None)
+
+
 def states(session: Session, round_: Round) -> list[EntryState]:
     """Return both entries of a round, started or not."""
-    found = {
-        row.entry: row
-        for row in session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id))
-    }
-    return [
-        EntryState(n, found[n].clerk, len(split_lines(found[n].lines)), found[n].finished)
-        if n in found else EntryState(n, None, 0, False)
-        for n in ENTRIES
-    ]
+    rows = _rows(session, round_)
+    return [_state(n, rows.get(n)) for n in ENTRIES]
 
 
 def add_ballot(
@@ -151,7 +154,7 @@ def add_ballot(
     means the page is out of date (another tab typed meanwhile) and is refused.
     The caller commits.
     """
-    _require_open(round_)
+    require_open_for_paper(round_)
     allowed = letters(round_.scale)
     parsed, problems = parse_batch(line, len(round_.items), allowed)
     if problems or len(parsed) != 1:
@@ -193,7 +196,7 @@ def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntr
 
 def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> bool:
     """Remove ballot `number` if it is the last of an unfinished entry; False if it is gone."""
-    _require_open(round_)
+    require_open_for_paper(round_)
     row = _locked(session, round_, entry)
     if row is None or row.finished:
         return False
@@ -206,7 +209,7 @@ def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> 
 
 def finish(session: Session, round_: Round, entry: int) -> None:
     """Mark an entry finished: nothing more is typed into it until it is reopened."""
-    _require_open(round_)
+    require_open_for_paper(round_)
     row = _locked(session, round_, entry)
     if row is None or not split_lines(row.lines):
         raise InvalidInput(N_("Entry {entry} has no ballots yet."), entry=entry)
@@ -215,7 +218,7 @@ def finish(session: Session, round_: Round, entry: int) -> None:
 
 def reopen(session: Session, round_: Round, entry: int) -> None:
     """Let a finished entry be typed into again (ballots forgotten at the end of a stack)."""
-    _require_open(round_)
+    require_open_for_paper(round_)
     row = _locked(session, round_, entry)
     if row is None:
         raise InvalidInput(N_("Entry {entry} has not been started."), entry=entry)
@@ -224,7 +227,7 @@ def reopen(session: Session, round_: Round, entry: int) -> None:
 
 def discard(session: Session, round_: Round, entry: int) -> None:
     """Throw an entry away, to start it again from the first ballot."""
-    _require_open(round_)
+    require_open_for_paper(round_)
     _check_entry(entry)
     session.execute(
         delete(PaperEntry).where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
@@ -250,15 +253,14 @@ class Comparison:
         return self.ready and bool(self.batches[0]) and not self.diff
 
 
-def compare(session: Session, round_: Round) -> Comparison:
-    """Compare the two entries of a round."""
-    rows = {
-        row.entry: row
-        for row in session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id))
-    }
-    batches = tuple(split_lines(rows[n].lines) if n in rows else [] for n in ENTRIES)
-    first, second = states(session, round_)
-    return Comparison((first, second), (batches[0], batches[1]), differences(*batches))
+def compare(session: Session, round_: Round, *, lock: bool = False) -> Comparison:
+    """Compare the two entries of a round (locked for change with lock=True)."""
+    rows = _rows(session, round_, lock=lock)
+    first, second = (split_lines(rows[n].lines) if n in rows else [] for n in ENTRIES)
+    return Comparison(
+        (_state(1, rows.get(1)), _state(2, rows.get(2))), (first, second),
+        differences(first, second),
+    )
 
 
 def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[InvalidInput]:
@@ -266,7 +268,7 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[Inv
 
     Return the problems (each naming the entry and the line); the caller commits.
     """
-    _require_open(round_)
+    require_open_for_paper(round_)
     allowed = letters(round_.scale)
     count = len(round_.items)
     parsed = [parse_batch(text, count, allowed) for text in texts]
@@ -288,10 +290,8 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[Inv
 
 def accept(session: Session, round_: Round, *, issued: int | None) -> ImportResult:
     """Put an agreed batch into the ballot box and delete both entries; the caller commits."""
-    _require_open(round_)
-    for entry in ENTRIES:
-        _locked(session, round_, entry)
-    comparison = compare(session, round_)
+    require_open_for_paper(round_)
+    comparison = compare(session, round_, lock=True)
     if not comparison.agree:
         raise InvalidInput(
             N_("The two entries do not agree (or are not both finished); nothing was stored.")

@@ -322,6 +322,16 @@ def _insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, st
                                                      for row in rows])
 
 
+def require_open_for_paper(round_: Round) -> None:
+    """Refuse paper ballots (typed or imported) unless the round is open."""
+    if round_.status != RoundStatus.OPEN.value:
+        raise WrongState(
+            N_("Paper ballots can only be entered while the round is open "
+               "(round {id} is {status})."),
+            id=round_.id, status=round_.status,
+        )
+
+
 def import_paper_ballots(
     session: Session,
     round_: Round,
@@ -335,12 +345,7 @@ def import_paper_ballots(
     The caller commits. `issued` sets the number of paper ballots handed out; `entered_by`
     names the clerks of a double entry, for the log.
     """
-    if round_.status != RoundStatus.OPEN.value:
-        raise WrongState(
-            N_("Paper ballots can only be entered while the round is open "
-               "(round {id} is {status})."),
-            id=round_.id, status=round_.status,
-        )
+    require_open_for_paper(round_)
     ballots = parse_paper_ballots(data, item_count(session, round_.id), round_.scale)
     if issued is not None:
         if issued < 0:

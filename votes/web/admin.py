@@ -626,14 +626,13 @@ def _paper_entry_page(
     round_: Round, entry: int, state: double_entry.EntryState, form: Any, errors: list[str]
 ) -> tuple[str, int]:
     form.number.data = state.count + 1
-    typed = double_entry.compare(reading(), round_).batches[entry - 1]
     return render_template(
         "admin/paper_entry.html",
         round=round_,
         entry=entry,
         form=form,
         count=state.count,
-        last=_ballot_in_words(round_, typed[-1]) if typed else None,
+        last=_ballot_in_words(round_, state.last) if state.last else None,
         errors=errors,
         field=item_field_name,
     ), 422 if errors else 200
@@ -683,7 +682,8 @@ def paper_compare(round_id: int) -> Any:
     round_ = _open_for_paper(round_id)
     if round_ is None:
         return _to_round(round_id)
-    if not double_entry.compare(reading(), round_).ready:
+    comparison = double_entry.compare(reading(), round_)
+    if not comparison.ready:
         flash(_("Both entries must be finished before they are compared."), "error")
         return _to_paper(round_id)
     form = BatchForm()
@@ -704,7 +704,8 @@ def paper_compare(round_id: int) -> Any:
                         return _to_round(round_id)
             except VotesError as error:
                 problems.append(message(error))
-    return _compare_page(round_, form, problems)
+    # After a POST the entries are read again: the corrections changed them.
+    return _compare_page(round_, form, problems, comparison if request.method == "GET" else None)
 
 
 def _imported(result: voting.ImportResult) -> str:
@@ -716,8 +717,13 @@ def _imported(result: voting.ImportResult) -> str:
     ))
 
 
-def _compare_page(round_: Round, form: BatchForm, problems: list[str]) -> tuple[str, int]:
-    comparison = double_entry.compare(reading(), round_)
+def _compare_page(
+    round_: Round,
+    form: BatchForm,
+    problems: list[str],
+    comparison: double_entry.Comparison | None = None,
+) -> tuple[str, int]:
+    comparison = comparison or double_entry.compare(reading(), round_)
     if not problems:
         # Show what is stored now (after a correction); a refused correction stays as typed.
         form.batch_a.data, form.batch_b.data = ("\n".join(b) for b in comparison.batches)
