@@ -103,29 +103,31 @@ def prepare(
 
     `summoned` (default: `voters`) bounds how many codes may ever be issued for the round.
     """
-    from votes import create_app, rounds
-    from votes.db import write_session
+    from votes import create_app, operations
     from votes.migrate import upgrade
+    from votes.roster import parse_roster
 
     application = create_app({"SECRET_KEY": secret, "DATABASE_URL": database_url, "TESTING": True})
     engine = application.extensions["votes.engine"]
     upgrade(engine)
     roster = "name,position\n" + "".join(f"Người {n:02d},Ủy viên\n" for n in range(1, items + 1))
-    with write_session(application.extensions["votes.sessions"]) as session:
-        body = rounds.add_body(session, f"B{secrets.token_hex(3)}", "Đơn vị đo tải", "council")
-        round_ = rounds.create_round(
-            session,
-            body,
+    with operations.work(application.extensions["votes.sessions"], "bench") as work:
+        body = operations.add_body(
+            work, f"B{secrets.token_hex(3)}", "Đơn vị đo tải", "council"
+        )
+        round_ = operations.create_round(
+            work,
+            body_code=body.code,
             year=2025,
             profile_id="nq96-2023",
             title="Đo tải",
-            roster=rounds.parse_roster(roster.encode()),
+            roster=parse_roster(roster.encode()),
             members=summoned or voters,
             summoned=summoned or voters,
             present=summoned or voters,
         )
-        rounds.open_round(session, round_)
-        codes = rounds.issue_round_codes(session, round_, voters, secret)
+        operations.open_round(work, round_.id)
+        codes = operations.issue_codes(work, round_.id, voters, secret)
         round_id = round_.id
     engine.dispose()
     return round_id, codes
@@ -189,12 +191,11 @@ def code_used(database_url: str, secret: str, codes: list[str]) -> dict[str, boo
 
 def close_and_verify(database_url: str, round_id: int, secret: str = SECRET) -> tuple[bool, str]:
     """Close the round, then run `votes verify ROUND` in a process of its own."""
-    from votes import create_app, rounds
-    from votes.db import write_session
+    from votes import create_app, operations
 
     application = create_app({"SECRET_KEY": secret, "DATABASE_URL": database_url, "TESTING": True})
-    with write_session(application.extensions["votes.sessions"]) as session:
-        rounds.close_round(session, rounds.get_round(session, round_id))
+    with operations.work(application.extensions["votes.sessions"], "bench") as work:
+        operations.close_round(work, round_id)
     application.extensions["votes.engine"].dispose()
     done = subprocess.run(
         [sys.executable, "-m", "votes.cli", "verify", str(round_id)],

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from votes import credentials, rounds, tally, voting
 from votes.db import make_engine, make_sessionmaker, write_session
 from votes.migrate import upgrade
+from votes.roster import RosterEntry
 
 SECRET = "bench-secret-0123456789abcdef"
 PROFILE = "tn-16kh-2012"  # row scope, D = collected
@@ -102,7 +103,7 @@ def new_round(factory: sessionmaker[Session], items: int, codes: int = 0) -> tup
         code = f"BENCH-{secrets.token_hex(3)}"
         body = rounds.add_body(session, code, "Ban Chấp hành (thử tải)")
         roster = [
-            rounds.RosterEntry(line=n + 2, name=f"Người thứ {n + 1}", position="Ủy viên BTV")
+            RosterEntry(line=n + 2, name=f"Người thứ {n + 1}", position="Ủy viên BTV")
             for n in range(items)
         ]
         round_ = rounds.create_round(

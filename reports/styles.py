@@ -207,7 +207,9 @@ class PlainText(Flowable):
         super().__init__()
         self.text = nfc(text)
         self.style = style
-        self.lines = lines
+        # Lines given (the two halves of a split) keep the width they were broken for: `_room`
+        # is set with them; otherwise the first wrap breaks the text.
+        self.lines: list[str] = lines or []
         self.underline = underline
         self.spaceBefore = style.spaceBefore
         self.spaceAfter = style.spaceAfter
@@ -216,7 +218,7 @@ class PlainText(Flowable):
         """Break the text to the width of the frame; return the size it takes."""
         style = self.style
         room = available_width - style.leftIndent - style.rightIndent
-        if self.lines is None or room != getattr(self, "_room", None):
+        if room != getattr(self, "_room", None):
             wrapped = wrap_text(self.text, style.fontName, style.fontSize, room)
             self.lines = wrapped.split("\n") if wrapped else []
             self._room = room

@@ -1,8 +1,8 @@
 """Build bodies, rosters, ballots and counted rounds through the logic functions.
 
-Shared by the test modules: every helper calls the same functions the command line calls
-(`rounds.add_body`, `rounds.create_round`, `rounds.open_round`, `voting.import_paper_ballots`,
-`rounds.close_round`, `rounds.publish_round`), so a round built here is a real round.
+Shared by the test modules: every helper calls the operations the command line and the pages
+call (`operations.add_body`, `create_round`, `open_round`, `import_paper_ballots`,
+`close_round`, `publish_round`), so a round built here is a real round, with its audit log.
 Nothing here commits: the caller does when another session (the CLI) must see the data.
 """
 
@@ -12,9 +12,18 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from votes import rounds, voting
+from votes import operations
 from votes.models import Body, Round, Scale
-from votes.rounds import RosterEntry
+from votes.operations import Work
+from votes.roster import RosterEntry
+
+# Who the audit log says did what the tests do.
+TEST_ACTOR = "test"
+
+
+def work(session: Session) -> Work:
+    """Return a unit of work of the tests on a session (the caller commits)."""
+    return Work(session, TEST_ACTOR)
 
 # The paper codes of the two scales and of invalid marks (DOMAIN.md §3).
 HIGH, CONFIDENCE, LOW = "H", "C", "L"
@@ -26,7 +35,7 @@ def add_test_body(
     session: Session, code: str = "HDND-X", kind: str = "council", name: str | None = None
 ) -> Body:
     """Create a body (a People's Council unless told otherwise)."""
-    return rounds.add_body(session, code, name or f"Hội đồng nhân dân {code}", kind)
+    return operations.add_body(work(session), code, name or f"Hội đồng nhân dân {code}", kind)
 
 
 def person(name: str, position: str = "Ủy viên", key: str | None = None) -> RosterEntry:
@@ -114,24 +123,26 @@ def counted_round(
     """
     ballots = pack(columns)
     collected = len(ballots) + spoiled
-    round_ = rounds.create_round(
-        session, body, year=year, profile_id=profile_id, profile_version=profile_version,
+    task = work(session)
+    round_ = operations.create_round(
+        task, body_code=body.code, year=year, profile_id=profile_id,
+        profile_version=profile_version,
         title=title or f"Lấy phiếu tín nhiệm năm {year}", roster=list(roster),
         members=collected if members is None else members,
         summoned=(collected if members is None else members) if summoned is None else summoned,
         present=present,
         scale=scale,
     )
-    rounds.open_round(session, round_)
-    voting.import_paper_ballots(
-        session, round_, paper_csv(ballots, spoiled=spoiled),
+    operations.open_round(task, round_.id)
+    operations.import_paper_ballots(
+        task, round_.id, paper_csv(ballots, spoiled=spoiled),
         issued=collected if issued is None else issued,
     )
     if status == "open":
         return round_
-    rounds.close_round(session, round_)
+    operations.close_round(task, round_.id)
     if status == "published":
-        rounds.publish_round(session, round_)
+        operations.publish_round(task, round_.id)
     elif status != "closed":
         raise ValueError(f"unknown status {status!r}")
     return round_

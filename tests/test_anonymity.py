@@ -21,6 +21,7 @@ from sqlalchemy.types import Date, Time
 from votes import rounds
 from votes.db import write_session
 from votes.models import Ballot, Credential, Receipt
+from votes.roster import RosterEntry
 from votes.voting import cast_ballot
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def cast_in_order(
     with write_session(sessions) as session:
         body = rounds.add_body(session, "TU-A", "Tỉnh ủy A")
         roster = [
-            rounds.RosterEntry(line=n + 2, name=f"Người thứ {n + 1}", position="Ủy viên")
+            RosterEntry(line=n + 2, name=f"Người thứ {n + 1}", position="Ủy viên")
             for n in range(ITEMS)
         ]
         round_ = rounds.create_round(
@@ -320,7 +321,7 @@ def test_the_receipt_is_random_and_not_stored_with_the_ballot(
             profile_id="tn-16kh-2012",
             title="Lấy phiếu",
             members=10,
-            roster=[rounds.RosterEntry(line=2, name="Ngô Thị Tám", position="Ủy viên")],
+            roster=[RosterEntry(line=2, name="Ngô Thị Tám", position="Ủy viên")],
         )
         codes = rounds.issue_round_codes(writer, round_, 6, SECRET)
         rounds.open_round(writer, round_)

@@ -16,9 +16,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
-from votes import audit, rounds, voting
+from votes import audit, operations, rounds
 from votes.bundle import export_round, receipt_counted
 from votes.models import AuditEvent, Ballot, Credential, Receipt, Round
+from votes.roster import parse_roster
 from votes.verify import verify_all, verify_round
 
 ROSTER = (
@@ -32,31 +33,29 @@ PAPER = "status,1,2,3\nvalid,H,,L\nvalid,X,C,L\ninvalid,,,\nvalid,C,C,C\n"
 @pytest.fixture
 def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
     """A round with online and paper ballots, closed: returns its id and the receipts."""
+    with operations.work(sessions, "tester") as work:
+        operations.add_body(work, "HDND-T", "Hội đồng nhân dân tỉnh T", "council")
+        round_id = operations.create_round(
+            work, body_code="HDND-T", year=2025, profile_id="nq35-2012", title="Lấy phiếu 2025",
+            roster=parse_roster(ROSTER.encode()), members=12, summoned=12, present=11,
+        ).id
+        operations.open_round(work, round_id)
+        codes = operations.issue_codes(work, round_id, 7, SECRET)
+        operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=4)
     with sessions() as session:
-        session.info["actor"] = "tester"
-        body = rounds.add_body(session, "HDND-T", "Hội đồng nhân dân tỉnh T", "council")
-        round_ = rounds.create_round(
-            session, body, year=2025, profile_id="nq35-2012", title="Lấy phiếu 2025",
-            roster=rounds.parse_roster(ROSTER.encode()), members=12, summoned=12, present=11,
-        )
-        rounds.open_round(session, round_)
-        codes = rounds.issue_round_codes(session, round_, 7, SECRET)
-        voting.import_paper_ballots(session, round_, PAPER.encode(), issued=4)
-        session.commit()
-        round_id = round_.id
         receipts = [
-            voting.cast_ballot(session, SECRET, code, list(marks), round_id=round_id)
+            operations.cast_ballot(session, SECRET, code, list(marks), round_id=round_id)
             for code, marks in zip(codes, ONLINE, strict=False)
         ]
-        session.connection(execution_options={"votes_write": True})
-        rounds.close_round(session, session.get(Round, round_id))
-        session.commit()
+    with operations.work(sessions, "tester") as work:
+        operations.close_round(work, round_id)
     return round_id, receipts
 
 
 def problems(sessions: sessionmaker[Session], round_id: int) -> list[str]:
     with sessions() as session:
-        return verify_round(session, session.get(Round, round_id)).problems
+        found = verify_round(session, session.get(Round, round_id)).problems
+        return [str(problem) for problem in found]
 
 
 def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +205,7 @@ def test_receipts_refused_while_open(sessions: sessionmaker[Session], votes: Vot
     with sessions() as session:
         body = rounds.add_body(session, "B", "Đơn vị B")
         round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
-                                     title="Đợt", roster=rounds.parse_roster(ROSTER.encode()))
+                                     title="Đợt", roster=parse_roster(ROSTER.encode()))
         rounds.open_round(session, round_)
         session.commit()
         round_id = round_.id
@@ -267,7 +266,7 @@ def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         body = rounds.add_body(session, "B", "Đơn vị B")
         round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
-                                     title="Đợt", roster=rounds.parse_roster(ROSTER.encode()))
+                                     title="Đợt", roster=parse_roster(ROSTER.encode()))
         rounds.open_round(session, round_)
         with pytest.raises(WrongState):
             export_round(session, round_)

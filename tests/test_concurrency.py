@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from votes import credentials, rounds, voting
 from votes.db import WRITE, make_engine, make_sessionmaker, write_session
 from votes.models import Ballot, Credential, Receipt, Round
+from votes.roster import RosterEntry
 from votes.voting import CastRefused, cast_ballot
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -35,7 +36,7 @@ def make_round(session: Session, codes: int, items: int = 4) -> tuple[int, list[
     """Create an open round with `codes` voter codes; commit and return its id and the codes."""
     body = rounds.add_body(session, "TU-C", "Tỉnh ủy C")
     roster = [
-        rounds.RosterEntry(line=n + 2, name=f"Phạm Văn {chr(65 + n)}", position="Ủy viên BTV")
+        RosterEntry(line=n + 2, name=f"Phạm Văn {chr(65 + n)}", position="Ủy viên BTV")
         for n in range(items)
     ]
     round_ = rounds.create_round(

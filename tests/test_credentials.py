@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from votes import credentials, rounds
 from votes.errors import CountError, InvalidInput, WrongState
 from votes.models import Credential, Round
+from votes.roster import RosterEntry
 
 SECRET = "test-secret-key-0123456789abcdef"
 # Written out here, not imported: the alphabet is part of what the slips promise the voter.
@@ -26,8 +27,8 @@ def make_round(session: Session, *, summoned: int | None = None) -> Round:
     """Create a draft round with two persons on the ballot."""
     body = rounds.add_body(session, "TU-T", "Tỉnh ủy T")
     roster = [
-        rounds.RosterEntry(line=2, name="Lê Văn Một", position="Bí thư"),
-        rounds.RosterEntry(line=3, name="Trần Thị Hai", position="Phó Bí thư"),
+        RosterEntry(line=2, name="Lê Văn Một", position="Bí thư"),
+        RosterEntry(line=3, name="Trần Thị Hai", position="Phó Bí thư"),
     ]
     return rounds.create_round(
         session,

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET
-from votes import rounds
+from votes import operations
 from votes.models import Ballot, Round
+from votes.roster import parse_roster
 from votes.verify import verify_round
 
 ITEMS = 20
@@ -24,13 +25,14 @@ COUNT = 20_000
 
 def _open_round(sessions: sessionmaker[Session], code: str) -> int:
     roster = "name,position\n" + "".join(f"Người {n},Ủy viên\n" for n in range(1, ITEMS + 1))
-    with sessions() as session:
-        body = rounds.add_body(session, code, f"Đơn vị {code}")
-        round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
-                                     title="Đợt", roster=rounds.parse_roster(roster.encode()))
-        rounds.open_round(session, round_)
-        session.commit()
-        return round_.id
+    with operations.work(sessions, "tester") as work:
+        operations.add_body(work, code, f"Đơn vị {code}")
+        round_id = operations.create_round(
+            work, body_code=code, year=2025, profile_id="qd262-2014", title="Đợt",
+            roster=parse_roster(roster.encode()), members=None,
+        ).id
+        operations.open_round(work, round_id)
+        return round_id
 
 
 def _import(

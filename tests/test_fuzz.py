@@ -25,12 +25,12 @@ from sqlalchemy import func, select
 from tests.conftest import PG_URL, _postgres_database
 from tests.web_fixtures import World, build_world, csrf_token
 from votes import create_app, rounds
+from votes.counting import parse_paper_ballots
 from votes.db import write_session
 from votes.errors import InvalidInput
 from votes.migrate import upgrade
 from votes.models import AuditEvent, Ballot, Credential, Receipt
-from votes.rounds import parse_roster
-from votes.voting import parse_paper_ballots
+from votes.roster import parse_roster
 
 ACCEPTED = {"api": 0, "runs": 0}
 FUZZ = settings(

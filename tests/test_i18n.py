@@ -10,7 +10,10 @@ from babel.messages.extract import extract_from_dir
 from votes.i18n import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None, "N_": None, "gettext": None, "lazy": None, "lazy_gettext": None,
+    "ngettext": (1, 2),
+}
 PLACEHOLDER = re.compile(r"\{[a-z_]+(?:![rs])?\}")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from votes import rounds, voting
 from votes.errors import CountError, InvalidInput, VotesError, WrongState
 from votes.models import Ballot, BallotItem, Exemption, Person, Round, Scale
+from votes.roster import RosterEntry, parse_roster
 from votes.tally import tally_round
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -34,7 +35,7 @@ def make_round(
     kind = "party" if profile.startswith(("tn-", "qd")) else "council"
     body = rounds.add_body(session, "HDND-I", "Hội đồng nhân dân I", kind)
     roster = [
-        rounds.RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên")
+        RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên")
         for n in range(items)
     ]
     round_ = rounds.create_round(
@@ -378,7 +379,7 @@ def make_round_two(session: Session) -> Round:
     """A second open round of 20 items in the same body."""
     body = rounds.get_body(session, "HDND-I")
     roster = [
-        rounds.RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên")
+        RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên")
         for n in range(20)
     ]
     round_ = rounds.create_round(
@@ -401,12 +402,12 @@ def make_round_two(session: Session) -> Round:
 def roster_error(data: bytes) -> InvalidInput:
     """Parse a roster, expect a refusal, return it."""
     with pytest.raises(InvalidInput) as error:
-        rounds.parse_roster(data)
+        parse_roster(data)
     return error.value
 
 
 def test_a_roster_with_every_column_is_read() -> None:
-    entries = rounds.parse_roster(
+    entries = parse_roster(
         csv_bytes(
             "name,position,person_key,kind,exempt_reason",
             "Nguyễn Văn An,Bí thư,p-1,person,",
@@ -425,7 +426,7 @@ def test_a_roster_with_every_column_is_read() -> None:
 
 
 def test_a_roster_may_have_its_columns_in_any_order_with_a_bom_or_semicolons() -> None:
-    entries = rounds.parse_roster("\ufeffposition;name\r\nBí thư;Nguyễn Văn An\r\n".encode())
+    entries = parse_roster("\ufeffposition;name\r\nBí thư;Nguyễn Văn An\r\n".encode())
     assert [(e.name, e.position) for e in entries] == [("Nguyễn Văn An", "Bí thư")]
 
 
@@ -557,7 +558,7 @@ def test_decomposed_vietnamese_is_stored_composed(session: Session) -> None:
     name, position, reason = "Nguyễn Thị Ánh", "Phó Bí thư Thường trực", "Được bầu trong năm"
     nfd = [unicodedata.normalize("NFD", text) for text in (name, position, reason, "Hoàng Văn Ước")]
     assert nfd[0] != name
-    entries = rounds.parse_roster(
+    entries = parse_roster(
         csv_bytes(
             "name,position,exempt_reason",
             f"{nfd[0]},{nfd[1]},",
@@ -589,7 +590,7 @@ def test_decomposed_vietnamese_is_stored_composed(session: Session) -> None:
         year=2026,
         profile_id="tn-16kh-2012",
         title="Lấy phiếu",
-        roster=rounds.parse_roster(csv_bytes("name,position", f"{name},Bí thư")),
+        roster=parse_roster(csv_bytes("name,position", f"{name},Bí thư")),
         members=10,
     )
     session.commit()

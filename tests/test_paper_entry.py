@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import add_test_body, person
-from votes import paper, rounds
+from tests.factories import add_test_body, person, work
+from votes import operations, paper, rounds
 from votes.db import write_session
 from votes.errors import InvalidInput, WrongState
 from votes.models import AuditEvent, Ballot, PaperEntry, Round
@@ -19,13 +19,13 @@ from votes.verify import verify_round
 
 
 def open_round(session: Session, items: int = 3, present: int = 10) -> Round:
-    round_ = rounds.create_round(
-        session, add_test_body(session), year=2025, profile_id="tn-16kh-2012",
+    body = add_test_body(session, kind="party")
+    round_ = operations.create_round(
+        work(session), body_code=body.code, year=2025, profile_id="tn-16kh-2012",
         title="Lấy phiếu", roster=[person(f"Nguyễn Văn {chr(65 + n)}") for n in range(items)],
         members=present, summoned=present, present=present,
     )
-    rounds.open_round(session, round_)
-    return round_
+    return operations.open_round(work(session), round_.id)
 
 
 def type_stack(session: Session, round_: Round, entry: int, stack: list[str], clerk: str) -> None:
@@ -49,7 +49,7 @@ def test_two_agreeing_entries_go_into_the_box_once_and_are_then_deleted(session:
     comparison = paper.compare(session, round_)
     assert comparison.agree
     assert comparison.diff == []
-    result = paper.accept(session, round_, issued=4)
+    result = operations.accept_entries(work(session), round_.id, issued=4)
     assert (result.count, result.valid, result.invalid) == (4, 3, 1)
     assert box(session, round_) == [
         ("invalid", "HHH"), ("valid", "--C"), ("valid", "HCL"), ("valid", "LLX"),
@@ -77,17 +77,18 @@ def test_a_difference_is_shown_with_its_ballot_number_and_blocks_the_batch(
     assert box(session, round_) == []
     # The clerks check ballots 2 and 4 in the stack and correct the entries.
     corrected = ("V HHH\nV CCL\nV LLL\nv hhh", "V HHH\nV CCL\nV LLL\nV HHH")
-    problems = paper.correct(session, round_, corrected)
-    assert problems == []
+    paper.correct(session, round_, corrected)
     assert paper.compare(session, round_).agree
-    assert paper.accept(session, round_, issued=4).count == 4
+    assert paper.accept(session, round_, issued=4)[0].count == 4
 
 
 def test_a_wrong_correction_names_the_entry_and_line_and_saves_nothing(session: Session) -> None:
     round_ = open_round(session)
     type_stack(session, round_, 1, ["V HHH"], "a")
     type_stack(session, round_, 2, ["V HHC"], "b")
-    problems = paper.correct(session, round_, ("V HHC", "V HHC\nV HH"))
+    with pytest.raises(InvalidInput) as refused:
+        paper.correct(session, round_, ("V HHC", "V HHC\nV HH"))
+    problems = refused.value.problems
     assert [p.message("en") for p in problems] == [
         "Entry 2: Line 2: write V or I, a space, then 3 marks (H, C, L, X, -)."
     ]
@@ -150,8 +151,8 @@ def test_closing_drops_unaccepted_entries_and_logs_how_many_ballots_they_held(
     round_ = open_round(session)
     type_stack(session, round_, 1, ["V HCL", "V HHH"], "a")
     paper.add_ballot(session, round_, 2, "V HCL", number=1, clerk="b")
-    assert rounds.pending_paper_entries(session, round_.id) == [2, 1]
-    rounds.close_round(session, round_)
+    assert paper.pending(session, round_.id) == [2, 1]
+    operations.close_round(work(session), round_.id)
     assert session.scalar(select(func.count()).select_from(PaperEntry)) == 0
     dropped = session.scalars(
         select(AuditEvent.details).where(AuditEvent.kind == "paper_entries_discarded")

@@ -288,12 +288,16 @@ def test_broken_profiles_are_refused_by_the_command(
     votes: VotesRunner, tmp_path: Path, case: str
 ) -> None:
     (old, new), word = BROKEN_PROFILES[case]
-    out = votes("profiles", "add", write(tmp_path, CUSTOM.replace(old, new, 1)))
+    broken = CUSTOM.replace(old, new, 1)
+    out = votes("profiles", "add", write(tmp_path, broken))
     assert out.exit_code != 0
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
-    assert word in lines[0]
+    with pytest.raises(ProfileError, match=word) as refused:
+        parse_profile(broken)
+    # The same refusal, in Vietnamese: no English word of the message is left in it.
+    assert lines[0] == "Lỗi: " + refused.value.message("vi")
     assert "Traceback" not in out.stderr
     assert "Unexpected" not in out.stderr
     assert "tu-x-2025" not in votes("profiles", "list").stdout
@@ -337,13 +341,13 @@ def test_an_existing_version_is_never_changed(votes: VotesRunner, tmp_path: Path
     out = votes("profiles", "add", write(tmp_path, changed))
     assert out.exit_code != 0
     assert len(out.stderr.strip().splitlines()) == 1
-    assert "already exists" in out.stderr
-    assert "version 2" in out.stderr
+    assert "đã có" in out.stderr
+    assert "phiên bản 2" in out.stderr
     # A built-in profile cannot be replaced either.
     builtin = BUILTIN[("nq35-2012", 1)].source
     out = votes("profiles", "add", write(tmp_path, builtin, "nq35.toml"))
     assert out.exit_code != 0
-    assert "version 2" in out.stderr
+    assert "phiên bản 2" in out.stderr
 
 
 def test_an_older_version_cannot_follow_a_newer_one(session: Session) -> None:

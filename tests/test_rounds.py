@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import SECRET, VotesRunner
-from votes import rounds, voting
+from tests.factories import work
+from votes import operations, rounds, tally, voting
 from votes.errors import CountError, WrongState
 from votes.results import round_results
+from votes.roster import parse_roster
 
 ROSTER = b"name,position\nA,Chu tich\nB,Pho Chu tich\n"
 
@@ -18,7 +20,7 @@ ROSTER = b"name,position\nA,Chu tich\nB,Pho Chu tich\n"
 def _round(session: Session, *, summoned: int | None, present: int | None) -> rounds.Round:
     body = rounds.add_body(session, "TU", "Tỉnh ủy", "party")
     return rounds.create_round(session, body, year=2025, profile_id="qd96-2023", title="Đợt",
-                               roster=rounds.parse_roster(ROSTER), members=30,
+                               roster=parse_roster(ROSTER), members=30,
                                summoned=summoned, present=present)
 
 
@@ -106,8 +108,8 @@ def _events(session: Session, round_id: int, kind: str) -> list[dict[str, object
 def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session) -> None:
     """Present is often known only in the hall: it can be entered after the round opens."""
     round_ = _round(session, summoned=30, present=None)
-    rounds.open_round(session, round_)
-    rounds.set_attendance(session, round_, members=31, summoned=30, present=27)
+    operations.open_round(work(session), round_.id)
+    operations.record_attendance(work(session), round_.id, members=31, summoned=30, present=27)
     session.commit()
     assert (round_.members, round_.summoned, round_.present) == (31, 30, 27)
     assert _events(session, round_.id, "attendance_changed") == [
@@ -117,7 +119,7 @@ def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session
         }
     ]
     profile = rounds.profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    assert rounds.quorum_status(session, round_, profile)["met"] is True
+    assert tally.quorum_status(session, round_, profile)["met"] is True
 
 
 def test_attendance_must_be_possible(session: Session) -> None:

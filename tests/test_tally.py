@@ -17,9 +17,11 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from votes import profiles, rounds, voting
+from votes.counting import count_marks
 from votes.errors import CountError
 from votes.models import Ballot, Round, Scale
-from votes.tally import count_marks, tally_round
+from votes.roster import RosterEntry
+from votes.tally import tally_round
 from votes.text import percent, percent_text
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -209,7 +211,7 @@ def paper_round(
     kind = "party" if profile.startswith(("tn-", "qd")) else "council"
     body = rounds.add_body(session, f"B-{len(items)}-{len(ballots)}", "Đơn vị thử", kind)
     roster = [
-        rounds.RosterEntry(line=n + 2, name=name, position="Ủy viên")
+        RosterEntry(line=n + 2, name=name, position="Ủy viên")
         for n, name in enumerate(items)
     ]
     round_ = rounds.create_round(
@@ -337,7 +339,7 @@ def test_online_and_paper_ballots_are_counted_together(session: Session) -> None
         profile_id="nq35-2012",
         title="Lấy phiếu",
         members=10,
-        roster=[rounds.RosterEntry(line=2, name="Người A", position="Chủ tịch")],
+        roster=[RosterEntry(line=2, name="Người A", position="Chủ tịch")],
     )
     codes = rounds.issue_round_codes(session, round_, 3, SECRET)
     rounds.open_round(session, round_)
@@ -382,7 +384,7 @@ def test_a_box_with_more_ballots_than_issued_is_refused(session: Session) -> Non
         profile_id="nq35-2012",
         title="Lấy phiếu",
         members=10,
-        roster=[rounds.RosterEntry(line=2, name="Người A", position="Chủ tịch")],
+        roster=[RosterEntry(line=2, name="Người A", position="Chủ tịch")],
     )
     rounds.open_round(session, round_)
     voting.import_paper_ballots(session, round_, b"status,1\nvalid,L\n", issued=1)
@@ -404,7 +406,7 @@ def test_a_ballot_with_only_the_collective_is_counted(session: Session) -> None:
         title="Lấy phiếu",
         members=5,
         roster=[
-            rounds.RosterEntry(line=2, name="Tập thể Ban Thường vụ", position="", kind="collective")
+            RosterEntry(line=2, name="Tập thể Ban Thường vụ", position="", kind="collective")
         ],
     )
     rounds.open_round(session, round_)

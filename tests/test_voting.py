@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from votes import credentials, rounds
 from votes.models import Ballot, Credential, Receipt, Round, Scale
+from votes.roster import RosterEntry
 from votes.voting import CastRefused, cast_ballot
 
 SECRET = "test-secret-key-0123456789abcdef"  # the key the `app` fixture is configured with
@@ -32,7 +33,7 @@ def make_round(
     """Create a round of `items` persons with `codes` voter codes, brought to `state`; commit."""
     owner = rounds.add_body(session, body, f"Hội đồng nhân dân {body}", "council")
     roster = [
-        rounds.RosterEntry(line=n + 2, name=f"Nguyễn Văn {chr(65 + n)}", position="Ủy viên")
+        RosterEntry(line=n + 2, name=f"Nguyễn Văn {chr(65 + n)}", position="Ủy viên")
         for n in range(items)
     ]
     round_ = rounds.create_round(

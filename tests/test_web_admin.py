@@ -115,10 +115,10 @@ def test_edit_roster_and_exemptions(world: World) -> None:
     with world.sessions() as session:
         round_ = rounds.get_round(session, world.ids["draft"])
         assert [i.name for i in round_.items] == ["Nguyễn Văn An", "Phạm Văn Mới"]
-        person_id = round_.items[1].person_id
+        person_key = round_.items[1].person.person_key
     client.post(
         f"/admin/rounds/{world.ids['draft']}/exempt",
-        data={"csrf_token": token, "person": str(person_id), "reason": "Nghỉ hưu"},
+        data={"csrf_token": token, "person": person_key, "reason": "Nghỉ hưu"},
     )
     with world.sessions() as session:
         round_ = rounds.get_round(session, world.ids["draft"])
@@ -128,7 +128,7 @@ def test_edit_roster_and_exemptions(world: World) -> None:
         ]
     client.post(
         f"/admin/rounds/{world.ids['draft']}/restore",
-        data={"csrf_token": token, "person": str(person_id)},
+        data={"csrf_token": token, "person": person_key},
     )
     with world.sessions() as session:
         assert len(rounds.get_round(session, world.ids["draft"]).items) == 2

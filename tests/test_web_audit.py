@@ -14,9 +14,10 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from tests.web_fixtures import PASSWORD, World, build_world, csrf_token, login
-from votes import rounds
+from votes import operations
 from votes.db import write_session
 from votes.models import AuditEvent, Person
+from votes.roster import parse_roster
 from votes.voting import cast_ballot
 
 AUDIT_GETS = (
@@ -54,17 +55,17 @@ def build_audit_world(app: Flask) -> AuditWorld:
     """Build the web World, then a published 2024 round where p2 has 6 of 10 low (a finding)."""
     world = build_world(app)
     secret = app.config["SECRET_KEY"]
-    entries = rounds.parse_roster(
+    entries = parse_roster(
         b"name,position,person_key\n"
         b"Nguy\xe1\xbb\x85n V\xc4\x83n An,B\xc3\xad th\xc6\xb0,p1\n"
         b"Tr\xe1\xba\xa7n Th\xe1\xbb\x8b B\xc3\xacnh,Ph\xc3\xb3 B\xc3\xad th\xc6\xb0,p2\n"
         b"L\xc3\xaa V\xc4\x83n C\xc6\xb0\xe1\xbb\x9dng,\xe1\xbb\xa6y vi\xc3\xaan,p3\n"
     )
-    with write_session(world.sessions) as session:
-        body = rounds.get_body(session, "A")
-        round_ = rounds.create_round(
-            session,
-            body,
+    with operations.work(world.sessions, "setup") as work:
+        body = work.body("A")
+        round_ = operations.create_round(
+            work,
+            body_code="A",
             year=2024,
             profile_id="nq35-2012",
             title="Đợt 2024",
@@ -74,8 +75,8 @@ def build_audit_world(app: Flask) -> AuditWorld:
             present=10,
         )
         world.ids["published"] = round_.id
-        codes = rounds.issue_round_codes(session, round_, 8, secret)
-        rounds.open_round(session, round_)
+        codes = operations.issue_codes(work, round_.id, 8, secret)
+        operations.open_round(work, round_.id)
     audit_world = AuditWorld(world)
     with world.sessions() as session:
         for n, code in enumerate(codes[:7]):
@@ -83,10 +84,10 @@ def build_audit_world(app: Flask) -> AuditWorld:
             audit_world.receipts.append(
                 cast_ballot(session, secret, code, marks, round_id=world.ids["published"])
             )
-    with write_session(world.sessions) as session:
-        published = rounds.get_round(session, world.ids["published"])
-        rounds.close_round(session, published)
-        rounds.publish_round(session, published)
+    with operations.work(world.sessions, "setup") as work:
+        operations.close_round(work, world.ids["published"])
+        operations.publish_round(work, world.ids["published"])
+        session = work.session
         for key in ("p1", "p2"):
             person = session.scalar(
                 select(Person).where(Person.person_key == key, Person.body_id == body.id)
@@ -148,12 +149,12 @@ def test_tampering_turns_the_verification_red(aw: AuditWorld) -> None:
         )
     html = client.get(aw.path("/audit/rounds/{published}/results")).get_data(as_text=True)
     assert "verify-failed" in html
-    assert "does not match its seal" in html
+    assert "không khớp niêm phong" in html  # the problem, in the page's language
     with write_session(aw.world.sessions) as session:
         session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE id = 2"))
     log = client.get("/audit/log").get_data(as_text=True)
     assert "verify-failed" in log
-    assert "event 2" in log
+    assert "sự kiện 2" in log
 
 
 def test_open_round_shows_no_numbers_to_the_auditor(aw: AuditWorld) -> None:

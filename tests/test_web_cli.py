@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-import tests.web_fixtures  # noqa: F401 - cheap argon2 parameters
 from tests.conftest import VotesRunner
+from tests.web_fixtures import login  # also: cheap argon2 parameters
 from votes import staff
+from votes.demo import demo_access, seed_demo
 
 
 def test_user_add_reads_the_password_from_stdin(votes: VotesRunner, sessions) -> None:  # type: ignore[no-untyped-def]
@@ -43,19 +44,18 @@ def test_user_add_refusals(votes: VotesRunner) -> None:
 
 
 def test_demo_accounts(app: Flask) -> None:
-    from votes.cli_web import demo_accounts
-    from votes.db import write_session
-    from votes.demo import seed_demo
-
-    with write_session(app.extensions["votes.sessions"]) as session:
-        seed_demo(session, app.config["SECRET_KEY"])
-    username, password, codes = demo_accounts(app)
-    assert len(codes) == 5
+    sessions = app.extensions["votes.sessions"]
+    seed_demo(sessions, app.config["SECRET_KEY"])
+    access = demo_access(sessions, app.config["SECRET_KEY"])
+    assert len(access.codes) == 5
     client = app.test_client()
-    from tests.web_fixtures import login
-
-    assert login(client, username, password).status_code == 302
-    assert client.get(f"/b/{codes[0]}").status_code == 200
+    assert login(client, access.organizer, access.organizer_password).status_code == 302
+    assert client.get(f"/b/{access.codes[0]}").status_code == 200
+    auditor = app.test_client()
+    assert login(auditor, access.auditor, access.auditor_password).status_code == 302
+    assert auditor.get("/audit/").status_code == 200
     # Run twice (a second `votes demo`): a new password, the same open round.
-    _u, _p, more = demo_accounts(app)
-    assert len(more) == 5
+    again = demo_access(sessions, app.config["SECRET_KEY"])
+    assert len(again.codes) == 5
+    assert again.organizer_password != access.organizer_password
+    assert login(app.test_client(), access.organizer, access.organizer_password).status_code != 302

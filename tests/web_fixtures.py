@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from votes import rounds, staff
-from votes.db import write_session
+from votes import operations, staff
+from votes.roster import parse_roster
 
 # argon2id with the smallest cost in tests: the same code path, a hundred times faster.
 staff._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -73,19 +73,19 @@ def build_world(app: Flask) -> World:
     factory: sessionmaker[Session] = app.extensions["votes.sessions"]
     world = World(app, factory)
     secret = app.config["SECRET_KEY"]
-    entries = rounds.parse_roster(ROSTER.encode())
-    with write_session(factory) as session:
-        body_a = rounds.add_body(session, "A", "Hội đồng nhân dân xã A", "council")
-        body_b = rounds.add_body(session, "B", "Hội đồng nhân dân xã B", "council")
+    entries = parse_roster(ROSTER.encode())
+    with operations.work(factory, "setup") as work:
+        body_a = operations.add_body(work, "A", "Hội đồng nhân dân xã A", "council")
+        body_b = operations.add_body(work, "B", "Hội đồng nhân dân xã B", "council")
         world.ids["body_a"], world.ids["body_b"] = body_a.id, body_b.id
-        staff.add_user(session, "admin", PASSWORD, "admin")
-        staff.add_user(session, "organizer", PASSWORD, "organizer", ["A"])
-        staff.add_user(session, "other", PASSWORD, "organizer", ["B"])
-        staff.add_user(session, "auditor", PASSWORD, "auditor")
+        operations.add_staff(work, "admin", PASSWORD, "admin")
+        operations.add_staff(work, "organizer", PASSWORD, "organizer", ["A"])
+        operations.add_staff(work, "other", PASSWORD, "organizer", ["B"])
+        operations.add_staff(work, "auditor", PASSWORD, "auditor")
         for name in ("draft", "open", "closed"):
-            round_ = rounds.create_round(
-                session,
-                body_a,
+            round_ = operations.create_round(
+                work,
+                body_code="A",
                 year=2025,
                 profile_id="nq35-2012",
                 title=f"Đợt {name}",
@@ -95,16 +95,14 @@ def build_world(app: Flask) -> World:
                 present=10,
             )
             world.ids[name] = round_.id
-            world.codes[name] = rounds.issue_round_codes(session, round_, 3, secret)
+            world.codes[name] = operations.issue_codes(work, round_.id, 3, secret)
             if name != "draft":
-                rounds.open_round(session, round_)
+                operations.open_round(work, round_.id)
     # One ballot in the closed round, then close it.
     with factory() as session:
-        from votes.voting import cast_ballot
-
-        cast_ballot(session, secret, world.codes["closed"][0], ["H", "C", "L"])
-    with write_session(factory) as session:
-        rounds.close_round(session, rounds.get_round(session, world.ids["closed"]))
+        operations.cast_ballot(session, secret, world.codes["closed"][0], ["H", "C", "L"])
+    with operations.work(factory, "setup") as work:
+        operations.close_round(work, world.ids["closed"])
     return world
 
 

@@ -1,6 +1,7 @@
 """Merge new message ids into the Vietnamese catalogue (developers: pybabel extract first).
 
-    pybabel extract -F babel.cfg -k N_ -k _ -k lazy_gettext -o /tmp/messages.pot --no-location .
+    pybabel extract -F babel.cfg -k N_ -k _ -k lazy -k lazy_gettext -o /tmp/messages.pot \
+        --no-location .
     python tools/vi_catalogue.py /tmp/messages.pot
 
 Existing translations are kept; ids without one are added empty, and the test suite fails on
@@ -18,10 +19,34 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "votes/translations/vi/LC_MESSAGES/messages.po"
 
 
+def command_help() -> list[str]:
+    """Return the help texts of the `votes` command (docstrings and option help), in order."""
+    import click
+
+    from votes.cli import cli
+
+    found: list[str] = []
+
+    def walk(command: click.Command) -> None:
+        if command.help and command.help not in found:
+            found.append(command.help)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.help and param.help not in found:
+                found.append(param.help)
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(cli)
+    return found
+
+
 def merge(template_path: str, extra: dict[str, str] | None = None) -> None:
-    """Add the template's ids to the catalogue, keeping translations already made."""
+    """Add the template's ids (and the command's help) to the catalogue, keeping translations."""
     with open(template_path, "rb") as handle:
         template = read_po(handle)
+    for text in command_help():
+        if text not in template:
+            template.add(text)
     existing: dict[object, object] = {}
     if PO.exists():
         with PO.open("rb") as handle:

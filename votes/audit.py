@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, Ballot
+from .errors import N_, Message, message
+from .models import AuditEvent
 from .recount import canonical, event_hash
 
 GENESIS = "0" * 64
@@ -29,16 +30,13 @@ def _time_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def actor_of(session: Session) -> str:
-    """Return who is acting in this session (set by the command line or the web view)."""
-    return str(session.info.get("actor", "system"))
-
-
 def record(
-    session: Session, kind: str, *, round_id: int | None = None,
-    details: dict[str, Any] | None = None, actor: str | None = None,
+    session: Session, actor: str, kind: str, *, round_id: int | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
+    """Append one event to the chain, in the caller's transaction, naming who did it."""
+    if not actor:
+        raise ValueError("an audit event needs the actor who did it")
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
@@ -49,11 +47,12 @@ def record(
     prev_hash = last.hash if last else GENESIS
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     detail_text = canonical(details or {})
-    who = actor or actor_of(session)
     event = AuditEvent(
-        id=event_id, at=moment, actor=who, kind=kind, round_id=round_id, details=detail_text,
+        id=event_id, at=moment, actor=actor, kind=kind, round_id=round_id, details=detail_text,
         prev_hash=prev_hash,
-        hash=event_hash(event_id, _time_text(moment), who, kind, round_id, detail_text, prev_hash),
+        hash=event_hash(
+            event_id, _time_text(moment), actor, kind, round_id, detail_text, prev_hash
+        ),
     )
     session.add(event)
     session.flush()
@@ -71,10 +70,23 @@ def event_dict(event: AuditEvent) -> dict[str, Any]:
 
 @dataclass
 class Report:
-    """The outcome of a verification: every discrepancy in plain words."""
+    """The outcome of a verification: every discrepancy and every check, as messages."""
 
-    problems: list[str] = field(default_factory=list)
-    checked: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
+    checked: list[Message] = field(default_factory=list)
+
+    def problem(self, msgid: str, **params: Any) -> None:
+        """Add a discrepancy."""
+        self.problems.append(message(msgid, **params))
+
+    def check(self, msgid: str, **params: Any) -> None:
+        """Add what was checked and held."""
+        self.checked.append(message(msgid, **params))
+
+    def extend(self, other: Report) -> None:
+        """Add another report's problems and checks."""
+        self.problems += other.problems
+        self.checked += other.checked
 
     @property
     def ok(self) -> bool:
@@ -91,24 +103,26 @@ def verify_chain(session: Session) -> Report:
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         count += 1
         if event.id != expected_id:
-            report.problems.append(
-                f"audit log: event {expected_id} is missing (the next one is {event.id})"
-            )
+            report.problem(N_("Audit log: event {expected} is missing (the next one is {id})."),
+                           expected=expected_id, id=event.id)
         if event.prev_hash != previous:
-            report.problems.append(
-                f"audit log: event {event.id} ({event.kind}) does not follow the event before it"
+            report.problem(
+                N_("Audit log: event {id} ({kind}) does not follow the event before it."),
+                id=event.id, kind=event.kind,
             )
         recomputed = event_hash(
             event.id, _time_text(event.at), event.actor, event.kind, event.round_id,
             event.details, event.prev_hash,
         )
         if recomputed != event.hash:
-            report.problems.append(
-                f"audit log: event {event.id} ({event.kind}) was changed after it was written"
+            report.problem(
+                N_("Audit log: event {id} ({kind}) was changed after it was written."),
+                id=event.id, kind=event.kind,
             )
         previous = event.hash
         expected_id = event.id + 1
-    report.checked.append(f"audit log: {count} events, chain checked")
+    report.check(N_("Audit log: {count} events checked, each against the one before it."),
+                 count=count)
     return report
 
 
@@ -117,18 +131,3 @@ def round_events(session: Session, round_id: int) -> list[AuditEvent]:
     return list(session.scalars(
         select(AuditEvent).where(AuditEvent.round_id == round_id).order_by(AuditEvent.id)
     ))
-
-
-def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
-    """Return the (status, marks) of every ballot of a round."""
-    return [
-        (status, marks) for status, marks in session.execute(
-            select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
-        )
-    ]
-
-
-
-def ballot_count(session: Session, round_id: int) -> int:
-    """Count the ballots of a round."""
-    return session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0

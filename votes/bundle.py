@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, profiles
+from .ballotbox import ballot_box, receipts
 from .errors import N_, WrongState
-from .models import Receipt, Round, RoundStatus
+from .models import Receipt, Round
 from .recount import canonical_csv
 from .results import round_results
-from .rounds import roster_details
+from .roster import roster_details
+from .vocabulary import COUNTED
 
 RECOUNT_SCRIPT = Path(__file__).with_name("recount.py")
 README = """Bundle of round {id}: {title} ({body}, {year})
@@ -35,14 +37,9 @@ README = """Bundle of round {id}: {title} ({body}, {year})
 """
 
 
-def receipts(session: Session, round_id: int) -> list[str]:
-    """Return the receipts of a round, sorted (an order that says nothing)."""
-    return sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
-
-
 def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
     """Tell whether a receipt is among the counted ballots of a closed round."""
-    if round_.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
+    if round_.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: receipts can be checked once the round is closed."),
             id=round_.id, status=round_.status,
@@ -71,7 +68,7 @@ def export_round(session: Session, round_: Round) -> bytes:
     """Build the zip bundle of a closed or published round."""
     result = round_results(session, round_)  # refuses a round that is not counted
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    ballots = audit.ballot_box(session, round_.id)
+    ballots = ballot_box(session, round_.id)
     events = [audit.event_dict(e) for e in audit.round_events(session, round_.id)]
     findings = [f for item in result["items"] for f in item["findings"]]
     files: dict[str, bytes] = {

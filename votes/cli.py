@@ -1,69 +1,196 @@
-"""The `votes` command: run a whole round from the terminal."""
+"""The `votes` command: run a whole round from the terminal.
+
+A thin door: each command parses its options, calls one operation (votes.operations) or one
+reading of the core, and prints the answer in the language of VOTES_LANG (Vietnamese by
+default). Every refusal is one translated line on stderr and a non-zero exit status.
+"""
 
 from __future__ import annotations
 
-import csv
 import getpass
-import hashlib
-import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
-from . import audit, create_app, profiles, rounds, rules, voting
+from . import create_app, operations, profiles, rounds
 from .config import ConfigError
-from .db import write_session
-from .errors import N_, InvalidInput, NotFound, VotesError
-from .i18n import translate
+from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
+from .errors import N_, InvalidInput, VotesError
+from .i18n import LANGUAGES, translate
+from .logfilter import install_code_filter
 from .migrate import upgrade
-from .models import AuditEvent, Person, Round
+from .models import AuditEvent, Body, Round
+from .operations import KEEP, documents
 from .results import round_results
-from .text import decimal_comma, integer_text, name_sort_key
+from .rules import finding_message
+from .text import decimal_comma, integer_text
+from .verify import verify_all, verify_round
+from .vocabulary import BASES, BODY_KINDS, INVALID_MARKS_WORD, STATES, levels
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
 _DEMO = {"active": False}
 
 
+def language() -> str:
+    """Return the language of the command line (VOTES_LANG: vi, the default, or en)."""
+    return LANGUAGE if LANGUAGE in LANGUAGES else "vi"
+
+
 def _(msgid: str, **params: Any) -> str:
-    return translate(msgid, LANGUAGE).format(**params)
+    """Translate a message into the language of the command line."""
+    return translate(msgid, language()).format(**params)
+
+
+# ---------------------------------------------------------------------------- help in Vietnamese
+
+
+# The headings Click writes in a help page, translated by Formatter.
+HEADINGS = (N_("Options"), N_("Commands"), N_("Arguments"))
+
+
+class Formatter(click.HelpFormatter):
+    """Click's help with its headings in the language of the command line."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """Write the usage line with a translated prefix."""
+        super().write_usage(prog, args, prefix=_("Usage: ") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        """Write a translated section heading (Options, Commands)."""
+        super().write_heading(_(heading))
+
+
+class Context(click.Context):
+    """A Click context whose help is written by Formatter."""
+
+    formatter_class = Formatter
+
+
+class Command(click.Command):
+    """A command whose help texts go through the message catalogue."""
+
+    context_class = Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Return the --help option with its text translated."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+    @contextmanager
+    def _translated_help(self) -> Iterator[None]:
+        """Show the description in the language of the command line while help is written."""
+        original = self.help
+        if original:
+            self.help = _(original)
+        try:
+            yield
+        finally:
+            self.help = original
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the command's description, translated."""
+        with self._translated_help():
+            super().format_help_text(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """Return the one-line description shown in lists of commands, translated."""
+        with self._translated_help():
+            return super().get_short_help_str(limit)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """Return the parameters with their help texts translated."""
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, click.Option) and param.help:
+                param.help = _(param.help)
+        return params
+
+
+class Group(AppGroup, Command):
+    """A group of commands with translated help, whose commands and subgroups are alike."""
+
+    command_class = Command
+
+    def group(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Group]:
+        """Add a subgroup of the same kind."""
+        kwargs.setdefault("cls", Group)
+        return cast(Callable[[Callable[..., Any]], Group], super().group(*args, **kwargs))
+
+
+class Root(FlaskGroup, Group):
+    """The `votes` command: its commands are listed without loading the application.
+
+    Flask's group would build the application just to list commands (a missing secret key
+    then printed a traceback under `votes --help`); every command of ours is registered here.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List the commands without building the application."""
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return a command without building the application."""
+        return self.commands.get(name)
 
 
 def _make_app() -> Flask:
     return create_app({"DEMO": True} if _DEMO["active"] else None)
 
 
-cli = FlaskGroup(
+cli = Root(
     name="votes",
     create_app=_make_app,
     add_version_option=False,
+    # Flask's run, shell and routes: `votes demo` serves, gunicorn serves in production.
+    add_default_commands=False,
     load_dotenv=False,
     set_debug_flag=False,
-    help="Phiếu tín nhiệm — lấy phiếu tín nhiệm bỏ phiếu kín, kiểm phiếu chính xác.",
+    help=N_("Confidence votes by secret ballot, counted exactly."),
 )
+# Flask's --app, --env-file and --debug mean nothing here: the application is always ours,
+# configured by the VOTES_* variables (VOTES_DEBUG=1 for tracebacks).
+cli.params = [p for p in cli.params if p.name not in ("app", "env_file", "debug")]
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+def actor() -> str:
+    """Return who acts through the command line: cli:<the operating-system user>."""
+    return f"cli:{getpass.getuser()}"
+
+
+def sessions() -> Any:
+    """Return the application's session factory."""
+    return current_app.extensions["votes.sessions"]
 
 
 @contextmanager
-def writing() -> Iterator[Session]:
-    """Yield a session that commits at the end, or changes nothing on error."""
-    with write_session(current_app.extensions["votes.sessions"]) as session:
-        session.info["actor"] = f"cli:{getpass.getuser()}"
-        yield session
+def working() -> Iterator[operations.Work]:
+    """Yield a unit of work that commits at the end, or changes nothing on a refusal."""
+    with operations.work(sessions(), actor()) as work:
+        yield work
 
 
 @contextmanager
 def reading() -> Iterator[Session]:
     """Yield a read-only session."""
-    with current_app.extensions["votes.sessions"]() as session:
+    with sessions()() as session:
         yield session
         session.rollback()
 
@@ -83,7 +210,24 @@ def read_file(path: str) -> bytes:
         ) from exc
 
 
+def write_file(path: str, data: bytes) -> None:
+    """Write an output file, or refuse with a clear message."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(
+            N_("Cannot write {path}: {reason}."), path=path, reason=exc.strerror
+        ) from exc
+
+
+def consequence(finding: dict[str, Any]) -> str:
+    """Return a finding's consequence in the language of the command line."""
+    words: dict[str, str] = finding["consequence"]
+    return words[language()]
+
+
 # ---------------------------------------------------------------------------- database
+
 
 @cli.group("db")
 def db_group() -> None:
@@ -99,6 +243,7 @@ def db_upgrade() -> None:
 
 # ---------------------------------------------------------------------------- bodies
 
+
 @cli.group("body")
 def body_group() -> None:
     """Bodies (Party committees, People's Councils, the Assembly)."""
@@ -107,25 +252,25 @@ def body_group() -> None:
 @body_group.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(rounds.BODY_KINDS), default="party", show_default=True)
+@click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party",
+              show_default=True)
 def body_add(code: str, name: str, kind: str) -> None:
     """Add a body."""
-    with writing() as session:
-        body = rounds.add_body(session, code, name, kind)
+    with working() as work:
+        body = operations.add_body(work, code, name, kind)
         click.echo(_("Body {code} added: {name}.", code=body.code, name=body.name))
 
 
 @body_group.command("list")
 def body_list() -> None:
     """List the bodies."""
-    from .models import Body
-
     with reading() as session:
         for body in session.scalars(select(Body).order_by(Body.code)):
             click.echo(f"{body.code}\t{body.kind}\t{body.name}")
 
 
 # ---------------------------------------------------------------------------- rounds
+
 
 @cli.group("round")
 def round_group() -> None:
@@ -147,24 +292,25 @@ def round_create(
     summoned: int | None, present: int | None, roster: str, place: str | None,
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
-    entries = rounds.parse_roster(read_file(roster))
-    with writing() as session:
-        body = rounds.get_body(session, body_code)
-        rounds.check_profile_fits(session, body, profile_id)
-        round_ = rounds.create_round(
-            session, body, year=year, profile_id=profile_id, title=title, roster=entries,
-            members=members, summoned=summoned, present=present, place=place,
+    from .roster import parse_roster
+
+    entries = parse_roster(read_file(roster))
+    with working() as work:
+        round_ = operations.create_round(
+            work, body_code=body_code, year=year, profile_id=profile_id, title=title,
+            roster=entries, members=members, summoned=summoned, present=present, place=place,
         )
         click.echo(_("Round created with {items} items and {exempt} exempt.",
                      items=len(round_.items), exempt=len(round_.exemptions)))
         click.echo(round_.id)
 
 
-def _transition(round_id: int, action: Callable[[Session, Round], None], msgid: str) -> None:
-    with writing() as session:
-        round_ = rounds.get_round(session, round_id)
-        action(session, round_)
-        click.echo(_(msgid, id=round_.id))
+def _transition(
+    round_id: int, action: Callable[[operations.Work, int], Round], msgid: str
+) -> None:
+    with working() as work:
+        action(work, round_id)
+    click.echo(_(msgid, id=round_id))
 
 
 @round_group.command("attendance")
@@ -176,41 +322,63 @@ def round_attendance(
     round_id: int, members: int | None, summoned: int | None, present: int | None
 ) -> None:
     """Show, or change while draft or open, the members, summoned and present of a round."""
-    change = (members, summoned, present) != (None, None, None)
-    with writing() if change else reading() as session:
-        round_ = rounds.get_round(session, round_id)
-        if change:  # an option left out keeps the figure recorded
-            rounds.set_attendance(
-                session, round_,
-                members=round_.members if members is None else members,
-                summoned=round_.summoned if summoned is None else summoned,
-                present=round_.present if present is None else present,
+    if (members, summoned, present) != (None, None, None):
+        with working() as work:  # an option left out keeps the figure recorded
+            operations.record_attendance(
+                work, round_id,
+                members=KEEP if members is None else members,
+                summoned=KEEP if summoned is None else summoned,
+                present=KEEP if present is None else present,
             )
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
         click.echo(_("Round {id}: {members} members, {summoned} summoned, {present} present.",
                      id=round_.id, members=integer_text(round_.members),
                      summoned=integer_text(round_.summoned),
                      present=integer_text(round_.present)))
 
 
+@round_group.command("exempt")
+@click.argument("round_id", type=int)
+@click.option("--person", "person_key", required=True, help=N_("the person's key"))
+@click.option("--reason", required=True)
+def round_exempt(round_id: int, person_key: str, reason: str) -> None:
+    """Leave a person off the ballot of a draft round, with the reason."""
+    with working() as work:
+        person = operations.exempt_person(work, round_id, person_key, reason)
+        click.echo(_("{name} is left off the ballot: {reason}.", name=person.name,
+                     reason=reason))
+
+
+@round_group.command("restore")
+@click.argument("round_id", type=int)
+@click.option("--person", "person_key", required=True, help=N_("the person's key"))
+def round_restore(round_id: int, person_key: str) -> None:
+    """Put an exempt person back on the ballot of a draft round."""
+    with working() as work:
+        person = operations.restore_person(work, round_id, person_key)
+        click.echo(_("{name} is back on the ballot.", name=person.name))
+
+
 @round_group.command("open")
 @click.argument("round_id", type=int)
 def round_open(round_id: int) -> None:
     """Open a draft round for voting."""
-    _transition(round_id, rounds.open_round, N_("Round {id} is open."))
+    _transition(round_id, operations.open_round, N_("Round {id} is open."))
 
 
 @round_group.command("close")
 @click.argument("round_id", type=int)
 def round_close(round_id: int) -> None:
     """Close an open round; no ballot is accepted after this."""
-    _transition(round_id, rounds.close_round, N_("Round {id} is closed."))
+    _transition(round_id, operations.close_round, N_("Round {id} is closed."))
 
 
 @round_group.command("publish")
 @click.argument("round_id", type=int)
 def round_publish(round_id: int) -> None:
     """Publish a closed round's results."""
-    _transition(round_id, rounds.publish_round, N_("Round {id} is published."))
+    _transition(round_id, operations.publish_round, N_("Round {id} is published."))
 
 
 @round_group.command("list")
@@ -223,7 +391,7 @@ def round_list(body_code: str | None) -> None:
             query = query.where(Round.body_id == rounds.get_body(session, body_code).id)
         for round_ in session.scalars(query):
             click.echo(
-                f"{round_.id}\t{round_.body.code}\t{round_.year}\t{round_.status}\t"
+                f"{round_.id}\t{round_.body.code}\t{round_.year}\t{_(STATES[round_.status])}\t"
                 f"{round_.profile_id}@{round_.profile_version}\t{round_.title}"
             )
 
@@ -231,24 +399,23 @@ def round_list(body_code: str | None) -> None:
 @round_group.command("followup")
 @click.option("--from-round", "source_id", type=int, required=True)
 @click.option("--title")
-@click.option("--members", type=click.IntRange(min=0), help="default: as in the poll")
-@click.option("--summoned", type=click.IntRange(min=0), help="default: as in the poll")
-@click.option("--present", type=click.IntRange(min=0), help="default: as in the poll")
+@click.option("--members", type=click.IntRange(min=0), help=N_("default: as in the poll"))
+@click.option("--summoned", type=click.IntRange(min=0), help=N_("default: as in the poll"))
+@click.option("--present", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 def round_followup(
     source_id: int, title: str | None, members: int | None, summoned: int | None,
     present: int | None,
 ) -> None:
     """Create a vote of confidence for the persons whose finding calls for one."""
-    from .followup import create_followup
-
-    with writing() as session:
-        round_ = create_followup(session, rounds.get_round(session, source_id), title=title,
-                                 members=members, summoned=summoned, present=present)
+    with working() as work:
+        round_ = operations.follow_up(work, source_id, title=title, members=members,
+                                      summoned=summoned, present=present)
         click.echo(_("Vote of confidence created with {items} items.", items=len(round_.items)))
         click.echo(round_.id)
 
 
 # ---------------------------------------------------------------------------- codes & ballots
+
 
 @cli.group("codes")
 def codes_group() -> None:
@@ -261,12 +428,12 @@ def codes_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False))
 def codes_issue(round_id: int, count: int, out: str | None) -> None:
     """Issue voter codes for a draft or open round; one code per line."""
-    with writing() as session:
-        round_ = rounds.get_round(session, round_id)
-        codes = rounds.issue_round_codes(session, round_, count, current_app.config["SECRET_KEY"])
-    text = "\n".join(codes) + "\n"
+    with working() as work:
+        codes = operations.issue_codes(work, round_id, count, current_app.config["SECRET_KEY"])
+        text = "\n".join(codes) + "\n"
+        if out:  # written before the codes are committed: none is issued that was not kept
+            write_file(out, text.encode("ascii"))
     if out:
-        Path(out).write_text(text, encoding="utf-8")
         click.echo(_("{count} codes written to {path}.", count=count, path=out), err=True)
     else:
         click.echo(text, nl=False)
@@ -276,15 +443,14 @@ def codes_issue(round_id: int, count: int, out: str | None) -> None:
 @click.argument("round_id", type=int)
 @click.option("--code", required=True)
 @click.option(
-    "--marks", required=True, help="H,C,L,… in ballot order (T,K for a vote of confidence)"
+    "--marks", required=True, help=N_("H,C,L,… in ballot order (T,K for a vote of confidence)")
 )
-def cast(round_id: int, code: str, marks: str) -> None:
+def cast_command(round_id: int, code: str, marks: str) -> None:
     """Cast one online ballot with a voter code; print the receipt."""
-    with current_app.extensions["votes.sessions"]() as session:
+    with sessions()() as session:
         rounds.get_round(session, round_id)
-        receipt = voting.cast_ballot(
-            session, current_app.config["SECRET_KEY"], code,
-            [m for m in marks.split(",")], round_id=round_id,
+        receipt = operations.cast_ballot(
+            session, current_app.config["SECRET_KEY"], code, marks.split(","), round_id=round_id
         )
     click.echo(receipt)
 
@@ -297,28 +463,17 @@ def ballots_group() -> None:
 @ballots_group.command("import")
 @click.argument("round_id", type=int)
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--issued", type=click.IntRange(min=0), help="paper ballots handed out")
+@click.option("--issued", type=click.IntRange(min=0), help=N_("paper ballots handed out"))
 def ballots_import(round_id: int, path: str, issued: int | None) -> None:
     """Import a CSV of paper ballots: the whole file or nothing."""
     data = read_file(path)
-    with writing() as session:
-        round_ = rounds.get_round(session, round_id)
-        result = voting.import_paper_ballots(session, round_, data, issued=issued)
+    with working() as work:
+        result = operations.import_paper_ballots(work, round_id, data, issued=issued)
     click.echo(_("{count} ballots imported ({valid} valid, {invalid} invalid); file SHA-256 {sha}.",
                  count=result.count, valid=result.valid, invalid=result.invalid, sha=result.sha256))
 
 
 # ---------------------------------------------------------------------------- results
-
-LEVEL_HEADINGS = {
-    "high": N_("High"), "confidence": N_("Confidence"), "low": N_("Low"),
-    "trust": N_("Trust"), "no_trust": N_("No trust"), "invalid": N_("Invalid"),
-}
-BASIS_HEADINGS = {
-    "members": N_("all members"), "collected": N_("ballots collected"),
-    "summoned": N_("persons summoned"), "present": N_("persons present"),
-    "valid": N_("valid ballots"),
-}
 
 
 def results_text(result: dict[str, Any]) -> str:
@@ -329,59 +484,38 @@ def results_text(result: dict[str, Any]) -> str:
     lines = [
         f"{r['title']} — {r['body_name']} ({r['year']})",
         _("Profile {id} version {version}; status {status}.", id=r["profile"]["id"],
-          version=r["profile"]["version"], status=r["status"]),
+          version=r["profile"]["version"], status=_(STATES[r["status"]])),
         _("Members {members}, summoned {summoned}, present {present}.",
           members=integer_text(result["members"]), summoned=integer_text(result["summoned"]),
           present=integer_text(result["present"])),
         _("Ballots issued {issued}, collected {collected}, valid {valid}, invalid {invalid}.",
           issued=integer_text(b["issued"]), collected=integer_text(b["collected"]),
           valid=integer_text(b["valid"]), invalid=integer_text(b["invalid"])),
-        _("Percentages are of {basis}: D = {value}.", basis=_(BASIS_HEADINGS[d["basis"]]),
+        _("Percentages are of {basis}: D = {value}.", basis=_(BASES[d["basis"]]),
           value=integer_text(d["value"])),
         "",
     ]
-    levels = list(result["items"][0]["percent"]) if result["items"] else []
+    scale_levels = levels(r["scale"])
     width = max([len(i["name"]) for i in result["items"]] + [10])
     header = f"{'#':>3}  {_('Name'):<{width}}  " + "  ".join(
-        f"{_(LEVEL_HEADINGS[level]):>16}" for level in levels
-    ) + f"  {_(LEVEL_HEADINGS['invalid']):>10}"
+        f"{_(level.short):>16}" for level in scale_levels
+    ) + f"  {_(INVALID_MARKS_WORD):>10}"
     lines.append(header)
     for item in result["items"]:
         cells = "  ".join(
-            f"{item['counts'][level]:>5} ({decimal_comma(item['percent'][level]):>6} %)"
-            for level in levels
+            f"{item['counts'][level.name]:>5} ({decimal_comma(item['percent'][level.name]):>6} %)"
+            for level in scale_levels
         )
         lines.append(f"{item['order']:>3}  {item['name']:<{width}}  {cells}  "
                      f"{item['counts']['invalid']:>10}")
         for finding in item["findings"]:
-            language = LANGUAGE if LANGUAGE in ("vi", "en") else "vi"
-            lines.append(f"     ⚑ {finding['consequence'][language]}")
+            lines.append(f"     ⚑ {consequence(finding)}")
     if result["exempt"]:
         lines.append("")
         lines.append(_("Exempt:"))
         for person in result["exempt"]:
             lines.append(f"  - {person['name']} ({person['position']}): {person['reason']}")
     return "\n".join(lines)
-
-
-def results_csv(result: dict[str, Any]) -> str:
-    """Render a result as CSV, one line per item."""
-    levels = list(result["items"][0]["percent"]) if result["items"] else []
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["order", "person_key", "name", "position", *levels, "invalid",
-         *[f"{level}_percent" for level in levels], "denominator", "findings"]
-    )
-    for item in result["items"]:
-        writer.writerow([
-            item["order"], item["person_key"] or "", item["name"], item["position"],
-            *[item["counts"][level] for level in levels], item["counts"]["invalid"],
-            *[item["percent"][level] or "" for level in levels],
-            result["denominator"]["value"] if result["denominator"]["value"] is not None else "",
-            ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
-        ])
-    return out.getvalue()
 
 
 @cli.command("results")
@@ -395,12 +529,13 @@ def results(round_id: int, fmt: str) -> None:
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
-        click.echo(results_csv(result), nl=False)
+        click.echo(documents.results_csv_text(result), nl=False)
     else:
         click.echo(results_text(result))
 
 
 # ---------------------------------------------------------------------------- rules
+
 
 @cli.group("profiles")
 def profiles_group() -> None:
@@ -422,30 +557,16 @@ def profiles_list() -> None:
 def profiles_show(profile_id: str, version: int | None) -> None:
     """Show a profile with its rules in words (JSON)."""
     with reading() as session:
-        try:
-            profile = profiles.get_profile(session, profile_id, version)
-        except profiles.UnknownProfile as exc:
-            raise NotFound(N_("Unknown profile {profile}."), profile=profile_id) from exc
-        emit_json(profile.describe())
+        emit_json(profiles.get_profile(session, profile_id, version).describe())
 
 
 @profiles_group.command("add")
 @click.argument("path", type=click.Path(dir_okay=False))
 def profiles_add(path: str) -> None:
     """Add a profile from a TOML file (validated; an existing version is never changed)."""
-    try:
-        source = read_file(path).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(N_("The profile file is not UTF-8.")) from exc
-    with writing() as session:
-        try:
-            profile = profiles.add_profile(session, source)
-        except profiles.ProfileError as exc:
-            raise InvalidInput(N_("Profile refused: {reason}"), reason=str(exc)) from exc
-        audit.record(session, "profile_added", details={
-            "id": profile.id, "version": profile.version,
-            "sha256": hashlib.sha256(source.encode("utf-8")).hexdigest(),
-        })
+    source = read_file(path)
+    with working() as work:
+        profile = operations.add_profile(work, source)
     click.echo(_("Profile {id} version {version} added.", id=profile.id, version=profile.version))
 
 
@@ -454,17 +575,15 @@ def profiles_add(path: str) -> None:
 @click.option("--year", type=int)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--pdf", type=click.Path(dir_okay=False), help="write the findings list as PDF")
+@click.option("--pdf", type=click.Path(dir_okay=False), help=N_("write the findings list as PDF"))
 def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> None:
     """List the findings of a body: bands and years in a row."""
     with reading() as session:
-        body = rounds.get_body(session, body_code)
-        found = [f.as_dict() for f in rules.body_findings(session, body, year)]
-        body_data = {"code": body.code, "name": body.name, "kind": body.kind}
+        if pdf:
+            document = documents.findings_pdf(session, body_code, year)
+        found = documents.findings(session, body_code, year)
     if pdf:
-        from reports import findings_list
-
-        Path(pdf).write_bytes(findings_list(body_data, found))
+        write_file(pdf, document.data)
         click.echo(_("Written {path}.", path=pdf), err=True)
         return
     if fmt == "json":
@@ -478,9 +597,9 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
             f"{e['year']}: {e['count']}/{e['denominator']} = {decimal_comma(e['percent'])} %"
             for e in finding["evidence"]
         )
-        click.echo(f"{years}  {finding['name']} ({finding['position']}) [{finding['rule']}: "
-                   f"{finding['band']}] {shares}")
-        click.echo(f"      → {finding['consequence']['vi' if LANGUAGE != 'en' else 'en']}")
+        what = finding_message(finding).text(language())
+        click.echo(f"{years}  {finding['name']} ({finding['position']}): {what}. {shares}")
+        click.echo(f"      → {consequence(finding)}")
 
 
 @cli.command("history")
@@ -488,27 +607,19 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 @click.option("--person", "person_key")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--pdf", type=click.Path(dir_okay=False), help="write one person's history as PDF")
+@click.option("--pdf", type=click.Path(dir_okay=False),
+              help=N_("write one person's history as PDF"))
 def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -> None:
     """Print each person's rounds by year with the low-confidence share and the findings."""
+    if pdf and person_key is None:
+        raise InvalidInput(N_("Give --person to write one person's history as PDF."))
     with reading() as session:
-        body = rounds.get_body(session, body_code)
-        query = select(Person).where(Person.body_id == body.id)
-        if person_key:
-            query = query.where(Person.person_key == person_key)
-        persons = sorted(session.scalars(query), key=lambda p: name_sort_key(p.name))
-        if person_key and not persons:
-            raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key,
-                           code=body.code)
-        histories = [rules.person_history(session, body, person) for person in persons]
-    if pdf:
-        if len(histories) != 1:
-            raise InvalidInput(N_("Give --person to write one person's history as PDF."))
-        from reports import history as history_pdf
-
-        Path(pdf).write_bytes(history_pdf(histories[0]))
-        click.echo(_("Written {path}.", path=pdf), err=True)
-        return
+        if pdf and person_key is not None:
+            document = documents.history_pdf(session, body_code, person_key)
+            write_file(pdf, document.data)
+            click.echo(_("Written {path}.", path=pdf), err=True)
+            return
+        histories = documents.histories(session, body_code, person_key)
     if fmt == "json":
         emit_json(histories if not person_key else histories[0])
         return
@@ -518,32 +629,18 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
             if r["counts"] is None:
                 click.echo(f"  {r['year']}  {r['position']}: {_('exempt')} — {r['exempt']}")
                 continue
-            level = "low" if "low" in r["counts"] else "no_trust"
+            low = levels(r["scale"])[-1]
             click.echo(
-                f"  {r['year']}  {r['position']}: {_(LEVEL_HEADINGS[level])} "
-                f"{r['counts'][level]}/{integer_text(r['denominator']['value'])} = "
-                f"{decimal_comma(r['percent'][level])} %  (#{r['round_id']})"
+                f"  {r['year']}  {r['position']}: {_(low.label)} "
+                f"{r['counts'][low.name]}/{integer_text(r['denominator']['value'])} = "
+                f"{decimal_comma(r['percent'][low.name])} %  (#{r['round_id']})"
             )
         for finding in entry["findings"]:
             years = "–".join(str(y) for y in finding["years"])
-            click.echo(f"  ⚑ {years}: {finding['consequence']['vi' if LANGUAGE != 'en' else 'en']}")
+            click.echo(f"  ⚑ {years}: {consequence(finding)}")
 
 
 # ---------------------------------------------------------------------------- reports
-
-def round_document(round_: Round) -> dict[str, Any]:
-    """Describe a round and its ballot items for the ballot form and the slips."""
-    session = object_session(round_)
-    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    return {
-        "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
-        "body_kind": round_.body.kind, "year": round_.year, "title": round_.title,
-        "status": round_.status, "scale": round_.scale,
-        "profile": {"id": round_.profile_id, "version": round_.profile_version},
-        "invalid_scope": profile.invalid_marks,
-        "items": [{"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
-                  for i in round_.items],
-    }
 
 
 @cli.command("report")
@@ -552,65 +649,60 @@ def round_document(round_: Round) -> dict[str, Any]:
               required=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 @click.option("--count", type=click.IntRange(min=1, max=100_000),
-              help="slips: issue this many new codes and print them")
-@click.option("--place", help="minutes: the place written in the date line")
+              help=N_("slips: issue this many new codes and print them"))
+@click.option("--place", help=N_("minutes: the place written in the date line"))
 def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
     """Write a PDF: counting minutes, results summary, paper ballot form or code slips."""
-    import reports
-
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
             raise InvalidInput(N_("Slips print new codes: give --count N."))
-        with writing() as session:
-            round_ = rounds.get_round(session, round_id)
-            codes = rounds.issue_round_codes(session, round_, count,
-                                             current_app.config["SECRET_KEY"])
-            pdf = reports.slips(round_document(round_), codes, current_app.config["BASE_URL"])
-            Path(out).write_bytes(pdf)
+        with working() as work:
+            document = documents.slips(work, round_id, count, current_app.config["SECRET_KEY"],
+                                       current_app.config["BASE_URL"])
+            write_file(out, document.data)
     else:
         with reading() as session:
-            round_ = rounds.get_round(session, round_id)
             if kind == "ballot":
-                pdf = reports.ballot_form(round_document(round_))
+                document = documents.ballot_form(session, round_id)
+            elif kind == "minutes":
+                document = documents.minutes(session, round_id, place=place)
             else:
-                result = round_results(session, round_)
-                meta = {"place": place or round_.place} if (place or round_.place) else None
-                pdf = (
-                    reports.minutes(result, meta) if kind == "minutes" else reports.summary(result)
-                )
-        Path(out).write_bytes(pdf)
-        with writing() as session:
-            audit.record(session, "report_downloaded", round_id=round_id,
-                         details={"kind": kind, "sha256": hashlib.sha256(pdf).hexdigest()})
+                document = documents.summary(session, round_id)
+        write_file(out, document.data)
+        with working() as work:
+            operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
 
 
 # ---------------------------------------------------------------------------- audit
 
+
 @cli.command("verify")
 @click.argument("round_id", type=int, required=False)
-@click.option("--all", "everything", is_flag=True, help="verify every round and the whole log")
-@click.option("--bundle", type=click.Path(dir_okay=True), help="verify an export bundle instead")
+@click.option("--all", "everything", is_flag=True, help=N_("verify every round and the whole log"))
+@click.option("--bundle", type=click.Path(dir_okay=True),
+              help=N_("verify an export bundle instead"))
 def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
-    from .verify import verify_all, verify_round
-
     if bundle:
         from .recount import check_bundle, read_bundle
 
         try:
-            problems, checked = check_bundle(read_bundle(Path(bundle)))
+            found, done = check_bundle(read_bundle(Path(bundle)))
         except (OSError, KeyError, ValueError) as exc:
             raise InvalidInput(N_("Cannot read the bundle {path}: {reason}"), path=bundle,
                                reason=str(exc)) from exc
+        problems = [_(msgid, **params) for msgid, params in found]
+        checked = [_(msgid, **params) for msgid, params in done]
     else:
         if round_id is None and not everything:
             raise InvalidInput(N_("Give a round id, --all or --bundle FILE."))
         with reading() as session:
-            report = (verify_all(session) if everything
-                      else verify_round(session, rounds.get_round(session, round_id or 0)))
-        problems, checked = report.problems, report.checked
+            outcome = (verify_all(session) if everything
+                       else verify_round(session, rounds.get_round(session, round_id or 0)))
+        problems = [line.text(language()) for line in outcome.problems]
+        checked = [line.text(language()) for line in outcome.checked]
     for line in checked:
         click.echo(_("checked: {what}", what=line))
     for line in problems:
@@ -626,23 +718,21 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 def export(round_id: int, out: str) -> None:
     """Write the export bundle of a closed round (zip) that anyone can recount."""
-    from .bundle import export_round
-
     with reading() as session:
-        data = export_round(session, rounds.get_round(session, round_id))
-    Path(out).write_bytes(data)
-    with writing() as session:
-        audit.record(session, "bundle_exported", round_id=round_id,
-                     details={"sha256": hashlib.sha256(data).hexdigest()})
+        document = documents.bundle(session, round_id)
+    write_file(out, document.data)
+    with working() as work:
+        operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
 
 
 @cli.command("receipts")
 @click.argument("round_id", type=int)
-@click.option("--check", "receipt", help="check that one receipt is among the counted ballots")
+@click.option("--check", "receipt", help=N_("check that one receipt is among the counted ballots"))
 def receipts_command(round_id: int, receipt: str | None) -> None:
     """List the receipts of a closed round, or check one."""
-    from .bundle import receipt_counted, receipts
+    from .ballotbox import receipts
+    from .bundle import receipt_counted
 
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
@@ -662,12 +752,14 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
 @click.option("--round", "round_id", type=int)
 def log_command(round_id: int | None) -> None:
     """Print the audit log (all events, or those of one round)."""
+    from .audit import event_dict
+
     with reading() as session:
         query = select(AuditEvent).order_by(AuditEvent.id)
         if round_id is not None:
             query = query.where(AuditEvent.round_id == round_id)
         for event in session.scalars(query):
-            data = audit.event_dict(event)
+            data = event_dict(event)
             click.echo(f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
                        f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}")
 
@@ -696,36 +788,108 @@ def backup(path: str) -> None:
     click.echo(_("Written {path}.", path=path))
 
 
+# ---------------------------------------------------------------------------- staff
+
+
+def _read_password() -> str:
+    """Read a new password from a prompt (twice) or, when stdin is not a terminal, one line."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        value: str = click.prompt(
+            _("Password"), hide_input=True, confirmation_prompt=_("Repeat the password")
+        )
+        return value
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+@cli.group("user")
+def user_group() -> None:
+    """Staff accounts (organizers, auditors, administrators)."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "organizer", "auditor"]), required=True)
+@click.option("--body", "bodies", multiple=True, help=N_("code of a body the user works on"))
+def user_add(username: str, role: str, bodies: tuple[str, ...]) -> None:
+    """Add a staff account; the password is read from a prompt or standard input."""
+    password = _read_password()
+    with working() as work:
+        user = operations.add_staff(work, username, password, role, list(bodies))
+        click.echo(_("User {username} added with the role {role}.", username=user.username,
+                     role=user.role))
+
+
+@user_group.command("passwd")
+@click.argument("username")
+def user_passwd(username: str) -> None:
+    """Set a staff account's password (from a prompt or standard input)."""
+    password = _read_password()
+    with working() as work:
+        user = operations.set_staff_password(work, username, password)
+        click.echo(_("The password of {username} is changed.", username=user.username))
+
+
 # ---------------------------------------------------------------------------- demo
 
+
 @cli.command("demo")
-@click.option("--no-serve", is_flag=True, help="only seed the demo and print the results")
-def demo(no_serve: bool) -> None:
-    """Seed a demo body with two years of rounds and print the results."""
-    from .demo import seed_demo
-
-    upgrade(current_app.extensions["votes.engine"])
-    with writing() as session:
-        round_ids = seed_demo(session, current_app.config["SECRET_KEY"])
-    with reading() as session:
-        for round_id in round_ids:
-            round_ = rounds.get_round(session, round_id)
-            if round_.status in ("closed", "published"):
-                click.echo(results_text(round_results(session, round_)))
+@click.option("--no-serve", is_flag=True, help=N_("only seed the demo and print the results"))
+@click.option("--host", default=DEMO_HOST, show_default=True)
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=DEMO_PORT,
+              show_default=True)
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """Seed a demo body with two years of rounds, print the results and serve the site."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    base = f"http://{host}:{port}"
+    with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
+        upgrade(app.extensions["votes.engine"])
+        counted = seed_demo(sessions(), app.config["SECRET_KEY"])
+        with reading() as session:
+            for round_id in counted:
+                click.echo(results_text(round_results(session, rounds.get_round(session,
+                                                                                 round_id))))
                 click.echo("")
-    if not no_serve:
-        from .cli_web import serve_demo
-
-        serve_demo(current_app._get_current_object())  # type: ignore[attr-defined]
+        if not no_serve:
+            _serve_demo(app, host, port)
 
 
-from . import cli_web  # noqa: E402 - registers the staff commands on `cli`
+def _serve_demo(app: Flask, host: str, port: int) -> None:
+    """Serve the demo site with its logins and voter codes printed."""
+    access = demo_access(sessions(), app.config["SECRET_KEY"])
+    base = f"http://{host}:{port}"
+    click.echo(_("The demo site: {url}", url=base))
+    click.echo(_("Organizer login: {url}/auth/login user {username} password {password}",
+                 url=base, username=access.organizer, password=access.organizer_password))
+    click.echo(_("Auditor login: {url}/auth/login user {username} password {password}",
+                 url=base, username=access.auditor, password=access.auditor_password))
+    click.echo(_("Voter codes of the open demo round (each works once):"))
+    for code in access.codes:
+        click.echo(f"  {code}")
+    click.echo(_("Press Ctrl+C to stop."))
+    install_code_filter()
+    # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.
+    from werkzeug.serving import run_simple
 
-cli_web.register(cli)
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def _schema_missing(exc: OperationalError | ProgrammingError) -> bool:
+    """Tell whether an error says a table is missing (`votes db upgrade` has not run)."""
+    text = str(exc.orig)
+    return "no such table" in text or (
+        "relation" in text and "does not exist" in text  # PostgreSQL's UndefinedTable
+    )
 
 
 def run(args: list[str], obj: object | None = None) -> int:
     """Run the command line with arguments; return the exit status instead of exiting."""
+    if LANGUAGE not in LANGUAGES:
+        click.echo(f"VOTES_LANG={LANGUAGE!r}: dùng vi hoặc en / use vi or en.", err=True)
+        return 2
     try:
         extra: dict[str, Any] = {} if obj is None else {"obj": obj}
         code = cli.main(args=args, prog_name="votes", standalone_mode=False, **extra)
@@ -735,20 +899,30 @@ def run(args: list[str], obj: object | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except VotesError as exc:
-        click.echo(_("Error: {message}", message=exc.message(LANGUAGE)), err=True)
-        return 1
     except ConfigError as exc:
-        click.echo(_("Configuration error: {message}", message=str(exc)), err=True)
+        click.echo(_("Configuration error: {message}", message=exc.message(language())), err=True)
         return 1
+    except VotesError as exc:
+        click.echo(_("Error: {message}", message=exc.message(language())), err=True)
+        return 1
+    except (OperationalError, ProgrammingError) as exc:
+        if _schema_missing(exc):
+            click.echo(_("The database has no tables yet, or not all of them: run "
+                         "`votes db upgrade` first."), err=True)
+            return 1
+        return _unexpected(exc)
     except Exception as exc:
-        if os.environ.get("VOTES_DEBUG") == "1":
-            raise
-        first_line = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(_("Unexpected error ({kind}): {message}", kind=type(exc).__name__,
-                     message=first_line), err=True)
-        return 2
+        return _unexpected(exc)
     return code if isinstance(code, int) else 0
+
+
+def _unexpected(exc: Exception) -> int:
+    if os.environ.get("VOTES_DEBUG") == "1":
+        raise exc
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    click.echo(_("Unexpected error ({kind}): {message}", kind=type(exc).__name__,
+                 message=first_line), err=True)
+    return 2
 
 
 def main() -> None:

@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .errors import N_, VotesError
+
 DEFAULT_SECRET_KEY = "dev-not-secret"  # noqa: S105 - a marker, refused in production
 
 
-class ConfigError(RuntimeError):
+class ConfigError(VotesError):
     """The configuration is unsafe or incomplete."""
 
 
@@ -39,7 +41,7 @@ def check_secret_key(config: dict[str, Any]) -> None:
         return
     key = config.get("SECRET_KEY")
     if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 16:
-        raise ConfigError(
+        raise ConfigError(N_(
             "VOTES_SECRET_KEY is missing or is the default; set a random value of at least "
             "16 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
+        ))

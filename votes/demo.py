@@ -1,17 +1,37 @@
-"""Demo data: the standing committee of a (fictional) provincial Party committee, two years."""
+"""Demo data: the standing committee of a (fictional) provincial Party committee, two years.
+
+`votes demo` seeds it through the same operations as every door (actor "demo"), adds an open
+round of a People's Council with a few voter codes, and the demo's organizer and auditor.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import hashlib
 import io
+import os
 import random
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from . import rounds, voting
-from .models import Body, Round
+from . import operations
+from .errors import N_, NotFound, VotesError
+from .models import Body, Round, RoundStatus
+from .roster import RosterEntry
 
+ACTOR = "demo"
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 5000
+DEMO_ORGANIZER = "demo"
+DEMO_AUDITOR = "demo-auditor"
+OPEN_BODY = ("SL-HDND", "Hội đồng nhân dân tỉnh Sơn Lâm (dữ liệu minh họa)")
 BODY_CODE = "SL-TU"
 BODY_NAME = "Ban Chấp hành Đảng bộ tỉnh Sơn Lâm (dữ liệu minh họa)"
 COLLECTIVE = "Tập thể Ban Thường vụ Tỉnh ủy"
@@ -71,15 +91,15 @@ ROUNDS = {
 }
 
 
-def roster(year: int) -> list[rounds.RosterEntry]:
+def roster(year: int) -> list[RosterEntry]:
     """Return the roster of a demo year: the standing committee, then the collective."""
     position_index = 2 if year == 2024 else 3
     entries = [
-        rounds.RosterEntry(line=n, name=member[1], position=member[position_index],
+        RosterEntry(line=n, name=member[1], position=member[position_index],
                            person_key=member[0], exempt_reason=EXEMPT[year].get(member[0], ""))
         for n, member in enumerate(STANDING_COMMITTEE, start=2)
     ]
-    entries.append(rounds.RosterEntry(line=99, name=COLLECTIVE, position="", kind="collective"))
+    entries.append(RosterEntry(line=99, name=COLLECTIVE, position="", kind="collective"))
     return entries
 
 
@@ -97,44 +117,153 @@ def ballots(year: int, keys: list[str]) -> list[str]:
     return ["".join(marks) for marks in zip(*columns, strict=True)]
 
 
-def seed_demo(session: Session, secret: str | bytes) -> list[int]:
-    """Create the demo body and its rounds unless they exist; return the round ids."""
-    body = session.scalar(select(Body).where(Body.code == BODY_CODE))
-    if body is not None:
-        return [r.id for r in session.scalars(
-            select(Round).where(Round.body_id == body.id).order_by(Round.year, Round.id)
-        )]
-    body = rounds.add_body(session, BODY_CODE, BODY_NAME, "party")
+def _paper_csv(packed: list[str], items: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["status", *range(1, items + 1)])
+    for marks in packed:
+        writer.writerow(["valid", *[("" if m == "-" else m) for m in marks]])
+    writer.writerow(["invalid", *[""] * items])
+    return out.getvalue().encode("utf-8")
+
+
+def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
+    """Create the demo body and its two counted rounds unless they exist; return their ids.
+
+    2024 is counted from paper ballots, 2025 online (one code each, one left unused); the
+    2025 round is published.
+    """
+    with sessions() as session:
+        body = session.scalar(select(Body).where(Body.code == BODY_CODE))
+        if body is not None:
+            return [r.id for r in session.scalars(
+                select(Round).where(Round.body_id == body.id).order_by(Round.year, Round.id)
+            )]
+    with operations.work(sessions, ACTOR) as work:
+        operations.add_body(work, BODY_CODE, BODY_NAME, "party")
     ids = []
     for year, figures in ROUNDS.items():
-        round_ = rounds.create_round(
-            session, body, year=year, profile_id="tn-16kh-2012",
-            title=f"Lấy phiếu tín nhiệm Ủy viên Ban Thường vụ Tỉnh ủy năm {year}",
-            roster=roster(year), members=figures["members"], summoned=figures["summoned"],
-            present=figures["present"], place="Sơn Lâm",
-        )
-        keys = [item.person.person_key if item.person else COLLECTIVE for item in round_.items]
-        packed = ballots(year, keys)
-        rounds.open_round(session, round_)
-        if year == 2024:
-            # Paper ballots, typed in by the counting committee.
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["status", *range(1, len(keys) + 1)])
-            for marks in packed:
-                writer.writerow(["valid", *[("" if m == "-" else m) for m in marks]])
-            writer.writerow(["invalid", *[""] * len(keys)])
-            voting.import_paper_ballots(
-                session, round_, out.getvalue().encode("utf-8"), issued=figures["present"]
+        with operations.work(sessions, ACTOR) as work:
+            round_ = operations.create_round(
+                work, body_code=BODY_CODE, year=year, profile_id="tn-16kh-2012",
+                title=f"Lấy phiếu tín nhiệm Ủy viên Ban Thường vụ Tỉnh ủy năm {year}",
+                roster=roster(year), members=figures["members"], summoned=figures["summoned"],
+                present=figures["present"], place="Sơn Lâm",
             )
-        else:
-            # Online: one code for each person present; one code is never used.
-            codes = rounds.issue_round_codes(session, round_, figures["present"], secret)
-            session.commit()
-            for code, marks in zip(codes, packed, strict=False):
-                voting.cast_ballot(session, secret, code, list(marks), round_id=round_.id)
-            round_ = rounds.get_round(session, round_.id)
-        rounds.close_round(session, round_)
-        session.commit()
-        ids.append(round_.id)
+            round_id = round_.id
+            keys = [item.person.person_key if item.person else COLLECTIVE
+                    for item in round_.items]
+            operations.open_round(work, round_id)
+            packed = ballots(year, keys)
+            if year == 2024:  # paper ballots, typed in by the counting committee
+                operations.import_paper_ballots(
+                    work, round_id, _paper_csv(packed, len(keys)), issued=figures["present"]
+                )
+            else:  # online: one code for each person present; one code is never used
+                codes = operations.issue_codes(work, round_id, figures["present"], secret)
+        if year != 2024:
+            with sessions() as session:
+                for code, marks in zip(codes, packed, strict=False):
+                    operations.cast_ballot(session, secret, code, list(marks), round_id=round_id)
+        with operations.work(sessions, ACTOR) as work:
+            operations.close_round(work, round_id)
+            if year == 2025:
+                operations.publish_round(work, round_id)
+        ids.append(round_id)
     return ids
+
+
+def _account(work: operations.Work, username: str, role: str, bodies: list[str]) -> str:
+    """Create a demo account, or give it a new password; return the password."""
+    password = secrets.token_urlsafe(9)
+    try:
+        operations.set_staff_password(work, username, password)
+    except NotFound:
+        operations.add_staff(work, username, password, role, bodies)
+    return password
+
+
+def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
+    """Seed the demo (once): two counted rounds and an open round; return the counted ids."""
+    counted = seed_rounds(sessions, secret)
+    with operations.work(sessions, ACTOR) as work:
+        body = work.session.scalar(select(Body).where(Body.code == OPEN_BODY[0]))
+        if body is None:
+            body = operations.add_body(work, *OPEN_BODY, "council")
+        if _open_round(work) is None:
+            round_ = operations.create_round(
+                work, body_code=body.code, year=2026, profile_id="nq96-2023",
+                title="Lấy phiếu tín nhiệm Thường trực HĐND tỉnh năm 2026 (thử)",
+                roster=[e for e in roster(2025) if e.kind == "person"][:6], members=40,
+                place="Sơn Lâm",
+            )
+            operations.open_round(work, round_.id)
+    return counted
+
+
+def _open_round(work: operations.Work) -> Round | None:
+    return work.session.scalar(
+        select(Round).join(Body).where(
+            Body.code == OPEN_BODY[0], Round.status == RoundStatus.OPEN.value
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    """What a served demo prints: two logins and voter codes of the open round."""
+
+    organizer: str
+    organizer_password: str
+    auditor: str
+    auditor_password: str
+    codes: list[str]
+
+
+def demo_access(sessions: sessionmaker[Session], secret: str | bytes) -> DemoAccess:
+    """Give the demo's organizer and auditor new passwords; issue five codes of the open round."""
+    with operations.work(sessions, ACTOR) as work:
+        organizer = _account(work, DEMO_ORGANIZER, "organizer", [BODY_CODE, OPEN_BODY[0]])
+        auditor = _account(work, DEMO_AUDITOR, "auditor", [])
+        round_ = _open_round(work)
+        if round_ is None:
+            raise NotFound(N_("The demo has no open round: run `votes demo` again."))
+        codes = operations.issue_codes(work, round_.id, 5, secret)
+    return DemoAccess(DEMO_ORGANIZER, organizer, DEMO_AUDITOR, auditor, codes)
+
+
+class DemoBusy(VotesError):
+    """Another `votes demo` is using this database."""
+
+
+@contextlib.contextmanager
+def hold_demo(instance_path: str, database_url: str, address: str) -> Iterator[None]:
+    """Hold the demo's lock on a database for as long as the demo runs.
+
+    A second `votes demo` on the same database would reset the logins and codes the first one
+    printed (and its server would find the port taken): it is refused, saying where the first
+    one serves.
+    """
+    name = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    path = Path(instance_path) / f"demo-{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            raise DemoBusy(
+                N_("A demo is already running on this database ({where}); stop it first, or "
+                   "set VOTES_DATABASE_URL to another database."),
+                where=handle.read().strip() or "?",
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, {address}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

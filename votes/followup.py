@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .errors import N_, WrongState
-from .models import Round, RoundStatus, Scale
-from .rounds import RosterEntry, create_round
+from .models import Round, Scale
+from .roster import RosterEntry
+from .rounds import create_round
 from .rules import findings_for_round
 from .tally import tally_round
+from .vocabulary import COUNTED
 
 
 def create_followup(
@@ -21,7 +23,7 @@ def create_followup(
     them `followup_vote`): under NQ 35/2012 more than half low in one year means "may resign",
     not a vote (DOMAIN.md §8), while more than two thirds, or two years in a row, does.
     """
-    if source.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
+    if source.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: a vote of confidence follows a counted round."),
             id=source.id, status=source.status,

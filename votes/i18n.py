@@ -1,4 +1,8 @@
-"""Message catalogues shared by the command line and the logic modules (no Flask here)."""
+"""The one message catalogue: English ids, the Vietnamese catalogue, {field} placeholders.
+
+The command line, the logic modules, the pages and the documents all translate through here
+(no Flask): msgids are English, so English needs no catalogue of its own.
+"""
 
 from __future__ import annotations
 
@@ -36,3 +40,11 @@ def catalogue(language: str) -> dict[str, str]:
 def translate(msgid: str, language: str = DEFAULT_LANGUAGE) -> str:
     """Translate a message id, falling back to the English text."""
     return catalogue(language).get(msgid, msgid)
+
+
+LANGUAGES = ("vi", "en")
+
+
+def gettext(msgid: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """Translate a message id and fill its {fields}."""
+    return translate(msgid, language).format(**params)

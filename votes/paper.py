@@ -18,13 +18,9 @@ from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput, WrongState
 from .models import PaperEntry, Round
-from .voting import (
-    INVALID_MARKS,
-    LEVELS,
-    ImportResult,
-    import_paper_ballots,
-    require_open_for_paper,
-)
+from .vocabulary import INVALID_MARKS
+from .vocabulary import letters as scale_letters
+from .voting import ImportResult, import_paper_ballots, require_open_for_paper
 
 ENTRIES = (1, 2)
 VALID, INVALID = "V", "I"
@@ -32,7 +28,7 @@ VALID, INVALID = "V", "I"
 
 def letters(scale: str) -> list[str]:
     """Return the marks a typed row may hold: the levels, then X (several boxes), - (none)."""
-    return [*LEVELS[scale], *INVALID_MARKS[::-1]]
+    return [*scale_letters(scale), *INVALID_MARKS[::-1]]
 
 
 def ballot_line(marks: list[str], spoiled: bool) -> str:
@@ -190,7 +186,9 @@ def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntr
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(upsert(PaperEntry).values(**new).on_conflict_do_nothing())
     row = _locked(session, round_, entry)
-    assert row is not None
+    if row is None:  # only if the round's entries were deleted in between (a close)
+        raise WrongState(N_("The paper entries of round {id} were closed meanwhile."),
+                         id=round_.id)
     return row
 
 
@@ -263,10 +261,11 @@ def compare(session: Session, round_: Round, *, lock: bool = False) -> Compariso
     )
 
 
-def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[InvalidInput]:
+def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
     """Replace both finished entries by corrected text; nothing is saved if a line is wrong.
 
-    Return the problems (each naming the entry and the line); the caller commits.
+    A wrong line is refused with every problem listed (each naming the entry and the line);
+    the caller commits.
     """
     require_open_for_paper(round_)
     allowed = letters(round_.scale)
@@ -278,18 +277,22 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> list[Inv
         for problem in found
     ]
     if problems:
-        return problems
+        raise InvalidInput.of(problems)
     for entry, (lines, _found) in zip(ENTRIES, parsed, strict=True):
         row = _locked(session, round_, entry)
         if row is None or not row.finished:
-            return [InvalidInput(N_("Both entries must be finished before they are compared."))]
+            raise InvalidInput(N_("Both entries must be finished before they are compared."))
         row.lines = "\n".join(lines)
     session.flush()
-    return []
 
 
-def accept(session: Session, round_: Round, *, issued: int | None) -> ImportResult:
-    """Put an agreed batch into the ballot box and delete both entries; the caller commits."""
+def accept(
+    session: Session, round_: Round, *, issued: int | None
+) -> tuple[ImportResult, list[str]]:
+    """Put an agreed batch into the ballot box and delete both entries; the caller commits.
+
+    Return what was stored and the two clerks who typed it (for the log).
+    """
     require_open_for_paper(round_)
     comparison = compare(session, round_, lock=True)
     if not comparison.agree:
@@ -297,8 +300,23 @@ def accept(session: Session, round_: Round, *, issued: int | None) -> ImportResu
             N_("The two entries do not agree (or are not both finished); nothing was stored.")
         )
     result = import_paper_ballots(
-        session, round_, batch_csv(comparison.batches[0], len(round_.items)), issued=issued,
-        entered_by=[state.clerk or "" for state in comparison.entries],
+        session, round_, batch_csv(comparison.batches[0], len(round_.items)), issued=issued
     )
     session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_.id))
-    return result
+    return result, [state.clerk or "" for state in comparison.entries]
+
+
+def pending(session: Session, round_id: int) -> list[int]:
+    """Return the number of ballots typed into each paper entry not yet accepted."""
+    texts = session.scalars(
+        select(PaperEntry.lines).where(PaperEntry.round_id == round_id).order_by(PaperEntry.entry)
+    )
+    return [len(split_lines(text)) for text in texts]
+
+
+def discard_pending(session: Session, round_id: int) -> list[int]:
+    """Delete the paper entries a closing round leaves unaccepted; return what was dropped."""
+    dropped = pending(session, round_id)
+    if dropped:
+        session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_id))
+    return dropped

@@ -23,16 +23,20 @@ import json
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+# The marks of a packed ballot (DOMAIN.md §3): one letter a level, and on paper "-" for a row
+# with no box marked, "X" for one with several. The application reads these definitions too
+# (votes/vocabulary.py), so the bundle and the application count by the same letters.
 NO_MARK = "-"
-INVALID_MARKS = ("-", "X")
-LEVELS = {"poll": (("high", "H"), ("confidence", "C"), ("low", "L")),
-          "confidence_vote": (("trust", "T"), ("no_trust", "K"))}
+MANY_MARKS = "X"
+INVALID_MARKS = (NO_MARK, MANY_MARKS)
+SCALE_LETTERS = {"poll": (("high", "H"), ("confidence", "C"), ("low", "L")),
+                 "confidence_vote": (("trust", "T"), ("no_trust", "K"))}
 # The four bands of DOMAIN.md §5, in integers.
-BANDS = {
+BANDS: dict[str, Callable[[int, int], bool]] = {
     "over_half": lambda low, d: low * 2 > d,
     "over_half_under_two_thirds": lambda low, d: low * 2 > d and low * 3 < 2 * d,
     "two_thirds_or_more": lambda low, d: low * 3 >= 2 * d,
@@ -90,18 +94,35 @@ def read_bundle(path: Path) -> dict[str, bytes]:
         return {Path(n).name: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
 
 
-def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
+def N_(message: str) -> str:
+    """Mark a message for translation (the application translates; this script prints English)."""
+    return message
+
+
+# One line of a verification: an English message with its {fields}.
+Line = tuple[str, dict[str, Any]]
+
+
+def text(line: Line) -> str:
+    """Write a verification line in English."""
+    msgid, params = line
+    return msgid.format(**params)
+
+
+def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
     """Recount a bundle; return (problems, what was checked)."""
-    problems: list[str] = []
-    checked: list[str] = []
+    problems: list[Line] = []
+    checked: list[Line] = []
     sums = files.get("SHA256SUMS", b"").decode("utf-8").splitlines()
     for line in sums:
         digest, _, name = line.partition("  ")
         if name not in files:
-            problems.append(f"{name} is listed in SHA256SUMS but missing")
+            problems.append((N_("{name} is listed in SHA256SUMS but missing."), {"name": name}))
         elif hashlib.sha256(files[name]).hexdigest() != digest:
-            problems.append(f"{name} does not match its SHA-256 in SHA256SUMS")
-    checked.append(f"{len(sums)} files against SHA256SUMS")
+            problems.append(
+                (N_("{name} does not match its SHA-256 in SHA256SUMS."), {"name": name})
+            )
+    checked.append((N_("{count} files against SHA256SUMS."), {"count": len(sums)}))
 
     definition = json.loads(files["round.json"])
     results = json.loads(files["results.json"])
@@ -113,16 +134,17 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
         again = event_hash(event["id"], event["at"], event["actor"], event["kind"],
                            event["round"], event["details"], event["prev_hash"])
         if again != event["hash"]:
-            problems.append(
-                f"event {event['id']} ({event['kind']}) was changed after it was written"
-            )
+            problems.append((N_("Audit log: event {id} ({kind}) was changed after it was written."),
+                             {"id": event["id"], "kind": event["kind"]}))
     for before, after in itertools.pairwise(events):
         if after["id"] == before["id"] + 1 and after["prev_hash"] != before["hash"]:
-            problems.append(f"event {after['id']} does not follow event {before['id']}")
-    checked.append(f"{len(events)} events hashed")
+            problems.append((N_("Audit log: event {id} does not follow event {previous}."),
+                             {"id": after["id"], "previous": before["id"]}))
+    checked.append((N_("{count} events hashed."), {"count": len(events)}))
     closes = [e for e in events if e["kind"] == "round_closed"]
     if len(closes) != 1:
-        problems.append(f"the bundle has {len(closes)} close events instead of one")
+        problems.append((N_("The bundle has {count} close events instead of one."),
+                         {"count": len(closes)}))
         return problems, checked
     closing = closes[0]["details"]
 
@@ -130,16 +152,17 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
     count = len(items)
     ballots_csv = files["ballots.csv"]
     if hashlib.sha256(ballots_csv).hexdigest() != closing["seal"]:
-        problems.append("ballots.csv does not match the seal recorded when the round closed")
+        problems.append((N_("ballots.csv does not match the seal recorded when the round closed."),
+                         {}))
     rows = list(csv.reader(io.StringIO(ballots_csv.decode("utf-8"))))
     header, body = rows[0], rows[1:]
     if header != ["status", *map(str, range(1, count + 1))]:
-        problems.append("ballots.csv has the wrong header")
+        problems.append((N_("ballots.csv has the wrong header."), {}))
         return problems, checked
     ballots = [(row[0], "".join(cell or NO_MARK for cell in row[1:])) for row in body]
     if canonical_csv(count, ballots) != ballots_csv:
-        problems.append("ballots.csv is not in canonical form")
-    checked.append(f"seal {closing['seal']}")
+        problems.append((N_("ballots.csv is not in canonical form."), {}))
+    checked.append((N_("Seal {seal}."), {"seal": closing["seal"]}))
 
     scale = definition["scale"]
     scope = profile["invalid_marks"]
@@ -152,37 +175,44 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
     accounting = {"issued": definition["issued"], "collected": collected, "valid": valid,
                   "invalid": collected - valid}
     if results["ballots"] != accounting:
-        problems.append(
-            f"ballots: results.json says {results['ballots']}, recount gives {accounting}"
-        )
+        problems.append((N_("Ballots: results.json says {reported}, a recount gives {recount}."),
+                         {"reported": results["ballots"], "recount": accounting}))
     for key in ("collected", "valid", "invalid", "issued"):
         if closing.get(key) != accounting[key]:
-            problems.append(
-                f"{key}: the close event says {closing.get(key)}, recount gives {accounting[key]}"
-            )
+            problems.append((
+                N_("{key}: the close event says {recorded}, a recount gives {recount}."),
+                {"key": key, "recorded": closing.get(key), "recount": accounting[key]},
+            ))
     if definition["issued"] is not None and collected > definition["issued"]:
-        problems.append(f"{collected} ballots collected but only {definition['issued']} issued")
+        problems.append((N_("{collected} ballots collected but only {issued} issued."),
+                         {"collected": collected, "issued": definition["issued"]}))
     basis = (profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
              if scale == "confidence_vote" else profile["denominator"])
     figures = {"members": definition["members"], "summoned": definition["summoned"],
                "present": definition["present"], "collected": collected, "valid": valid}
     denominator = figures[basis]
     if results["denominator"] != {"basis": basis, "value": denominator}:
-        problems.append(f"denominator: results.json says {results['denominator']}, "
-                        f"the profile gives {basis} = {denominator}")
+        problems.append((N_("Denominator: results.json says {reported}, the profile gives "
+                            "{basis_id} = {value}."),
+                         {"reported": results["denominator"], "basis_id": basis,
+                          "value": denominator}))
     band_ids = [band["id"] for band in profile["bands"]]
     for index, item in enumerate(items):
         column = [marks[index] for marks in counted]
-        counts = {name: column.count(letter) for name, letter in LEVELS[scale]}
+        counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
         counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
         reported = results["items"][index]
         if reported["counts"] != counts:
-            problems.append(f"item {index + 1} ({item['name']}): results.json says "
-                            f"{reported['counts']}, recount gives {counts}")
-        shares = {name: percent(counts[name], denominator) for name, _ in LEVELS[scale]}
+            problems.append((N_("Item {order} ({name}): results.json says {reported}, a recount "
+                                "gives {recount}."),
+                             {"order": index + 1, "name": item["name"],
+                              "reported": reported["counts"], "recount": counts}))
+        shares = {name: percent(counts[name], denominator) for name, _ in SCALE_LETTERS[scale]}
         if reported["percent"] != shares:
-            problems.append(f"item {index + 1} ({item['name']}): percentages {reported['percent']} "
-                            f"differ from a recount {shares}")
+            problems.append((N_("Item {order} ({name}): percentages {reported} differ from a "
+                                "recount {recount}."),
+                             {"order": index + 1, "name": item["name"],
+                              "reported": reported["percent"], "recount": shares}))
         if item["kind"] != "person" or not denominator:
             continue
         if scale == "confidence_vote":
@@ -191,11 +221,14 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[str], list[str]]:
             expected = [b for b in band_ids if BANDS[b](counts["low"], denominator)]
         found = [f["band"] for f in reported["findings"] if f["rule"] == "band"]
         if sorted(found) != sorted(expected):
-            problems.append(f"item {index + 1} ({item['name']}): bands {found} in results.json, "
-                            f"the profile's rules give {expected}")
-    checked.append(
-        f"{collected} ballots recounted for {count} items on D = {denominator} ({basis})"
-    )
+            problems.append((N_("Item {order} ({name}): bands {reported} in results.json, the "
+                                "profile's rules give {recount}."),
+                             {"order": index + 1, "name": item["name"], "reported": found,
+                              "recount": expected}))
+    checked.append((N_("{collected} ballots recounted for {count} items on D = {value} "
+                       "({basis_id})."),
+                    {"collected": collected, "count": count, "value": denominator,
+                     "basis_id": basis}))
     return problems, checked
 
 
@@ -204,9 +237,9 @@ def main(argv: list[str]) -> int:
     target = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
     problems, checked = check_bundle(read_bundle(target))
     for line in checked:
-        print(f"checked: {line}")
+        print(f"checked: {text(line)}")
     for line in problems:
-        print(f"PROBLEM: {line}")
+        print(f"PROBLEM: {text(line)}")
     print("OK: the recount matches the sealed ballot box and the results." if not problems
           else f"FAILED: {len(problems)} problem(s).")
     return 0 if not problems else 1

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .audit import round_events
 from .errors import N_, WrongState
-from .models import Round, RoundStatus
+from .models import Round
 from .rules import findings_for_round
 from .tally import tally_round
 from .text import percent_text
+from .vocabulary import COUNTED
 
 
 def round_results(session: Session, round_: Round) -> dict[str, Any]:
     """Return the counted result of a closed or published round; refuse any other state."""
-    if round_.status not in (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value):
+    if round_.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: results exist only after the round is closed."),
             id=round_.id, status=round_.status,
@@ -79,10 +82,6 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
 
 def _seal(session: Session, round_id: int) -> str | None:
     """Return the seal recorded when the round closed."""
-    import json
-
-    from .audit import round_events
-
     for event in round_events(session, round_id):
         if event.kind == "round_closed":
             seal: str | None = json.loads(event.details).get("seal")

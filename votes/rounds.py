@@ -1,20 +1,29 @@
-"""Bodies and rounds: creation from a roster, and the life draft → open → closed → published."""
+"""Bodies and rounds: creation from a roster, and the life draft → open → closed → published.
+
+Guard checks and state changes only; what a user does (and its audit event) is an operation
+in votes/operations, which calls these.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy import delete, event, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import audit, profiles
-from .credentials import codes_issued
-from .csvinput import rows
+from . import profiles
+from .ballotbox import (
+    ballot_box,
+    ballots_collected,
+    ballots_issued,
+    check_counts,
+    check_paper_issued,
+)
+from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
 from .models import (
     Ballot,
@@ -22,34 +31,18 @@ from .models import (
     Body,
     Credential,
     Exemption,
-    PaperEntry,
     Person,
     Receipt,
     Round,
     RoundStatus,
     Scale,
 )
+from .recount import seal
+from .roster import RosterEntry, person_for, roster_entries, with_exemption
+from .rules import round_findings
+from .tally import quorum_status, tally_round
 from .text import clean_name, nfc
-
-BODY_KINDS = ("party", "council", "assembly")
-ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason")
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    """One line of a roster: a person or the collective, on the ballot or exempt."""
-
-    line: int
-    name: str
-    position: str
-    person_key: str | None = None
-    kind: str = "person"
-    exempt_reason: str = ""
-
-    @property
-    def identity(self) -> str:
-        """Return the key that identifies the person in the body."""
-        return self.person_key or self.name
+from .vocabulary import BODY_KINDS, YEARS
 
 
 def add_body(session: Session, code: str, name: str, kind: str = "party") -> Body:
@@ -67,7 +60,6 @@ def add_body(session: Session, code: str, name: str, kind: str = "party") -> Bod
     body = Body(code=code, name=name, kind=kind)
     session.add(body)
     session.flush()
-    audit.record(session, "body_added", details={"code": code, "name": name, "kind": kind})
     return body
 
 
@@ -87,112 +79,13 @@ def get_round(session: Session, round_id: int) -> Round:
     return round_
 
 
-def parse_roster(data: bytes) -> list[RosterEntry]:
-    """Read a roster CSV; raise InvalidInput listing every bad line when anything is wrong."""
-    problems: list[InvalidInput] = []
-    entries: list[RosterEntry] = []
-    header: list[str] | None = None
-    seen: dict[str, int] = {}
-    for line, cells in rows(data):
-        if header is None:
-            header = [nfc(cell).lower() for cell in cells]
-            missing = [c for c in ("name", "position") if c not in header]
-            unknown = [c for c in header if c not in ROSTER_COLUMNS]
-            if missing or unknown:
-                raise InvalidInput(
-                    N_("Line 1: the header must have the columns name,position and may add "
-                       "person_key, kind, exempt_reason (missing: {missing}; unknown: {unknown})."),
-                    missing=", ".join(missing) or "-",
-                    unknown=", ".join(unknown) or "-",
-                )
-            continue
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(InvalidInput(
-                N_("Line {line}: {found} cells where the header has {expected}."),
-                line=line, found=len(cells), expected=len(header),
-            ))
-            continue
-        record = dict(zip(header, cells, strict=True))
-        kind = nfc(record.get("kind", "") or "person").lower()
-        entry = RosterEntry(
-            line=line,
-            name=clean_name(record["name"]),
-            position=clean_name(record["position"]),
-            person_key=nfc(record.get("person_key", "")) or None,
-            kind=kind,
-            exempt_reason=clean_name(record.get("exempt_reason", "")),
-        )
-        if kind not in ("person", "collective"):
-            problems.append(InvalidInput(
-                N_("Line {line}: unknown kind {kind!r}; use person or collective."),
-                line=line, kind=kind,
-            ))
-            continue
-        if not entry.name:
-            problems.append(InvalidInput(N_("Line {line}: the name is empty."), line=line))
-            continue
-        if kind == "person" and not entry.position:
-            problems.append(InvalidInput(N_("Line {line}: the position is empty."), line=line))
-            continue
-        if kind == "collective" and entry.exempt_reason:
-            problems.append(InvalidInput(
-                N_("Line {line}: the collective cannot be exempt."), line=line
-            ))
-            continue
-        key = f"{kind}:{entry.identity.casefold()}"
-        if key in seen:
-            problems.append(InvalidInput(
-                N_("Line {line}: {name} is already listed on line {first}."),
-                line=line, name=entry.name, first=seen[key],
-            ))
-            continue
-        seen[key] = line
-        entries.append(entry)
-    if header is None:
-        raise InvalidInput(N_("The roster is empty."))
-    if problems:
-        first = problems[0]
-        raise InvalidInput(first.msgid, problems=problems, **first.params)
-    if not any(e.exempt_reason == "" for e in entries):
-        raise InvalidInput(N_("The roster has nobody on the ballot."))
-    return entries
-
-
 def check_profile_fits(session: Session, body: Body, profile_id: str) -> None:
     """Refuse a profile written for another kind of body (a Party rule for a People's Council)."""
-    try:
-        profile = profiles.get_profile(session, profile_id)
-    except profiles.UnknownProfile as exc:
-        raise NotFound(N_("Unknown profile {profile}."), profile=profile_id) from exc
+    profile = profiles.get_profile(session, profile_id)
     if body.kind not in profile.body_kinds:
         raise InvalidInput(
             N_("The profile {profile} is for {kinds}, not for a body of kind {kind}."),
             profile=profile.id, kinds=", ".join(profile.body_kinds), kind=body.kind,
-        )
-
-
-def check_counts(
-    members: int | None, summoned: int | None, present: int | None
-) -> None:
-    """Refuse attendance figures that cannot all be true (DOMAIN.md §2)."""
-    for name, value in (("members", members), ("summoned", summoned), ("present", present)):
-        if value is not None and value < 0:
-            raise CountError(N_("The number {name} cannot be negative."), name=name)
-    if present is not None and summoned is not None and present > summoned:
-        raise CountError(
-            N_("Impossible counts: {present} present but only {summoned} summoned."),
-            present=present, summoned=summoned,
-        )
-
-
-def check_paper_issued(issued: int | None, present: int | None) -> None:
-    """Refuse more paper ballots handed out than persons present (DOMAIN.md §2)."""
-    if issued is not None and present is not None and issued > present:
-        raise CountError(
-            N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
-            issued=issued, present=present,
         )
 
 
@@ -203,12 +96,12 @@ def set_attendance(
     members: int | None,
     summoned: int | None,
     present: int | None,
-) -> None:
+) -> dict[str, int | None]:
     """Record the attendance of a draft or open round: members, summoned, present.
 
     The number present is often counted in the hall, after the round has opened. Once the
     round is closed the attendance is part of the closing record and its seal, and stays.
-    The caller commits; the change is logged with the figures it replaced.
+    Return the figures it replaced; the caller logs the change and commits.
     """
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
@@ -227,21 +120,7 @@ def set_attendance(
     check_paper_issued(round_.paper_issued, present)
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
     round_.members, round_.summoned, round_.present = members, summoned, present
-    audit.record(session, "attendance_changed", round_id=round_.id, details={
-        "members": members, "summoned": summoned, "present": present, "before": before,
-    })
-
-
-def _person(session: Session, body: Body, entry: RosterEntry) -> Person:
-    key = entry.identity
-    person = session.scalar(
-        select(Person).where(Person.body_id == body.id, Person.person_key == key)
-    )
-    if person is None:
-        person = Person(body_id=body.id, person_key=key, name=entry.name)
-        session.add(person)
-        session.flush()
-    return person
+    return before
 
 
 def create_round(
@@ -262,11 +141,8 @@ def create_round(
     followup_of: int | None = None,
 ) -> Round:
     """Create a draft round of a body, with its ballot items and exemptions."""
-    try:
-        profile = profiles.get_profile(session, profile_id, profile_version)
-    except profiles.UnknownProfile as exc:
-        raise NotFound(N_("Unknown profile {profile}."), profile=profile_id) from exc
-    if not 1945 <= year <= 2200:
+    profile = profiles.get_profile(session, profile_id, profile_version)
+    if not YEARS[0] <= year <= YEARS[1]:
         raise InvalidInput(N_("The year {year} is not plausible."), year=year)
     title = clean_name(title)
     if not title:
@@ -289,35 +165,11 @@ def create_round(
     )
     session.add(round_)
     session.flush()
-    set_roster(session, round_, roster, log=False)
-    audit.record(session, "round_created", round_id=round_.id, details={
-        "body": body.code, "year": year, "title": title, "scale": scale,
-        "profile": {"id": profile.id, "version": profile.version},
-        "members": members, "summoned": summoned, "present": present,
-        "followup_of": followup_of, **roster_details(round_),
-    })
+    set_roster(session, round_, roster)
     return round_
 
 
-def roster_details(round_: Round) -> dict[str, object]:
-    """Describe a round's ballot items and exemptions for the audit log."""
-    return {
-        "items": [
-            {"order": i.order, "kind": i.kind, "name": i.name, "position": i.position,
-             "person_key": i.person.person_key if i.person else None}
-            for i in round_.items
-        ],
-        "exempt": [
-            {"name": e.person.name, "person_key": e.person.person_key, "position": e.position,
-             "reason": e.reason}
-            for e in round_.exemptions
-        ],
-    }
-
-
-def set_roster(
-    session: Session, round_: Round, roster: list[RosterEntry], *, log: bool = True
-) -> None:
+def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> None:
     """Replace the ballot items and exemptions of a draft round."""
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(N_("The roster can only be changed while the round is a draft."))
@@ -333,7 +185,7 @@ def set_roster(
                 position=entry.position,
             ))
             continue
-        person = _person(session, round_.body, entry)
+        person = person_for(session, round_.body, entry)
         if entry.exempt_reason:
             round_.exemptions.append(Exemption(
                 person_id=person.id, position=entry.position, reason=entry.exempt_reason
@@ -345,8 +197,6 @@ def set_roster(
                 position=entry.position,
             ))
     session.flush()
-    if log:
-        audit.record(session, "roster_changed", round_id=round_.id, details=roster_details(round_))
 
 
 def open_round(session: Session, round_: Round) -> None:
@@ -359,33 +209,22 @@ def open_round(session: Session, round_: Round) -> None:
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    if profile.quorum != "none" and round_.summoned is None:
+    rule = profile.quorum_rule
+    if rule is not None and round_.summoned is None:
         raise CountError(
             N_("The profile {profile} requires a quorum: give the number of persons summoned "
                "before opening the round."),
             profile=profile.id,
         )
-    if profile.quorum_met(round_.present, round_.summoned) is False:
+    if rule is not None and profile.quorum_met(round_.present, round_.summoned) is False:
         raise CountError(
             N_("No quorum: {present} present of {summoned} summoned; the profile {profile} "
-               "needs at least two thirds present."),
+               "requires: {rule}."),
             present=round_.present, summoned=round_.summoned, profile=profile.id,
+            rule=rule.words,
         )
     round_.status = RoundStatus.OPEN.value
     session.flush()
-    audit.record(session, "round_opened", round_id=round_.id, details={
-        "items": len(round_.items), "present": round_.present, "summoned": round_.summoned,
-    })
-
-
-def ballots_collected(session: Session, round_id: int) -> int:
-    """Count the ballots in the box of a round."""
-    return session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0
-
-
-def ballots_issued(session: Session, round_: Round) -> int:
-    """Return ballots issued: paper ballots handed out plus online codes issued."""
-    return (round_.paper_issued or 0) + codes_issued(session, round_.id)
 
 
 def close_round(session: Session, round_: Round) -> None:
@@ -396,14 +235,13 @@ def close_round(session: Session, round_: Round) -> None:
         # Table locks queue: casts that start after this wait behind the close (briefly, in
         # every round), the close waits only for the casts already in progress.
         session.execute(text("LOCK TABLE round IN EXCLUSIVE MODE"))
-    locked = session.scalar(select(Round).where(Round.id == round_.id).with_for_update())
-    assert locked is round_
+    # The row is read again under the lock: a close that committed meanwhile is seen.
+    session.refresh(round_, with_for_update=True)
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
             N_("Round {id} is {status}; only an open round can be closed."),
             id=round_.id, status=round_.status,
         )
-    discard_paper_entries(session, round_.id)
     round_.issued = ballots_issued(session, round_)
     round_.collected = ballots_collected(session, round_.id)
     round_.status = RoundStatus.CLOSED.value
@@ -412,38 +250,10 @@ def close_round(session: Session, round_: Round) -> None:
     # Once the close is committed, whoever closed it (command line, web, demo), let the engine
     # forget the pages and log entries written while the round was open.
     event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
-    audit.record(
-        session, "round_closed", round_id=round_.id, details=closing_record(session, round_)
-    )
-
-
-def pending_paper_entries(session: Session, round_id: int) -> list[int]:
-    """Return the number of ballots typed into each paper entry not yet accepted."""
-    from .paper import split_lines
-
-    texts = session.scalars(
-        select(PaperEntry.lines).where(PaperEntry.round_id == round_id).order_by(PaperEntry.entry)
-    )
-    return [len(split_lines(text)) for text in texts]
-
-
-def discard_paper_entries(session: Session, round_id: int) -> None:
-    """Delete the paper entries a closing round leaves unaccepted, and log what was dropped."""
-    pending = pending_paper_entries(session, round_id)
-    if pending:
-        session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_id))
-        audit.record(
-            session, "paper_entries_discarded", round_id=round_id, details={"ballots": pending}
-        )
 
 
 def closing_record(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a counted round for the log: accounting, seal, counts and findings."""
-    from .credentials import codes_used
-    from .recount import seal
-    from .rules import round_findings
-    from .tally import tally_round
-
     tally = tally_round(session, round_)
     return {
         "issued": round_.issued,
@@ -458,7 +268,7 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
         "present": round_.present,
         "profile": {"id": tally.profile.id, "version": tally.profile.version},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
-        "seal": seal(len(round_.items), audit.ballot_box(session, round_.id)),
+        "seal": seal(len(round_.items), ballot_box(session, round_.id)),
         "items": [
             {"order": i.order, "person_key": i.person_key, "name": i.name, "counts": i.counts}
             for i in tally.items
@@ -467,6 +277,7 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
             {"person_key": f.person_key, "band": f.band} for f in round_findings(tally)
         ],
     }
+
 
 def rewrite_ballot_box(session: Session, round_id: int) -> None:
     """Rewrite a round's ballots, receipts and credentials in one transaction, in random order.
@@ -517,15 +328,12 @@ def publish_round(session: Session, round_: Round) -> None:
         )
     round_.status = RoundStatus.PUBLISHED.value
     session.flush()
-    audit.record(session, "round_published", round_id=round_.id)
 
 
 def issue_round_codes(
     session: Session, round_: Round, count: int, secret: str | bytes
 ) -> list[str]:
     """Issue voter codes for a draft or open round (how many is all that is recorded)."""
-    from .credentials import issue_codes
-
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_("Round {id} is {status}; codes can be issued only for a draft or open round."),
@@ -539,10 +347,7 @@ def issue_round_codes(
                "persons summoned."),
             total=ballots_issued(session, round_) + count, summoned=round_.summoned,
         )
-    codes = issue_codes(session, round_, count, secret)
-    # How many, never the codes themselves.
-    audit.record(session, "codes_issued", round_id=round_.id, details={"count": count})
-    return codes
+    return issue_codes(session, round_, count, secret)
 
 
 def compact(engine: Engine) -> None:
@@ -568,40 +373,17 @@ def compact(engine: Engine) -> None:
         connection.exec_driver_sql("VACUUM FULL ballot, receipt, credential")
 
 
-def quorum_status(
-    session: Session, round_: Round, profile: profiles.Profile
-) -> dict[str, object]:
-    """Say whether the quorum is met, on which figures, and why (DOMAIN.md §2).
-
-    Attendance (present of summoned) gates paper rounds; a round with online codes must also
-    reach the quorum in turnout, the ballots actually collected.
-    """
-    status: dict[str, object] = {"rule": profile.quorum, **profile.quorum_text().as_dict()}
-    if profile.quorum == "none":
-        return {**status, "met": True, "reason": None}
-    summoned = round_.summoned
-    figures = [("present", round_.present)]
-    if codes_issued(session, round_.id):
-        figures.append(("collected", ballots_collected(session, round_.id)))
-    required = None if summoned is None else -(-summoned * 2 // 3)  # ceil(2/3 of summoned)
-    status.update(summoned=summoned, required=required)
-    if summoned is None:
-        return {**status, "met": None, "reason": {
-            "vi": "Chưa có số người được triệu tập", "en": "The number summoned is unknown"}}
-    for name, value in figures:
-        if value is None:
-            continue
-        if value * 3 < summoned * 2:
-            words = {"present": ("người có mặt", "present"),
-                     "collected": ("phiếu thu về", "ballots collected")}[name]
-            return {**status, "met": False, name: value, "reason": {
-                "vi": f"Chỉ có {value} {words[0]} trên {summoned} người được triệu tập; "
-                      f"cần ít nhất {required}",
-                "en": f"Only {value} {words[1]} of {summoned} summoned; at least {required} "
-                      f"are needed",
-            }}
-    known = [(name, value) for name, value in figures if value is not None]
-    if not known:
-        return {**status, "met": None, "reason": {
-            "vi": "Chưa có số người có mặt", "en": "The number present is unknown"}}
-    return {**status, "met": True, "reason": None, **dict(known)}
+def change_exemption(session: Session, round_: Round, person_key: str, reason: str) -> Person:
+    """Leave a person of a draft round off the ballot with a reason, or put them back ("")."""
+    person = session.scalar(
+        select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
+    )
+    if person is None:
+        raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key,
+                       code=round_.body.code)
+    current = roster_entries(round_)
+    if not any(e.kind == "person" and e.identity == person.person_key for e in current):
+        raise InvalidInput(N_("{name} is not on the roster of round {id}."), name=person.name,
+                           id=round_.id)
+    set_roster(session, round_, with_exemption(current, person.person_key, clean_name(reason)))
+    return person

@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Body, Exemption, Person, Round, RoundStatus, Scale
-from .profiles import BAND_RULES
+from .errors import N_, Message, message
+from .models import Body, Exemption, Person, Round, Scale
+from .profiles import BAND_RULES, ConsecutiveYears
 from .tally import ItemTally, RoundTally, tally_round
 from .text import percent, percent_text
+from .vocabulary import BAND_WORDS, BASES, COUNTED, SCALES, VOTE_TEST
 
-COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
-VOTE_RULE = "no_trust*2 > D"
+# The level a finding counts, as it reads inside a sentence ("low confidence").
+LEVEL_WORDS = {level.name: level.word for scale in SCALES.values() for level in scale}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
     found = []
     if tally.round.scale == Scale.CONFIDENCE_VOTE.value:
         if item.counts["no_trust"] * 2 > d:
-            found.append(("over_half", VOTE_RULE, tally.profile.vote_consequence.as_dict(),
+            found.append(("over_half", VOTE_TEST, tally.profile.vote_consequence.as_dict(),
                           "no_trust", False))
     else:
         for band in tally.profile.bands:
@@ -116,7 +118,7 @@ def round_findings(tally: RoundTally) -> list[Finding]:
 
 @dataclass
 class _Year:
-    low: list[tuple[RoundTally, ItemTally]]
+    low: list[tuple[RoundTally, ItemTally, ConsecutiveYears]]
     rated: bool
 
 
@@ -139,7 +141,7 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
             rated = by_person[item.person_key].setdefault(tally.round.year, _Year([], False))
             rated.rated = True
             if band.holds(item.counts["low"], tally.denominator):
-                rated.low.append((tally, item))
+                rated.low.append((tally, item, rule))
     findings = []
     for person_key, years in by_person.items():
         run: list[int] = []
@@ -152,9 +154,7 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
                 run = []
             if not run:
                 continue
-            last_tally, last_item = years[year].low[-1]
-            rule = last_tally.profile.consecutive_years
-            assert rule is not None
+            _last_tally, last_item, rule = years[year].low[-1]
             if len(run) < rule.years:
                 continue
             chain = run[-rule.years :]
@@ -166,12 +166,12 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
                     name=last_item.name,
                     position=last_item.position,
                     years=tuple(chain),
-                    rounds=tuple(t.round.id for t, _ in low_rounds),
+                    rounds=tuple(t.round.id for t, _i, _r in low_rounds),
                     band=rule.band,
                     consequence=rule.consequence.as_dict(),
                     evidence=tuple(
                         evidence(t, i, rule.band, BAND_RULES[rule.band].rule, "low")
-                        for t, i in low_rounds
+                        for t, i, _r in low_rounds
                     ),
                     calls_for_vote=rule.followup_vote,
                 )
@@ -244,11 +244,10 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
             "profile": {"id": tally.profile.id, "version": tally.profile.version},
             "denominator": {"basis": tally.basis, "value": tally.denominator},
         }
-        if item is None:
-            assert exempt is not None
+        if exempt is not None and item is None:
             entry.update(position=exempt.position, exempt=exempt.reason, counts=None,
                          percent=None, findings=[])
-        else:
+        elif item is not None:
             entry.update(
                 position=item.position,
                 exempt=None,
@@ -271,3 +270,19 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
             {"band": "two_thirds_or_more", "percent": "66.67"},
         ],
     }
+
+
+def finding_message(finding: dict[str, Any]) -> Message:
+    """Describe a finding in words: "low confidence votes are more than one half of …"."""
+    proof = finding["evidence"][0] if finding["evidence"] else {}
+    level = proof.get("level", "low")
+    words = message(
+        N_("{level_word} votes are {band} of {basis}"),
+        level_word=message(LEVEL_WORDS.get(level, level)),
+        band=message(BAND_WORDS.get(finding["band"], finding["band"])),
+        basis=message(BASES.get(proof.get("basis", ""), proof.get("basis", ""))),
+    )
+    if finding["rule"] != "consecutive_years":
+        return words
+    return message(N_("{finding}, in {years} consecutive years"), finding=words,
+                   years=len(finding["years"]))

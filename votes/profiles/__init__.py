@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -18,14 +17,25 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..errors import N_, Message, NotFound, ProfileError, message
+from ..i18n import LANGUAGES, translate
+from ..models import Round, StoredProfile
 from ..text import nfc
+from ..vocabulary import (
+    BAND_TESTS,
+    BAND_WORDS,
+    BANDS,
+    BASES,
+    BODY_KINDS,
+    NO_QUORUM_WORDS,
+    QUORUM_RULES,
+    VOTE_TEST,
+    QuorumRule,
+)
 
-BASES = ("members", "collected", "summoned", "present", "valid")
 INVALID_SCOPES = ("row", "ballot")
-QUORUMS = ("none", "two_thirds_of_summoned")
-SCALES = ("poll", "confidence_vote")
+QUORUMS = ("none", *QUORUM_RULES)
 FREQUENCIES = ("annual", "mid_term", "once_a_term")
-BODY_KINDS = ("party", "council", "assembly")
 # Ids are typed on the command line and stored in a 64-character column.
 PROFILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -44,55 +54,46 @@ TEXT_KEYS = ("vi", "en")
 
 @dataclass(frozen=True)
 class BandRule:
-    """A fixed band: its test on integers, the words of the rule, its position for ordering."""
+    """A fixed band: its test on integers, its words, its position for ordering."""
 
     id: str
-    holds: Callable[[int, int], bool]
-    rule: str
-    vi: str
-    en: str
     # The lower bound, to check the order of bands: (numerator, denominator, strict), where a
     # strict bound ("more than 2/3") comes after the same fraction reached ("2/3 or more").
     lower: tuple[int, int, bool]
     bounded: bool  # True when the band also has an upper bound (it partitions, never overlaps)
+
+    def holds(self, low: int, denominator: int) -> bool:
+        """Tell whether `low` of `denominator` falls in this band (exact integer comparison)."""
+        return BANDS[self.id](low, denominator)
+
+    @property
+    def rule(self) -> str:
+        """Return the band's test written out ("low*2 > D")."""
+        return BAND_TESTS[self.id]
+
+    @property
+    def words(self) -> str:
+        """Return the band's message id ("more than one half")."""
+        return BAND_WORDS[self.id]
 
 
 # The only comparisons the regulations use, in integers (DOMAIN.md §4, §5).
 BAND_RULES: dict[str, BandRule] = {
     rule.id: rule
     for rule in (
-        BandRule(
-            "over_half", lambda low, d: low * 2 > d, "low*2 > D",
-            "quá nửa", "more than one half", (1, 2, True), False,
-        ),
-        BandRule(
-            "over_half_under_two_thirds", lambda low, d: low * 2 > d and low * 3 < 2 * d,
-            "low*2 > D and low*3 < 2*D",
-            "trên một nửa đến dưới hai phần ba", "more than one half but less than two thirds",
-            (1, 2, True), True,
-        ),
-        BandRule(
-            "two_thirds_or_more", lambda low, d: low * 3 >= 2 * d, "low*3 >= 2*D",
-            "từ hai phần ba trở lên", "two thirds or more", (2, 3, False), False,
-        ),
-        BandRule(
-            "over_two_thirds", lambda low, d: low * 3 > 2 * d, "low*3 > 2*D",
-            "trên hai phần ba", "more than two thirds", (2, 3, True), False,
-        ),
+        BandRule("over_half", (1, 2, True), False),
+        BandRule("over_half_under_two_thirds", (1, 2, True), True),
+        BandRule("two_thirds_or_more", (2, 3, False), False),
+        BandRule("over_two_thirds", (2, 3, True), False),
     )
 }
 
-BASIS_WORDS = {
-    "members": ("tổng số thành viên", "all members"),
-    "collected": ("tổng số phiếu thu về", "ballots collected"),
-    "summoned": ("tổng số người được triệu tập", "persons summoned"),
-    "present": ("tổng số người có mặt", "persons present"),
-    "valid": ("tổng số phiếu hợp lệ", "valid ballots"),
-}
 
-
-class ProfileError(ValueError):
-    """A profile file is not valid; the message says what and where."""
+def both_languages(text: Message | str) -> dict[str, str]:
+    """Return a message (or a message id) in every language: {"vi": …, "en": …}."""
+    if isinstance(text, str):
+        return {language: translate(text, language) for language in LANGUAGES}
+    return {language: text.text(language) for language in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -160,26 +161,27 @@ class Profile:
     builtin: bool = False
     source: str = ""
 
+    @property
+    def quorum_rule(self) -> QuorumRule | None:
+        """Return the profile's quorum rule, or None when it requires none."""
+        return QUORUM_RULES.get(self.quorum)
+
     def quorum_met(self, present: int | None, summoned: int | None) -> bool | None:
         """Tell whether the quorum is met: None when a needed number is unknown."""
-        if self.quorum == "none":
+        rule = self.quorum_rule
+        if rule is None:
             return True
         if present is None or summoned is None:
             return None
-        return present * 3 >= summoned * 2
+        return rule.met(present, summoned)
 
-    def quorum_text(self) -> Text:
-        """Describe the quorum in words."""
-        if self.quorum == "none":
-            return Text("Không quy định tỷ lệ có mặt tối thiểu", "No quorum required")
-        return Text(
-            "Số người có mặt phải từ hai phần ba số người được triệu tập trở lên",
-            "At least two thirds of those summoned must be present",
-        )
+    def quorum_words(self) -> str:
+        """Return the message id that states the quorum in words."""
+        rule = self.quorum_rule
+        return NO_QUORUM_WORDS if rule is None else rule.words
 
     def describe(self) -> dict[str, Any]:
         """Return the profile as JSON-ready data, with every rule in words."""
-        basis_vi, basis_en = BASIS_WORDS[self.denominator]
         return {
             "id": self.id,
             "version": self.version,
@@ -188,15 +190,14 @@ class Profile:
             "body_kinds": list(self.body_kinds),
             "frequency": self.frequency,
             "scale": self.scale,
-            "denominator": {"basis": self.denominator, "vi": basis_vi, "en": basis_en},
+            "denominator": {"basis": self.denominator, **both_languages(BASES[self.denominator])},
             "invalid_marks": self.invalid_marks,
-            "quorum": {"rule": self.quorum, **self.quorum_text().as_dict()},
+            "quorum": {"rule": self.quorum, **both_languages(self.quorum_words())},
             "bands": [
                 {
                     "id": band.id,
                     "rule": band.rule.rule,
-                    "vi": band.rule.vi,
-                    "en": band.rule.en,
+                    **both_languages(band.rule.words),
                     "consequence": band.consequence.as_dict(),
                     "followup_vote": band.followup_vote,
                 }
@@ -212,55 +213,60 @@ class Profile:
             },
             "confidence_vote": {
                 "denominator": self.vote_denominator,
-                "rule": "no_trust*2 > D",
+                "rule": VOTE_TEST,
                 "consequence": self.vote_consequence.as_dict(),
             },
             "exemptions": [{"id": key, **text.as_dict()} for key, text in self.exemptions],
         }
 
 
-def _keys(data: dict[str, Any], allowed: tuple[str, ...], where: str, strict: bool) -> None:
+Where = Message  # the place in a profile file that a problem is about
+
+
+def _keys(data: dict[str, Any], allowed: tuple[str, ...], where: Where, strict: bool) -> None:
     unknown = sorted(str(key) for key in data if key not in allowed)
     if strict and unknown:
         raise ProfileError(
-            f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(allowed)}"
+            N_("{where}: unknown key {key!r}; expected one of {allowed}"),
+            where=where, key=unknown[0], allowed=", ".join(allowed),
         )
 
 
 def _text(
-    data: Any, where: str, strict: bool = True, allowed: tuple[str, ...] = TEXT_KEYS
+    data: Any, where: Where, strict: bool = True, allowed: tuple[str, ...] = TEXT_KEYS
 ) -> Text:
     if not isinstance(data, dict):
-        raise ProfileError(f"{where}: expected a table with 'vi' and 'en' texts")
+        raise ProfileError(N_("{where}: expected a table with 'vi' and 'en' texts"), where=where)
     _keys(data, allowed, where, strict)
     vi = data.get("vi")
     if not isinstance(vi, str) or not vi.strip():
-        raise ProfileError(f"{where}: the Vietnamese text ('vi') is missing")
+        raise ProfileError(N_("{where}: the Vietnamese text ('vi') is missing"), where=where)
     en = data.get("en")
     if not isinstance(en, str) or not en.strip():
-        raise ProfileError(f"{where}: the English text ('en') is missing")
+        raise ProfileError(N_("{where}: the English text ('en') is missing"), where=where)
     return Text(nfc(vi), nfc(en))
 
 
-def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
+def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], where: Where) -> str:
     value = data.get(key)
     if not isinstance(value, str) or value not in allowed:
         raise ProfileError(
-            f"{where}: unknown {key} {value!r}; expected one of {', '.join(allowed)}"
+            N_("{where}: unknown {key} {value!r}; expected one of {allowed}"),
+            where=where, key=key, value=value, allowed=", ".join(allowed),
         )
     return value
 
 
-def _flag(data: dict[str, Any], key: str, where: str) -> bool:
+def _flag(data: dict[str, Any], key: str, where: Where) -> bool:
     value = data.get(key, False)
     if not isinstance(value, bool):
-        raise ProfileError(f"{where}: {key} must be true or false")
+        raise ProfileError(N_("{where}: {key} must be true or false"), where=where, key=key)
     return value
 
 
-def _table(data: Any, where: str, strict: bool, allowed: tuple[str, ...]) -> dict[str, Any]:
+def _table(data: Any, where: Where, strict: bool, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ProfileError(f"{where}: expected a table")
+        raise ProfileError(N_("{where}: expected a table"), where=where)
     _keys(data, allowed, where, strict)
     return data
 
@@ -275,30 +281,33 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"not valid TOML: {exc}") from exc
+        raise ProfileError(N_("The profile is not valid TOML: {reason}"), reason=str(exc)) from exc
     profile_id = data.get("id")
     if not isinstance(profile_id, str) or not profile_id.strip():
-        raise ProfileError("the profile has no 'id'")
+        raise ProfileError(N_("The profile has no 'id'."))
     if strict and not PROFILE_ID.fullmatch(profile_id):
         raise ProfileError(
-            f"the profile id {profile_id!r} may only use letters, digits, '.', '_' and '-' "
-            "(at most 64 characters)"
+            N_("The profile id {profile!r} may only use letters, digits, '.', '_' and '-' "
+               "(at most 64 characters)."),
+            profile=profile_id,
         )
-    where = f"profile {profile_id}"
+    where = message(N_("profile {profile}"), profile=profile_id)
     _keys(data, TOP_KEYS, where, strict)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ProfileError(f"{where}: 'version' must be a positive integer")
+        raise ProfileError(N_("{where}: 'version' must be a positive integer"), where=where)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ProfileError(f"{where}: the Vietnamese name ('name') is missing")
+        raise ProfileError(N_("{where}: the Vietnamese name ('name') is missing"), where=where)
     name_en = data.get("name_en", name)
     if not isinstance(name_en, str) or not name_en.strip():
         if strict:
-            raise ProfileError(f"{where}: the English name ('name_en') must be a text")
+            raise ProfileError(
+                N_("{where}: the English name ('name_en') must be a text"), where=where
+            )
         name_en = name
 
-    basis = _choice(data, "denominator", BASES, where)
+    basis = _choice(data, "denominator", tuple(BASES), where)
     scope = _choice(data, "invalid_marks", INVALID_SCOPES, where)
     quorum = _choice(data, "quorum", QUORUMS, where) if "quorum" in data else "none"
     scale = _choice(data, "scale", ("poll",), where) if "scale" in data else "poll"
@@ -308,53 +317,66 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
 
     raw_bands = data.get("bands")
     if not isinstance(raw_bands, list) or not raw_bands:
-        raise ProfileError(f"{where}: at least one band is needed ([[bands]])")
+        raise ProfileError(N_("{where}: at least one band is needed ([[bands]])"), where=where)
     bands: list[Band] = []
     for number, raw in enumerate(raw_bands, start=1):
-        band_where = f"{where}, band {number}"
+        band_where = message(N_("profile {profile}, band {number}"), profile=profile_id,
+                             number=number)
         raw = _table(raw, band_where, strict, BAND_KEYS)
         band_id = raw.get("id")
         if not isinstance(band_id, str) or band_id not in BAND_RULES:
             raise ProfileError(
-                f"{band_where}: unknown band {band_id!r}; expected one of {', '.join(BAND_RULES)}"
+                N_("{where}: unknown band {band_id!r}; expected one of {allowed}"),
+                where=band_where, band_id=band_id, allowed=", ".join(BAND_RULES),
             )
+        consequence_where = message(N_("{where}, consequence"), where=band_where)
         bands.append(Band(
             band_id,
-            _text(raw.get("consequence"), f"{band_where} consequence", strict),
+            _text(raw.get("consequence"), consequence_where, strict),
             _flag(raw, "followup_vote", band_where),
         ))
     _check_bands(bands, where)
 
     consecutive = None
     if "consecutive_years" in data:
-        consecutive_where = f"{where} consecutive_years"
+        consecutive_where = message(N_("profile {profile}, consecutive_years"),
+                                    profile=profile_id)
         raw = _table(data["consecutive_years"], consecutive_where, strict, CONSECUTIVE_KEYS)
         band_id = raw.get("band")
         if not isinstance(band_id, str) or band_id not in {b.id for b in bands}:
-            raise ProfileError(f"{where}: consecutive_years must name one of the profile's bands")
+            raise ProfileError(
+                N_("{where}: consecutive_years must name one of the profile's bands"),
+                where=where,
+            )
         years = raw.get("years", 2)
         if not isinstance(years, int) or isinstance(years, bool) or years < 2:
-            raise ProfileError(f"{where}: consecutive_years.years must be 2 or more")
+            raise ProfileError(N_("{where}: consecutive_years.years must be 2 or more"),
+                               where=where)
         consecutive = ConsecutiveYears(
             band_id, years, _text(raw.get("consequence"), consecutive_where, strict),
             _flag(raw, "followup_vote", consecutive_where),
         )
 
-    vote_where = f"{where} confidence_vote"
+    vote_where = message(N_("profile {profile}, confidence_vote"), profile=profile_id)
     vote = _table(data.get("confidence_vote", {}), vote_where, strict, VOTE_KEYS)
-    vote_basis = _choice(vote, "denominator", BASES, vote_where) if (
+    vote_basis = _choice(vote, "denominator", tuple(BASES), vote_where) if (
         "denominator" in vote
     ) else basis
-    vote_consequence = _text(vote.get("consequence"), f"{vote_where} consequence", strict)
+    vote_consequence = _text(
+        vote.get("consequence"), message(N_("{where}, consequence"), where=vote_where), strict
+    )
 
     raw_exemptions = data.get("exemptions", [])
     if not isinstance(raw_exemptions, list):
-        raise ProfileError(f"{where}: exemptions must be a list of tables ([[exemptions]])")
+        raise ProfileError(
+            N_("{where}: exemptions must be a list of tables ([[exemptions]])"), where=where
+        )
     exemptions = []
     for number, raw in enumerate(raw_exemptions, start=1):
-        exemption_where = f"{where}, exemption {number}"
+        exemption_where = message(N_("profile {profile}, exemption {number}"),
+                                  profile=profile_id, number=number)
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
-            raise ProfileError(f"{exemption_where}: needs an 'id'")
+            raise ProfileError(N_("{where}: needs an 'id'"), where=exemption_where)
         exemptions.append(
             (raw["id"], _text(raw, exemption_where, strict, allowed=EXEMPTION_KEYS))
         )
@@ -363,7 +385,9 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
     if not isinstance(kinds, list) or (strict and not kinds) or any(
         k not in BODY_KINDS for k in kinds
     ):
-        raise ProfileError(f"{where}: body_kinds must list party, council or assembly")
+        raise ProfileError(
+            N_("{where}: body_kinds must list party, council or assembly"), where=where
+        )
 
     return Profile(
         id=nfc(profile_id),
@@ -385,18 +409,20 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
     )
 
 
-def _check_bands(bands: list[Band], where: str) -> None:
+def _check_bands(bands: list[Band], where: Where) -> None:
     seen: set[str] = set()
     previous = (Fraction(0), False)
     for band in bands:
         if band.id in seen:
-            raise ProfileError(f"{where}: band {band.id} is listed twice")
+            raise ProfileError(N_("{where}: band {band_id} is listed twice"), where=where,
+                               band_id=band.id)
         seen.add(band.id)
         numerator, denominator, strict = band.rule.lower
         lower = (Fraction(numerator, denominator), strict)
         if lower < previous:
             raise ProfileError(
-                f"{where}: bands are not in order; list them from the lowest threshold up"
+                N_("{where}: bands are not in order; list them from the lowest threshold up"),
+                where=where,
             )
         previous = lower
     # A bounded band (…_under_two_thirds) exists to partition the range: it may not overlap
@@ -409,7 +435,8 @@ def _check_bands(bands: list[Band], where: str) -> None:
             if other is band:
                 continue
             if any(band.holds(low, d) and other.holds(low, d) for low, d in probes):
-                raise ProfileError(f"{where}: bands {band.id} and {other.id} overlap")
+                raise ProfileError(N_("{where}: bands {band_id} and {other} overlap"),
+                                   where=where, band_id=band.id, other=other.id)
 
 
 def _load_builtins() -> dict[tuple[str, int], Profile]:
@@ -424,13 +451,11 @@ def _load_builtins() -> dict[tuple[str, int], Profile]:
 BUILTIN: dict[tuple[str, int], Profile] = _load_builtins()
 
 
-class UnknownProfile(LookupError):
+class UnknownProfile(NotFound):
     """No profile with that id (and version)."""
 
 
 def _stored(session: Session) -> dict[tuple[str, int], Profile]:
-    from ..models import StoredProfile
-
     rows = session.scalars(select(StoredProfile)).all()
     return {
         (row.profile_id, row.version): parse_profile(row.source, strict=False) for row in rows
@@ -451,18 +476,26 @@ def get_profile(session: Session | None, profile_id: str, version: int | None = 
         key: profile for key, profile in all_profiles(session).items() if key[0] == profile_id
     }
     if not candidates:
-        raise UnknownProfile(f"unknown profile {profile_id!r}")
+        raise UnknownProfile(N_("Unknown profile {profile}."), profile=profile_id)
     if version is None:
         return candidates[max(candidates)]
     if (profile_id, version) not in candidates:
-        raise UnknownProfile(f"profile {profile_id!r} has no version {version}")
+        raise UnknownProfile(N_("The profile {profile} has no version {version}."),
+                             profile=profile_id, version=version)
     return candidates[(profile_id, version)]
+
+
+def latest_profiles(session: Session, body_kind: str | None = None) -> list[Profile]:
+    """Return the newest version of every profile (for a kind of body, when given)."""
+    latest: dict[str, Profile] = {}
+    for (profile_id, _version), profile in sorted(all_profiles(session).items()):
+        if body_kind is None or body_kind in profile.body_kinds:
+            latest[profile_id] = profile
+    return list(latest.values())
 
 
 def add_profile(session: Session, source: str) -> Profile:
     """Validate and store a profile; an existing version can never be changed, only succeeded."""
-    from ..models import Round, StoredProfile
-
     profile = parse_profile(source)
     known = all_profiles(session)
     key = (profile.id, profile.version)
@@ -471,17 +504,18 @@ def add_profile(session: Session, source: str) -> Profile:
             select(func.count(Round.id)).where(
                 Round.profile_id == profile.id, Round.profile_version == profile.version
             )
-        )
-        why = f" and {in_use} round(s) were counted under it" if in_use else ""
+        ) or 0
         raise ProfileError(
-            f"profile {profile.id} version {profile.version} already exists{why}; "
-            f"a profile is never changed: add it as version "
-            f"{max(v for (i, v) in known if i == profile.id) + 1}"
+            N_("The profile {profile} version {version} already exists ({rounds} rounds were "
+               "counted under it); a profile is never changed: add it as version {next}."),
+            profile=profile.id, version=profile.version, rounds=in_use,
+            next=max(v for (i, v) in known if i == profile.id) + 1,
         )
     older = [v for (i, v) in known if i == profile.id]
     if older and profile.version < max(older):
         raise ProfileError(
-            f"profile {profile.id}: version {profile.version} is older than version {max(older)}"
+            N_("The profile {profile}: version {version} is older than version {newest}."),
+            profile=profile.id, version=profile.version, newest=max(older),
         )
     session.add(StoredProfile(profile_id=profile.id, version=profile.version, source=source))
     session.flush()

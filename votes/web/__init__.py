@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import Babel, get_locale
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from ..i18n import TRANSLATIONS
-
-LANGUAGES = ("vi", "en")
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
-babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+from ..i18n import LANGUAGES
+from ..text import decimal_comma, integer_text
+from . import admin, api, audit, auth, ballot, outage
+from .auth import load_user
+from .common import message, safe_next, template_gettext
+from .extensions import babel, csrf, limiter, login_manager
+from .words import WORDS
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
@@ -81,43 +73,10 @@ def _defaults(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
-def compile_catalogues(app: Flask) -> str:
-    """Compile the .po catalogues into .mo files under the instance folder; return the folder.
-
-    The .po file is the single source (the command line reads it directly); the binary form
-    Flask-Babel needs is rebuilt whenever the .po is newer, so a fresh clone just works.
-    """
-    target = Path(app.instance_path) / "translations"
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        language = po.parent.parent.name
-        mo = target / language / "LC_MESSAGES" / "messages.mo"
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        mo.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as handle:
-            catalog = read_po(handle, locale=language)
-        # Several workers may start at once: write aside, then rename atomically.
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            write_mo(out, catalog)
-        os.replace(tmp, mo)
-    return str(target)
-
-
 def select_locale() -> str:
     """Choose the language: the one the user picked, else Vietnamese."""
     chosen = session.get("lang")
     return chosen if chosen in LANGUAGES else "vi"
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Return a same-site relative path to go back to, else the fallback."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    return target
 
 
 def _set_headers(response: Response) -> Response:
@@ -151,17 +110,14 @@ def _internal(error: Exception) -> tuple[Any, int]:
 
 def init_web(app: Flask) -> None:
     """Wire the extensions, blueprints, headers and error pages into an application."""
-    from ..text import decimal_comma, integer_text
-    from . import admin, api, audit, auth, ballot, outage
-    from .auth import load_user
-
     _defaults(app)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", compile_catalogues(app))
     app.static_folder = str(Path(__file__).resolve().parent.parent / "static")
     app.static_url_path = "/static"
 
     csrf.init_app(app)
+    # Flask-Babel chooses the language; the words come from votes.i18n, the one catalogue.
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, **WORDS)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -219,3 +175,4 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["integer"] = integer_filter
     app.jinja_env.filters["ddmmyyyy"] = date_filter
+    app.jinja_env.filters["message"] = message

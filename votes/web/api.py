@@ -12,13 +12,14 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
-from .. import staff
+from .. import operations, staff
 from ..errors import VotesError
-from ..forms import LEVEL_LABELS
+from ..models import Round
 from ..results import round_results
-from ..voting import CastRefused, cast_ballot
+from ..voting import CastRefused
 from .ballot import REFUSALS, code_limit
 from .common import find_code, language, message, reading, staff_user
+from .words import level_labels
 
 bp = Blueprint("api", __name__)
 
@@ -60,7 +61,7 @@ def ballot() -> Any:
     state, round_ = find_code(reading(), str(data.get("code", "")))
     if state != "ok" or round_ is None:
         return _refusal(state)
-    levels = [{"mark": mark, "label": str(label)} for mark, label in LEVEL_LABELS[round_.scale]]
+    levels = [{"mark": mark, "label": str(label)} for mark, label in level_labels(round_.scale)]
     return jsonify(
         {
             "round": {
@@ -97,7 +98,7 @@ def cast() -> Any:
     round_id = round_.id
     session.rollback()
     try:
-        receipt = cast_ballot(
+        receipt = operations.cast_ballot(
             session, current_app.config["SECRET_KEY"], code, marks, round_id=round_id
         )
     except CastRefused as refused:
@@ -111,8 +112,6 @@ def results(round_id: int) -> Any:
     if not current_user.is_authenticated:
         return jsonify({"error": "unauthorized", "status": 401}), 401
     session = reading()
-    from ..models import Round
-
     round_ = session.get(Round, round_id)
     if round_ is None:
         return jsonify({"error": "not_found", "status": 404}), 404

@@ -10,29 +10,27 @@ auditor sees no number of an open round.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, rules
-from ..bundle import export_round
+from .. import audit, operations, rules
 from ..errors import VotesError
-from ..forms import LEVEL_LABELS
-from ..models import AuditEvent, Body, Person, Round, RoundStatus
+from ..models import AuditEvent, Body, Person, Round
+from ..operations import documents
 from ..results import round_results
 from ..text import name_sort_key
 from ..verify import verify_round
+from ..vocabulary import COUNTED
 from .auth import role_required
 from .charts import low_share_line, stacked_bars
-from .common import language, message, reading, writing
+from .common import language, message, reading, send, working
+from .words import level_labels
 
 bp = Blueprint("audit", __name__)
 AUDITORS = ("auditor", "admin")
-COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
 PAGE_SIZE = 50
 # Asia/Ho_Chi_Minh has had no daylight saving time since 1975: a fixed offset is exact.
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
@@ -58,24 +56,12 @@ def _small_round() -> dict[str, Any]:
     }
 
 
-def log_download(kind: str, data: bytes, *, round_id: int | None = None, **details: Any) -> None:
-    """Record who downloads which document (a report_downloaded or bundle_exported event).
-
-    Call it last, once the file is built: `writing()` ends the request's read transaction.
-    """
-    event = "bundle_exported" if kind == "bundle" else "report_downloaded"
-    record = {"sha256": hashlib.sha256(data).hexdigest(), **details}
-    if event == "report_downloaded":
-        record["kind"] = kind
-    with writing() as db:
-        audit.record(db, event, round_id=round_id, details=record, actor=current_user.username)
-
-
-def download(data: bytes, filename: str, mimetype: str) -> Response:
-    """Send a file as an attachment."""
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _download(document: operations.Document, *, round_id: int | None = None,
+              **details: Any) -> Response:
+    """Log who took a document (its SHA-256), then hand it over: logged, or not served."""
+    with working() as work:
+        operations.log_download(work, document, round_id=round_id, **details)
+    return send(document)
 
 
 T = TypeVar("T")
@@ -105,10 +91,6 @@ def _counted(round_: Round) -> dict[str, Any]:
         return round_results(reading(), round_)
     except VotesError as error:
         abort(409, message(error))
-
-
-def _body_data(body: Body) -> dict[str, str]:
-    return {"code": body.code, "name": body.name, "kind": body.kind}
 
 
 # ------------------------------------------------------------------------------ pages
@@ -142,14 +124,8 @@ def body(code: str) -> str:
 @role_required(*AUDITORS)
 def findings_pdf(code: str) -> Response:
     """Download the findings list of a body (PDF)."""
-    import reports
-
     body = _body(code)
-    findings = [f.as_dict() for f in rules.body_findings(reading(), body)]
-    pdf = reports.findings_list(_body_data(body), findings)
-    filename = f"{body.code}-findings.pdf"
-    log_download("findings", pdf, body=body.code)
-    return download(pdf, filename, "application/pdf")
+    return _download(documents.findings_pdf(reading(), body.code), body=body.code)
 
 
 @bp.route("/persons/<int:person_id>")
@@ -170,23 +146,17 @@ def person(person_id: int) -> str:
 
 def person_body(person: Person) -> Body:
     """Return the body a person belongs to."""
-    body = reading().get(Body, person.body_id)
-    assert body is not None
-    return body
+    return _or_404(reading().get(Body, person.body_id))
 
 
 @bp.route("/persons/<int:person_id>/history.pdf")
 @role_required(*AUDITORS)
 def history_pdf(person_id: int) -> Response:
     """Download one person's history (PDF)."""
-    import reports
-
     person = _person(person_id)
     body = person_body(person)
-    pdf = reports.history(rules.person_history(reading(), body, person))
-    filename = f"{body.code}-history-{person.id}.pdf"
-    log_download("history", pdf, body=body.code, person=person.person_key)
-    return download(pdf, filename, "application/pdf")
+    document = documents.history_pdf(reading(), body.code, person.person_key)
+    return _download(document, body=body.code, person=person.person_key)
 
 
 @bp.route("/rounds/<int:round_id>")
@@ -220,7 +190,7 @@ def results(round_id: int) -> str:
         chart=stacked_bars(result),
         report=report,
         lang=language(),
-        level_labels=dict(LEVEL_LABELS[round_.scale]),
+        level_labels=dict(level_labels(round_.scale)),
     )
 
 
@@ -230,25 +200,17 @@ def bundle(round_id: int) -> Response:
     """Download the export bundle of a counted round: anyone can recount it with Python alone."""
     round_ = _round(round_id)
     _counted(round_)
-    data = export_round(reading(), round_)
-    log_download("bundle", data, round_id=round_id)
-    return download(data, f"round-{round_id}-bundle.zip", "application/zip")
+    return _download(documents.bundle(reading(), round_id), round_id=round_id)
 
 
 @bp.route("/rounds/<int:round_id>/<any(minutes, summary):kind>.pdf")
 @role_required(*AUDITORS)
 def results_pdf(round_id: int, kind: str) -> Response:
     """Download the counting minutes or the results summary of a counted round (PDF)."""
-    import reports
-
     round_ = _round(round_id)
-    result = _counted(round_)
-    if kind == "minutes":
-        pdf = reports.minutes(result, {"place": round_.place} if round_.place else None)
-    else:
-        pdf = reports.summary(result)
-    log_download(kind, pdf, round_id=round_id)
-    return download(pdf, f"round-{round_id}-{kind}.pdf", "application/pdf")
+    _counted(round_)
+    build = documents.minutes if kind == "minutes" else documents.summary
+    return _download(build(reading(), round_id), round_id=round_id)
 
 
 # ------------------------------------------------------------------------------ the log

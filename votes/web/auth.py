@@ -21,19 +21,21 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import lazy_gettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from .. import audit, db_session, staff
-from ..db import write_session
-from ..forms import ConfirmForm, LoginForm
+from .. import operations, staff
 from ..models import StaffUser
-from . import limiter, safe_next
+from .common import lazy as lazy_gettext
+from .common import reading, safe_next
+from .extensions import limiter
+from .forms import ConfirmForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Who a failed login is logged as: nobody has signed in.
+ANONYMOUS = "anonymous"
 # One message for a wrong username and a wrong password: no user enumeration.
 LOGIN_FAILED = lazy_gettext("The username or the password is wrong.")
 
@@ -63,7 +65,7 @@ def load_user(value: str) -> StaffLogin | None:
         dt.datetime.now(dt.UTC).timestamp() - started > lifetime.total_seconds()
     ):
         return None
-    user = db_session().get(StaffUser, int(user_id))
+    user = reading().get(StaffUser, int(user_id))
     if user is None or not user.active or not staff.same_fingerprint(user, fingerprint):
         return None
     return StaffLogin(user.id, user.username, user.role, staff.fingerprint(user))
@@ -122,7 +124,7 @@ def login() -> Any:
     if form.validate_on_submit():
         # Not in a write transaction: argon2 takes ~50 ms and must not hold SQLite's write
         # lock while voters cast ballots. A rare rehash is committed on its own.
-        db = db_session()
+        db = reading()
         user = staff.authenticate(db, form.username.data, form.password.data)
         login = (
             None
@@ -131,32 +133,30 @@ def login() -> Any:
         )
         db.commit()
         if login is not None:
-            _log_login("staff_login", login.username, actor=login.username)
+            _log_login(login.username, login.username, succeeded=True)
             session.clear()
             session.permanent = True
             session["login_at"] = dt.datetime.now(dt.UTC).timestamp()
             login_user(login)
             return redirect(safe_next(request.args.get("next"), url_for("admin.dashboard")))
-        _log_login("staff_login_failed", form.username.data or "")
+        _log_login(ANONYMOUS, form.username.data or "", succeeded=False)
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
     if request.method == "POST":
         # A refused form (empty or over-long fields) is a failed attempt too. CSRF refusals
         # never get here: CSRFProtect answers 400 before the view runs.
-        _log_login("staff_login_failed", request.form.get("username", ""))
+        _log_login(ANONYMOUS, request.form.get("username", ""), succeeded=False)
     return render_template("auth/login.html", form=form)
 
 
-def _log_login(kind: str, username: str, *, actor: str = "anonymous") -> None:
+def _log_login(actor: str, username: str, *, succeeded: bool) -> None:
     """Write a staff_login / staff_login_failed event: the username only, never the password.
 
     The name typed in a failed attempt is cut to 100 characters (the longest username), so
     a flood of long names cannot bloat the log; the rate limits bound how many are written.
     """
-    with write_session(current_app.extensions["votes.sessions"]) as db:
-        audit.record(
-            db, kind, details={"username": staff.normalise_username(username)[:100]}, actor=actor
-        )
+    with operations.work(current_app.extensions["votes.sessions"], actor) as work:
+        operations.record_login(work, username, succeeded=succeeded)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 from wtforms import SelectField, StringField
@@ -17,22 +16,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..bundle import receipt_counted
-from ..forms import (
-    LEVEL_LABELS,
-    BlankBallotForm,
-    CodeForm,
-    NFCForm,
-    ballot_form_class,
-    item_field_name,
-)
 from ..models import Round, RoundStatus
+from ..operations import cast_ballot
 from ..results import round_results
-from ..voting import CastRefused, cast_ballot
-from . import limiter
+from ..vocabulary import COUNTED
+from ..voting import CastRefused
 from .charts import stacked_bars
 from .common import BallotView, ballot_view, find_code, language, reading
-
-COUNTED = (RoundStatus.CLOSED.value, RoundStatus.PUBLISHED.value)
+from .common import lazy as lazy_gettext
+from .extensions import limiter
+from .forms import BlankBallotForm, CodeForm, NFCForm, ballot_form_class, item_field_name
+from .words import level_labels
 
 bp = Blueprint("ballot", __name__)
 
@@ -97,7 +91,7 @@ def refusal(reason: str) -> tuple[str, int]:
 
 def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple[str, int]:
     """Render the ballot: blank (``fresh``, a BlankBallotForm) or with the voter's choices."""
-    levels = [(value, str(label)) for value, label in LEVEL_LABELS[round_.scale]]
+    levels = [(value, str(label)) for value, label in level_labels(round_.scale)]
     context = {"round": round_, "items": round_.items, "field": item_field_name, "levels": levels}
     fragment = None
     missing: list[Any] = []
@@ -174,7 +168,7 @@ def ballot() -> Any:
         item.order: form[item_field_name(item.order)].data for item in round_.items
     }
     if action != "cast":
-        labels = dict(LEVEL_LABELS[round_.scale])
+        labels = dict(level_labels(round_.scale))
         choices = [(item, labels[marks[item.order]]) for item in round_.items]
         return render_template(
             "ballot/review.html", round=round_, form=form, choices=choices, field=item_field_name
@@ -274,8 +268,7 @@ def receipt_check() -> Any:
     status = 200
     if form.validate_on_submit():
         round_ = reading().get(Round, int(form.round.data))
-        assert round_ is not None  # a choice of counted_rounds
-        if receipt_counted(reading(), round_, form.receipt.data):
+        if round_ is not None and receipt_counted(reading(), round_, form.receipt.data):
             outcome = "counted"
         else:
             outcome = "not_found"

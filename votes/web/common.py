@@ -1,22 +1,26 @@
-"""Small helpers shared by the blueprints: sessions, language, access to rounds."""
+"""What the blueprints share: the request's language and words, sessions, the actor, access."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, g
-from flask_babel import get_locale
+from flask import Response, abort, current_app, g
+from flask_babel import LazyString, get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import db_session, staff
+from .. import operations, staff
 from ..credentials import CodeFormatError, digest
-from ..db import autocommit_reads, write_session
-from ..errors import VotesError
-from ..models import Credential, Round, RoundStatus, StaffUser
+from ..db import autocommit_reads
+from ..errors import Message, VotesError
+from ..i18n import translate
+from ..models import Body, Credential, Round, RoundStatus, StaffUser
 
 
 def language() -> str:
@@ -24,20 +28,54 @@ def language() -> str:
     return "en" if str(get_locale()) == "en" else "vi"
 
 
-def message(error: VotesError) -> str:
-    """Return a refusal's message in the language of the request."""
-    return error.message(language())
+def _(msgid: str, **params: Any) -> str:
+    """Translate a message into the request's language and fill its {fields}."""
+    return translate(msgid, language()).format(**params)
+
+
+def lazy(msgid: str) -> LazyString:
+    """Return a message translated only when shown (form labels, module-level texts)."""
+    return LazyString(_, msgid)
+
+
+def template_gettext(msgid: str, **params: Any) -> Markup:
+    """Translate a message in a template; the values filled in are escaped."""
+    # The translation is escaped before it becomes markup; Markup.format escapes the values.
+    return Markup(escape(translate(msgid, language()))).format(**params)  # noqa: S704
+
+
+def message(error: VotesError | Message) -> str:
+    """Return a refusal (or a message of the core) in the language of the request."""
+    return error.message(language()) if isinstance(error, VotesError) else error.text(language())
+
+
+def download(data: bytes, filename: str, content_type: str) -> Response:
+    """Send a file as an attachment (the content type is given whole, charset included)."""
+    response = Response(data, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def send(document: operations.Document) -> Response:
+    """Send a document built by the core."""
+    return download(document.data, document.filename, document.mimetype)
+
+
+def actor() -> str:
+    """Return who acts through the pages: the signed-in account's username."""
+    username: str = current_user.username
+    return username
 
 
 @contextlib.contextmanager
-def writing() -> Iterator[Session]:
-    """Yield a session that holds the write lock from its first statement and commits."""
+def working() -> Iterator[operations.Work]:
+    """Yield a unit of work of the signed-in account: it commits, or writes nothing if refused."""
     # End the request's read transaction first: on SQLite an open read would hold back the
     # WAL checkpoint that follows closing a round (rounds.compact).
     if "db_session" in g:
         g.db_session.rollback()
-    with write_session(current_app.extensions["votes.sessions"]) as session:
-        yield session
+    with operations.work(current_app.extensions["votes.sessions"], actor()) as work:
+        yield work
 
 
 def staff_user(session: Session) -> StaffUser:
@@ -46,6 +84,12 @@ def staff_user(session: Session) -> StaffUser:
     if user is None:
         abort(403)
     return user
+
+
+def can_manage(round_: Round) -> bool:
+    """Tell whether the signed-in account may change this round."""
+    session = reading()
+    return staff.can_manage(session, staff_user(session), round_.body_id)
 
 
 def round_for(session: Session, round_id: int, *, manage: bool) -> Round:
@@ -60,9 +104,27 @@ def round_for(session: Session, round_id: int, *, manage: bool) -> Round:
     return round_
 
 
+def body_for(session: Session, code: str, *, manage: bool) -> Body:
+    """Return a body the logged-in user may see (or change, with manage=True), else 404/403."""
+    body = session.scalar(select(Body).where(Body.code == code))
+    if body is None:
+        abort(404)
+    user = staff_user(session)
+    if not (staff.can_manage if manage else staff.can_view)(session, user, body.id):
+        abort(403)
+    found: Body = body
+    return found
+
+
 def reading() -> Session:
-    """Return the request's session (reads only; writes go through `writing`)."""
-    return db_session()
+    """Return the request's session (reads only; writes go through `working`).
+
+    One session per application context, closed when the context ends (votes/app.py).
+    """
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["votes.sessions"]()
+    session: Session = g.db_session
+    return session
 
 
 @dataclass(frozen=True)
@@ -98,7 +160,8 @@ def ballot_view(session: Session, round_id: int) -> BallotView:
     view = cache.get(round_id)
     if view is None:
         round_ = session.get(Round, round_id)
-        assert round_ is not None
+        if round_ is None:
+            abort(404)
         view = BallotView(
             round_.id,
             round_.title,
@@ -138,3 +201,13 @@ def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
     if used:
         return "used", None
     return "ok", ballot_view(session, round_id)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return a same-site relative path to go back to, else the fallback."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -23,23 +22,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from .models import Scale
-from .text import nfc
-
-# The levels as the voter sees them, in ballot order.
-LEVEL_LABELS = {
-    Scale.POLL.value: (
-        ("H", lazy_gettext("High confidence")),
-        ("C", lazy_gettext("Confidence")),
-        ("L", lazy_gettext("Low confidence")),
-    ),
-    Scale.CONFIDENCE_VOTE.value: (
-        ("T", lazy_gettext("Confidence")),
-        ("K", lazy_gettext("No confidence")),
-    ),
-}
-# Paper entry adds the two invalid marks of DOMAIN.md §3.
-PAPER_EXTRA = (("X", lazy_gettext("Several boxes")), ("-", lazy_gettext("No box")))
+from ..text import nfc
+from ..vocabulary import BODY_KINDS, YEARS
+from .common import lazy as lazy_gettext
+from .words import level_labels, paper_labels
 
 
 class BallotLine(Protocol):
@@ -131,7 +117,7 @@ def _build_ballot_form(items: Sequence[BallotLine], scale: str) -> type[NFCForm]
             item_field_name(item.order),
             RadioField(
                 item.name,
-                choices=_choices(LEVEL_LABELS[scale]),
+                choices=_choices(level_labels(scale)),
                 validators=[
                     InputRequired(message=lazy_gettext("Choose one level for this person."))
                 ],
@@ -160,7 +146,7 @@ def paper_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
             item_field_name(item.order),
             RadioField(
                 item.name,
-                choices=_choices((*LEVEL_LABELS[scale], *PAPER_EXTRA)),
+                choices=_choices(tuple(paper_labels(scale).items())),
                 validators=[Optional()],
             ),
         )
@@ -200,13 +186,7 @@ class BodyForm(NFCForm):
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=300)])
     kind = SelectField(
         lazy_gettext("Kind"),
-        choices=_choices(
-            (
-                ("party", lazy_gettext("Party committee")),
-                ("council", lazy_gettext("People's Council")),
-                ("assembly", lazy_gettext("National Assembly")),
-            )
-        ),
+        choices=_choices(tuple((kind, lazy_gettext(words)) for kind, words in BODY_KINDS.items())),
     )
 
 
@@ -230,7 +210,7 @@ class RoundForm(AttendanceForm):
     title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=500)])
     year = IntegerField(
         lazy_gettext("Year"),
-        validators=[InputRequired(), NumberRange(min=1945, max=2200)],
+        validators=[InputRequired(), NumberRange(min=YEARS[0], max=YEARS[1])],
         default=lambda: dt.date.today().year,
     )
     profile = SelectField(lazy_gettext("Rule profile"), validators=[DataRequired()])

@@ -1,0 +1,88 @@
+"""Ballots: cast online, imported from a file of paper ballots, or typed twice and accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+from .. import paper, voting
+from ..voting import ImportResult
+from .work import Work
+
+
+def cast_ballot(
+    session: Session,
+    secret: str | bytes,
+    code: str,
+    marks: Sequence[str] | Mapping[int | str, str],
+    *,
+    round_id: int | None = None,
+) -> str:
+    """Cast an online ballot with a voter code; return the random receipt.
+
+    No actor and no event: nothing about a cast may be logged (docs/ANONYMITY.md). The cast
+    owns its transaction; the session must have nothing pending.
+    """
+    return voting.cast_ballot(session, secret, code, marks, round_id=round_id)
+
+
+def _log_import(
+    work: Work, round_id: int, result: ImportResult, paper_issued: int | None,
+    entered_by: list[str] | None = None,
+) -> None:
+    work.log("ballots_imported", round_id=round_id, details={
+        "count": result.count, "valid": result.valid, "invalid": result.invalid,
+        "sha256": result.sha256, "paper_issued": paper_issued,
+        **({"entered_by": entered_by} if entered_by else {}),
+    })
+
+
+def import_paper_ballots(
+    work: Work, round_id: int, data: bytes, *, issued: int | None = None
+) -> ImportResult:
+    """Import a file of paper ballots into an open round: the whole file or nothing."""
+    round_ = work.round(round_id)
+    result = voting.import_paper_ballots(work.session, round_, data, issued=issued)
+    _log_import(work, round_.id, result, round_.paper_issued)
+    return result
+
+
+def add_paper_ballot(work: Work, round_id: int, entry: int, line: str, *, number: int) -> bool:
+    """Add ballot `number` to a clerk's entry; False if a resent form had added it already."""
+    return paper.add_ballot(
+        work.session, work.round(round_id), entry, line, number=number, clerk=work.actor
+    )
+
+
+def remove_paper_ballot(work: Work, round_id: int, entry: int, *, number: int) -> bool:
+    """Remove the last ballot of an unfinished entry; False if it is gone already."""
+    return paper.remove_last(work.session, work.round(round_id), entry, number=number)
+
+
+def finish_entry(work: Work, round_id: int, entry: int) -> None:
+    """Mark a clerk's entry finished."""
+    paper.finish(work.session, work.round(round_id), entry)
+
+
+def reopen_entry(work: Work, round_id: int, entry: int) -> None:
+    """Let a finished entry be typed into again."""
+    paper.reopen(work.session, work.round(round_id), entry)
+
+
+def discard_entry(work: Work, round_id: int, entry: int) -> None:
+    """Throw an entry away, to type it again from the first ballot."""
+    paper.discard(work.session, work.round(round_id), entry)
+
+
+def correct_entries(work: Work, round_id: int, texts: tuple[str, str]) -> None:
+    """Save corrections to both finished entries (refused whole if a line is wrong)."""
+    paper.correct(work.session, work.round(round_id), texts)
+
+
+def accept_entries(work: Work, round_id: int, *, issued: int | None) -> ImportResult:
+    """Put the agreed batch of both entries into the ballot box, naming both clerks in the log."""
+    round_ = work.round(round_id)
+    result, clerks = paper.accept(work.session, round_, issued=issued)
+    _log_import(work, round_.id, result, round_.paper_issued, clerks)
+    return result

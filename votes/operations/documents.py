@@ -1,0 +1,195 @@
+"""Documents and downloads: one builder for each, used by the command line and every page.
+
+Each builder returns a Document (its bytes, a file name and a media type); `log_download`
+records who took which document and its SHA-256. Results exist only for counted rounds: the
+builders refuse the others, so no door can hand out a number of an open round.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import reports
+
+from .. import profiles, rounds, rules
+from ..bundle import export_round
+from ..errors import N_, NotFound
+from ..models import Person, Round
+from ..results import round_results
+from ..text import name_sort_key
+from .codes import issue_codes
+from .work import Work
+
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file handed to a user."""
+
+    kind: str
+    data: bytes
+    filename: str
+    mimetype: str
+
+    @property
+    def sha256(self) -> str:
+        """Return the SHA-256 of the file, as the log records it."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def round_document(session: Session, round_: Round) -> dict[str, Any]:
+    """Describe a round and its ballot items: the input of the ballot form and the slips."""
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    return {
+        "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
+        "body_kind": round_.body.kind, "year": round_.year, "title": round_.title,
+        "status": round_.status, "scale": round_.scale,
+        "profile": {"id": round_.profile_id, "version": round_.profile_version},
+        "invalid_scope": profile.invalid_marks,
+        "items": [{"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
+                  for i in round_.items],
+    }
+
+
+def minutes(session: Session, round_id: int, *, place: str | None = None) -> Document:
+    """Build the counting minutes of a counted round (the place defaults to the round's)."""
+    round_ = rounds.get_round(session, round_id)
+    result = round_results(session, round_)
+    where = place or round_.place
+    pdf = reports.minutes(result, {"place": where} if where else None)
+    return Document("minutes", pdf, f"round-{round_id}-minutes.pdf", PDF)
+
+
+def summary(session: Session, round_id: int) -> Document:
+    """Build the results summary of a counted round, with its chart."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    return Document("summary", reports.summary(result), f"round-{round_id}-summary.pdf", PDF)
+
+
+def ballot_form(session: Session, round_id: int) -> Document:
+    """Build the paper ballot of a round, with the profile's rule for invalid marks."""
+    round_ = rounds.get_round(session, round_id)
+    pdf = reports.ballot_form(round_document(session, round_))
+    return Document("ballot", pdf, f"round-{round_id}-ballot.pdf", PDF)
+
+
+def slips(
+    work: Work, round_id: int, count: int, secret: str | bytes, base_url: str
+) -> Document:
+    """Issue `count` new codes and print them on slips (codes are never stored, only printed)."""
+    codes = issue_codes(work, round_id, count, secret)
+    round_ = work.round(round_id)
+    pdf = reports.slips(round_document(work.session, round_), codes, base_url)
+    return Document("slips", pdf, f"round-{round_id}-codes.pdf", PDF)
+
+
+def codes_text(work: Work, round_id: int, count: int, secret: str | bytes) -> Document:
+    """Issue `count` new codes as a text file, one a line."""
+    codes = issue_codes(work, round_id, count, secret)
+    data = ("\n".join(codes) + "\n").encode("ascii")
+    return Document("codes", data, f"round-{round_id}-codes.txt", "text/plain; charset=utf-8")
+
+
+def findings(session: Session, body_code: str, year: int | None = None) -> list[dict[str, Any]]:
+    """Return the findings of a body (of one year, when given) as JSON-ready data."""
+    body = rounds.get_body(session, body_code)
+    return [f.as_dict() for f in rules.body_findings(session, body, year)]
+
+
+def findings_pdf(session: Session, body_code: str, year: int | None = None) -> Document:
+    """Build the findings list of a body."""
+    body = rounds.get_body(session, body_code)
+    pdf = reports.findings_list(
+        {"code": body.code, "name": body.name, "kind": body.kind},
+        findings(session, body_code, year),
+    )
+    return Document("findings", pdf, f"{body.code}-findings.pdf", PDF)
+
+
+def histories(
+    session: Session, body_code: str, person_key: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the history of every person of a body (or of one), in Vietnamese name order."""
+    body = rounds.get_body(session, body_code)
+    query = select(Person).where(Person.body_id == body.id)
+    if person_key is not None:
+        query = query.where(Person.person_key == person_key)
+    persons = sorted(session.scalars(query), key=lambda p: name_sort_key(p.name))
+    if person_key is not None and not persons:
+        raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key,
+                       code=body.code)
+    return [rules.person_history(session, body, person) for person in persons]
+
+
+def history_pdf(session: Session, body_code: str, person_key: str) -> Document:
+    """Build one person's history across the years."""
+    (history,) = histories(session, body_code, person_key)
+    body = rounds.get_body(session, body_code)
+    person = session.scalar(
+        select(Person).where(Person.body_id == body.id, Person.person_key == person_key)
+    )
+    number = person.id if person is not None else 0
+    return Document("history", reports.history(history), f"{body.code}-history-{number}.pdf",
+                    PDF)
+
+
+def results_json(session: Session, round_id: int) -> Document:
+    """Build the results of a counted round as JSON (the shape of `votes results --format json`)."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    data = json.dumps(result, ensure_ascii=False, indent=2).encode("utf-8")
+    return Document("results.json", data, f"round-{round_id}-results.json", "application/json")
+
+
+def results_csv_text(result: dict[str, Any]) -> str:
+    """Write a result as CSV, one line per item."""
+    levels = list(result["items"][0]["percent"]) if result["items"] else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["order", "person_key", "name", "position", *levels, "invalid",
+         *[f"{level}_percent" for level in levels], "denominator", "findings"]
+    )
+    for item in result["items"]:
+        writer.writerow([
+            item["order"], item["person_key"] or "", item["name"], item["position"],
+            *[item["counts"][level] for level in levels], item["counts"]["invalid"],
+            *[item["percent"][level] or "" for level in levels],
+            result["denominator"]["value"] if result["denominator"]["value"] is not None else "",
+            ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
+        ])
+    return out.getvalue()
+
+
+def results_csv(session: Session, round_id: int) -> Document:
+    """Build the results of a counted round as CSV (UTF-8 with a BOM, for spreadsheets)."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    data = ("\ufeff" + results_csv_text(result)).encode("utf-8")
+    return Document("results.csv", data, f"round-{round_id}-results.csv",
+                    "text/csv; charset=utf-8")
+
+
+def bundle(session: Session, round_id: int) -> Document:
+    """Build the export bundle of a counted round: anyone can recount it with Python alone."""
+    data = export_round(session, rounds.get_round(session, round_id))
+    return Document("bundle", data, f"round-{round_id}-bundle.zip", "application/zip")
+
+
+def log_download(
+    work: Work, document: Document, *, round_id: int | None = None, **details: Any
+) -> None:
+    """Record who took which document, with its SHA-256 (before it is handed over)."""
+    if document.kind == "bundle":
+        work.log("bundle_exported", round_id=round_id,
+                 details={"sha256": document.sha256, **details})
+        return
+    work.log("report_downloaded", round_id=round_id,
+             details={"kind": document.kind, "sha256": document.sha256, **details})
