@@ -112,9 +112,7 @@ def prepare(
     upgrade(engine)
     roster = "name,position\n" + "".join(f"Người {n:02d},Ủy viên\n" for n in range(1, items + 1))
     with operations.work(application.extensions["votes.sessions"], "bench") as work:
-        body = operations.add_body(
-            work, f"B{secrets.token_hex(3)}", "Đơn vị đo tải", "council"
-        )
+        body = operations.add_body(work, f"B{secrets.token_hex(3)}", "Đơn vị đo tải", "council")
         round_ = operations.create_round(
             work,
             body_code=body.code,
@@ -441,8 +439,11 @@ async def request(
         return Response(0, error=f"broken response: {raw[:60]!r}")
     # A worker killed while sending leaves the body short of its Content-Length: no answer.
     length = next(
-        (line.split(":", 1)[1].strip() for line in lines[1:]
-         if line.lower().startswith("content-length:")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in lines[1:]
+            if line.lower().startswith("content-length:")
+        ),
         None,
     )
     if length is not None and length.isdigit() and len(content) < int(length):

@@ -53,12 +53,14 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An application on a migrated, empty database."""
-    application = create_app({
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "WTF_CSRF_ENABLED": True,
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     upgrade(application.extensions["votes.engine"])
     yield application
     application.extensions["votes.engine"].dispose()

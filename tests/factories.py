@@ -25,6 +25,7 @@ def work(session: Session) -> Work:
     """Return a unit of work of the tests on a session (the caller commits)."""
     return Work(session, TEST_ACTOR)
 
+
 # The paper codes of the two scales and of invalid marks (DOMAIN.md §3).
 HIGH, CONFIDENCE, LOW = "H", "C", "L"
 TRUST, NO_TRUST = "T", "K"
@@ -56,14 +57,24 @@ def exempt(
 
 
 def column(
-    *, high: int = 0, confidence: int = 0, low: int = 0, trust: int = 0, no_trust: int = 0,
-    blank: int = 0, many: int = 0,
+    *,
+    high: int = 0,
+    confidence: int = 0,
+    low: int = 0,
+    trust: int = 0,
+    no_trust: int = 0,
+    blank: int = 0,
+    many: int = 0,
 ) -> list[str]:
     """Return the marks of one item, ballot by ballot: the given numbers of each code."""
     return (
-        [HIGH] * high + [CONFIDENCE] * confidence + [LOW] * low
-        + [TRUST] * trust + [NO_TRUST] * no_trust
-        + [NO_MARK] * blank + [MANY_MARKS] * many
+        [HIGH] * high
+        + [CONFIDENCE] * confidence
+        + [LOW] * low
+        + [TRUST] * trust
+        + [NO_TRUST] * no_trust
+        + [NO_MARK] * blank
+        + [MANY_MARKS] * many
     )
 
 
@@ -125,9 +136,13 @@ def counted_round(
     collected = len(ballots) + spoiled
     task = work(session)
     round_ = operations.create_round(
-        task, body_code=body.code, year=year, profile_id=profile_id,
+        task,
+        body_code=body.code,
+        year=year,
+        profile_id=profile_id,
         profile_version=profile_version,
-        title=title or f"Lấy phiếu tín nhiệm năm {year}", roster=list(roster),
+        title=title or f"Lấy phiếu tín nhiệm năm {year}",
+        roster=list(roster),
         members=collected if members is None else members,
         summoned=(collected if members is None else members) if summoned is None else summoned,
         present=present,
@@ -135,7 +150,9 @@ def counted_round(
     )
     operations.open_round(task, round_.id)
     operations.import_paper_ballots(
-        task, round_.id, paper_csv(ballots, spoiled=spoiled),
+        task,
+        round_.id,
+        paper_csv(ballots, spoiled=spoiled),
         issued=collected if issued is None else issued,
     )
     if status == "open":

@@ -36,8 +36,15 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
     with operations.work(sessions, "tester") as work:
         operations.add_body(work, "HDND-T", "Hội đồng nhân dân tỉnh T", "council")
         round_id = operations.create_round(
-            work, body_code="HDND-T", year=2025, profile_id="nq35-2012", title="Lấy phiếu 2025",
-            roster=parse_roster(ROSTER.encode()), members=12, summoned=12, present=11,
+            work,
+            body_code="HDND-T",
+            year=2025,
+            profile_id="nq35-2012",
+            title="Lấy phiếu 2025",
+            roster=parse_roster(ROSTER.encode()),
+            members=12,
+            summoned=12,
+            present=11,
         ).id
         operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 7, SECRET)
@@ -63,14 +70,21 @@ def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round)
     assert problems(sessions, round_id) == []
     with sessions() as session:
         kinds = [e.kind for e in audit.round_events(session, round_id)]
-        assert kinds == ["round_created", "round_opened", "codes_issued", "ballots_imported",
-                         "round_closed"]
+        assert kinds == [
+            "round_created",
+            "round_opened",
+            "codes_issued",
+            "ballots_imported",
+            "round_closed",
+        ]
         closing = json.loads(audit.round_events(session, round_id)[-1].details)
         assert closing["collected"] == 10
         assert closing["issued"] == 11
         # The seal is the SHA-256 of the canonical CSV, computed here independently.
-        lines = sorted(["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"]
-                       + ["valid," + ",".join(m) for m in ONLINE])
+        lines = sorted(
+            ["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"]
+            + ["valid," + ",".join(m) for m in ONLINE]
+        )
         expected = hashlib.sha256(("status,1,2,3\n" + "\n".join(lines) + "\n").encode()).hexdigest()
         assert closing["seal"] == expected
 
@@ -115,8 +129,10 @@ def test_deleted_ballot_is_detected(sessions, closed_round) -> None:  # type: ig
 
 def test_inserted_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
     round_id, _ = closed_round
-    tamper(sessions, insert(Ballot).values(round_id=round_id, id=b"x" * 16, status="valid",
-                                           marks="HHH"))
+    tamper(
+        sessions,
+        insert(Ballot).values(round_id=round_id, id=b"x" * 16, status="valid", marks="HHH"),
+    )
     found = problems(sessions, round_id)
     assert any("seal" in p for p in found)
     assert any("11 ballots in the box" in p for p in found)
@@ -127,8 +143,9 @@ def test_changed_event_is_detected(sessions, closed_round) -> None:  # type: ign
     with sessions() as session:
         opened = session.scalars(select(AuditEvent).where(AuditEvent.kind == "round_opened")).one()
         opened_id = opened.id
-    tamper(sessions, update(AuditEvent).where(AuditEvent.id == opened_id)
-           .values(actor="someone else"))
+    tamper(
+        sessions, update(AuditEvent).where(AuditEvent.id == opened_id).values(actor="someone else")
+    )
     assert any("was changed" in p for p in problems(sessions, round_id))
 
 
@@ -148,7 +165,9 @@ def test_reordered_events_are_detected(sessions, closed_round) -> None:  # type:
     fields = ("at", "actor", "kind", "round_id", "details", "prev_hash", "hash")
     with sessions() as session:
         first, second = session.scalars(
-            select(AuditEvent).where(AuditEvent.round_id == round_id).order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.round_id == round_id)
+            .order_by(AuditEvent.id)
             .limit(2)
         ).all()
         a = {f: getattr(first, f) for f in fields}
@@ -178,8 +197,7 @@ def test_changed_collected_is_detected(sessions, closed_round) -> None:  # type:
 
 def test_used_code_without_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
     round_id, _ = closed_round
-    tamper(sessions, update(Credential).where(Credential.round_id == round_id)
-           .values(used=True))
+    tamper(sessions, update(Credential).where(Credential.round_id == round_id).values(used=True))
     assert any("codes were used" in p for p in problems(sessions, round_id))
 
 
@@ -204,8 +222,14 @@ def test_receipts_can_be_checked_after_close(sessions, closed_round, votes: Vote
 def test_receipts_refused_while_open(sessions: sessionmaker[Session], votes: VotesRunner) -> None:
     with sessions() as session:
         body = rounds.add_body(session, "B", "Đơn vị B")
-        round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
-                                     title="Đợt", roster=parse_roster(ROSTER.encode()))
+        round_ = rounds.create_round(
+            session,
+            body,
+            year=2025,
+            profile_id="qd262-2014",
+            title="Đợt",
+            roster=parse_roster(ROSTER.encode()),
+        )
         rounds.open_round(session, round_)
         session.commit()
         round_id = round_.id
@@ -227,7 +251,10 @@ def test_verify_command_exit_status(votes: VotesRunner, sessions, closed_round) 
 
 
 def test_bundle_recounts_with_the_standard_library_alone(
-    sessions, closed_round, tmp_path: Path, votes: VotesRunner  # type: ignore[no-untyped-def]
+    sessions,
+    closed_round,
+    tmp_path: Path,
+    votes: VotesRunner,  # type: ignore[no-untyped-def]
 ) -> None:
     round_id, receipts = closed_round
     out = votes("export", round_id, "--out", tmp_path / "bundle.zip")
@@ -237,15 +264,28 @@ def test_bundle_recounts_with_the_standard_library_alone(
         archive.extractall(tmp_path / "unpacked")
         results = json.loads(archive.read(f"round-{round_id}/results.json"))
         receipts_txt = archive.read(f"round-{round_id}/receipts.txt").decode().split()
-    assert {"round.json", "profile.toml", "ballots.csv", "events.jsonl", "receipts.txt",
-            "results.json", "findings.json", "verify.py", "SHA256SUMS"} <= names
+    assert {
+        "round.json",
+        "profile.toml",
+        "ballots.csv",
+        "events.jsonl",
+        "receipts.txt",
+        "results.json",
+        "findings.json",
+        "verify.py",
+        "SHA256SUMS",
+    } <= names
     assert receipts_txt == sorted(receipts)
     # Item 3: online L,L,L,H,L,C and paper L,L,C (one spoiled ballot): 1 H, 2 C, 6 L.
     assert results["items"][2]["counts"] == {"high": 1, "confidence": 2, "low": 6, "invalid": 0}
     folder = tmp_path / "unpacked" / f"round-{round_id}"
     # A clean interpreter, no site-packages: nothing but the standard library.
-    run = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify.py")],
-                         capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", str(folder / "verify.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "OK" in run.stdout
     assert votes("verify", "--bundle", tmp_path / "bundle.zip").exit_code == 0
@@ -253,8 +293,12 @@ def test_bundle_recounts_with_the_standard_library_alone(
     # Tamper with the unpacked ballots: the standalone script catches it.
     ballots = folder / "ballots.csv"
     ballots.write_text(ballots.read_text().replace("valid,L,L,L", "valid,H,H,H"))
-    run = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify.py")],
-                         capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", str(folder / "verify.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 1
     assert "seal" in run.stdout
     assert "SHA256SUMS" in run.stdout
@@ -265,8 +309,14 @@ def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
 
     with sessions() as session:
         body = rounds.add_body(session, "B", "Đơn vị B")
-        round_ = rounds.create_round(session, body, year=2025, profile_id="qd262-2014",
-                                     title="Đợt", roster=parse_roster(ROSTER.encode()))
+        round_ = rounds.create_round(
+            session,
+            body,
+            year=2025,
+            profile_id="qd262-2014",
+            title="Đợt",
+            roster=parse_roster(ROSTER.encode()),
+        )
         rounds.open_round(session, round_)
         with pytest.raises(WrongState):
             export_round(session, round_)
@@ -284,7 +334,10 @@ def test_chain_links_every_event(sessions, closed_round) -> None:  # type: ignor
 
 
 def test_backup_is_a_consistent_copy_that_verifies(
-    app, closed_round, tmp_path: Path, votes: VotesRunner  # type: ignore[no-untyped-def]
+    app,
+    closed_round,
+    tmp_path: Path,
+    votes: VotesRunner,  # type: ignore[no-untyped-def]
 ) -> None:
     """The restore drill: back up, open the copy as the database, verify everything."""
     from tests.conftest import PG_URL
@@ -299,8 +352,13 @@ def test_backup_is_a_consistent_copy_that_verifies(
     assert votes("backup", tmp_path / "copy.sqlite3").exit_code == 1  # never overwrites
     from votes import create_app
 
-    restored = create_app({"TESTING": True, "SECRET_KEY": SECRET,
-                           "DATABASE_URL": f"sqlite:///{tmp_path / 'copy.sqlite3'}"})
+    restored = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'copy.sqlite3'}",
+        }
+    )
     with restored.extensions["votes.sessions"]() as session:
         report = verify_all(session)
         assert report.ok, report.problems
@@ -324,9 +382,20 @@ def test_postgresql_restore_drill(app, closed_round, database_url: str) -> None:
         pytest.skip("pg_dump / pg_restore are not installed")
     url = make_url(database_url)
     dump = subprocess.run(
-        ["pg_dump", "--format=custom", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-         "-U", url.username or "postgres", url.database or ""],
-        capture_output=True, check=True, timeout=60,
+        [
+            "pg_dump",
+            "--format=custom",
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            url.database or "",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
     ).stdout
     target = f"votes_restore_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -334,12 +403,29 @@ def test_postgresql_restore_drill(app, closed_round, database_url: str) -> None:
         connection.execute(text(f'CREATE DATABASE "{target}"'))
     try:
         subprocess.run(
-            ["pg_restore", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-             "-U", url.username or "postgres", "-d", target],
-            input=dump, capture_output=True, check=True, timeout=60,
+            [
+                "pg_restore",
+                "-h",
+                url.host or "127.0.0.1",
+                "-p",
+                str(url.port or 5432),
+                "-U",
+                url.username or "postgres",
+                "-d",
+                target,
+            ],
+            input=dump,
+            capture_output=True,
+            check=True,
+            timeout=60,
         )
-        restored = create_app({"TESTING": True, "SECRET_KEY": SECRET,
-                               "DATABASE_URL": url.set(database=target).render_as_string(False)})
+        restored = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": SECRET,
+                "DATABASE_URL": url.set(database=target).render_as_string(False),
+            }
+        )
         with restored.extensions["votes.sessions"]() as session:
             report = verify_all(session)
             assert report.ok, report.problems

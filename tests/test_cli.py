@@ -15,15 +15,37 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def test_worked_example_through_the_command_line(votes: VotesRunner, tmp_path: Path) -> None:
     """DOMAIN.md §8: 32 members, 30 ballots; A 20/8/1 + 1 invalid mark; B 5/8/17."""
-    assert votes("body add", ).exit_code != 0  # a missing argument is refused
+    assert (
+        votes(
+            "body add",
+        ).exit_code
+        != 0
+    )  # a missing argument is refused
     out = votes("body", "add", "HDND-X", "Hội đồng nhân dân tỉnh X", "--kind", "council")
     assert out.exit_code == 0, out.stderr
     roster = write(
         tmp_path / "roster.csv", "name,position\nNgười A,Chủ tịch\nNgười B,Phó Chủ tịch\n"
     )
-    out = votes("round", "create", "--body", "HDND-X", "--year", 2025, "--profile", "nq35-2012",
-                "--title", "Lấy phiếu tín nhiệm 2025", "--members", 32, "--summoned", 32,
-                "--present", 30, "--roster", roster)
+    out = votes(
+        "round",
+        "create",
+        "--body",
+        "HDND-X",
+        "--year",
+        2025,
+        "--profile",
+        "nq35-2012",
+        "--title",
+        "Lấy phiếu tín nhiệm 2025",
+        "--members",
+        32,
+        "--summoned",
+        32,
+        "--present",
+        30,
+        "--roster",
+        roster,
+    )
     assert out.exit_code == 0, out.stderr
     round_id = int(out.last_line)
     assert votes("round", "open", round_id).exit_code == 0
@@ -57,9 +79,24 @@ def test_report_commands_write_pdfs(votes: VotesRunner, tmp_path: Path) -> None:
     roster = write(
         tmp_path / "r.csv", "name,position\nNguyễn Thị Ánh,Bí thư\nĐặng Văn Đức,Phó Bí thư\n"
     )
-    round_id = int(votes("round", "create", "--body", "TU", "--year", 2025, "--profile",
-                         "tn-16kh-2012", "--title", "Lấy phiếu 2025", "--members", 10,
-                         "--roster", roster).last_line)
+    round_id = int(
+        votes(
+            "round",
+            "create",
+            "--body",
+            "TU",
+            "--year",
+            2025,
+            "--profile",
+            "tn-16kh-2012",
+            "--title",
+            "Lấy phiếu 2025",
+            "--members",
+            10,
+            "--roster",
+            roster,
+        ).last_line
+    )
     out = votes("report", round_id, "--kind", "ballot", "--out", tmp_path / "ballot.pdf")
     assert out.exit_code == 0, out.stderr
     text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "ballot.pdf").pages)

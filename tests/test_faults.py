@@ -28,8 +28,13 @@ def _open_round(sessions: sessionmaker[Session], code: str) -> int:
     with operations.work(sessions, "tester") as work:
         operations.add_body(work, code, f"Đơn vị {code}")
         round_id = operations.create_round(
-            work, body_code=code, year=2025, profile_id="qd262-2014", title="Đợt",
-            roster=parse_roster(roster.encode()), members=None,
+            work,
+            body_code=code,
+            year=2025,
+            profile_id="qd262-2014",
+            title="Đợt",
+            roster=parse_roster(roster.encode()),
+            members=None,
         ).id
         operations.open_round(work, round_id)
         return round_id
@@ -42,9 +47,20 @@ def _import(
     env = dict(os.environ, VOTES_DATABASE_URL=database_url, VOTES_SECRET_KEY=SECRET)
     started = time.monotonic()
     with subprocess.Popen(
-        [sys.executable, "-m", "votes.cli", "ballots", "import", str(round_id), str(path),
-         "--issued", str(COUNT * 2)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "votes.cli",
+            "ballots",
+            "import",
+            str(round_id),
+            str(path),
+            "--issued",
+            str(COUNT * 2),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     ) as process:
         try:
             process.wait(timeout=kill_after)

@@ -31,7 +31,7 @@ from votes.voting import import_paper_ballots
 
 NQ35_VOTE = {
     "vi": "Quá nửa tổng số đại biểu không tín nhiệm: trình miễn nhiệm hoặc phê chuẩn việc "
-          "miễn nhiệm, cách chức",
+    "miễn nhiệm, cách chức",
     "en": "More than half of all deputies vote no confidence: dismissal is submitted",
 }
 
@@ -47,8 +47,16 @@ def council_poll(session: Session, year: int, columns: list[list[str]], **kwargs
         collective("Thường trực Hội đồng nhân dân"),
     ][: len(columns)]
     return counted_round(
-        session, body, year=year, profile_id="nq35-2012", roster=roster, columns=columns,
-        members=32, summoned=32, present=30, **kwargs,  # type: ignore[arg-type]
+        session,
+        body,
+        year=year,
+        profile_id="nq35-2012",
+        roster=roster,
+        columns=columns,
+        members=32,
+        summoned=32,
+        present=30,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -61,9 +69,17 @@ def flagged_poll(session: Session) -> Round:
     """
     add_test_body(session)
     council_poll(session, 2024, [rated(2, 30), rated(2, 30), rated(17, 30)])
-    return council_poll(session, 2025, [
-        rated(22, 30), rated(17, 30), rated(17, 30), rated(1, 30), rated(25, 30),
-    ])
+    return council_poll(
+        session,
+        2025,
+        [
+            rated(22, 30),
+            rated(17, 30),
+            rated(17, 30),
+            rated(1, 30),
+            rated(25, 30),
+        ],
+    )
 
 
 def test_followup_has_exactly_the_persons_referred_to_a_vote(
@@ -135,11 +151,19 @@ def test_followup_with_online_codes(session: Session, votes: VotesRunner) -> Non
     """nq96-2023 (D = ballots collected): 60 % low leads to a vote, 70 % to dismissal."""
     body = add_test_body(session)
     poll = counted_round(
-        session, body, year=2026, profile_id="nq96-2023",
-        roster=[person("A", "Chủ tịch", key="a"), person("B", "Phó Chủ tịch", key="b"),
-                person("C", "Ủy viên", key="c")],
+        session,
+        body,
+        year=2026,
+        profile_id="nq96-2023",
+        roster=[
+            person("A", "Chủ tịch", key="a"),
+            person("B", "Phó Chủ tịch", key="b"),
+            person("C", "Ủy viên", key="c"),
+        ],
         columns=[rated(18, 30), rated(21, 30), rated(10, 30)],
-        members=35, summoned=35, present=30,
+        members=35,
+        summoned=35,
+        present=30,
     )
     vote = create_followup(session, poll)
     assert [i.person.person_key for i in vote.items if i.person] == ["a"]
@@ -150,8 +174,9 @@ def test_followup_with_online_codes(session: Session, votes: VotesRunner) -> Non
     assert out.exit_code == 0, out.stderr
     codes = out.stdout.split()
     assert len(codes) == 5
-    for code, mark in zip(codes, ["no_trust", "trust", "no_trust", "NO_TRUST", "trust"],
-                          strict=True):
+    for code, mark in zip(
+        codes, ["no_trust", "trust", "no_trust", "NO_TRUST", "trust"], strict=True
+    ):
         out = votes("cast", vote.id, "--code", code, "--marks", mark)
         assert out.exit_code == 0, out.stderr
     assert votes("cast", vote.id, "--code", codes[0], "--marks", "trust").exit_code != 0
@@ -171,7 +196,9 @@ def test_followup_with_online_codes(session: Session, votes: VotesRunner) -> Non
 
 def test_the_vote_uses_the_profiles_vote_denominator(session: Session) -> None:
     """A profile may count its polls on ballots collected and its votes on all members."""
-    add_profile(session, """\
+    add_profile(
+        session,
+        """\
 id = "tu-x-vote"
 version = 1
 name = "Quy định riêng"
@@ -188,11 +215,19 @@ consequence.en = "More than half rate the person low: a vote of confidence"
 denominator = "members"
 consequence.vi = "Quá nửa tổng số ủy viên không tín nhiệm: cho thôi giữ chức vụ"
 consequence.en = "More than half of all members vote no confidence: relieved from post"
-""")
+""",
+    )
     body = add_test_body(session, code="TU-X", kind="party")
     poll = counted_round(
-        session, body, year=2025, profile_id="tu-x-vote", roster=[person("A")],
-        columns=[rated(11, 20)], members=40, summoned=40, present=30,
+        session,
+        body,
+        year=2025,
+        profile_id="tu-x-vote",
+        roster=[person("A")],
+        columns=[rated(11, 20)],
+        members=40,
+        summoned=40,
+        present=30,
     )
     vote = create_followup(session, poll)
     rounds.open_round(session, vote)
@@ -208,8 +243,11 @@ consequence.en = "More than half of all members vote no confidence: relieved fro
 def test_no_vote_for_more_than_half_under_nq35(session: Session, votes: VotesRunner) -> None:
     """DOMAIN.md §8: B at 17/32 "may resign", so no vote of confidence this year."""
     add_test_body(session)
-    poll = council_poll(session, 2025, [column(high=20, confidence=8, low=1, blank=1),
-                                        column(high=5, confidence=8, low=17)])
+    poll = council_poll(
+        session,
+        2025,
+        [column(high=20, confidence=8, low=1, blank=1), column(high=5, confidence=8, low=17)],
+    )
     assert [f.band for f in body_findings(session, poll.body)] == ["over_half"]
     session.commit()
     out = votes("round", "followup", "--from-round", poll.id)

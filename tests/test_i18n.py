@@ -11,7 +11,11 @@ from votes.i18n import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {
-    "_": None, "N_": None, "gettext": None, "lazy": None, "lazy_gettext": None,
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "lazy": None,
+    "lazy_gettext": None,
     "ngettext": (1, 2),
 }
 PLACEHOLDER = re.compile(r"\{[a-z_]+(?:![rs])?\}")

@@ -379,8 +379,7 @@ def make_round_two(session: Session) -> Round:
     """A second open round of 20 items in the same body."""
     body = rounds.get_body(session, "HDND-I")
     roster = [
-        RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên")
-        for n in range(20)
+        RosterEntry(line=n + 2, name=f"Đỗ Thị {chr(65 + n)}", position="Ủy viên") for n in range(20)
     ]
     round_ = rounds.create_round(
         session,

@@ -21,9 +21,15 @@ from votes.verify import verify_round
 def open_round(session: Session, items: int = 3, present: int = 10) -> Round:
     body = add_test_body(session, kind="party")
     round_ = operations.create_round(
-        work(session), body_code=body.code, year=2025, profile_id="tn-16kh-2012",
-        title="Lấy phiếu", roster=[person(f"Nguyễn Văn {chr(65 + n)}") for n in range(items)],
-        members=present, summoned=present, present=present,
+        work(session),
+        body_code=body.code,
+        year=2025,
+        profile_id="tn-16kh-2012",
+        title="Lấy phiếu",
+        roster=[person(f"Nguyễn Văn {chr(65 + n)}") for n in range(items)],
+        members=present,
+        summoned=present,
+        present=present,
     )
     return operations.open_round(work(session), round_.id)
 
@@ -35,9 +41,7 @@ def type_stack(session: Session, round_: Round, entry: int, stack: list[str], cl
 
 
 def box(session: Session, round_: Round) -> list[tuple[str, str]]:
-    rows = session.execute(
-        select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_.id)
-    )
+    rows = session.execute(select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_.id))
     return sorted((status, marks) for status, marks in rows)
 
 
@@ -52,7 +56,10 @@ def test_two_agreeing_entries_go_into_the_box_once_and_are_then_deleted(session:
     result = operations.accept_entries(work(session), round_.id, issued=4)
     assert (result.count, result.valid, result.invalid) == (4, 3, 1)
     assert box(session, round_) == [
-        ("invalid", "HHH"), ("valid", "--C"), ("valid", "HCL"), ("valid", "LLX"),
+        ("invalid", "HHH"),
+        ("valid", "--C"),
+        ("valid", "HCL"),
+        ("valid", "LLX"),
     ]
     assert session.scalar(select(func.count()).select_from(PaperEntry)) == 0
     logged = session.scalars(
@@ -165,9 +172,7 @@ def test_closing_drops_unaccepted_entries_and_logs_how_many_ballots_they_held(
 
 
 def test_batch_helpers() -> None:
-    lines, problems = paper.parse_batch(
-        "v hcl\n\nI X-L\nV HC\nQ HCL", 3, paper.letters("poll")
-    )
+    lines, problems = paper.parse_batch("v hcl\n\nI X-L\nV HC\nQ HCL", 3, paper.letters("poll"))
     assert lines == ["V HCL", "I X-L"]
     assert [p.params["line"] for p in problems] == [4, 5]
     assert paper.letters("confidence_vote") == ["T", "K", "X", "-"]
@@ -193,8 +198,9 @@ def test_two_clerks_starting_the_same_entry_at_once_add_the_first_ballot_once(
             )
 
     with write_session(sessions) as first:
-        assert paper.add_ballot(first, rounds.get_round(first, round_id), 1, "V HCL", number=1,
-                                clerk="a")
+        assert paper.add_ballot(
+            first, rounds.get_round(first, round_id), 1, "V HCL", number=1, clerk="a"
+        )
         with ThreadPoolExecutor(max_workers=1) as pool:
             second = pool.submit(add, sessions)
             time.sleep(0.5)  # the second clerk's add is now waiting for the first one's

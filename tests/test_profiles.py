@@ -28,28 +28,64 @@ from votes.results import round_results
 # DOMAIN.md §5, by hand: basis of D, invalid-mark scope, quorum, bands in order, the band of
 # "two years in a row" (or None), and a phrase of each band's Vietnamese consequence.
 BUILTIN_TABLE = {
-    "tn-16kh-2012": ("collected", "row", "none", "over_half", {
-        "over_half": "Tín nhiệm thấp trong năm",
-    }),
-    "qd262-2014": ("collected", "ballot", "none", None, {
-        "over_half": "không quy hoạch vào chức vụ cao hơn",
-    }),
-    "qd96-2023": ("collected", "ballot", "two_thirds_of_summoned", None, {
-        "over_half_under_two_thirds": "tiến hành bỏ phiếu tín nhiệm",
-        "two_thirds_or_more": "cho thôi giữ chức vụ",
-    }),
-    "nq35-2012": ("members", "row", "none", "over_half", {
-        "over_half": "có thể xin từ chức",
-        "over_two_thirds": "trình bỏ phiếu tín nhiệm",
-    }),
-    "nq85-2014": ("members", "row", "none", None, {
-        "over_half": "có thể xin từ chức",
-        "two_thirds_or_more": "trình bỏ phiếu tín nhiệm",
-    }),
-    "nq96-2023": ("collected", "row", "none", None, {
-        "over_half_under_two_thirds": "nếu không xin từ chức thì trình bỏ phiếu tín nhiệm",
-        "two_thirds_or_more": "trình miễn nhiệm",
-    }),
+    "tn-16kh-2012": (
+        "collected",
+        "row",
+        "none",
+        "over_half",
+        {
+            "over_half": "Tín nhiệm thấp trong năm",
+        },
+    ),
+    "qd262-2014": (
+        "collected",
+        "ballot",
+        "none",
+        None,
+        {
+            "over_half": "không quy hoạch vào chức vụ cao hơn",
+        },
+    ),
+    "qd96-2023": (
+        "collected",
+        "ballot",
+        "two_thirds_of_summoned",
+        None,
+        {
+            "over_half_under_two_thirds": "tiến hành bỏ phiếu tín nhiệm",
+            "two_thirds_or_more": "cho thôi giữ chức vụ",
+        },
+    ),
+    "nq35-2012": (
+        "members",
+        "row",
+        "none",
+        "over_half",
+        {
+            "over_half": "có thể xin từ chức",
+            "over_two_thirds": "trình bỏ phiếu tín nhiệm",
+        },
+    ),
+    "nq85-2014": (
+        "members",
+        "row",
+        "none",
+        None,
+        {
+            "over_half": "có thể xin từ chức",
+            "two_thirds_or_more": "trình bỏ phiếu tín nhiệm",
+        },
+    ),
+    "nq96-2023": (
+        "collected",
+        "row",
+        "none",
+        None,
+        {
+            "over_half_under_two_thirds": "nếu không xin từ chức thì trình bỏ phiếu tín nhiệm",
+            "two_thirds_or_more": "trình miễn nhiệm",
+        },
+    ),
 }
 # The consequences that call for a vote of confidence (DOMAIN.md §5 and §8), by hand.
 CALLS_FOR_VOTE = {
@@ -204,15 +240,35 @@ def test_add_a_custom_profile_and_use_it(
     assert shown["builtin"] is False
     assert shown["consecutive_years"]["band"] == "over_half"
     assert shown["exemptions"] == [
-        {"id": "illness", "vi": "Nghỉ ốm từ 6 tháng trở lên",
-         "en": "Sick leave of six months or more"},
+        {
+            "id": "illness",
+            "vi": "Nghỉ ốm từ 6 tháng trở lên",
+            "en": "Sick leave of six months or more",
+        },
     ]
 
     assert votes("body", "add", "TU-X", "Tỉnh ủy X", "--kind", "party").exit_code == 0
     roster = write(tmp_path, "name,position\nNguyễn Văn A,Bí thư\n", "roster.csv")
-    out = votes("round", "create", "--body", "TU-X", "--year", 2025, "--profile", "tu-x-2025",
-                "--title", "Lấy phiếu 2025", "--members", 40, "--summoned", 40, "--present", 30,
-                "--roster", roster)
+    out = votes(
+        "round",
+        "create",
+        "--body",
+        "TU-X",
+        "--year",
+        2025,
+        "--profile",
+        "tu-x-2025",
+        "--title",
+        "Lấy phiếu 2025",
+        "--members",
+        40,
+        "--summoned",
+        40,
+        "--present",
+        30,
+        "--roster",
+        roster,
+    )
     assert out.exit_code == 0, out.stderr
     round_id = int(out.last_line)
     stored = session.get(Round, round_id)
@@ -226,41 +282,55 @@ BROKEN_PROFILES = {
     "unknown basis": (('denominator = "collected"', 'denominator = "deputies"'), "deputies"),
     "unknown band": (('id = "over_half"', 'id = "over_a_half"'), "over_a_half"),
     "unordered bands": (
-        ('[consecutive_years]', '[[bands]]\nid = "over_half_under_two_thirds"\n'
-         'consequence.vi = "x"\nconsequence.en = "y"\n\n[consecutive_years]'),
+        (
+            "[consecutive_years]",
+            '[[bands]]\nid = "over_half_under_two_thirds"\n'
+            'consequence.vi = "x"\nconsequence.en = "y"\n\n[consecutive_years]',
+        ),
         "overlap",
     ),
     "missing Vietnamese consequence": (
-        ('consequence.vi = "Có quá nửa số phiếu tín nhiệm thấp: xem xét, cho thôi giữ chức vụ"\n',
-         ""),
+        (
+            'consequence.vi = "Có quá nửa số phiếu tín nhiệm thấp: '
+            'xem xét, cho thôi giữ chức vụ"\n',
+            "",
+        ),
         "Vietnamese",
     ),
     "empty Vietnamese consequence": (
-        ('consequence.vi = "Có quá nửa số phiếu tín nhiệm thấp: xem xét, cho thôi giữ chức vụ"',
-         'consequence.vi = "  "'),
+        (
+            'consequence.vi = "Có quá nửa số phiếu tín nhiệm thấp: xem xét, cho thôi giữ chức vụ"',
+            'consequence.vi = "  "',
+        ),
         "Vietnamese",
     ),
-    "invalid TOML": (('version = 1', 'version = = 1'), "TOML"),
-    "misspelt key": (('[consecutive_years]', '[consecutive_year]'), "consecutive_year"),
-    "misspelt band key": (('followup_vote = true', 'followup_votes = true'), "followup_votes"),
-    "years in a row of 1": (('years = 2', 'years = 1'), "2 or more"),
+    "invalid TOML": (("version = 1", "version = = 1"), "TOML"),
+    "misspelt key": (("[consecutive_years]", "[consecutive_year]"), "consecutive_year"),
+    "misspelt band key": (("followup_vote = true", "followup_votes = true"), "followup_votes"),
+    "years in a row of 1": (("years = 2", "years = 1"), "2 or more"),
     "band of the rule not in the profile": (
-        ('band = "over_half"', 'band = "two_thirds_or_more"'), "consecutive_years"
+        ('band = "over_half"', 'band = "two_thirds_or_more"'),
+        "consecutive_years",
     ),
     "rule band not a text": (('band = "over_half"', 'band = ["over_half"]'), "consecutive_years"),
     "unknown quorum": (('quorum = "two_thirds_of_summoned"', 'quorum = "half"'), "quorum"),
     "unknown frequency": (('frequency = "annual"', 'frequency = "weekly"'), "frequency"),
     "exemptions not a list": (
-        ('[[exemptions]]\nid = "illness"\nvi = "Nghỉ ốm từ 6 tháng trở lên"\n'
-         'en = "Sick leave of six months or more"\n', 'exemptions = 3\n'),
+        (
+            '[[exemptions]]\nid = "illness"\nvi = "Nghỉ ốm từ 6 tháng trở lên"\n'
+            'en = "Sick leave of six months or more"\n',
+            "exemptions = 3\n",
+        ),
         "exemptions",
     ),
     "id with spaces": (('id = "tu-x-2025"', 'id = "tu x 2025"'), "id"),
-    "no version": (('version = 1\n', ''), "version"),
+    "no version": (("version = 1\n", ""), "version"),
     "missing vote consequence": (
-        ('[confidence_vote]\nconsequence.vi = "Quá nửa số phiếu không tín nhiệm: cho thôi giữ '
-         'chức vụ"\nconsequence.en = "More than half vote no confidence: relieved from post"\n',
-         ''),
+        (
+            '[confidence_vote]\nconsequence.vi = "Quá nửa số phiếu không tín nhiệm: cho thôi giữ '
+            'chức vụ"\nconsequence.en = "More than half vote no confidence: relieved from post"\n',
+            "",
+        ),
         "confidence_vote",
     ),
 }
@@ -280,10 +350,19 @@ def test_broken_profiles_are_refused(case: str) -> None:
         parse_profile(CUSTOM.replace(old, new, 1))
 
 
-@pytest.mark.parametrize("case", [
-    "unknown basis", "unknown band", "unordered bands", "missing Vietnamese consequence",
-    "invalid TOML", "misspelt key", "rule band not a text", "exemptions not a list",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown basis",
+        "unknown band",
+        "unordered bands",
+        "missing Vietnamese consequence",
+        "invalid TOML",
+        "misspelt key",
+        "rule band not a text",
+        "exemptions not a list",
+    ],
+)
 def test_broken_profiles_are_refused_by_the_command(
     votes: VotesRunner, tmp_path: Path, case: str
 ) -> None:
@@ -303,35 +382,51 @@ def test_broken_profiles_are_refused_by_the_command(
     assert "tu-x-2025" not in votes("profiles", "list").stdout
 
 
-@pytest.mark.parametrize(("bands", "word"), [
-    (("two_thirds_or_more", "over_half"), "not in order"),
-    (("over_two_thirds", "two_thirds_or_more"), "not in order"),
-    (("over_half", "over_half_under_two_thirds"), "overlap"),
-    (("over_half_under_two_thirds", "over_half"), "overlap"),
-    (("over_half", "over_half"), "twice"),
-])
+@pytest.mark.parametrize(
+    ("bands", "word"),
+    [
+        (("two_thirds_or_more", "over_half"), "not in order"),
+        (("over_two_thirds", "two_thirds_or_more"), "not in order"),
+        (("over_half", "over_half_under_two_thirds"), "overlap"),
+        (("over_half_under_two_thirds", "over_half"), "overlap"),
+        (("over_half", "over_half"), "twice"),
+    ],
+)
 def test_band_order_and_overlap(bands: tuple[str, ...], word: str) -> None:
-    text = CUSTOM.split("[[bands]]")[0] + "".join(
-        f'[[bands]]\nid = "{band}"\nconsequence.vi = "hậu quả"\nconsequence.en = "consequence"\n\n'
-        for band in bands
-    ) + '[confidence_vote]\nconsequence.vi = "a"\nconsequence.en = "b"\n'
+    text = (
+        CUSTOM.split("[[bands]]")[0]
+        + "".join(
+            f'[[bands]]\nid = "{band}"\nconsequence.vi = "hậu quả"\n'
+            'consequence.en = "consequence"\n\n'
+            for band in bands
+        )
+        + '[confidence_vote]\nconsequence.vi = "a"\nconsequence.en = "b"\n'
+    )
     with pytest.raises(ProfileError, match=word):
         parse_profile(text)
 
 
-@pytest.mark.parametrize("bands", [
-    ("over_half", "two_thirds_or_more"),
-    ("over_half", "over_two_thirds"),
-    ("over_half_under_two_thirds", "two_thirds_or_more"),
-    ("over_half_under_two_thirds", "over_two_thirds"),
-    ("two_thirds_or_more", "over_two_thirds"),
-    ("over_half", "two_thirds_or_more", "over_two_thirds"),
-])
+@pytest.mark.parametrize(
+    "bands",
+    [
+        ("over_half", "two_thirds_or_more"),
+        ("over_half", "over_two_thirds"),
+        ("over_half_under_two_thirds", "two_thirds_or_more"),
+        ("over_half_under_two_thirds", "over_two_thirds"),
+        ("two_thirds_or_more", "over_two_thirds"),
+        ("over_half", "two_thirds_or_more", "over_two_thirds"),
+    ],
+)
 def test_nested_or_adjacent_bands_are_accepted(bands: tuple[str, ...]) -> None:
-    text = CUSTOM.split("[[bands]]")[0] + "".join(
-        f'[[bands]]\nid = "{band}"\nconsequence.vi = "hậu quả"\nconsequence.en = "consequence"\n\n'
-        for band in bands
-    ) + '[confidence_vote]\nconsequence.vi = "a"\nconsequence.en = "b"\n'
+    text = (
+        CUSTOM.split("[[bands]]")[0]
+        + "".join(
+            f'[[bands]]\nid = "{band}"\nconsequence.vi = "hậu quả"\n'
+            'consequence.en = "consequence"\n\n'
+            for band in bands
+        )
+        + '[confidence_vote]\nconsequence.vi = "a"\nconsequence.en = "b"\n'
+    )
     assert [b.id for b in parse_profile(text).bands] == list(bands)
 
 
@@ -361,18 +456,26 @@ def test_a_counted_round_keeps_its_version(session: Session) -> None:
     add_profile(session, CUSTOM)
     body = add_test_body(session, code="TU-X", kind="party")
     old = counted_round(
-        session, body, year=2024, profile_id="tu-x-2025", roster=[person("A"), person("B")],
-        columns=[rated(11, 20), rated(4, 20)], members=30, summoned=30, present=20,
+        session,
+        body,
+        year=2024,
+        profile_id="tu-x-2025",
+        roster=[person("A"), person("B")],
+        columns=[rated(11, 20), rated(4, 20)],
+        members=30,
+        summoned=30,
+        present=20,
     )
     before = round_results(session, old)
     assert before["denominator"] == {"basis": "collected", "value": 20}
     assert [len(item["findings"]) for item in before["items"]] == [1, 0]
 
     # Version 2 counts on all members and flags from two thirds.
-    v2 = CUSTOM.replace("version = 1", "version = 2").replace(
-        'denominator = "collected"', 'denominator = "members"'
-    ).replace('id = "over_half"', 'id = "two_thirds_or_more"').replace(
-        'band = "over_half"', 'band = "two_thirds_or_more"'
+    v2 = (
+        CUSTOM.replace("version = 1", "version = 2")
+        .replace('denominator = "collected"', 'denominator = "members"')
+        .replace('id = "over_half"', 'id = "two_thirds_or_more"')
+        .replace('band = "over_half"', 'band = "two_thirds_or_more"')
     )
     add_profile(session, v2)
     assert get_profile(session, "tu-x-2025").version == 2
@@ -381,8 +484,15 @@ def test_a_counted_round_keeps_its_version(session: Session) -> None:
     session.expire_all()
     assert round_results(session, old) == before
     new = counted_round(
-        session, body, year=2025, profile_id="tu-x-2025", roster=[person("A"), person("B")],
-        columns=[rated(11, 20), rated(4, 20)], members=30, summoned=30, present=20,
+        session,
+        body,
+        year=2025,
+        profile_id="tu-x-2025",
+        roster=[person("A"), person("B")],
+        columns=[rated(11, 20), rated(4, 20)],
+        members=30,
+        summoned=30,
+        present=20,
     )
     assert (new.profile_id, new.profile_version) == ("tu-x-2025", 2)
     after = round_results(session, new)
@@ -407,11 +517,19 @@ def test_a_stored_profile_stays_readable(session: Session) -> None:
 
 # ---------------------------------------------------------------------------- quorum
 
+
 def draft(session: Session, profile_id: str, summoned: int | None, present: int | None) -> Round:
     body = add_test_body(session, code=f"B-{profile_id}-{present}", kind="party")
     return rounds.create_round(
-        session, body, year=2025, profile_id=profile_id, title="Lấy phiếu 2025",
-        roster=[person("A")], members=30, summoned=summoned, present=present,
+        session,
+        body,
+        year=2025,
+        profile_id=profile_id,
+        title="Lấy phiếu 2025",
+        roster=[person("A")],
+        members=30,
+        summoned=summoned,
+        present=present,
     )
 
 
@@ -453,8 +571,15 @@ def test_results_say_whether_the_quorum_was_met(
 ) -> None:
     body = add_test_body(session, code="TU-X", kind="party")
     round_ = counted_round(
-        session, body, year=2025, profile_id="qd96-2023", roster=[person("A")],
-        columns=[rated(3, 18)], members=30, summoned=30, present=present,
+        session,
+        body,
+        year=2025,
+        profile_id="qd96-2023",
+        roster=[person("A")],
+        columns=[rated(3, 18)],
+        members=30,
+        summoned=30,
+        present=present,
     )
     result = round_results(session, round_)
     assert result["quorum_met"] is quorum_met

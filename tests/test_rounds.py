@@ -19,9 +19,17 @@ ROSTER = b"name,position\nA,Chu tich\nB,Pho Chu tich\n"
 
 def _round(session: Session, *, summoned: int | None, present: int | None) -> rounds.Round:
     body = rounds.add_body(session, "TU", "Tỉnh ủy", "party")
-    return rounds.create_round(session, body, year=2025, profile_id="qd96-2023", title="Đợt",
-                               roster=parse_roster(ROSTER), members=30,
-                               summoned=summoned, present=present)
+    return rounds.create_round(
+        session,
+        body,
+        year=2025,
+        profile_id="qd96-2023",
+        title="Đợt",
+        roster=parse_roster(ROSTER),
+        members=30,
+        summoned=summoned,
+        present=present,
+    )
 
 
 def _closed_round(
@@ -85,8 +93,22 @@ def test_profile_for_another_kind_of_body_is_refused(votes: VotesRunner, tmp_pat
     roster = tmp_path / "r.csv"
     roster.write_bytes(ROSTER)
     assert votes("body", "add", "TU", "Tỉnh ủy", "--kind", "party").exit_code == 0
-    out = votes("round", "create", "--body", "TU", "--year", 2025, "--profile", "nq35-2012",
-                "--title", "Đợt", "--members", 30, "--roster", roster)
+    out = votes(
+        "round",
+        "create",
+        "--body",
+        "TU",
+        "--year",
+        2025,
+        "--profile",
+        "nq35-2012",
+        "--title",
+        "Đợt",
+        "--members",
+        30,
+        "--roster",
+        roster,
+    )
     assert out.exit_code == 1
     assert "nq35-2012" in out.stderr
     assert "Traceback" not in out.stderr
@@ -100,9 +122,7 @@ def _events(session: Session, round_id: int, kind: str) -> list[dict[str, object
 
     from votes import audit
 
-    return [
-        json.loads(e.details) for e in audit.round_events(session, round_id) if e.kind == kind
-    ]
+    return [json.loads(e.details) for e in audit.round_events(session, round_id) if e.kind == kind]
 
 
 def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session) -> None:
@@ -114,7 +134,9 @@ def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session
     assert (round_.members, round_.summoned, round_.present) == (31, 30, 27)
     assert _events(session, round_.id, "attendance_changed") == [
         {
-            "members": 31, "summoned": 30, "present": 27,
+            "members": 31,
+            "summoned": 30,
+            "present": 27,
             "before": {"members": 30, "summoned": 30, "present": None},
         }
     ]
@@ -169,9 +191,24 @@ def test_attendance_from_the_command_line(votes: VotesRunner, tmp_path: Path) ->
     roster = tmp_path / "r.csv"
     roster.write_bytes(ROSTER)
     assert votes("body", "add", "TU", "Tỉnh ủy", "--kind", "party").exit_code == 0
-    created = votes("round", "create", "--body", "TU", "--year", 2025, "--profile",
-                    "qd96-2023", "--title", "Đợt", "--members", 30, "--summoned", 30,
-                    "--roster", roster)
+    created = votes(
+        "round",
+        "create",
+        "--body",
+        "TU",
+        "--year",
+        2025,
+        "--profile",
+        "qd96-2023",
+        "--title",
+        "Đợt",
+        "--members",
+        30,
+        "--summoned",
+        30,
+        "--roster",
+        roster,
+    )
     round_id = created.stdout.strip().splitlines()[-1]
     out = votes("round", "attendance", round_id, "--present", 26)
     assert out.exit_code == 0, out.stderr

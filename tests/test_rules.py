@@ -76,6 +76,7 @@ PROFILE_SCOPE = {
 
 # ---------------------------------------------------------------------------- the oracle
 
+
 def oracle_bands(low: int, denominator: int) -> set[str]:
     """Return every band id that holds for low/D, from fractions (DOMAIN.md §5 table)."""
     share = Fraction(low, denominator)
@@ -114,9 +115,9 @@ MAY_RESIGN = {
 }
 TWO_YEARS_VOTE = {
     "vi": "Hai năm liền có quá nửa tổng số đại biểu đánh giá tín nhiệm thấp: "
-          "trình bỏ phiếu tín nhiệm",
+    "trình bỏ phiếu tín nhiệm",
     "en": "More than half of all deputies rate the person low two years in a row: "
-          "a vote of confidence is held",
+    "a vote of confidence is held",
 }
 
 
@@ -125,9 +126,16 @@ def example_round(
 ) -> Round:
     """A round of DOMAIN.md §8: nq35-2012, 32 members, 30 present, 30 ballots."""
     return counted_round(
-        session, body, year=year, profile_id="nq35-2012",
+        session,
+        body,
+        year=year,
+        profile_id="nq35-2012",
         roster=[person("Người A", "Chủ tịch"), person("Người B", "Phó Chủ tịch")],
-        columns=[a, b], members=32, summoned=32, present=30, **kwargs,
+        columns=[a, b],
+        members=32,
+        summoned=32,
+        present=30,
+        **kwargs,
     )
 
 
@@ -161,23 +169,27 @@ def test_worked_example(session: Session) -> None:
     a, b = tally.items
     assert a.counts == {"high": 20, "confidence": 8, "low": 1, "invalid": 1}
     assert [percent_text(a.share(level, 32)) for level in ("high", "confidence", "low")] == [
-        "62.50", "25.00", "3.13",
+        "62.50",
+        "25.00",
+        "3.13",
     ]
     assert b.counts == {"high": 5, "confidence": 8, "low": 17, "invalid": 0}
     assert percent_text(b.share("low", 32)) == "53.13"
 
     findings = round_findings(tally)
-    assert [f.as_dict() for f in findings] == [{
-        "rule": "band",
-        "person_key": "Người B",
-        "name": "Người B",
-        "position": "Phó Chủ tịch",
-        "years": [2025],
-        "rounds": [round_.id],
-        "band": "over_half",
-        "consequence": MAY_RESIGN,
-        "evidence": [b_evidence(round_, 2025)],
-    }]
+    assert [f.as_dict() for f in findings] == [
+        {
+            "rule": "band",
+            "person_key": "Người B",
+            "name": "Người B",
+            "position": "Phó Chủ tịch",
+            "years": [2025],
+            "rounds": [round_.id],
+            "band": "over_half",
+            "consequence": MAY_RESIGN,
+            "evidence": [b_evidence(round_, 2025)],
+        }
+    ]
     # 17 * 3 > 64 is false: no vote of confidence this year, and nothing "two years in a row".
     assert body_findings(session, body) == findings
     assert findings_for_round(session, tally) == {1: [], 2: findings}
@@ -188,7 +200,10 @@ def test_worked_example_two_years(session: Session, low_before: int, fires: bool
     """B 17/32 the year before: the two-years rule fires; 16/32 (exactly half): it does not."""
     body = add_test_body(session)
     before = example_round(
-        session, body, 2024, rated(0, 30),
+        session,
+        body,
+        2024,
+        rated(0, 30),
         column(high=22 - low_before, confidence=8, low=low_before),
     )
     after = example_round(session, body, 2025, PERSON_A, PERSON_B)
@@ -200,17 +215,19 @@ def test_worked_example_two_years(session: Session, low_before: int, fires: bool
         assert before_bands == []
         return
     assert before_bands == ["over_half"]
-    assert [f.as_dict() for f in consecutive] == [{
-        "rule": "consecutive_years",
-        "person_key": "Người B",
-        "name": "Người B",
-        "position": "Phó Chủ tịch",
-        "years": [2024, 2025],
-        "rounds": [before.id, after.id],
-        "band": "over_half",
-        "consequence": TWO_YEARS_VOTE,
-        "evidence": [b_evidence(before, 2024), b_evidence(after, 2025)],
-    }]
+    assert [f.as_dict() for f in consecutive] == [
+        {
+            "rule": "consecutive_years",
+            "person_key": "Người B",
+            "name": "Người B",
+            "position": "Phó Chủ tịch",
+            "years": [2024, 2025],
+            "rounds": [before.id, after.id],
+            "band": "over_half",
+            "consequence": TWO_YEARS_VOTE,
+            "evidence": [b_evidence(before, 2024), b_evidence(after, 2025)],
+        }
+    ]
     # The finding belongs to the round of its last year, not to the year before.
     assert consecutive[0] in findings_for_round(session, tally_round(session, after))[2]
     assert all(
@@ -236,10 +253,16 @@ BOUNDARY_CASES = {
 # What each profile flags in each region (DOMAIN.md §5), by hand.
 EXPECTED_BANDS: dict[str, dict[str, set[str]]] = {
     "tn-16kh-2012": {
-        BELOW: set(), MIDDLE: {"over_half"}, TWO_THIRDS: {"over_half"}, ABOVE: {"over_half"},
+        BELOW: set(),
+        MIDDLE: {"over_half"},
+        TWO_THIRDS: {"over_half"},
+        ABOVE: {"over_half"},
     },
     "qd262-2014": {
-        BELOW: set(), MIDDLE: {"over_half"}, TWO_THIRDS: {"over_half"}, ABOVE: {"over_half"},
+        BELOW: set(),
+        MIDDLE: {"over_half"},
+        TWO_THIRDS: {"over_half"},
+        ABOVE: {"over_half"},
     },
     "qd96-2023": {
         BELOW: set(),
@@ -283,9 +306,14 @@ def test_boundaries_of_every_profile(session: Session, profile_id: str) -> None:
             # D = collected (one of them spoiled); "members" and "valid" are wrong numbers.
             size, spoiled, members = denominator - 1, 1, denominator + 3
         round_ = counted_round(
-            session, body, year=2000 + denominator, profile_id=profile_id,
+            session,
+            body,
+            year=2000 + denominator,
+            profile_id=profile_id,
             roster=[person(f"P{low}", key=f"p{low}") for low in lows],
-            columns=[rated(low, size) for low in lows], spoiled=spoiled, members=members,
+            columns=[rated(low, size) for low in lows],
+            spoiled=spoiled,
+            members=members,
         )
         tally = tally_round(session, round_)
         assert (tally.basis, tally.denominator) == (basis, denominator)
@@ -304,11 +332,17 @@ def test_boundaries_of_every_profile(session: Session, profile_id: str) -> None:
 def test_nq85_at_seventy_percent_gives_both_bands(session: Session) -> None:
     body = add_test_body(session)
     round_ = counted_round(
-        session, body, year=2024, profile_id="nq85-2014", roster=[person("A")],
-        columns=[rated(7, 10)], members=10,
+        session,
+        body,
+        year=2024,
+        profile_id="nq85-2014",
+        roster=[person("A")],
+        columns=[rated(7, 10)],
+        members=10,
     )
     assert [f.band for f in round_findings(tally_round(session, round_))] == [
-        "over_half", "two_thirds_or_more",
+        "over_half",
+        "two_thirds_or_more",
     ]
 
 
@@ -318,10 +352,15 @@ def test_the_basis_of_d_changes_the_bands(session: Session) -> None:
     by_profile = {}
     for year, profile_id in ((2023, "nq35-2012"), (2024, "nq96-2023")):
         round_ = counted_round(
-            session, body, year=year, profile_id=profile_id,
+            session,
+            body,
+            year=year,
+            profile_id=profile_id,
             roster=[person("A"), person("B"), person("C")],
             columns=[rated(16, 30), rated(20, 30), rated(22, 30)],
-            members=32, summoned=32, present=30,
+            members=32,
+            summoned=32,
+            present=30,
         )
         tally = tally_round(session, round_)
         by_profile[profile_id] = (
@@ -333,12 +372,14 @@ def test_the_basis_of_d_changes_the_bands(session: Session) -> None:
         "nq35-2012": (32, [[], ["over_half"], ["over_half", "over_two_thirds"]]),
         # 16*2 > 30 yes, 16*3 < 60; 20*3 >= 60; 22*3 >= 60.
         "nq96-2023": (
-            30, [["over_half_under_two_thirds"], ["two_thirds_or_more"], ["two_thirds_or_more"]]
+            30,
+            [["over_half_under_two_thirds"], ["two_thirds_or_more"], ["two_thirds_or_more"]],
         ),
     }
 
 
 # ---------------------------------------------------------------------------- invalid marks
+
 
 @pytest.mark.parametrize("profile_id", PROFILE_IDS)
 def test_invalid_mark_scope(session: Session, profile_id: str) -> None:
@@ -349,8 +390,14 @@ def test_invalid_mark_scope(session: Session, profile_id: str) -> None:
     item_1 = list("-HHHHHCCLL")
     item_2 = list("HXLLLLLCCH")
     round_ = counted_round(
-        session, body, year=2024, profile_id=profile_id, roster=[person("A"), person("B")],
-        columns=[item_1, item_2], spoiled=1, members=12,
+        session,
+        body,
+        year=2024,
+        profile_id=profile_id,
+        roster=[person("A"), person("B")],
+        columns=[item_1, item_2],
+        spoiled=1,
+        members=12,
     )
     tally = tally_round(session, round_)
     assert (tally.issued, tally.collected) == (11, 11)
@@ -377,18 +424,21 @@ LETTERS = ("H", "C", "L", "-", "X")
     data=st.data(),
 )
 def test_count_marks_matches_an_oracle(items: int, data: st.DataObject) -> None:
-    ballots = data.draw(st.lists(
-        st.tuples(
-            st.sampled_from(("valid", "valid", "valid", "invalid")),
-            st.text(alphabet=LETTERS, min_size=items, max_size=items),
-        ),
-        max_size=30,
-    ))
+    ballots = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(("valid", "valid", "valid", "invalid")),
+                st.text(alphabet=LETTERS, min_size=items, max_size=items),
+            ),
+            max_size=30,
+        )
+    )
     for scope in ("row", "ballot"):
         invalid, counts = count_marks(ballots, items, "poll", scope)
         # The oracle: which ballots count, then a plain loop over their rows.
         counted = [
-            marks for status, marks in ballots
+            marks
+            for status, marks in ballots
             if status == "valid" and not (scope == "ballot" and ("-" in marks or "X" in marks))
         ]
         assert invalid == len(ballots) - len(counted)
@@ -404,20 +454,49 @@ def test_count_marks_matches_an_oracle(items: int, data: st.DataObject) -> None:
 
 # ---------------------------------------------------------------------------- properties
 
-def _tally(profile_id: str, low: int, denominator: int, *, year: int = 2025,
-           round_id: int = 1, key: str = "p") -> RoundTally:
+
+def _tally(
+    profile_id: str,
+    low: int,
+    denominator: int,
+    *,
+    year: int = 2025,
+    round_id: int = 1,
+    key: str = "p",
+) -> RoundTally:
     """A tally built by hand (no database) with one person, for the pure rule functions."""
     profile = get_profile(None, profile_id)
-    round_ = Round(id=round_id, year=year, title=f"#{round_id}", scale="poll", status="closed",
-                   profile_id=profile.id, profile_version=profile.version)
+    round_ = Round(
+        id=round_id,
+        year=year,
+        title=f"#{round_id}",
+        scale="poll",
+        status="closed",
+        profile_id=profile.id,
+        profile_version=profile.version,
+    )
     return RoundTally(
-        round=round_, profile=profile, levels=("high", "confidence", "low"),
-        issued=denominator, collected=denominator, valid=denominator, invalid=0,
-        basis=profile.denominator, denominator=denominator, quorum={"met": True},
-        items=[ItemTally(
-            order=1, kind="person", person_id=1, person_key=key, name="P", position="X",
-            counts={"high": denominator - low, "confidence": 0, "low": low, "invalid": 0},
-        )],
+        round=round_,
+        profile=profile,
+        levels=("high", "confidence", "low"),
+        issued=denominator,
+        collected=denominator,
+        valid=denominator,
+        invalid=0,
+        basis=profile.denominator,
+        denominator=denominator,
+        quorum={"met": True},
+        items=[
+            ItemTally(
+                order=1,
+                kind="person",
+                person_id=1,
+                person_key=key,
+                name="P",
+                position="X",
+                counts={"high": denominator - low, "confidence": 0, "low": low, "invalid": 0},
+            )
+        ],
     )
 
 
@@ -433,10 +512,12 @@ def test_bands_match_the_fraction_oracle(
     # Half of the draws sit right at a threshold, where mistakes live.
     near = [denominator // 2 + k for k in (-1, 0, 1)]
     near += [2 * denominator // 3 + k for k in (-1, 0, 1)]
-    low = data.draw(st.one_of(
-        st.integers(min_value=0, max_value=denominator),
-        st.sampled_from([n for n in near if 0 <= n <= denominator]),
-    ))
+    low = data.draw(
+        st.one_of(
+            st.integers(min_value=0, max_value=denominator),
+            st.sampled_from([n for n in near if 0 <= n <= denominator]),
+        )
+    )
     tally = _tally(profile_id, low, denominator)
     findings = item_bands(tally, tally.items[0])
     expected = [b for b in PROFILE_BANDS[profile_id] if b in oracle_bands(low, denominator)]
@@ -454,19 +535,22 @@ def test_percent_is_half_up_to_two_places(count: int, denominator: int) -> None:
     assert percent_text(percent(count, denominator)) == oracle_percent(count, denominator)
 
 
-@pytest.mark.parametrize(("count", "denominator", "expected"), [
-    (1, 32, "3.13"),  # 3.125: the half goes up (DOMAIN.md §8)
-    (1, 800, "0.13"),  # 0.125
-    (3, 800, "0.38"),  # 0.375
-    (1, 20_000, "0.01"),  # 0.005
-    (1, 40_000, "0.00"),  # 0.0025
-    (1, 1_600, "0.06"),  # 0.0625
-    (1, 3, "33.33"),
-    (2, 3, "66.67"),
-    (1, 6, "16.67"),
-    (0, 5, "0.00"),
-    (7, 7, "100.00"),
-])
+@pytest.mark.parametrize(
+    ("count", "denominator", "expected"),
+    [
+        (1, 32, "3.13"),  # 3.125: the half goes up (DOMAIN.md §8)
+        (1, 800, "0.13"),  # 0.125
+        (3, 800, "0.38"),  # 0.375
+        (1, 20_000, "0.01"),  # 0.005
+        (1, 40_000, "0.00"),  # 0.0025
+        (1, 1_600, "0.06"),  # 0.0625
+        (1, 3, "33.33"),
+        (2, 3, "66.67"),
+        (1, 6, "16.67"),
+        (0, 5, "0.00"),
+        (7, 7, "100.00"),
+    ],
+)
 def test_percent_table(count: int, denominator: int, expected: str) -> None:
     assert percent_text(percent(count, denominator)) == expected
 
@@ -474,8 +558,9 @@ def test_percent_table(count: int, denominator: int, expected: str) -> None:
 _bodies = iter(range(1, 10_000))
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     profile_id=st.sampled_from(PROFILE_IDS),
     denominator=st.integers(min_value=1, max_value=40),
@@ -486,17 +571,26 @@ def test_stored_rounds_match_the_oracle(
 ) -> None:
     """Through the database and the results document: shares and bands against the oracle."""
     near = [denominator // 2 + 1, 2 * denominator // 3, 2 * denominator // 3 + 1]
-    lows = data.draw(st.lists(
-        st.one_of(st.integers(min_value=0, max_value=denominator),
-                  st.sampled_from([n for n in near if n <= denominator])),
-        min_size=1, max_size=3,
-    ))
+    lows = data.draw(
+        st.lists(
+            st.one_of(
+                st.integers(min_value=0, max_value=denominator),
+                st.sampled_from([n for n in near if n <= denominator]),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     body = add_test_body(session, code=f"P-{next(_bodies)}", kind=BUILTIN_KIND[profile_id])
     members = denominator if PROFILE_BASIS[profile_id] == "members" else denominator + 7
     round_ = counted_round(
-        session, body, year=2025, profile_id=profile_id,
+        session,
+        body,
+        year=2025,
+        profile_id=profile_id,
         roster=[person(f"P{n}", key=f"p{n}") for n in range(len(lows))],
-        columns=[rated(low, denominator) for low in lows], members=members,
+        columns=[rated(low, denominator) for low in lows],
+        members=members,
     )
     result = round_results(session, round_)
     assert result["denominator"] == {"basis": PROFILE_BASIS[profile_id], "value": denominator}
@@ -513,10 +607,13 @@ NO_ROUND, OFF_BALLOT, RATED, LOW = "no round", "not on the ballot", "rated", "lo
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(
-    st.lists(st.sampled_from((OFF_BALLOT, RATED, LOW)), min_size=0, max_size=2),
-    min_size=1, max_size=8,
-))
+@given(
+    st.lists(
+        st.lists(st.sampled_from((OFF_BALLOT, RATED, LOW)), min_size=0, max_size=2),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_two_years_in_a_row_matches_an_oracle(years: list[list[str]]) -> None:
     """Random histories of rounds per year (0, 1 or 2 rounds) against a plain oracle."""
     tallies = []
@@ -545,10 +642,18 @@ def test_two_years_in_a_row_matches_an_oracle(years: list[list[str]]) -> None:
 
 # ---------------------------------------------------------------------------- two years in a row
 
+
 def poll(
-    session: Session, body: Body, year: int, lows: dict[str, int], *, size: int = 20,
-    positions: dict[str, str] | None = None, exempt_keys: tuple[str, ...] = (),
-    status: str = "closed", profile_id: str = "tn-16kh-2012",
+    session: Session,
+    body: Body,
+    year: int,
+    lows: dict[str, int],
+    *,
+    size: int = 20,
+    positions: dict[str, str] | None = None,
+    exempt_keys: tuple[str, ...] = (),
+    status: str = "closed",
+    profile_id: str = "tn-16kh-2012",
 ) -> Round:
     """A Party poll with one item per person key, `lows[key]` low marks out of `size`."""
     positions = positions or {}
@@ -556,13 +661,22 @@ def poll(
         person(key.upper(), positions.get(key, "Ủy viên Ban Thường vụ"), key=key) for key in lows
     ]
     roster += [
-        exempt(key.upper(), "Đã có thông báo nghỉ hưu", positions.get(key, "Ủy viên Ban Thường vụ"),
-               key=key)
+        exempt(
+            key.upper(),
+            "Đã có thông báo nghỉ hưu",
+            positions.get(key, "Ủy viên Ban Thường vụ"),
+            key=key,
+        )
         for key in exempt_keys
     ]
     return counted_round(
-        session, body, year=year, profile_id=profile_id, roster=roster,
-        columns=[rated(low, size) for low in lows.values()], status=status,
+        session,
+        body,
+        year=year,
+        profile_id=profile_id,
+        roster=roster,
+        columns=[rated(low, size) for low in lows.values()],
+        status=status,
     )
 
 
@@ -581,8 +695,7 @@ def party(session: Session) -> Body:
 
 
 def test_same_person_across_a_position_change(session: Session, party: Body) -> None:
-    first = poll(session, party, 2024, {"p1": 11, "p2": 11},
-                 positions={"p1": "Phó Bí thư Tỉnh ủy"})
+    first = poll(session, party, 2024, {"p1": 11, "p2": 11}, positions={"p1": "Phó Bí thư Tỉnh ủy"})
     second = poll(session, party, 2025, {"p1": 11, "p3": 11}, positions={"p1": "Bí thư Tỉnh ủy"})
     assert consecutive(session, party) == [("p1", (2024, 2025), (first.id, second.id))]
     (finding,) = [f for f in body_findings(session, party) if f.rule == "consecutive_years"]
@@ -629,7 +742,8 @@ def test_two_rounds_in_one_year(session: Session, party: Body, low_first: bool) 
     assert consecutive(session, party) == [("p1", (2024, 2025), (low_round.id, c.id))]
     (finding,) = [f for f in body_findings(session, party) if f.rule == "consecutive_years"]
     assert [(e["round"], e["year"], e["count"]) for e in finding.evidence] == [
-        (low_round.id, 2024, 11), (c.id, 2025, 15),
+        (low_round.id, 2024, 11),
+        (c.id, 2025, 15),
     ]
 
 
@@ -641,14 +755,18 @@ def test_three_low_years_give_the_last_two_pairs(session: Session, party: Body) 
         ("p1", (2023, 2024), (r23.id, r24.id)),
         ("p1", (2024, 2025), (r24.id, r25.id)),
     ]
-    assert [f.years for f in body_findings(session, party, 2025)
-            if f.rule == "consecutive_years"] == [(2024, 2025)]
+    assert [
+        f.years for f in body_findings(session, party, 2025) if f.rule == "consecutive_years"
+    ] == [(2024, 2025)]
 
 
 def test_the_collective_is_never_a_finding(session: Session, party: Body) -> None:
     for year in (2024, 2025):
         counted_round(
-            session, party, year=year, profile_id="tn-16kh-2012",
+            session,
+            party,
+            year=year,
+            profile_id="tn-16kh-2012",
             roster=[person("A", key="p1"), collective()],
             columns=[rated(1, 20), rated(20, 20)],
         )
@@ -665,9 +783,12 @@ def test_open_rounds_are_never_evidence(session: Session, party: Body) -> None:
 
 
 def test_three_years_in_a_row_when_the_profile_says_three(session: Session, party: Body) -> None:
-    add_profile(session, BUILTIN[("tn-16kh-2012", 1)].source.replace(
-        'id = "tn-16kh-2012"', 'id = "tu-x-3y"'
-    ).replace("years = 2", "years = 3"))
+    add_profile(
+        session,
+        BUILTIN[("tn-16kh-2012", 1)]
+        .source.replace('id = "tn-16kh-2012"', 'id = "tu-x-3y"')
+        .replace("years = 2", "years = 3"),
+    )
     r23 = poll(session, party, 2023, {"p1": 11}, profile_id="tu-x-3y")
     r24 = poll(session, party, 2024, {"p1": 11}, profile_id="tu-x-3y")
     assert consecutive(session, party) == []
@@ -678,17 +799,23 @@ def test_three_years_in_a_row_when_the_profile_says_three(session: Session, part
 def test_a_profile_without_the_rule_has_no_two_years_finding(session: Session) -> None:
     body = add_test_body(session)
     for year in (2024, 2025):
-        counted_round(session, body, year=year, profile_id="nq85-2014",
-                      roster=[person("A")], columns=[rated(20, 30)], members=30)
+        counted_round(
+            session,
+            body,
+            year=year,
+            profile_id="nq85-2014",
+            roster=[person("A")],
+            columns=[rated(20, 30)],
+            members=30,
+        )
     # 20 of 30 members: over_half and two_thirds_or_more each year, never "two years in a row".
     assert [(f.rule, f.band) for f in body_findings(session, body)] == [
-        ("band", "over_half"), ("band", "two_thirds_or_more"),
+        ("band", "over_half"),
+        ("band", "two_thirds_or_more"),
     ] * 2
 
 
-def test_findings_are_stable_and_explained_by_their_evidence(
-    session: Session, party: Body
-) -> None:
+def test_findings_are_stable_and_explained_by_their_evidence(session: Session, party: Body) -> None:
     """Computing twice gives the same; every flag can be checked from its evidence alone."""
     poll(session, party, 2023, {"p1": 14, "p2": 3, "p3": 11}, size=21)
     poll(session, party, 2024, {"p1": 11, "p2": 11}, size=20)
@@ -699,8 +826,11 @@ def test_findings_are_stable_and_explained_by_their_evidence(
     assert first == second
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     assert {(f["rule"], f["person_key"], tuple(f["years"])) for f in first} == {
-        ("band", "p1", (2023,)), ("band", "p3", (2023,)),
-        ("band", "p1", (2024,)), ("band", "p2", (2024,)), ("band", "p3", (2024,)),
+        ("band", "p1", (2023,)),
+        ("band", "p3", (2023,)),
+        ("band", "p1", (2024,)),
+        ("band", "p2", (2024,)),
+        ("band", "p3", (2024,)),
         ("band", "p1", (2025,)),
         ("consecutive_years", "p1", (2023, 2024)),
         ("consecutive_years", "p3", (2023, 2024)),
@@ -756,17 +886,27 @@ def test_person_history(session: Session, party: Body) -> None:
         (r25.id, 2025, "Phó Bí thư", None),
     ]
     assert [r["percent"] and r["percent"]["low"] for r in history["rounds"]] == [
-        "55.00", None, "60.00",
+        "55.00",
+        None,
+        "60.00",
     ]
     assert [(f["rule"], f["years"]) for f in history["findings"]] == [
-        ("band", [2023]), ("band", [2025]),
+        ("band", [2023]),
+        ("band", [2025]),
     ]
 
 
 # ---------------------------------------------------------------------------- command line
 
 FINDING_KEYS = {
-    "rule", "person_key", "name", "position", "years", "rounds", "band", "consequence",
+    "rule",
+    "person_key",
+    "name",
+    "position",
+    "years",
+    "rounds",
+    "band",
+    "consequence",
     "evidence",
 }
 
@@ -795,7 +935,8 @@ def test_findings_command(session: Session, votes: VotesRunner) -> None:
     # The same findings under each item of `votes results`, the chain on its last round only.
     result = json.loads(votes("results", after.id, "--format", "json").stdout)
     assert [(f["rule"], f["years"]) for f in result["items"][1]["findings"]] == [
-        ("band", [2025]), ("consecutive_years", [2024, 2025]),
+        ("band", [2025]),
+        ("consecutive_years", [2024, 2025]),
     ]
     assert result["items"][1]["findings"] == found[1:]
     result = json.loads(votes("results", before.id, "--format", "json").stdout)
@@ -806,8 +947,10 @@ def test_findings_command(session: Session, votes: VotesRunner) -> None:
 
     out = votes("findings", "--body", "HDND-X", "--year", 2025)
     assert out.exit_code == 0, out.stderr
-    assert ("2024–2025  Người B (Phó Chủ tịch): số phiếu tín nhiệm thấp chiếm quá nửa tổng số "
-            "thành viên, trong 2 năm liên tiếp." in out.stdout)
+    assert (
+        "2024–2025  Người B (Phó Chủ tịch): số phiếu tín nhiệm thấp chiếm quá nửa tổng số "
+        "thành viên, trong 2 năm liên tiếp." in out.stdout
+    )
     assert "consecutive_years" not in out.stdout
     assert "over_half" not in out.stdout
     assert "2024: 17/32 = 53,13 %, 2025: 17/32 = 53,13 %" in out.stdout

@@ -514,8 +514,14 @@ def test_trusted_proxy_count_decides_whose_address_is_limited(database_url: str)
 
     seen = []
     for proxies in (0, 1):
-        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "DATABASE_URL": database_url,
-                          "TRUSTED_PROXIES": proxies})
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": SECRET,
+                "DATABASE_URL": database_url,
+                "TRUSTED_PROXIES": proxies,
+            }
+        )
         migrate(app.extensions["votes.engine"])
 
         @app.route("/_whoami")
@@ -525,7 +531,12 @@ def test_trusted_proxy_count_decides_whose_address_is_limited(database_url: str)
             return request.remote_addr or ""
 
         client = app.test_client()
-        seen.append(client.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"},
-                               environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True))
+        seen.append(
+            client.get(
+                "/_whoami",
+                headers={"X-Forwarded-For": "203.0.113.9"},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            ).get_data(as_text=True)
+        )
         app.extensions["votes.engine"].dispose()
     assert seen == ["127.0.0.1", "203.0.113.9"]

@@ -211,8 +211,7 @@ def paper_round(
     kind = "party" if profile.startswith(("tn-", "qd")) else "council"
     body = rounds.add_body(session, f"B-{len(items)}-{len(ballots)}", "Đơn vị thử", kind)
     roster = [
-        RosterEntry(line=n + 2, name=name, position="Ủy viên")
-        for n, name in enumerate(items)
+        RosterEntry(line=n + 2, name=name, position="Ủy viên") for n, name in enumerate(items)
     ]
     round_ = rounds.create_round(
         session,
@@ -405,9 +404,7 @@ def test_a_ballot_with_only_the_collective_is_counted(session: Session) -> None:
         profile_id="tn-16kh-2012",
         title="Lấy phiếu",
         members=5,
-        roster=[
-            RosterEntry(line=2, name="Tập thể Ban Thường vụ", position="", kind="collective")
-        ],
+        roster=[RosterEntry(line=2, name="Tập thể Ban Thường vụ", position="", kind="collective")],
     )
     rounds.open_round(session, round_)
     voting.import_paper_ballots(session, round_, b"status,1\nvalid,L\nvalid,H\n", issued=2)

@@ -186,8 +186,11 @@ def test_paper_double_entry_by_two_clerks_without_javascript(world: World) -> No
         client = clerks[entry]
         response = client.post(path, data={"csrf_token": _token(client, base), **data})
         assert response.status_code in (200, 302, 409), response.status_code
-        return client.get(response.headers["Location"]).get_data(as_text=True) \
-            if response.status_code == 302 else response.get_data(as_text=True)
+        return (
+            client.get(response.headers["Location"]).get_data(as_text=True)
+            if response.status_code == 302
+            else response.get_data(as_text=True)
+        )
 
     assert add(1, "HCL", 1) == 302
     assert add(1, "HCL", 1) == 302  # the same form sent again: not added twice
@@ -212,25 +215,42 @@ def test_paper_double_entry_by_two_clerks_without_javascript(world: World) -> No
     assert "I X-C" in html
     assert "I X-L" in html
     # Accepting is refused while they differ; nothing goes into the box.
-    refused = clerks[1].post(f"{base}/compare", data={
-        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
-        "batch_b": "V HCL\nI X-C", "action": "accept", "issued": "2",
-    })
+    refused = clerks[1].post(
+        f"{base}/compare",
+        data={
+            "csrf_token": _token(clerks[1], base),
+            "batch_a": "V HCL\nI X-L",
+            "batch_b": "V HCL\nI X-C",
+            "action": "accept",
+            "issued": "2",
+        },
+    )
     assert refused.status_code == 409
     with world.sessions() as session:
         assert session.scalar(select(func.count()).where(Ballot.round_id == round_id)) == 0
     # A wrong correction is refused with its line and changes nothing.
-    wrong = clerks[1].post(f"{base}/compare", data={
-        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
-        "batch_b": "V HCL\nI X-", "action": "compare",
-    })
+    wrong = clerks[1].post(
+        f"{base}/compare",
+        data={
+            "csrf_token": _token(clerks[1], base),
+            "batch_a": "V HCL\nI X-L",
+            "batch_b": "V HCL\nI X-",
+            "action": "compare",
+        },
+    )
     assert wrong.status_code == 422
     assert "Lượt nhập 2: Dòng 2" in wrong.get_data(as_text=True)
     # The clerks check ballot 2 in the stack: the second entry was wrong.
-    accepted = clerks[1].post(f"{base}/compare", data={
-        "csrf_token": _token(clerks[1], base), "batch_a": "V HCL\nI X-L",
-        "batch_b": "V HCL\nI X-L", "action": "accept", "issued": "2",
-    })
+    accepted = clerks[1].post(
+        f"{base}/compare",
+        data={
+            "csrf_token": _token(clerks[1], base),
+            "batch_a": "V HCL\nI X-L",
+            "batch_b": "V HCL\nI X-L",
+            "action": "accept",
+            "issued": "2",
+        },
+    )
     assert accepted.status_code == 302
     with world.sessions() as session:
         stored = session.execute(
@@ -245,8 +265,14 @@ def test_paper_entries_can_be_reopened_and_thrown_away(world: World) -> None:
     client = world.client("organizer")
     base = f"/admin/rounds/{world.ids['open']}/paper"
     token = _token(client, f"{base}/1")
-    data = {"csrf_token": token, "action": "add", "number": "1", "item_1": "H", "item_2": "H",
-            "item_3": "H"}
+    data = {
+        "csrf_token": token,
+        "action": "add",
+        "number": "1",
+        "item_1": "H",
+        "item_2": "H",
+        "item_3": "H",
+    }
     assert client.post(f"{base}/1", data=data).status_code == 302
     client.post(f"{base}/1", data={"csrf_token": token, "action": "finish", "number": "2"})
     finished = client.get(f"{base}/1")
@@ -276,8 +302,14 @@ def test_closing_warns_of_paper_ballots_still_being_typed_and_drops_them(world: 
     round_id = world.ids["open"]
     base = f"/admin/rounds/{round_id}/paper"
     token = _token(client, f"{base}/1")
-    data = {"csrf_token": token, "action": "add", "number": "1", "item_1": "H", "item_2": "C",
-            "item_3": "L"}
+    data = {
+        "csrf_token": token,
+        "action": "add",
+        "number": "1",
+        "item_1": "H",
+        "item_2": "C",
+        "item_3": "L",
+    }
     assert client.post(f"{base}/1", data=data).status_code == 302
     assert "đang nhập dở: 1 phiếu" in client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
     confirm = client.get(f"/admin/rounds/{round_id}/close").get_data(as_text=True)

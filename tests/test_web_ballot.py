@@ -98,9 +98,12 @@ def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
     assert "receipt-code" in client.post("/ballot", data=form).get_data(as_text=True)
     with world.sessions() as other:
         assert not other.connection().connection.dbapi_connection.autocommit
-        assert other.scalar(
-            select(func.count()).select_from(Ballot).where(Ballot.round_id == world.ids["open"])
-        ) == 1
+        assert (
+            other.scalar(
+                select(func.count()).select_from(Ballot).where(Ballot.round_id == world.ids["open"])
+            )
+            == 1
+        )
 
 
 def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> None:

@@ -31,7 +31,11 @@ def _time_text(moment: dt.datetime) -> str:
 
 
 def record(
-    session: Session, actor: str, kind: str, *, round_id: int | None = None,
+    session: Session,
+    actor: str,
+    kind: str,
+    *,
+    round_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction, naming who did it."""
@@ -48,7 +52,12 @@ def record(
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     detail_text = canonical(details or {})
     event = AuditEvent(
-        id=event_id, at=moment, actor=actor, kind=kind, round_id=round_id, details=detail_text,
+        id=event_id,
+        at=moment,
+        actor=actor,
+        kind=kind,
+        round_id=round_id,
+        details=detail_text,
         prev_hash=prev_hash,
         hash=event_hash(
             event_id, _time_text(moment), actor, kind, round_id, detail_text, prev_hash
@@ -62,9 +71,14 @@ def record(
 def event_dict(event: AuditEvent) -> dict[str, Any]:
     """Return an event as JSON-ready data (the form exported in bundles)."""
     return {
-        "id": event.id, "at": _time_text(event.at), "actor": event.actor, "kind": event.kind,
-        "round": event.round_id, "details": json.loads(event.details),
-        "prev_hash": event.prev_hash, "hash": event.hash,
+        "id": event.id,
+        "at": _time_text(event.at),
+        "actor": event.actor,
+        "kind": event.kind,
+        "round": event.round_id,
+        "details": json.loads(event.details),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
     }
 
 
@@ -103,31 +117,44 @@ def verify_chain(session: Session) -> Report:
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         count += 1
         if event.id != expected_id:
-            report.problem(N_("Audit log: event {expected} is missing (the next one is {id})."),
-                           expected=expected_id, id=event.id)
+            report.problem(
+                N_("Audit log: event {expected} is missing (the next one is {id})."),
+                expected=expected_id,
+                id=event.id,
+            )
         if event.prev_hash != previous:
             report.problem(
                 N_("Audit log: event {id} ({kind}) does not follow the event before it."),
-                id=event.id, kind=event.kind,
+                id=event.id,
+                kind=event.kind,
             )
         recomputed = event_hash(
-            event.id, _time_text(event.at), event.actor, event.kind, event.round_id,
-            event.details, event.prev_hash,
+            event.id,
+            _time_text(event.at),
+            event.actor,
+            event.kind,
+            event.round_id,
+            event.details,
+            event.prev_hash,
         )
         if recomputed != event.hash:
             report.problem(
                 N_("Audit log: event {id} ({kind}) was changed after it was written."),
-                id=event.id, kind=event.kind,
+                id=event.id,
+                kind=event.kind,
             )
         previous = event.hash
         expected_id = event.id + 1
-    report.check(N_("Audit log: {count} events checked, each against the one before it."),
-                 count=count)
+    report.check(
+        N_("Audit log: {count} events checked, each against the one before it."), count=count
+    )
     return report
 
 
 def round_events(session: Session, round_id: int) -> list[AuditEvent]:
     """Return the events of one round in order."""
-    return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.round_id == round_id).order_by(AuditEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.round_id == round_id).order_by(AuditEvent.id)
+        )
+    )

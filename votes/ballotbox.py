@@ -36,7 +36,8 @@ def ballots_issued(session: Session, round_: Round) -> int:
 def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
     """Return the (status, marks) of every ballot of a round."""
     return [
-        (status, marks) for status, marks in session.execute(
+        (status, marks)
+        for status, marks in session.execute(
             select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
         )
     ]
@@ -79,7 +80,8 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
     if present is not None and summoned is not None and present > summoned:
         raise CountError(
             N_("Impossible counts: {present} present but only {summoned} summoned."),
-            present=present, summoned=summoned,
+            present=present,
+            summoned=summoned,
         )
 
 
@@ -88,5 +90,6 @@ def check_paper_issued(issued: int | None, present: int | None) -> None:
     if issued is not None and present is not None and issued > present:
         raise CountError(
             N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
-            issued=issued, present=present,
+            issued=issued,
+            present=present,
         )

@@ -42,25 +42,37 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
     if round_.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: receipts can be checked once the round is closed."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     wanted = "".join(ch for ch in receipt.upper() if ch.isalnum())
     wanted = "-".join(wanted[i : i + 4] for i in range(0, len(wanted), 4))
-    return session.scalar(
-        select(Receipt.receipt).where(Receipt.round_id == round_.id, Receipt.receipt == wanted)
-    ) is not None
+    return (
+        session.scalar(
+            select(Receipt.receipt).where(Receipt.round_id == round_.id, Receipt.receipt == wanted)
+        )
+        is not None
+    )
 
 
 def round_definition(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a round as recorded: what a recount needs besides the ballots."""
     return {
-        "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
-        "year": round_.year, "title": round_.title, "scale": round_.scale,
+        "id": round_.id,
+        "body": round_.body.code,
+        "body_name": round_.body.name,
+        "year": round_.year,
+        "title": round_.title,
+        "scale": round_.scale,
         "status": round_.status,
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
-        "members": round_.members, "summoned": round_.summoned, "present": round_.present,
-        "paper_issued": round_.paper_issued, "issued": round_.issued,
-        "collected": round_.collected, **roster_details(round_),
+        "members": round_.members,
+        "summoned": round_.summoned,
+        "present": round_.present,
+        "paper_issued": round_.paper_issued,
+        "issued": round_.issued,
+        "collected": round_.collected,
+        **roster_details(round_),
     }
 
 
@@ -73,8 +85,12 @@ def export_round(session: Session, round_: Round) -> bytes:
     findings = [f for item in result["items"] for f in item["findings"]]
     files: dict[str, bytes] = {
         "README.txt": README.format(
-            id=round_.id, title=round_.title, body=round_.body.name, year=round_.year,
-            profile=profile.id, version=profile.version,
+            id=round_.id,
+            title=round_.title,
+            body=round_.body.name,
+            year=round_.year,
+            profile=profile.id,
+            version=profile.version,
         ).encode("utf-8"),
         "round.json": _json(round_definition(session, round_)),
         "profile.toml": profile.source.encode("utf-8"),

@@ -252,8 +252,7 @@ def body_group() -> None:
 @body_group.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party",
-              show_default=True)
+@click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party", show_default=True)
 def body_add(code: str, name: str, kind: str) -> None:
     """Add a body."""
     with working() as work:
@@ -288,8 +287,15 @@ def round_group() -> None:
 @click.option("--roster", type=click.Path(dir_okay=False), required=True)
 @click.option("--place")
 def round_create(
-    body_code: str, year: int, profile_id: str, title: str, members: int,
-    summoned: int | None, present: int | None, roster: str, place: str | None,
+    body_code: str,
+    year: int,
+    profile_id: str,
+    title: str,
+    members: int,
+    summoned: int | None,
+    present: int | None,
+    roster: str,
+    place: str | None,
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
     from .roster import parse_roster
@@ -297,17 +303,28 @@ def round_create(
     entries = parse_roster(read_file(roster))
     with working() as work:
         round_ = operations.create_round(
-            work, body_code=body_code, year=year, profile_id=profile_id, title=title,
-            roster=entries, members=members, summoned=summoned, present=present, place=place,
+            work,
+            body_code=body_code,
+            year=year,
+            profile_id=profile_id,
+            title=title,
+            roster=entries,
+            members=members,
+            summoned=summoned,
+            present=present,
+            place=place,
         )
-        click.echo(_("Round created with {items} items and {exempt} exempt.",
-                     items=len(round_.items), exempt=len(round_.exemptions)))
+        click.echo(
+            _(
+                "Round created with {items} items and {exempt} exempt.",
+                items=len(round_.items),
+                exempt=len(round_.exemptions),
+            )
+        )
         click.echo(round_.id)
 
 
-def _transition(
-    round_id: int, action: Callable[[operations.Work, int], Round], msgid: str
-) -> None:
+def _transition(round_id: int, action: Callable[[operations.Work, int], Round], msgid: str) -> None:
     with working() as work:
         action(work, round_id)
     click.echo(_(msgid, id=round_id))
@@ -325,17 +342,23 @@ def round_attendance(
     if (members, summoned, present) != (None, None, None):
         with working() as work:  # an option left out keeps the figure recorded
             operations.record_attendance(
-                work, round_id,
+                work,
+                round_id,
                 members=KEEP if members is None else members,
                 summoned=KEEP if summoned is None else summoned,
                 present=KEEP if present is None else present,
             )
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
-        click.echo(_("Round {id}: {members} members, {summoned} summoned, {present} present.",
-                     id=round_.id, members=integer_text(round_.members),
-                     summoned=integer_text(round_.summoned),
-                     present=integer_text(round_.present)))
+        click.echo(
+            _(
+                "Round {id}: {members} members, {summoned} summoned, {present} present.",
+                id=round_.id,
+                members=integer_text(round_.members),
+                summoned=integer_text(round_.summoned),
+                present=integer_text(round_.present),
+            )
+        )
 
 
 @round_group.command("exempt")
@@ -346,8 +369,7 @@ def round_exempt(round_id: int, person_key: str, reason: str) -> None:
     """Leave a person off the ballot of a draft round, with the reason."""
     with working() as work:
         person = operations.exempt_person(work, round_id, person_key, reason)
-        click.echo(_("{name} is left off the ballot: {reason}.", name=person.name,
-                     reason=reason))
+        click.echo(_("{name} is left off the ballot: {reason}.", name=person.name, reason=reason))
 
 
 @round_group.command("restore")
@@ -403,13 +425,17 @@ def round_list(body_code: str | None) -> None:
 @click.option("--summoned", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 @click.option("--present", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 def round_followup(
-    source_id: int, title: str | None, members: int | None, summoned: int | None,
+    source_id: int,
+    title: str | None,
+    members: int | None,
+    summoned: int | None,
     present: int | None,
 ) -> None:
     """Create a vote of confidence for the persons whose finding calls for one."""
     with working() as work:
-        round_ = operations.follow_up(work, source_id, title=title, members=members,
-                                      summoned=summoned, present=present)
+        round_ = operations.follow_up(
+            work, source_id, title=title, members=members, summoned=summoned, present=present
+        )
         click.echo(_("Vote of confidence created with {items} items.", items=len(round_.items)))
         click.echo(round_.id)
 
@@ -469,8 +495,15 @@ def ballots_import(round_id: int, path: str, issued: int | None) -> None:
     data = read_file(path)
     with working() as work:
         result = operations.import_paper_ballots(work, round_id, data, issued=issued)
-    click.echo(_("{count} ballots imported ({valid} valid, {invalid} invalid); file SHA-256 {sha}.",
-                 count=result.count, valid=result.valid, invalid=result.invalid, sha=result.sha256))
+    click.echo(
+        _(
+            "{count} ballots imported ({valid} valid, {invalid} invalid); file SHA-256 {sha}.",
+            count=result.count,
+            valid=result.valid,
+            invalid=result.invalid,
+            sha=result.sha256,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- results
@@ -483,31 +516,48 @@ def results_text(result: dict[str, Any]) -> str:
     d = result["denominator"]
     lines = [
         f"{r['title']} — {r['body_name']} ({r['year']})",
-        _("Profile {id} version {version}; status {status}.", id=r["profile"]["id"],
-          version=r["profile"]["version"], status=_(STATES[r["status"]])),
-        _("Members {members}, summoned {summoned}, present {present}.",
-          members=integer_text(result["members"]), summoned=integer_text(result["summoned"]),
-          present=integer_text(result["present"])),
-        _("Ballots issued {issued}, collected {collected}, valid {valid}, invalid {invalid}.",
-          issued=integer_text(b["issued"]), collected=integer_text(b["collected"]),
-          valid=integer_text(b["valid"]), invalid=integer_text(b["invalid"])),
-        _("Percentages are of {basis}: D = {value}.", basis=_(BASES[d["basis"]]),
-          value=integer_text(d["value"])),
+        _(
+            "Profile {id} version {version}; status {status}.",
+            id=r["profile"]["id"],
+            version=r["profile"]["version"],
+            status=_(STATES[r["status"]]),
+        ),
+        _(
+            "Members {members}, summoned {summoned}, present {present}.",
+            members=integer_text(result["members"]),
+            summoned=integer_text(result["summoned"]),
+            present=integer_text(result["present"]),
+        ),
+        _(
+            "Ballots issued {issued}, collected {collected}, valid {valid}, invalid {invalid}.",
+            issued=integer_text(b["issued"]),
+            collected=integer_text(b["collected"]),
+            valid=integer_text(b["valid"]),
+            invalid=integer_text(b["invalid"]),
+        ),
+        _(
+            "Percentages are of {basis}: D = {value}.",
+            basis=_(BASES[d["basis"]]),
+            value=integer_text(d["value"]),
+        ),
         "",
     ]
     scale_levels = levels(r["scale"])
     width = max([len(i["name"]) for i in result["items"]] + [10])
-    header = f"{'#':>3}  {_('Name'):<{width}}  " + "  ".join(
-        f"{_(level.short):>16}" for level in scale_levels
-    ) + f"  {_(INVALID_MARKS_WORD):>10}"
+    header = (
+        f"{'#':>3}  {_('Name'):<{width}}  "
+        + "  ".join(f"{_(level.short):>16}" for level in scale_levels)
+        + f"  {_(INVALID_MARKS_WORD):>10}"
+    )
     lines.append(header)
     for item in result["items"]:
         cells = "  ".join(
             f"{item['counts'][level.name]:>5} ({decimal_comma(item['percent'][level.name]):>6} %)"
             for level in scale_levels
         )
-        lines.append(f"{item['order']:>3}  {item['name']:<{width}}  {cells}  "
-                     f"{item['counts']['invalid']:>10}")
+        lines.append(
+            f"{item['order']:>3}  {item['name']:<{width}}  {cells}  {item['counts']['invalid']:>10}"
+        )
         for finding in item["findings"]:
             lines.append(f"     ⚑ {consequence(finding)}")
     if result["exempt"]:
@@ -520,8 +570,9 @@ def results_text(result: dict[str, Any]) -> str:
 
 @cli.command("results")
 @click.argument("round_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 def results(round_id: int, fmt: str) -> None:
     """Print the results of a closed round (never of an open one)."""
     with reading() as session:
@@ -573,8 +624,9 @@ def profiles_add(path: str) -> None:
 @cli.command("findings")
 @click.option("--body", "body_code", required=True)
 @click.option("--year", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--pdf", type=click.Path(dir_okay=False), help=N_("write the findings list as PDF"))
 def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> None:
     """List the findings of a body: bands and years in a row."""
@@ -605,10 +657,12 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 @cli.command("history")
 @click.option("--body", "body_code", required=True)
 @click.option("--person", "person_key")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--pdf", type=click.Path(dir_okay=False),
-              help=N_("write one person's history as PDF"))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--pdf", type=click.Path(dir_okay=False), help=N_("write one person's history as PDF")
+)
 def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -> None:
     """Print each person's rounds by year with the low-confidence share and the findings."""
     if pdf and person_key is None:
@@ -645,11 +699,13 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 
 @cli.command("report")
 @click.argument("round_id", type=int)
-@click.option("--kind", type=click.Choice(["minutes", "summary", "ballot", "slips"]),
-              required=True)
+@click.option("--kind", type=click.Choice(["minutes", "summary", "ballot", "slips"]), required=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-@click.option("--count", type=click.IntRange(min=1, max=100_000),
-              help=N_("slips: issue this many new codes and print them"))
+@click.option(
+    "--count",
+    type=click.IntRange(min=1, max=100_000),
+    help=N_("slips: issue this many new codes and print them"),
+)
 @click.option("--place", help=N_("minutes: the place written in the date line"))
 def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
     """Write a PDF: counting minutes, results summary, paper ballot form or code slips."""
@@ -658,8 +714,13 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
         if count is None:
             raise InvalidInput(N_("Slips print new codes: give --count N."))
         with working() as work:
-            document = documents.slips(work, round_id, count, current_app.config["SECRET_KEY"],
-                                       current_app.config["BASE_URL"])
+            document = documents.slips(
+                work,
+                round_id,
+                count,
+                current_app.config["SECRET_KEY"],
+                current_app.config["BASE_URL"],
+            )
             write_file(out, document.data)
     else:
         with reading() as session:
@@ -681,8 +742,9 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
 @cli.command("verify")
 @click.argument("round_id", type=int, required=False)
 @click.option("--all", "everything", is_flag=True, help=N_("verify every round and the whole log"))
-@click.option("--bundle", type=click.Path(dir_okay=True),
-              help=N_("verify an export bundle instead"))
+@click.option(
+    "--bundle", type=click.Path(dir_okay=True), help=N_("verify an export bundle instead")
+)
 def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
     if bundle:
@@ -691,16 +753,20 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
         try:
             found, done = check_bundle(read_bundle(Path(bundle)))
         except (OSError, KeyError, ValueError) as exc:
-            raise InvalidInput(N_("Cannot read the bundle {path}: {reason}"), path=bundle,
-                               reason=str(exc)) from exc
+            raise InvalidInput(
+                N_("Cannot read the bundle {path}: {reason}"), path=bundle, reason=str(exc)
+            ) from exc
         problems = [_(msgid, **params) for msgid, params in found]
         checked = [_(msgid, **params) for msgid, params in done]
     else:
         if round_id is None and not everything:
             raise InvalidInput(N_("Give a round id, --all or --bundle FILE."))
         with reading() as session:
-            outcome = (verify_all(session) if everything
-                       else verify_round(session, rounds.get_round(session, round_id or 0)))
+            outcome = (
+                verify_all(session)
+                if everything
+                else verify_round(session, rounds.get_round(session, round_id or 0))
+            )
         problems = [line.text(language()) for line in outcome.problems]
         checked = [line.text(language()) for line in outcome.checked]
     for line in checked:
@@ -740,8 +806,14 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
             if receipt_counted(session, round_, receipt):
                 click.echo(_("Receipt {receipt} is among the counted ballots.", receipt=receipt))
                 return
-            click.echo(_("Receipt {receipt} is not among the counted ballots of round {id}.",
-                         receipt=receipt, id=round_id), err=True)
+            click.echo(
+                _(
+                    "Receipt {receipt} is not among the counted ballots of round {id}.",
+                    receipt=receipt,
+                    id=round_id,
+                ),
+                err=True,
+            )
             raise click.exceptions.Exit(1)
         receipt_counted(session, round_, "")  # refuses a round that is still open
         for line in receipts(session, round_id):
@@ -760,8 +832,10 @@ def log_command(round_id: int | None) -> None:
             query = query.where(AuditEvent.round_id == round_id)
         for event in session.scalars(query):
             data = event_dict(event)
-            click.echo(f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
-                       f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}")
+            click.echo(
+                f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
+                f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}"
+            )
 
 
 @cli.command("backup")
@@ -772,8 +846,12 @@ def backup(path: str) -> None:
 
     engine = current_app.extensions["votes.engine"]
     if engine.dialect.name != "sqlite":
-        raise InvalidInput(N_("votes backup copies SQLite databases; for PostgreSQL use pg_dump "
-                              "(see docs/DEPLOY.md)."))
+        raise InvalidInput(
+            N_(
+                "votes backup copies SQLite databases; for PostgreSQL use pg_dump "
+                "(see docs/DEPLOY.md)."
+            )
+        )
     target = Path(path)
     if target.exists():
         raise InvalidInput(N_("{path} already exists; choose a new file name."), path=path)
@@ -816,8 +894,9 @@ def user_add(username: str, role: str, bodies: tuple[str, ...]) -> None:
     password = _read_password()
     with working() as work:
         user = operations.add_staff(work, username, password, role, list(bodies))
-        click.echo(_("User {username} added with the role {role}.", username=user.username,
-                     role=user.role))
+        click.echo(
+            _("User {username} added with the role {role}.", username=user.username, role=user.role)
+        )
 
 
 @user_group.command("passwd")
@@ -836,8 +915,7 @@ def user_passwd(username: str) -> None:
 @cli.command("demo")
 @click.option("--no-serve", is_flag=True, help=N_("only seed the demo and print the results"))
 @click.option("--host", default=DEMO_HOST, show_default=True)
-@click.option("--port", type=click.IntRange(min=1, max=65535), default=DEMO_PORT,
-              show_default=True)
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=DEMO_PORT, show_default=True)
 def demo(no_serve: bool, host: str, port: int) -> None:
     """Seed a demo body with two years of rounds, print the results and serve the site."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -847,8 +925,9 @@ def demo(no_serve: bool, host: str, port: int) -> None:
         counted = seed_demo(sessions(), app.config["SECRET_KEY"])
         with reading() as session:
             for round_id in counted:
-                click.echo(results_text(round_results(session, rounds.get_round(session,
-                                                                                 round_id))))
+                click.echo(
+                    results_text(round_results(session, rounds.get_round(session, round_id)))
+                )
                 click.echo("")
         if not no_serve:
             _serve_demo(app, host, port)
@@ -859,10 +938,22 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     access = demo_access(sessions(), app.config["SECRET_KEY"])
     base = f"http://{host}:{port}"
     click.echo(_("The demo site: {url}", url=base))
-    click.echo(_("Organizer login: {url}/auth/login user {username} password {password}",
-                 url=base, username=access.organizer, password=access.organizer_password))
-    click.echo(_("Auditor login: {url}/auth/login user {username} password {password}",
-                 url=base, username=access.auditor, password=access.auditor_password))
+    click.echo(
+        _(
+            "Organizer login: {url}/auth/login user {username} password {password}",
+            url=base,
+            username=access.organizer,
+            password=access.organizer_password,
+        )
+    )
+    click.echo(
+        _(
+            "Auditor login: {url}/auth/login user {username} password {password}",
+            url=base,
+            username=access.auditor,
+            password=access.auditor_password,
+        )
+    )
     click.echo(_("Voter codes of the open demo round (each works once):"))
     for code in access.codes:
         click.echo(f"  {code}")
@@ -907,8 +998,13 @@ def run(args: list[str], obj: object | None = None) -> int:
         return 1
     except (OperationalError, ProgrammingError) as exc:
         if _schema_missing(exc):
-            click.echo(_("The database has no tables yet, or not all of them: run "
-                         "`votes db upgrade` first."), err=True)
+            click.echo(
+                _(
+                    "The database has no tables yet, or not all of them: run "
+                    "`votes db upgrade` first."
+                ),
+                err=True,
+            )
             return 1
         return _unexpected(exc)
     except Exception as exc:
@@ -920,8 +1016,10 @@ def _unexpected(exc: Exception) -> int:
     if os.environ.get("VOTES_DEBUG") == "1":
         raise exc
     first_line = str(exc).splitlines()[0] if str(exc) else ""
-    click.echo(_("Unexpected error ({kind}): {message}", kind=type(exc).__name__,
-                 message=first_line), err=True)
+    click.echo(
+        _("Unexpected error ({kind}): {message}", kind=type(exc).__name__, message=first_line),
+        err=True,
+    )
     return 2
 
 

@@ -41,7 +41,9 @@ def check_secret_key(config: dict[str, Any]) -> None:
         return
     key = config.get("SECRET_KEY")
     if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 16:
-        raise ConfigError(N_(
-            "VOTES_SECRET_KEY is missing or is the default; set a random value of at least "
-            "16 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
-        ))
+        raise ConfigError(
+            N_(
+                "VOTES_SECRET_KEY is missing or is the default; set a random value of at least "
+                "16 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        )

@@ -26,9 +26,7 @@ def _letter(scale: str, text: str) -> str | None:
     return None
 
 
-def normalise_marks(
-    marks: Sequence[str] | Mapping[int | str, str], count: int, scale: str
-) -> str:
+def normalise_marks(marks: Sequence[str] | Mapping[int | str, str], count: int, scale: str) -> str:
     """Check an online ballot has exactly one level for every item; return the packed marks.
 
     Accepts a sequence in ballot order or a mapping {order: level}; a level is its paper code
@@ -54,9 +52,12 @@ def normalise_marks(
         ordered = list(marks)
         if len(ordered) != count:
             raise InvalidInput(
-                N_("The ballot has {found} marks; it needs exactly one for each of the "
-                   "{count} items."),
-                found=len(ordered), count=count,
+                N_(
+                    "The ballot has {found} marks; it needs exactly one for each of the "
+                    "{count} items."
+                ),
+                found=len(ordered),
+                count=count,
             )
     packed = []
     for order, value in enumerate(ordered, start=1):
@@ -64,7 +65,9 @@ def normalise_marks(
         if letter is None:
             raise InvalidInput(
                 N_("Item {order}: {mark!r} is not a level of this ballot ({allowed})."),
-                order=order, mark=str(value).strip(), allowed="/".join(letters(scale)),
+                order=order,
+                mark=str(value).strip(),
+                allowed="/".join(letters(scale)),
             )
         packed.append(letter)
     return "".join(packed)
@@ -84,8 +87,8 @@ def parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, 
             if header != expected:
                 raise InvalidInput(
                     N_("Line 1: the header must be {expected} (this round has {count} items)."),
-                    expected=",".join(expected) if count <= 6 else
-                    f"status,1,2,…,{count}", count=count,
+                    expected=",".join(expected) if count <= 6 else f"status,1,2,…,{count}",
+                    count=count,
                 )
             header_seen = True
             continue
@@ -94,7 +97,9 @@ def parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, 
                 continue  # a blank line
             raise InvalidInput(
                 N_("Line {line}: {found} cells; a ballot of this round has {expected}."),
-                line=line, found=len(cells), expected=count + 1,
+                line=line,
+                found=len(cells),
+                expected=count + 1,
             )
         status = cells[0]
         if status not in BALLOT_STATUSES:
@@ -102,7 +107,8 @@ def parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, 
             if status not in BALLOT_STATUSES:
                 raise InvalidInput(
                     N_("Line {line}: status {status!r}; use valid or invalid."),
-                    line=line, status=cells[0].strip(),
+                    line=line,
+                    status=cells[0].strip(),
                 )
         marks = cells[1:]
         # The usual line is checked with a few operations done in C (about 1 µs); a line with
@@ -128,9 +134,13 @@ def _pack_cells(line: int, cells: list[str], allowed: frozenset[str], scale: str
             packed.append(mark)
         else:
             raise InvalidInput(
-                N_("Line {line}, item {order}: {mark!r} is not a mark; use {allowed}, X for "
-                   "several boxes, or leave it empty for none."),
-                line=line, order=order, mark=cell.strip(),
+                N_(
+                    "Line {line}, item {order}: {mark!r} is not a mark; use {allowed}, X for "
+                    "several boxes, or leave it empty for none."
+                ),
+                line=line,
+                order=order,
+                mark=cell.strip(),
                 allowed=", ".join(letters(scale)),
             )
     return "".join(packed)
@@ -150,7 +160,8 @@ def count_marks(
         if len(marks) != item_total:
             raise CountError(
                 N_("A stored ballot has {found} marks where the ballot has {count} items."),
-                found=len(marks), count=item_total,
+                found=len(marks),
+                count=item_total,
             )
         if status != VALID or (scope == "ballot" and any(m in marks for m in INVALID_MARKS)):
             invalid += 1

@@ -39,30 +39,78 @@ COLLECTIVE = "Tập thể Ban Thường vụ Tỉnh ủy"
 # (person_key, name, position 2024, position 2025). Every name here is invented.
 STANDING_COMMITTEE = [
     ("sl-001", "Nguyễn Văn Thắng", "Bí thư Tỉnh ủy", "Bí thư Tỉnh ủy"),
-    ("sl-002", "Trần Thị Thu Hằng", "Phó Bí thư Thường trực Tỉnh ủy",
-     "Phó Bí thư Thường trực Tỉnh ủy"),
-    ("sl-003", "Lê Quốc Huy", "Phó Bí thư Tỉnh ủy, Chủ tịch UBND tỉnh",
-     "Phó Bí thư Tỉnh ủy, Chủ tịch UBND tỉnh"),
-    ("sl-004", "Phạm Đức Lương", "Ủy viên BTV, Trưởng Ban Tổ chức Tỉnh ủy",
-     "Ủy viên BTV, Trưởng Ban Tổ chức Tỉnh ủy"),
-    ("sl-005", "Hoàng Thị Ngọc Ánh", "Ủy viên BTV, Chủ nhiệm Ủy ban Kiểm tra Tỉnh ủy",
-     "Ủy viên BTV, Chủ nhiệm Ủy ban Kiểm tra Tỉnh ủy"),
-    ("sl-006", "Vũ Minh Tuấn", "Ủy viên BTV, Trưởng Ban Tuyên giáo Tỉnh ủy",
-     "Ủy viên BTV, Trưởng Ban Tuyên giáo và Dân vận Tỉnh ủy"),
-    ("sl-007", "Đặng Văn Khởi", "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy",
-     "Ủy viên BTV, Phó Chủ tịch HĐND tỉnh"),
-    ("sl-008", "Bùi Thị Hương Giang", "Ủy viên BTV, Phó Chủ tịch Thường trực UBND tỉnh",
-     "Ủy viên BTV, Phó Chủ tịch Thường trực UBND tỉnh"),
-    ("sl-009", "Đỗ Mạnh Cường", "Ủy viên BTV, Giám đốc Công an tỉnh",
-     "Ủy viên BTV, Giám đốc Công an tỉnh"),
-    ("sl-010", "Ngô Quang Định", "Ủy viên BTV, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh",
-     "Ủy viên BTV, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh"),
-    ("sl-011", "Dương Thị Lụa", "Ủy viên BTV, Chủ tịch Ủy ban MTTQ Việt Nam tỉnh",
-     "Ủy viên BTV, Chủ tịch Ủy ban MTTQ Việt Nam tỉnh"),
-    ("sl-012", "Lý Văn Sử", "Ủy viên BTV, Bí thư Thành ủy Sơn Lâm",
-     "Ủy viên BTV, Bí thư Thành ủy Sơn Lâm"),
-    ("sl-013", "Đinh Thế Ước", "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy",
-     "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy"),
+    (
+        "sl-002",
+        "Trần Thị Thu Hằng",
+        "Phó Bí thư Thường trực Tỉnh ủy",
+        "Phó Bí thư Thường trực Tỉnh ủy",
+    ),
+    (
+        "sl-003",
+        "Lê Quốc Huy",
+        "Phó Bí thư Tỉnh ủy, Chủ tịch UBND tỉnh",
+        "Phó Bí thư Tỉnh ủy, Chủ tịch UBND tỉnh",
+    ),
+    (
+        "sl-004",
+        "Phạm Đức Lương",
+        "Ủy viên BTV, Trưởng Ban Tổ chức Tỉnh ủy",
+        "Ủy viên BTV, Trưởng Ban Tổ chức Tỉnh ủy",
+    ),
+    (
+        "sl-005",
+        "Hoàng Thị Ngọc Ánh",
+        "Ủy viên BTV, Chủ nhiệm Ủy ban Kiểm tra Tỉnh ủy",
+        "Ủy viên BTV, Chủ nhiệm Ủy ban Kiểm tra Tỉnh ủy",
+    ),
+    (
+        "sl-006",
+        "Vũ Minh Tuấn",
+        "Ủy viên BTV, Trưởng Ban Tuyên giáo Tỉnh ủy",
+        "Ủy viên BTV, Trưởng Ban Tuyên giáo và Dân vận Tỉnh ủy",
+    ),
+    (
+        "sl-007",
+        "Đặng Văn Khởi",
+        "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy",
+        "Ủy viên BTV, Phó Chủ tịch HĐND tỉnh",
+    ),
+    (
+        "sl-008",
+        "Bùi Thị Hương Giang",
+        "Ủy viên BTV, Phó Chủ tịch Thường trực UBND tỉnh",
+        "Ủy viên BTV, Phó Chủ tịch Thường trực UBND tỉnh",
+    ),
+    (
+        "sl-009",
+        "Đỗ Mạnh Cường",
+        "Ủy viên BTV, Giám đốc Công an tỉnh",
+        "Ủy viên BTV, Giám đốc Công an tỉnh",
+    ),
+    (
+        "sl-010",
+        "Ngô Quang Định",
+        "Ủy viên BTV, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh",
+        "Ủy viên BTV, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh",
+    ),
+    (
+        "sl-011",
+        "Dương Thị Lụa",
+        "Ủy viên BTV, Chủ tịch Ủy ban MTTQ Việt Nam tỉnh",
+        "Ủy viên BTV, Chủ tịch Ủy ban MTTQ Việt Nam tỉnh",
+    ),
+    (
+        "sl-012",
+        "Lý Văn Sử",
+        "Ủy viên BTV, Bí thư Thành ủy Sơn Lâm",
+        "Ủy viên BTV, Bí thư Thành ủy Sơn Lâm",
+    ),
+    (
+        "sl-013",
+        "Đinh Thế Ước",
+        "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy",
+        "Ủy viên BTV, Trưởng Ban Nội chính Tỉnh ủy",
+    ),
 ]
 EXEMPT = {
     2024: {"sl-013": "Được bầu, bổ nhiệm trong năm lấy phiếu"},
@@ -71,17 +119,33 @@ EXEMPT = {
 # (high, confidence, low) per person on the valid ballots; what is left is an invalid mark.
 COUNTS = {
     2024: {
-        "sl-001": (38, 9, 2), "sl-002": (35, 12, 2), "sl-003": (30, 16, 3),
-        "sl-004": (28, 17, 3), "sl-005": (33, 14, 2), "sl-006": (26, 19, 4),
-        "sl-007": (20, 21, 8), "sl-008": (29, 17, 3), "sl-009": (31, 15, 3),
-        "sl-010": (27, 18, 4), "sl-011": (30, 16, 3), "sl-012": (6, 15, 28),
+        "sl-001": (38, 9, 2),
+        "sl-002": (35, 12, 2),
+        "sl-003": (30, 16, 3),
+        "sl-004": (28, 17, 3),
+        "sl-005": (33, 14, 2),
+        "sl-006": (26, 19, 4),
+        "sl-007": (20, 21, 8),
+        "sl-008": (29, 17, 3),
+        "sl-009": (31, 15, 3),
+        "sl-010": (27, 18, 4),
+        "sl-011": (30, 16, 3),
+        "sl-012": (6, 15, 28),
         COLLECTIVE: (25, 20, 4),
     },
     2025: {
-        "sl-001": (40, 9, 2), "sl-002": (37, 12, 2), "sl-003": (33, 15, 3),
-        "sl-004": (30, 18, 3), "sl-005": (34, 14, 3), "sl-006": (27, 20, 4),
-        "sl-007": (8, 16, 27), "sl-008": (31, 17, 3), "sl-009": (33, 15, 3),
-        "sl-011": (31, 17, 3), "sl-012": (5, 15, 31), "sl-013": (22, 25, 4),
+        "sl-001": (40, 9, 2),
+        "sl-002": (37, 12, 2),
+        "sl-003": (33, 15, 3),
+        "sl-004": (30, 18, 3),
+        "sl-005": (34, 14, 3),
+        "sl-006": (27, 20, 4),
+        "sl-007": (8, 16, 27),
+        "sl-008": (31, 17, 3),
+        "sl-009": (33, 15, 3),
+        "sl-011": (31, 17, 3),
+        "sl-012": (5, 15, 31),
+        "sl-013": (22, 25, 4),
         COLLECTIVE: (27, 20, 4),
     },
 }
@@ -95,8 +159,13 @@ def roster(year: int) -> list[RosterEntry]:
     """Return the roster of a demo year: the standing committee, then the collective."""
     position_index = 2 if year == 2024 else 3
     entries = [
-        RosterEntry(line=n, name=member[1], position=member[position_index],
-                           person_key=member[0], exempt_reason=EXEMPT[year].get(member[0], ""))
+        RosterEntry(
+            line=n,
+            name=member[1],
+            position=member[position_index],
+            person_key=member[0],
+            exempt_reason=EXEMPT[year].get(member[0], ""),
+        )
         for n, member in enumerate(STANDING_COMMITTEE, start=2)
     ]
     entries.append(RosterEntry(line=99, name=COLLECTIVE, position="", kind="collective"))
@@ -136,23 +205,31 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
     with sessions() as session:
         body = session.scalar(select(Body).where(Body.code == BODY_CODE))
         if body is not None:
-            return [r.id for r in session.scalars(
-                select(Round).where(Round.body_id == body.id).order_by(Round.year, Round.id)
-            )]
+            return [
+                r.id
+                for r in session.scalars(
+                    select(Round).where(Round.body_id == body.id).order_by(Round.year, Round.id)
+                )
+            ]
     with operations.work(sessions, ACTOR) as work:
         operations.add_body(work, BODY_CODE, BODY_NAME, "party")
     ids = []
     for year, figures in ROUNDS.items():
         with operations.work(sessions, ACTOR) as work:
             round_ = operations.create_round(
-                work, body_code=BODY_CODE, year=year, profile_id="tn-16kh-2012",
+                work,
+                body_code=BODY_CODE,
+                year=year,
+                profile_id="tn-16kh-2012",
                 title=f"Lấy phiếu tín nhiệm Ủy viên Ban Thường vụ Tỉnh ủy năm {year}",
-                roster=roster(year), members=figures["members"], summoned=figures["summoned"],
-                present=figures["present"], place="Sơn Lâm",
+                roster=roster(year),
+                members=figures["members"],
+                summoned=figures["summoned"],
+                present=figures["present"],
+                place="Sơn Lâm",
             )
             round_id = round_.id
-            keys = [item.person.person_key if item.person else COLLECTIVE
-                    for item in round_.items]
+            keys = [item.person.person_key if item.person else COLLECTIVE for item in round_.items]
             operations.open_round(work, round_id)
             packed = ballots(year, keys)
             if year == 2024:  # paper ballots, typed in by the counting committee
@@ -192,9 +269,13 @@ def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]
             body = operations.add_body(work, *OPEN_BODY, "council")
         if _open_round(work) is None:
             round_ = operations.create_round(
-                work, body_code=body.code, year=2026, profile_id="nq96-2023",
+                work,
+                body_code=body.code,
+                year=2026,
+                profile_id="nq96-2023",
                 title="Lấy phiếu tín nhiệm Thường trực HĐND tỉnh năm 2026 (thử)",
-                roster=[e for e in roster(2025) if e.kind == "person"][:6], members=40,
+                roster=[e for e in roster(2025) if e.kind == "person"][:6],
+                members=40,
                 place="Sơn Lâm",
             )
             operations.open_round(work, round_.id)
@@ -203,9 +284,9 @@ def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]
 
 def _open_round(work: operations.Work) -> Round | None:
     return work.session.scalar(
-        select(Round).join(Body).where(
-            Body.code == OPEN_BODY[0], Round.status == RoundStatus.OPEN.value
-        )
+        select(Round)
+        .join(Body)
+        .where(Body.code == OPEN_BODY[0], Round.status == RoundStatus.OPEN.value)
     )
 
 
@@ -253,8 +334,10 @@ def hold_demo(instance_path: str, database_url: str, address: str) -> Iterator[N
         except BlockingIOError as exc:
             handle.seek(0)
             raise DemoBusy(
-                N_("A demo is already running on this database ({where}); stop it first, or "
-                   "set VOTES_DATABASE_URL to another database."),
+                N_(
+                    "A demo is already running on this database ({where}); stop it first, or "
+                    "set VOTES_DATABASE_URL to another database."
+                ),
                 where=handle.read().strip() or "?",
             ) from exc
         handle.seek(0)

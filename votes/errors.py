@@ -35,8 +35,10 @@ class Message:
         values = {}
         for key, value in self.params.items():
             if isinstance(value, Message | VotesError):
-                value = value.message(language) if isinstance(value, VotesError) else (
-                    value.text(language)
+                value = (
+                    value.message(language)
+                    if isinstance(value, VotesError)
+                    else (value.text(language))
                 )
             elif key in TRANSLATED_PARAMS and isinstance(value, str):
                 value = translate(value, language)

@@ -14,8 +14,13 @@ from .vocabulary import COUNTED
 
 
 def create_followup(
-    session: Session, source: Round, *, title: str | None = None,
-    members: int | None = None, summoned: int | None = None, present: int | None = None,
+    session: Session,
+    source: Round,
+    *,
+    title: str | None = None,
+    members: int | None = None,
+    summoned: int | None = None,
+    present: int | None = None,
 ) -> Round:
     """Create a draft vote of confidence for the persons whose findings in `source` call for one.
 
@@ -26,15 +31,17 @@ def create_followup(
     if source.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: a vote of confidence follows a counted round."),
-            id=source.id, status=source.status,
+            id=source.id,
+            status=source.status,
         )
     if source.scale != Scale.POLL.value:
         raise WrongState(N_("Round {id} is already a vote of confidence."), id=source.id)
     tally = tally_round(session, source)
     flagged = findings_for_round(session, tally)
     roster = [
-        RosterEntry(line=item.order, name=item.name, position=item.position,
-                    person_key=item.person_key)
+        RosterEntry(
+            line=item.order, name=item.name, position=item.position, person_key=item.person_key
+        )
         for item in tally.items
         if any(finding.calls_for_vote for finding in flagged[item.order])
     ]

@@ -29,8 +29,10 @@ def catalogue(language: str) -> dict[str, str]:
             continue
         # Plural entries have a tuple of ids and of translations: key them by the singular id.
         msgid = message.id if isinstance(message.id, str) else message.id[0]
-        string = message.string if isinstance(message.string, str) else (
-            message.string[0] if message.string and all(message.string) else ""
+        string = (
+            message.string
+            if isinstance(message.string, str)
+            else (message.string[0] if message.string and all(message.string) else "")
         )
         if string:
             found[str(msgid)] = str(string)

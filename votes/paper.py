@@ -54,13 +54,19 @@ def parse_batch(text: str, count: int, allowed: list[str]) -> tuple[list[str], l
             continue
         status, _sep, marks = line.partition(" ")
         marks = marks.replace(" ", "")
-        if status not in (VALID, INVALID) or len(marks) != count or any(
-            m not in allowed for m in marks
+        if (
+            status not in (VALID, INVALID)
+            or len(marks) != count
+            or any(m not in allowed for m in marks)
         ):
-            problems.append(InvalidInput(
-                N_("Line {line}: write V or I, a space, then {count} marks ({letters})."),
-                line=number, count=count, letters=", ".join(allowed),
-            ))
+            problems.append(
+                InvalidInput(
+                    N_("Line {line}: write V or I, a space, then {count} marks ({letters})."),
+                    line=number,
+                    count=count,
+                    letters=", ".join(allowed),
+                )
+            )
             continue
         lines.append(f"{status} {marks}")
     return lines, problems
@@ -156,7 +162,8 @@ def add_ballot(
     if problems or len(parsed) != 1:
         raise InvalidInput(
             N_("A ballot is V or I, a space, then {count} marks ({letters})."),
-            count=len(round_.items), letters=", ".join(allowed),
+            count=len(round_.items),
+            letters=", ".join(allowed),
         )
     row = _locked(session, round_, entry) or _start(session, round_, entry, clerk)
     if row.finished:
@@ -169,9 +176,12 @@ def add_ballot(
         return False
     if number != len(lines) + 1:
         raise InvalidInput(
-            N_("This page is out of date: entry {entry} holds {count} ballots. "
-               "Reload the page and go on."),
-            entry=entry, count=len(lines),
+            N_(
+                "This page is out of date: entry {entry} holds {count} ballots. "
+                "Reload the page and go on."
+            ),
+            entry=entry,
+            count=len(lines),
         )
     row.lines = "\n".join([*lines, parsed[0]])
     session.flush()
@@ -187,8 +197,7 @@ def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntr
     session.execute(upsert(PaperEntry).values(**new).on_conflict_do_nothing())
     row = _locked(session, round_, entry)
     if row is None:  # only if the round's entries were deleted in between (a close)
-        raise WrongState(N_("The paper entries of round {id} were closed meanwhile."),
-                         id=round_.id)
+        raise WrongState(N_("The paper entries of round {id} were closed meanwhile."), id=round_.id)
     return row
 
 
@@ -256,7 +265,8 @@ def compare(session: Session, round_: Round, *, lock: bool = False) -> Compariso
     rows = _rows(session, round_, lock=lock)
     first, second = (split_lines(rows[n].lines) if n in rows else [] for n in ENTRIES)
     return Comparison(
-        (_state(1, rows.get(1)), _state(2, rows.get(2))), (first, second),
+        (_state(1, rows.get(1)), _state(2, rows.get(2))),
+        (first, second),
         differences(first, second),
     )
 

@@ -33,8 +33,10 @@ from typing import Any
 NO_MARK = "-"
 MANY_MARKS = "X"
 INVALID_MARKS = (NO_MARK, MANY_MARKS)
-SCALE_LETTERS = {"poll": (("high", "H"), ("confidence", "C"), ("low", "L")),
-                 "confidence_vote": (("trust", "T"), ("no_trust", "K"))}
+SCALE_LETTERS = {
+    "poll": (("high", "H"), ("confidence", "C"), ("low", "L")),
+    "confidence_vote": (("trust", "T"), ("no_trust", "K")),
+}
 # The four bands of DOMAIN.md §5, in integers.
 BANDS: dict[str, Callable[[int, int], bool]] = {
     "over_half": lambda low, d: low * 2 > d,
@@ -49,13 +51,29 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_hash(event_id: int, at: str, actor: str, kind: str, round_id: int | None,
-               details: Any, prev_hash: str) -> str:
+def event_hash(
+    event_id: int,
+    at: str,
+    actor: str,
+    kind: str,
+    round_id: int | None,
+    details: Any,
+    prev_hash: str,
+) -> str:
     """Return the SHA-256 of one audit event over its canonical serialisation."""
     if isinstance(details, str):
         details = json.loads(details)
-    body = canonical({"id": event_id, "at": at, "actor": actor, "kind": kind,
-                      "round": round_id, "details": details, "prev": prev_hash})
+    body = canonical(
+        {
+            "id": event_id,
+            "at": at,
+            "actor": actor,
+            "kind": kind,
+            "round": round_id,
+            "details": details,
+            "prev": prev_hash,
+        }
+    )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -127,24 +145,43 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
     definition = json.loads(files["round.json"])
     results = json.loads(files["results.json"])
     profile = tomllib.loads(files["profile.toml"].decode("utf-8"))
-    events = [json.loads(line) for line in files["events.jsonl"].decode("utf-8").splitlines()
-              if line.strip()]
+    events = [
+        json.loads(line)
+        for line in files["events.jsonl"].decode("utf-8").splitlines()
+        if line.strip()
+    ]
 
     for event in events:
-        again = event_hash(event["id"], event["at"], event["actor"], event["kind"],
-                           event["round"], event["details"], event["prev_hash"])
+        again = event_hash(
+            event["id"],
+            event["at"],
+            event["actor"],
+            event["kind"],
+            event["round"],
+            event["details"],
+            event["prev_hash"],
+        )
         if again != event["hash"]:
-            problems.append((N_("Audit log: event {id} ({kind}) was changed after it was written."),
-                             {"id": event["id"], "kind": event["kind"]}))
+            problems.append(
+                (
+                    N_("Audit log: event {id} ({kind}) was changed after it was written."),
+                    {"id": event["id"], "kind": event["kind"]},
+                )
+            )
     for before, after in itertools.pairwise(events):
         if after["id"] == before["id"] + 1 and after["prev_hash"] != before["hash"]:
-            problems.append((N_("Audit log: event {id} does not follow event {previous}."),
-                             {"id": after["id"], "previous": before["id"]}))
+            problems.append(
+                (
+                    N_("Audit log: event {id} does not follow event {previous}."),
+                    {"id": after["id"], "previous": before["id"]},
+                )
+            )
     checked.append((N_("{count} events hashed."), {"count": len(events)}))
     closes = [e for e in events if e["kind"] == "round_closed"]
     if len(closes) != 1:
-        problems.append((N_("The bundle has {count} close events instead of one."),
-                         {"count": len(closes)}))
+        problems.append(
+            (N_("The bundle has {count} close events instead of one."), {"count": len(closes)})
+        )
         return problems, checked
     closing = closes[0]["details"]
 
@@ -152,8 +189,9 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
     count = len(items)
     ballots_csv = files["ballots.csv"]
     if hashlib.sha256(ballots_csv).hexdigest() != closing["seal"]:
-        problems.append((N_("ballots.csv does not match the seal recorded when the round closed."),
-                         {}))
+        problems.append(
+            (N_("ballots.csv does not match the seal recorded when the round closed."), {})
+        )
     rows = list(csv.reader(io.StringIO(ballots_csv.decode("utf-8"))))
     header, body = rows[0], rows[1:]
     if header != ["status", *map(str, range(1, count + 1))]:
@@ -167,35 +205,63 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
     scale = definition["scale"]
     scope = profile["invalid_marks"]
     counted = [
-        m for status, m in ballots
+        m
+        for status, m in ballots
         if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
     ]
     collected = len(ballots)
     valid = len(counted)
-    accounting = {"issued": definition["issued"], "collected": collected, "valid": valid,
-                  "invalid": collected - valid}
+    accounting = {
+        "issued": definition["issued"],
+        "collected": collected,
+        "valid": valid,
+        "invalid": collected - valid,
+    }
     if results["ballots"] != accounting:
-        problems.append((N_("Ballots: results.json says {reported}, a recount gives {recount}."),
-                         {"reported": results["ballots"], "recount": accounting}))
+        problems.append(
+            (
+                N_("Ballots: results.json says {reported}, a recount gives {recount}."),
+                {"reported": results["ballots"], "recount": accounting},
+            )
+        )
     for key in ("collected", "valid", "invalid", "issued"):
         if closing.get(key) != accounting[key]:
-            problems.append((
-                N_("{key}: the close event says {recorded}, a recount gives {recount}."),
-                {"key": key, "recorded": closing.get(key), "recount": accounting[key]},
-            ))
+            problems.append(
+                (
+                    N_("{key}: the close event says {recorded}, a recount gives {recount}."),
+                    {"key": key, "recorded": closing.get(key), "recount": accounting[key]},
+                )
+            )
     if definition["issued"] is not None and collected > definition["issued"]:
-        problems.append((N_("{collected} ballots collected but only {issued} issued."),
-                         {"collected": collected, "issued": definition["issued"]}))
-    basis = (profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
-             if scale == "confidence_vote" else profile["denominator"])
-    figures = {"members": definition["members"], "summoned": definition["summoned"],
-               "present": definition["present"], "collected": collected, "valid": valid}
+        problems.append(
+            (
+                N_("{collected} ballots collected but only {issued} issued."),
+                {"collected": collected, "issued": definition["issued"]},
+            )
+        )
+    basis = (
+        profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
+        if scale == "confidence_vote"
+        else profile["denominator"]
+    )
+    figures = {
+        "members": definition["members"],
+        "summoned": definition["summoned"],
+        "present": definition["present"],
+        "collected": collected,
+        "valid": valid,
+    }
     denominator = figures[basis]
     if results["denominator"] != {"basis": basis, "value": denominator}:
-        problems.append((N_("Denominator: results.json says {reported}, the profile gives "
-                            "{basis_id} = {value}."),
-                         {"reported": results["denominator"], "basis_id": basis,
-                          "value": denominator}))
+        problems.append(
+            (
+                N_(
+                    "Denominator: results.json says {reported}, the profile gives "
+                    "{basis_id} = {value}."
+                ),
+                {"reported": results["denominator"], "basis_id": basis, "value": denominator},
+            )
+        )
     band_ids = [band["id"] for band in profile["bands"]]
     for index, item in enumerate(items):
         column = [marks[index] for marks in counted]
@@ -203,16 +269,36 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
         counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
         reported = results["items"][index]
         if reported["counts"] != counts:
-            problems.append((N_("Item {order} ({name}): results.json says {reported}, a recount "
-                                "gives {recount}."),
-                             {"order": index + 1, "name": item["name"],
-                              "reported": reported["counts"], "recount": counts}))
+            problems.append(
+                (
+                    N_(
+                        "Item {order} ({name}): results.json says {reported}, a recount "
+                        "gives {recount}."
+                    ),
+                    {
+                        "order": index + 1,
+                        "name": item["name"],
+                        "reported": reported["counts"],
+                        "recount": counts,
+                    },
+                )
+            )
         shares = {name: percent(counts[name], denominator) for name, _ in SCALE_LETTERS[scale]}
         if reported["percent"] != shares:
-            problems.append((N_("Item {order} ({name}): percentages {reported} differ from a "
-                                "recount {recount}."),
-                             {"order": index + 1, "name": item["name"],
-                              "reported": reported["percent"], "recount": shares}))
+            problems.append(
+                (
+                    N_(
+                        "Item {order} ({name}): percentages {reported} differ from a "
+                        "recount {recount}."
+                    ),
+                    {
+                        "order": index + 1,
+                        "name": item["name"],
+                        "reported": reported["percent"],
+                        "recount": shares,
+                    },
+                )
+            )
         if item["kind"] != "person" or not denominator:
             continue
         if scale == "confidence_vote":
@@ -221,14 +307,26 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
             expected = [b for b in band_ids if BANDS[b](counts["low"], denominator)]
         found = [f["band"] for f in reported["findings"] if f["rule"] == "band"]
         if sorted(found) != sorted(expected):
-            problems.append((N_("Item {order} ({name}): bands {reported} in results.json, the "
-                                "profile's rules give {recount}."),
-                             {"order": index + 1, "name": item["name"], "reported": found,
-                              "recount": expected}))
-    checked.append((N_("{collected} ballots recounted for {count} items on D = {value} "
-                       "({basis_id})."),
-                    {"collected": collected, "count": count, "value": denominator,
-                     "basis_id": basis}))
+            problems.append(
+                (
+                    N_(
+                        "Item {order} ({name}): bands {reported} in results.json, the "
+                        "profile's rules give {recount}."
+                    ),
+                    {
+                        "order": index + 1,
+                        "name": item["name"],
+                        "reported": found,
+                        "recount": expected,
+                    },
+                )
+            )
+    checked.append(
+        (
+            N_("{collected} ballots recounted for {count} items on D = {value} ({basis_id})."),
+            {"collected": collected, "count": count, "value": denominator, "basis_id": basis},
+        )
+    )
     return problems, checked
 
 
@@ -240,8 +338,11 @@ def main(argv: list[str]) -> int:
         print(f"checked: {text(line)}")
     for line in problems:
         print(f"PROBLEM: {text(line)}")
-    print("OK: the recount matches the sealed ballot box and the results." if not problems
-          else f"FAILED: {len(problems)} problem(s).")
+    print(
+        "OK: the recount matches the sealed ballot box and the results."
+        if not problems
+        else f"FAILED: {len(problems)} problem(s)."
+    )
     return 0 if not problems else 1
 
 

@@ -21,7 +21,8 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
     if round_.status not in COUNTED:
         raise WrongState(
             N_("Round {id} is {status}: results exist only after the round is closed."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     tally = tally_round(session, round_)
     findings = findings_for_round(session, tally)

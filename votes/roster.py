@@ -52,8 +52,10 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             unknown = [c for c in header if c not in ROSTER_COLUMNS]
             if missing or unknown:
                 raise InvalidInput(
-                    N_("Line 1: the header must have the columns name,position and may add "
-                       "person_key, kind, exempt_reason (missing: {missing}; unknown: {unknown})."),
+                    N_(
+                        "Line 1: the header must have the columns name,position and may add "
+                        "person_key, kind, exempt_reason (missing: {missing}; unknown: {unknown})."
+                    ),
                     missing=", ".join(missing) or "-",
                     unknown=", ".join(unknown) or "-",
                 )
@@ -61,10 +63,14 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            problems.append(InvalidInput(
-                N_("Line {line}: {found} cells where the header has {expected}."),
-                line=line, found=len(cells), expected=len(header),
-            ))
+            problems.append(
+                InvalidInput(
+                    N_("Line {line}: {found} cells where the header has {expected}."),
+                    line=line,
+                    found=len(cells),
+                    expected=len(header),
+                )
+            )
             continue
         record = dict(zip(header, cells, strict=True))
         kind = nfc(record.get("kind", "") or "person").lower()
@@ -77,10 +83,13 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             exempt_reason=clean_name(record.get("exempt_reason", "")),
         )
         if kind not in ("person", "collective"):
-            problems.append(InvalidInput(
-                N_("Line {line}: unknown kind {kind!r}; use person or collective."),
-                line=line, kind=kind,
-            ))
+            problems.append(
+                InvalidInput(
+                    N_("Line {line}: unknown kind {kind!r}; use person or collective."),
+                    line=line,
+                    kind=kind,
+                )
+            )
             continue
         if not entry.name:
             problems.append(InvalidInput(N_("Line {line}: the name is empty."), line=line))
@@ -89,16 +98,20 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             problems.append(InvalidInput(N_("Line {line}: the position is empty."), line=line))
             continue
         if kind == "collective" and entry.exempt_reason:
-            problems.append(InvalidInput(
-                N_("Line {line}: the collective cannot be exempt."), line=line
-            ))
+            problems.append(
+                InvalidInput(N_("Line {line}: the collective cannot be exempt."), line=line)
+            )
             continue
         key = f"{kind}:{entry.identity.casefold()}"
         if key in seen:
-            problems.append(InvalidInput(
-                N_("Line {line}: {name} is already listed on line {first}."),
-                line=line, name=entry.name, first=seen[key],
-            ))
+            problems.append(
+                InvalidInput(
+                    N_("Line {line}: {name} is already listed on line {first}."),
+                    line=line,
+                    name=entry.name,
+                    first=seen[key],
+                )
+            )
             continue
         seen[key] = line
         entries.append(entry)
@@ -116,15 +129,21 @@ def roster_entries(round_: Round) -> list[RosterEntry]:
     """Return the roster a round was made from: its items in order, then its exemptions."""
     entries = [
         RosterEntry(
-            line=item.order, name=item.name, position=item.position,
-            person_key=_external_key(item.person), kind=item.kind,
+            line=item.order,
+            name=item.name,
+            position=item.position,
+            person_key=_external_key(item.person),
+            kind=item.kind,
         )
         for item in round_.items
     ]
     entries += [
         RosterEntry(
-            line=len(entries) + n, name=exemption.person.name, position=exemption.position,
-            person_key=_external_key(exemption.person), exempt_reason=exemption.reason,
+            line=len(entries) + n,
+            name=exemption.person.name,
+            position=exemption.position,
+            person_key=_external_key(exemption.person),
+            exempt_reason=exemption.reason,
         )
         for n, exemption in enumerate(round_.exemptions, start=1)
     ]
@@ -138,13 +157,12 @@ def _external_key(person: Person | None) -> str | None:
     return person.person_key
 
 
-def with_exemption(
-    entries: list[RosterEntry], person_key: str, reason: str
-) -> list[RosterEntry]:
+def with_exemption(entries: list[RosterEntry], person_key: str, reason: str) -> list[RosterEntry]:
     """Return the roster with one person exempt (a reason) or back on the ballot ("")."""
     return [
         replace(entry, exempt_reason=reason)
-        if entry.kind == "person" and entry.identity == person_key else entry
+        if entry.kind == "person" and entry.identity == person_key
+        else entry
         for entry in entries
     ]
 
@@ -155,8 +173,9 @@ def roster_csv(entries: list[RosterEntry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ROSTER_COLUMNS)
     for entry in entries:
-        writer.writerow([entry.name, entry.position, entry.person_key or "", entry.kind,
-                         entry.exempt_reason])
+        writer.writerow(
+            [entry.name, entry.position, entry.person_key or "", entry.kind, entry.exempt_reason]
+        )
     return out.getvalue()
 
 
@@ -164,13 +183,22 @@ def roster_details(round_: Round) -> dict[str, object]:
     """Describe a round's ballot items and exemptions for the audit log."""
     return {
         "items": [
-            {"order": i.order, "kind": i.kind, "name": i.name, "position": i.position,
-             "person_key": i.person.person_key if i.person else None}
+            {
+                "order": i.order,
+                "kind": i.kind,
+                "name": i.name,
+                "position": i.position,
+                "person_key": i.person.person_key if i.person else None,
+            }
             for i in round_.items
         ],
         "exempt": [
-            {"name": e.person.name, "person_key": e.person.person_key, "position": e.position,
-             "reason": e.reason}
+            {
+                "name": e.person.name,
+                "person_key": e.person.person_key,
+                "position": e.position,
+                "reason": e.reason,
+            }
             for e in round_.exemptions
         ],
     }

@@ -85,7 +85,9 @@ def check_profile_fits(session: Session, body: Body, profile_id: str) -> None:
     if body.kind not in profile.body_kinds:
         raise InvalidInput(
             N_("The profile {profile} is for {kinds}, not for a body of kind {kind}."),
-            profile=profile.id, kinds=", ".join(profile.body_kinds), kind=body.kind,
+            profile=profile.id,
+            kinds=", ".join(profile.body_kinds),
+            kind=body.kind,
         )
 
 
@@ -105,17 +107,23 @@ def set_attendance(
     """
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
-            N_("Round {id} is {status}: its attendance was recorded when it closed and can "
-               "no longer be changed."),
-            id=round_.id, status=round_.status,
+            N_(
+                "Round {id} is {status}: its attendance was recorded when it closed and can "
+                "no longer be changed."
+            ),
+            id=round_.id,
+            status=round_.status,
         )
     check_counts(members, summoned, present)
     issued = ballots_issued(session, round_)
     if summoned is not None and issued > summoned:
         raise CountError(
-            N_("Impossible counts: {issued} ballots and codes are already issued for "
-               "{summoned} persons summoned."),
-            issued=issued, summoned=summoned,
+            N_(
+                "Impossible counts: {issued} ballots and codes are already issued for "
+                "{summoned} persons summoned."
+            ),
+            issued=issued,
+            summoned=summoned,
         )
     check_paper_issued(round_.paper_issued, present)
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
@@ -180,22 +188,32 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
     for entry in roster:
         if entry.kind == "collective":
             order += 1
-            round_.items.append(BallotItem(
-                order=order, kind="collective", person_id=None, name=entry.name,
-                position=entry.position,
-            ))
+            round_.items.append(
+                BallotItem(
+                    order=order,
+                    kind="collective",
+                    person_id=None,
+                    name=entry.name,
+                    position=entry.position,
+                )
+            )
             continue
         person = person_for(session, round_.body, entry)
         if entry.exempt_reason:
-            round_.exemptions.append(Exemption(
-                person_id=person.id, position=entry.position, reason=entry.exempt_reason
-            ))
+            round_.exemptions.append(
+                Exemption(person_id=person.id, position=entry.position, reason=entry.exempt_reason)
+            )
         else:
             order += 1
-            round_.items.append(BallotItem(
-                order=order, kind="person", person_id=person.id, name=entry.name,
-                position=entry.position,
-            ))
+            round_.items.append(
+                BallotItem(
+                    order=order,
+                    kind="person",
+                    person_id=person.id,
+                    name=entry.name,
+                    position=entry.position,
+                )
+            )
     session.flush()
 
 
@@ -204,7 +222,8 @@ def open_round(session: Session, round_: Round) -> None:
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(
             N_("Round {id} is {status}; only a draft round can be opened."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
@@ -212,15 +231,21 @@ def open_round(session: Session, round_: Round) -> None:
     rule = profile.quorum_rule
     if rule is not None and round_.summoned is None:
         raise CountError(
-            N_("The profile {profile} requires a quorum: give the number of persons summoned "
-               "before opening the round."),
+            N_(
+                "The profile {profile} requires a quorum: give the number of persons summoned "
+                "before opening the round."
+            ),
             profile=profile.id,
         )
     if rule is not None and profile.quorum_met(round_.present, round_.summoned) is False:
         raise CountError(
-            N_("No quorum: {present} present of {summoned} summoned; the profile {profile} "
-               "requires: {rule}."),
-            present=round_.present, summoned=round_.summoned, profile=profile.id,
+            N_(
+                "No quorum: {present} present of {summoned} summoned; the profile {profile} "
+                "requires: {rule}."
+            ),
+            present=round_.present,
+            summoned=round_.summoned,
+            profile=profile.id,
             rule=rule.words,
         )
     round_.status = RoundStatus.OPEN.value
@@ -240,7 +265,8 @@ def close_round(session: Session, round_: Round) -> None:
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
             N_("Round {id} is {status}; only an open round can be closed."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     round_.issued = ballots_issued(session, round_)
     round_.collected = ballots_collected(session, round_.id)
@@ -273,9 +299,7 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
             {"order": i.order, "person_key": i.person_key, "name": i.name, "counts": i.counts}
             for i in tally.items
         ],
-        "findings": [
-            {"person_key": f.person_key, "band": f.band} for f in round_findings(tally)
-        ],
+        "findings": [{"person_key": f.person_key, "band": f.band} for f in round_findings(tally)],
     }
 
 
@@ -317,14 +341,18 @@ def publish_round(session: Session, round_: Round) -> None:
     if round_.status != RoundStatus.CLOSED.value:
         raise WrongState(
             N_("Round {id} is {status}; only a closed round can be published."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     if quorum_status(session, round_, profile)["met"] is not True:
         raise CountError(
-            N_("Round {id} cannot be published: the quorum of profile {profile} is not met "
-               "or attendance is unknown."),
-            id=round_.id, profile=profile.id,
+            N_(
+                "Round {id} cannot be published: the quorum of profile {profile} is not met "
+                "or attendance is unknown."
+            ),
+            id=round_.id,
+            profile=profile.id,
         )
     round_.status = RoundStatus.PUBLISHED.value
     session.flush()
@@ -337,15 +365,19 @@ def issue_round_codes(
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_("Round {id} is {status}; codes can be issued only for a draft or open round."),
-            id=round_.id, status=round_.status,
+            id=round_.id,
+            status=round_.status,
         )
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
     if round_.summoned is not None and ballots_issued(session, round_) + count > round_.summoned:
         raise CountError(
-            N_("Impossible counts: {total} ballots and codes would be issued for {summoned} "
-               "persons summoned."),
-            total=ballots_issued(session, round_) + count, summoned=round_.summoned,
+            N_(
+                "Impossible counts: {total} ballots and codes would be issued for {summoned} "
+                "persons summoned."
+            ),
+            total=ballots_issued(session, round_) + count,
+            summoned=round_.summoned,
         )
     return issue_codes(session, round_, count, secret)
 
@@ -379,11 +411,13 @@ def change_exemption(session: Session, round_: Round, person_key: str, reason: s
         select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
     )
     if person is None:
-        raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key,
-                       code=round_.body.code)
+        raise NotFound(
+            N_("Unknown person {key} in body {code}."), key=person_key, code=round_.body.code
+        )
     current = roster_entries(round_)
     if not any(e.kind == "person" and e.identity == person.person_key for e in current):
-        raise InvalidInput(N_("{name} is not on the roster of round {id}."), name=person.name,
-                           id=round_.id)
+        raise InvalidInput(
+            N_("{name} is not on the roster of round {id}."), name=person.name, id=round_.id
+        )
     set_roster(session, round_, with_exemption(current, person.person_key, clean_name(reason)))
     return person

@@ -87,13 +87,21 @@ def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
     found = []
     if tally.round.scale == Scale.CONFIDENCE_VOTE.value:
         if item.counts["no_trust"] * 2 > d:
-            found.append(("over_half", VOTE_TEST, tally.profile.vote_consequence.as_dict(),
-                          "no_trust", False))
+            found.append(
+                (
+                    "over_half",
+                    VOTE_TEST,
+                    tally.profile.vote_consequence.as_dict(),
+                    "no_trust",
+                    False,
+                )
+            )
     else:
         for band in tally.profile.bands:
             if band.holds(item.counts["low"], d):
-                found.append((band.id, band.rule.rule, band.consequence.as_dict(), "low",
-                              band.followup_vote))
+                found.append(
+                    (band.id, band.rule.rule, band.consequence.as_dict(), "low", band.followup_vote)
+                )
     return [
         Finding(
             rule="band",
@@ -245,8 +253,13 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
             "denominator": {"basis": tally.basis, "value": tally.denominator},
         }
         if exempt is not None and item is None:
-            entry.update(position=exempt.position, exempt=exempt.reason, counts=None,
-                         percent=None, findings=[])
+            entry.update(
+                position=exempt.position,
+                exempt=exempt.reason,
+                counts=None,
+                percent=None,
+                findings=[],
+            )
         elif item is not None:
             entry.update(
                 position=item.position,
@@ -284,5 +297,6 @@ def finding_message(finding: dict[str, Any]) -> Message:
     )
     if finding["rule"] != "consecutive_years":
         return words
-    return message(N_("{finding}, in {years} consecutive years"), finding=words,
-                   years=len(finding["years"]))
+    return message(
+        N_("{finding}, in {years} consecutive years"), finding=words, years=len(finding["years"])
+    )

@@ -73,10 +73,12 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
     if collected > issued:
         raise CountError(
             N_("Impossible counts: {collected} ballots collected but {issued} issued."),
-            collected=collected, issued=issued,
+            collected=collected,
+            issued=issued,
         )
     basis = (
-        profile.vote_denominator if round_.scale == Scale.CONFIDENCE_VOTE.value
+        profile.vote_denominator
+        if round_.scale == Scale.CONFIDENCE_VOTE.value
         else profile.denominator
     )
     figures = {
@@ -119,9 +121,7 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
     )
 
 
-def quorum_status(
-    session: Session, round_: Round, profile: profiles.Profile
-) -> dict[str, object]:
+def quorum_status(session: Session, round_: Round, profile: profiles.Profile) -> dict[str, object]:
     """Say whether the quorum is met, on which figures, and why (DOMAIN.md §2).
 
     Attendance (present of summoned) gates paper rounds; a round with online codes must also
@@ -138,22 +138,32 @@ def quorum_status(
     required = None if summoned is None else rule.required(summoned)
     status.update(summoned=summoned, required=required)
     if summoned is None:
-        return {**status, "met": None,
-                "reason": both_languages(N_("The number summoned is unknown"))}
+        return {
+            **status,
+            "met": None,
+            "reason": both_languages(N_("The number summoned is unknown")),
+        }
     for name, value in figures:
         if value is None:
             continue
         if not rule.met(value, summoned):
             reason = message(
                 N_("Only {value} present of {summoned} summoned; at least {required} are needed")
-                if name == "present" else
-                N_("Only {value} ballots collected of {summoned} summoned; at least {required} "
-                   "are needed"),
-                value=value, summoned=summoned, required=required,
+                if name == "present"
+                else N_(
+                    "Only {value} ballots collected of {summoned} summoned; at least {required} "
+                    "are needed"
+                ),
+                value=value,
+                summoned=summoned,
+                required=required,
             )
             return {**status, "met": False, name: value, "reason": both_languages(reason)}
     known = [(name, value) for name, value in figures if value is not None]
     if not known:
-        return {**status, "met": None,
-                "reason": both_languages(N_("The number present is unknown"))}
+        return {
+            **status,
+            "met": None,
+            "reason": both_languages(N_("The number present is unknown")),
+        }
     return {**status, "met": True, "reason": None, **dict(known)}

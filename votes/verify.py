@@ -19,8 +19,18 @@ from .vocabulary import COUNTED
 
 # The figures of the close event that a recount must give again.
 RECORDED_FIGURES = (
-    "issued", "collected", "valid", "invalid", "paper_issued", "codes_issued", "codes_used",
-    "members", "summoned", "present", "profile", "denominator",
+    "issued",
+    "collected",
+    "valid",
+    "invalid",
+    "paper_issued",
+    "codes_issued",
+    "codes_used",
+    "members",
+    "summoned",
+    "present",
+    "profile",
+    "denominator",
 )
 
 
@@ -28,7 +38,10 @@ def _compare(report: audit.Report, round_id: int, what: str, recorded: Any, now:
     if recorded != now:
         report.problem(
             N_("Round {id}, {what}: the log recorded {recorded!r} at close, now {now!r}."),
-            id=round_id, what=what, recorded=recorded, now=now,
+            id=round_id,
+            what=what,
+            recorded=recorded,
+            now=now,
         )
 
 
@@ -44,20 +57,30 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     # Accounting that must hold in every state (DOMAIN.md §2).
     present, summoned = round_.present, round_.summoned
     if present is not None and summoned is not None and present > summoned:
-        report.problem(N_("Round {id}: {present} present but only {summoned} summoned."),
-                       id=round_id, present=present, summoned=summoned)
+        report.problem(
+            N_("Round {id}: {present} present but only {summoned} summoned."),
+            id=round_id,
+            present=present,
+            summoned=summoned,
+        )
     if round_.paper_issued is not None and present is not None and round_.paper_issued > present:
         report.problem(
             N_("Round {id}: {issued} paper ballots issued but only {present} present."),
-            id=round_id, issued=round_.paper_issued, present=present,
+            id=round_id,
+            issued=round_.paper_issued,
+            present=present,
         )
     logged_codes = sum(
         int(json.loads(e.details).get("count", 0)) for e in events if e.kind == "codes_issued"
     )
     issued_codes = codes_issued(session, round_id)
     if logged_codes != issued_codes:
-        report.problem(N_("Round {id}: {codes} codes exist but the log shows {logged} issued."),
-                       id=round_id, codes=issued_codes, logged=logged_codes)
+        report.problem(
+            N_("Round {id}: {codes} codes exist but the log shows {logged} issued."),
+            id=round_id,
+            codes=issued_codes,
+            logged=logged_codes,
+        )
     imported = sum(
         int(json.loads(e.details).get("count", 0)) for e in events if e.kind == "ballots_imported"
     )
@@ -65,23 +88,35 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     used = codes_used(session, round_id)
     if ballots != used + imported:
         report.problem(
-            N_("Round {id}: {ballots} ballots in the box, but {used} codes were used and "
-               "{imported} paper ballots were imported."),
-            id=round_id, ballots=ballots, used=used, imported=imported,
+            N_(
+                "Round {id}: {ballots} ballots in the box, but {used} codes were used and "
+                "{imported} paper ballots were imported."
+            ),
+            id=round_id,
+            ballots=ballots,
+            used=used,
+            imported=imported,
         )
 
     if round_.status not in COUNTED:
         if "round_closed" in kinds:
-            report.problem(N_("Round {id}: the log says it was closed, but it is {status}."),
-                           id=round_id, status=round_.status)
-        report.check(N_("Round {id}: {status}; the accounting holds."), id=round_id,
-                     status=round_.status)
+            report.problem(
+                N_("Round {id}: the log says it was closed, but it is {status}."),
+                id=round_id,
+                status=round_.status,
+            )
+        report.check(
+            N_("Round {id}: {status}; the accounting holds."), id=round_id, status=round_.status
+        )
         return report
 
     closes = [e for e in events if e.kind == "round_closed"]
     if len(closes) != 1:
-        report.problem(N_("Round {id}: the log has {count} close records instead of one."),
-                       id=round_id, count=len(closes))
+        report.problem(
+            N_("Round {id}: the log has {count} close records instead of one."),
+            id=round_id,
+            count=len(closes),
+        )
         return report
     if round_.status == RoundStatus.PUBLISHED.value and "round_published" not in kinds:
         report.problem(N_("Round {id}: published, but the log has no record of it."), id=round_id)
@@ -89,25 +124,36 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     try:
         now = closing_record(session, round_)
     except VotesError as exc:  # an impossible count stored in the database
-        report.problem(N_("Round {id}: cannot be counted again: {reason}"), id=round_id,
-                       reason=exc)
+        report.problem(N_("Round {id}: cannot be counted again: {reason}"), id=round_id, reason=exc)
         return report
     if recorded.get("seal") != now["seal"]:
         report.problem(
-            N_("Round {id}: the ballot box does not match its seal (sealed {sealed}, now "
-               "{now}): a ballot was added, removed or changed."),
-            id=round_id, sealed=recorded.get("seal"), now=now["seal"],
+            N_(
+                "Round {id}: the ballot box does not match its seal (sealed {sealed}, now "
+                "{now}): a ballot was added, removed or changed."
+            ),
+            id=round_id,
+            sealed=recorded.get("seal"),
+            now=now["seal"],
         )
     if round_.collected != ballots:
         report.problem(
             N_("Round {id}: {ballots} ballots in the box, but {collected} recorded as collected."),
-            id=round_id, ballots=ballots, collected=round_.collected,
+            id=round_id,
+            ballots=ballots,
+            collected=round_.collected,
         )
-    if round_.issued is not None and round_.collected is not None and (
-        round_.collected > round_.issued
+    if (
+        round_.issued is not None
+        and round_.collected is not None
+        and (round_.collected > round_.issued)
     ):
-        report.problem(N_("Round {id}: {collected} ballots collected but only {issued} issued."),
-                       id=round_id, collected=round_.collected, issued=round_.issued)
+        report.problem(
+            N_("Round {id}: {collected} ballots collected but only {issued} issued."),
+            id=round_id,
+            collected=round_.collected,
+            issued=round_.issued,
+        )
     for key in RECORDED_FIGURES:
         _compare(report, round_id, key, recorded.get(key), now[key])
     recorded_items = {i["order"]: i for i in recorded.get("items", [])}
@@ -115,20 +161,31 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         before = recorded_items.get(item["order"])
         if before is None or before["counts"] != item["counts"]:
             report.problem(
-                N_("Round {id}, item {order} ({name}): counted {recorded} at close, a recount "
-                   "gives {recount}."),
-                id=round_id, order=item["order"], name=item["name"],
-                recorded=before["counts"] if before else "—", recount=item["counts"],
+                N_(
+                    "Round {id}, item {order} ({name}): counted {recorded} at close, a recount "
+                    "gives {recount}."
+                ),
+                id=round_id,
+                order=item["order"],
+                name=item["name"],
+                recorded=before["counts"] if before else "—",
+                recount=item["counts"],
             )
     if sorted(map(canonical, recorded.get("findings", []))) != sorted(
         map(canonical, now["findings"])
     ):
         report.problem(
             N_("Round {id}: the findings at close {recorded} differ from a recount {recount}."),
-            id=round_id, recorded=recorded.get("findings"), recount=now["findings"],
+            id=round_id,
+            recorded=recorded.get("findings"),
+            recount=now["findings"],
         )
-    report.check(N_("Round {id}: seal {seal}…, {ballots} ballots recounted."), id=round_id,
-                 seal=now["seal"][:16], ballots=ballots)
+    report.check(
+        N_("Round {id}: seal {seal}…, {ballots} ballots recounted."),
+        id=round_id,
+        seal=now["seal"][:16],
+        ballots=ballots,
+    )
     return report
 
 

@@ -131,7 +131,9 @@ class QuorumRule:
 # The quorums a profile may name; "none" is the absence of a rule.
 QUORUM_RULES: dict[str, QuorumRule] = {
     "two_thirds_of_summoned": QuorumRule(
-        "two_thirds_of_summoned", 2, 3,
+        "two_thirds_of_summoned",
+        2,
+        3,
         N_("At least two thirds of those summoned must be present"),
     ),
 }

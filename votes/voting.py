@@ -149,10 +149,15 @@ def cast_ballot(
         except InvalidInput as refused:  # the claim is rolled back
             raise CastRefused("marks", refused.msgid, **refused.params) from refused
         receipt = credentials.new_receipt()
-        connection.execute(_INSERT_BALLOT, {
-            "round_id": cast_round, "id": random_id(), "status": "valid",
-            "marks": packed,
-        })
+        connection.execute(
+            _INSERT_BALLOT,
+            {
+                "round_id": cast_round,
+                "id": random_id(),
+                "status": "valid",
+                "marks": packed,
+            },
+        )
         connection.execute(_INSERT_RECEIPT, {"round_id": cast_round, "receipt": receipt})
         session.commit()
     except BaseException:
@@ -175,9 +180,12 @@ def require_open_for_paper(round_: Round) -> None:
     """Refuse paper ballots (typed or imported) unless the round is open."""
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
-            N_("Paper ballots can only be entered while the round is open "
-               "(round {id} is {status})."),
-            id=round_.id, status=round_.status,
+            N_(
+                "Paper ballots can only be entered while the round is open "
+                "(round {id} is {status})."
+            ),
+            id=round_.id,
+            status=round_.status,
         )
 
 
@@ -204,9 +212,12 @@ def import_paper_ballots(
     collected = ballots_collected(session, round_.id) + len(ballots)
     if collected > total_issued:
         raise CountError(
-            N_("Impossible counts: this import would make {collected} ballots collected but only "
-               "{issued} were issued; give the number issued with --issued."),
-            collected=collected, issued=total_issued,
+            N_(
+                "Impossible counts: this import would make {collected} ballots collected but only "
+                "{issued} were issued; give the number issued with --issued."
+            ),
+            collected=collected,
+            issued=total_issued,
         )
     insert_ballots(session, round_.id, ballots)
     session.flush()

@@ -12,9 +12,14 @@ def add_staff(
 ) -> StaffUser:
     """Add an organizer, auditor or administrator (the password is never logged)."""
     user = staff.add_user(work.session, username, password, role, bodies)
-    work.log("staff_added", details={
-        "username": user.username, "role": user.role, "bodies": sorted(bodies or []),
-    })
+    work.log(
+        "staff_added",
+        details={
+            "username": user.username,
+            "role": user.role,
+            "bodies": sorted(bodies or []),
+        },
+    )
     return user
 
 

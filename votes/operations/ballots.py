@@ -28,14 +28,24 @@ def cast_ballot(
 
 
 def _log_import(
-    work: Work, round_id: int, result: ImportResult, paper_issued: int | None,
+    work: Work,
+    round_id: int,
+    result: ImportResult,
+    paper_issued: int | None,
     entered_by: list[str] | None = None,
 ) -> None:
-    work.log("ballots_imported", round_id=round_id, details={
-        "count": result.count, "valid": result.valid, "invalid": result.invalid,
-        "sha256": result.sha256, "paper_issued": paper_issued,
-        **({"entered_by": entered_by} if entered_by else {}),
-    })
+    work.log(
+        "ballots_imported",
+        round_id=round_id,
+        details={
+            "count": result.count,
+            "valid": result.valid,
+            "invalid": result.invalid,
+            "sha256": result.sha256,
+            "paper_issued": paper_issued,
+            **({"entered_by": entered_by} if entered_by else {}),
+        },
+    )
 
 
 def import_paper_ballots(

@@ -50,13 +50,20 @@ def round_document(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a round and its ballot items: the input of the ballot form and the slips."""
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     return {
-        "id": round_.id, "body": round_.body.code, "body_name": round_.body.name,
-        "body_kind": round_.body.kind, "year": round_.year, "title": round_.title,
-        "status": round_.status, "scale": round_.scale,
+        "id": round_.id,
+        "body": round_.body.code,
+        "body_name": round_.body.name,
+        "body_kind": round_.body.kind,
+        "year": round_.year,
+        "title": round_.title,
+        "status": round_.status,
+        "scale": round_.scale,
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
         "invalid_scope": profile.invalid_marks,
-        "items": [{"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
-                  for i in round_.items],
+        "items": [
+            {"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
+            for i in round_.items
+        ],
     }
 
 
@@ -82,9 +89,7 @@ def ballot_form(session: Session, round_id: int) -> Document:
     return Document("ballot", pdf, f"round-{round_id}-ballot.pdf", PDF)
 
 
-def slips(
-    work: Work, round_id: int, count: int, secret: str | bytes, base_url: str
-) -> Document:
+def slips(work: Work, round_id: int, count: int, secret: str | bytes, base_url: str) -> Document:
     """Issue `count` new codes and print them on slips (codes are never stored, only printed)."""
     codes = issue_codes(work, round_id, count, secret)
     round_ = work.round(round_id)
@@ -125,8 +130,7 @@ def histories(
         query = query.where(Person.person_key == person_key)
     persons = sorted(session.scalars(query), key=lambda p: name_sort_key(p.name))
     if person_key is not None and not persons:
-        raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key,
-                       code=body.code)
+        raise NotFound(N_("Unknown person {key} in body {code}."), key=person_key, code=body.code)
     return [rules.person_history(session, body, person) for person in persons]
 
 
@@ -138,8 +142,7 @@ def history_pdf(session: Session, body_code: str, person_key: str) -> Document:
         select(Person).where(Person.body_id == body.id, Person.person_key == person_key)
     )
     number = person.id if person is not None else 0
-    return Document("history", reports.history(history), f"{body.code}-history-{number}.pdf",
-                    PDF)
+    return Document("history", reports.history(history), f"{body.code}-history-{number}.pdf", PDF)
 
 
 def results_json(session: Session, round_id: int) -> Document:
@@ -155,17 +158,34 @@ def results_csv_text(result: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["order", "person_key", "name", "position", *levels, "invalid",
-         *[f"{level}_percent" for level in levels], "denominator", "findings"]
+        [
+            "order",
+            "person_key",
+            "name",
+            "position",
+            *levels,
+            "invalid",
+            *[f"{level}_percent" for level in levels],
+            "denominator",
+            "findings",
+        ]
     )
     for item in result["items"]:
-        writer.writerow([
-            item["order"], item["person_key"] or "", item["name"], item["position"],
-            *[item["counts"][level] for level in levels], item["counts"]["invalid"],
-            *[item["percent"][level] or "" for level in levels],
-            result["denominator"]["value"] if result["denominator"]["value"] is not None else "",
-            ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
-        ])
+        writer.writerow(
+            [
+                item["order"],
+                item["person_key"] or "",
+                item["name"],
+                item["position"],
+                *[item["counts"][level] for level in levels],
+                item["counts"]["invalid"],
+                *[item["percent"][level] or "" for level in levels],
+                result["denominator"]["value"]
+                if result["denominator"]["value"] is not None
+                else "",
+                ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
+            ]
+        )
     return out.getvalue()
 
 
@@ -173,8 +193,7 @@ def results_csv(session: Session, round_id: int) -> Document:
     """Build the results of a counted round as CSV (UTF-8 with a BOM, for spreadsheets)."""
     result = round_results(session, rounds.get_round(session, round_id))
     data = ("\ufeff" + results_csv_text(result)).encode("utf-8")
-    return Document("results.csv", data, f"round-{round_id}-results.csv",
-                    "text/csv; charset=utf-8")
+    return Document("results.csv", data, f"round-{round_id}-results.csv", "text/csv; charset=utf-8")
 
 
 def bundle(session: Session, round_id: int) -> Document:
@@ -188,8 +207,12 @@ def log_download(
 ) -> None:
     """Record who took which document, with its SHA-256 (before it is handed over)."""
     if document.kind == "bundle":
-        work.log("bundle_exported", round_id=round_id,
-                 details={"sha256": document.sha256, **details})
+        work.log(
+            "bundle_exported", round_id=round_id, details={"sha256": document.sha256, **details}
+        )
         return
-    work.log("report_downloaded", round_id=round_id,
-             details={"kind": document.kind, "sha256": document.sha256, **details})
+    work.log(
+        "report_downloaded",
+        round_id=round_id,
+        details={"kind": document.kind, "sha256": document.sha256, **details},
+    )

@@ -22,12 +22,22 @@ def add_body(work: Work, code: str, name: str, kind: str = "party") -> Body:
 
 def _log_created(work: Work, round_: Round) -> None:
     profile = get_profile(work.session, round_.profile_id, round_.profile_version)
-    work.log("round_created", round_id=round_.id, details={
-        "body": round_.body.code, "year": round_.year, "title": round_.title,
-        "scale": round_.scale, "profile": {"id": profile.id, "version": profile.version},
-        "members": round_.members, "summoned": round_.summoned, "present": round_.present,
-        "followup_of": round_.followup_of, **roster_details(round_),
-    })
+    work.log(
+        "round_created",
+        round_id=round_.id,
+        details={
+            "body": round_.body.code,
+            "year": round_.year,
+            "title": round_.title,
+            "scale": round_.scale,
+            "profile": {"id": profile.id, "version": profile.version},
+            "members": round_.members,
+            "summoned": round_.summoned,
+            "present": round_.present,
+            "followup_of": round_.followup_of,
+            **roster_details(round_),
+        },
+    )
 
 
 def create_round(
@@ -50,9 +60,19 @@ def create_round(
     body = work.body(body_code)
     rounds.check_profile_fits(work.session, body, profile_id)
     round_ = rounds.create_round(
-        work.session, body, year=year, profile_id=profile_id, title=title, roster=roster,
-        profile_version=profile_version, members=members, summoned=summoned, present=present,
-        scale=scale, place=place, held_on=held_on,
+        work.session,
+        body,
+        year=year,
+        profile_id=profile_id,
+        title=title,
+        roster=roster,
+        profile_version=profile_version,
+        members=members,
+        summoned=summoned,
+        present=present,
+        scale=scale,
+        place=place,
+        held_on=held_on,
     )
     _log_created(work, round_)
     return round_
@@ -107,7 +127,10 @@ def record_attendance(
         "present": round_.present if present is KEEP else present,
     }
     before = rounds.set_attendance(
-        work.session, round_, members=figures["members"], summoned=figures["summoned"],
+        work.session,
+        round_,
+        members=figures["members"],
+        summoned=figures["summoned"],
         present=figures["present"],
     )
     work.log("attendance_changed", round_id=round_.id, details={**figures, "before": before})
@@ -118,9 +141,15 @@ def open_round(work: Work, round_id: int) -> Round:
     """Open a draft round for voting; its ballot is frozen from now on."""
     round_ = work.round(round_id)
     rounds.open_round(work.session, round_)
-    work.log("round_opened", round_id=round_.id, details={
-        "items": len(round_.items), "present": round_.present, "summoned": round_.summoned,
-    })
+    work.log(
+        "round_opened",
+        round_id=round_.id,
+        details={
+            "items": len(round_.items),
+            "present": round_.present,
+            "summoned": round_.summoned,
+        },
+    )
     return round_
 
 
@@ -131,8 +160,9 @@ def close_round(work: Work, round_id: int) -> Round:
     dropped = paper.discard_pending(work.session, round_.id)
     if dropped:
         work.log("paper_entries_discarded", round_id=round_.id, details={"ballots": dropped})
-    work.log("round_closed", round_id=round_.id,
-             details=rounds.closing_record(work.session, round_))
+    work.log(
+        "round_closed", round_id=round_.id, details=rounds.closing_record(work.session, round_)
+    )
     return round_
 
 
@@ -155,7 +185,8 @@ def follow_up(
 ) -> Round:
     """Create the vote of confidence that the findings of a counted poll call for."""
     source = work.round(round_id)
-    round_ = create_followup(work.session, source, title=title, members=members,
-                             summoned=summoned, present=present)
+    round_ = create_followup(
+        work.session, source, title=title, members=members, summoned=summoned, present=present
+    )
     _log_created(work, round_)
     return round_

@@ -17,8 +17,12 @@ def add_profile(work: Work, source: bytes) -> Profile:
     except UnicodeDecodeError as exc:
         raise InvalidInput(N_("The profile file is not UTF-8.")) from exc
     profile = profiles.add_profile(work.session, text)
-    work.log("profile_added", details={
-        "id": profile.id, "version": profile.version,
-        "sha256": hashlib.sha256(source).hexdigest(),
-    })
+    work.log(
+        "profile_added",
+        details={
+            "id": profile.id,
+            "version": profile.version,
+            "sha256": hashlib.sha256(source).hexdigest(),
+        },
+    )
     return profile

@@ -42,8 +42,20 @@ PROFILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Every key a profile file may use, table by table. A misspelt key is refused rather than
 # ignored: a silently dropped `consecutive_years` would silently drop a rule.
 TOP_KEYS = (
-    "id", "version", "name", "name_en", "body_kinds", "frequency", "scale", "denominator",
-    "invalid_marks", "quorum", "bands", "consecutive_years", "confidence_vote", "exemptions",
+    "id",
+    "version",
+    "name",
+    "name_en",
+    "body_kinds",
+    "frequency",
+    "scale",
+    "denominator",
+    "invalid_marks",
+    "quorum",
+    "bands",
+    "consecutive_years",
+    "confidence_vote",
+    "exemptions",
 )
 BAND_KEYS = ("id", "consequence", "followup_vote")
 CONSECUTIVE_KEYS = ("band", "years", "consequence", "followup_vote")
@@ -228,7 +240,9 @@ def _keys(data: dict[str, Any], allowed: tuple[str, ...], where: Where, strict: 
     if strict and unknown:
         raise ProfileError(
             N_("{where}: unknown key {key!r}; expected one of {allowed}"),
-            where=where, key=unknown[0], allowed=", ".join(allowed),
+            where=where,
+            key=unknown[0],
+            allowed=", ".join(allowed),
         )
 
 
@@ -252,7 +266,10 @@ def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], where: Whe
     if not isinstance(value, str) or value not in allowed:
         raise ProfileError(
             N_("{where}: unknown {key} {value!r}; expected one of {allowed}"),
-            where=where, key=key, value=value, allowed=", ".join(allowed),
+            where=where,
+            key=key,
+            value=value,
+            allowed=", ".join(allowed),
         )
     return value
 
@@ -287,8 +304,10 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         raise ProfileError(N_("The profile has no 'id'."))
     if strict and not PROFILE_ID.fullmatch(profile_id):
         raise ProfileError(
-            N_("The profile id {profile!r} may only use letters, digits, '.', '_' and '-' "
-               "(at most 64 characters)."),
+            N_(
+                "The profile id {profile!r} may only use letters, digits, '.', '_' and '-' "
+                "(at most 64 characters)."
+            ),
             profile=profile_id,
         )
     where = message(N_("profile {profile}"), profile=profile_id)
@@ -320,27 +339,31 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         raise ProfileError(N_("{where}: at least one band is needed ([[bands]])"), where=where)
     bands: list[Band] = []
     for number, raw in enumerate(raw_bands, start=1):
-        band_where = message(N_("profile {profile}, band {number}"), profile=profile_id,
-                             number=number)
+        band_where = message(
+            N_("profile {profile}, band {number}"), profile=profile_id, number=number
+        )
         raw = _table(raw, band_where, strict, BAND_KEYS)
         band_id = raw.get("id")
         if not isinstance(band_id, str) or band_id not in BAND_RULES:
             raise ProfileError(
                 N_("{where}: unknown band {band_id!r}; expected one of {allowed}"),
-                where=band_where, band_id=band_id, allowed=", ".join(BAND_RULES),
+                where=band_where,
+                band_id=band_id,
+                allowed=", ".join(BAND_RULES),
             )
         consequence_where = message(N_("{where}, consequence"), where=band_where)
-        bands.append(Band(
-            band_id,
-            _text(raw.get("consequence"), consequence_where, strict),
-            _flag(raw, "followup_vote", band_where),
-        ))
+        bands.append(
+            Band(
+                band_id,
+                _text(raw.get("consequence"), consequence_where, strict),
+                _flag(raw, "followup_vote", band_where),
+            )
+        )
     _check_bands(bands, where)
 
     consecutive = None
     if "consecutive_years" in data:
-        consecutive_where = message(N_("profile {profile}, consecutive_years"),
-                                    profile=profile_id)
+        consecutive_where = message(N_("profile {profile}, consecutive_years"), profile=profile_id)
         raw = _table(data["consecutive_years"], consecutive_where, strict, CONSECUTIVE_KEYS)
         band_id = raw.get("band")
         if not isinstance(band_id, str) or band_id not in {b.id for b in bands}:
@@ -350,18 +373,21 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
             )
         years = raw.get("years", 2)
         if not isinstance(years, int) or isinstance(years, bool) or years < 2:
-            raise ProfileError(N_("{where}: consecutive_years.years must be 2 or more"),
-                               where=where)
+            raise ProfileError(
+                N_("{where}: consecutive_years.years must be 2 or more"), where=where
+            )
         consecutive = ConsecutiveYears(
-            band_id, years, _text(raw.get("consequence"), consecutive_where, strict),
+            band_id,
+            years,
+            _text(raw.get("consequence"), consecutive_where, strict),
             _flag(raw, "followup_vote", consecutive_where),
         )
 
     vote_where = message(N_("profile {profile}, confidence_vote"), profile=profile_id)
     vote = _table(data.get("confidence_vote", {}), vote_where, strict, VOTE_KEYS)
-    vote_basis = _choice(vote, "denominator", tuple(BASES), vote_where) if (
-        "denominator" in vote
-    ) else basis
+    vote_basis = (
+        _choice(vote, "denominator", tuple(BASES), vote_where) if ("denominator" in vote) else basis
+    )
     vote_consequence = _text(
         vote.get("consequence"), message(N_("{where}, consequence"), where=vote_where), strict
     )
@@ -373,17 +399,18 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         )
     exemptions = []
     for number, raw in enumerate(raw_exemptions, start=1):
-        exemption_where = message(N_("profile {profile}, exemption {number}"),
-                                  profile=profile_id, number=number)
+        exemption_where = message(
+            N_("profile {profile}, exemption {number}"), profile=profile_id, number=number
+        )
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
             raise ProfileError(N_("{where}: needs an 'id'"), where=exemption_where)
-        exemptions.append(
-            (raw["id"], _text(raw, exemption_where, strict, allowed=EXEMPTION_KEYS))
-        )
+        exemptions.append((raw["id"], _text(raw, exemption_where, strict, allowed=EXEMPTION_KEYS)))
 
     kinds = data.get("body_kinds", list(BODY_KINDS))
-    if not isinstance(kinds, list) or (strict and not kinds) or any(
-        k not in BODY_KINDS for k in kinds
+    if (
+        not isinstance(kinds, list)
+        or (strict and not kinds)
+        or any(k not in BODY_KINDS for k in kinds)
     ):
         raise ProfileError(
             N_("{where}: body_kinds must list party, council or assembly"), where=where
@@ -414,8 +441,9 @@ def _check_bands(bands: list[Band], where: Where) -> None:
     previous = (Fraction(0), False)
     for band in bands:
         if band.id in seen:
-            raise ProfileError(N_("{where}: band {band_id} is listed twice"), where=where,
-                               band_id=band.id)
+            raise ProfileError(
+                N_("{where}: band {band_id} is listed twice"), where=where, band_id=band.id
+            )
         seen.add(band.id)
         numerator, denominator, strict = band.rule.lower
         lower = (Fraction(numerator, denominator), strict)
@@ -435,8 +463,12 @@ def _check_bands(bands: list[Band], where: Where) -> None:
             if other is band:
                 continue
             if any(band.holds(low, d) and other.holds(low, d) for low, d in probes):
-                raise ProfileError(N_("{where}: bands {band_id} and {other} overlap"),
-                                   where=where, band_id=band.id, other=other.id)
+                raise ProfileError(
+                    N_("{where}: bands {band_id} and {other} overlap"),
+                    where=where,
+                    band_id=band.id,
+                    other=other.id,
+                )
 
 
 def _load_builtins() -> dict[tuple[str, int], Profile]:
@@ -457,9 +489,7 @@ class UnknownProfile(NotFound):
 
 def _stored(session: Session) -> dict[tuple[str, int], Profile]:
     rows = session.scalars(select(StoredProfile)).all()
-    return {
-        (row.profile_id, row.version): parse_profile(row.source, strict=False) for row in rows
-    }
+    return {(row.profile_id, row.version): parse_profile(row.source, strict=False) for row in rows}
 
 
 def all_profiles(session: Session | None = None) -> dict[tuple[str, int], Profile]:
@@ -480,8 +510,11 @@ def get_profile(session: Session | None, profile_id: str, version: int | None = 
     if version is None:
         return candidates[max(candidates)]
     if (profile_id, version) not in candidates:
-        raise UnknownProfile(N_("The profile {profile} has no version {version}."),
-                             profile=profile_id, version=version)
+        raise UnknownProfile(
+            N_("The profile {profile} has no version {version}."),
+            profile=profile_id,
+            version=version,
+        )
     return candidates[(profile_id, version)]
 
 
@@ -500,22 +533,31 @@ def add_profile(session: Session, source: str) -> Profile:
     known = all_profiles(session)
     key = (profile.id, profile.version)
     if key in known:
-        in_use = session.scalar(
-            select(func.count(Round.id)).where(
-                Round.profile_id == profile.id, Round.profile_version == profile.version
+        in_use = (
+            session.scalar(
+                select(func.count(Round.id)).where(
+                    Round.profile_id == profile.id, Round.profile_version == profile.version
+                )
             )
-        ) or 0
+            or 0
+        )
         raise ProfileError(
-            N_("The profile {profile} version {version} already exists ({rounds} rounds were "
-               "counted under it); a profile is never changed: add it as version {next}."),
-            profile=profile.id, version=profile.version, rounds=in_use,
+            N_(
+                "The profile {profile} version {version} already exists ({rounds} rounds were "
+                "counted under it); a profile is never changed: add it as version {next}."
+            ),
+            profile=profile.id,
+            version=profile.version,
+            rounds=in_use,
             next=max(v for (i, v) in known if i == profile.id) + 1,
         )
     older = [v for (i, v) in known if i == profile.id]
     if older and profile.version < max(older):
         raise ProfileError(
             N_("The profile {profile}: version {version} is older than version {newest}."),
-            profile=profile.id, version=profile.version, newest=max(older),
+            profile=profile.id,
+            version=profile.version,
+            newest=max(older),
         )
     session.add(StoredProfile(profile_id=profile.id, version=profile.version, source=source))
     session.flush()

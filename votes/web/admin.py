@@ -314,10 +314,17 @@ def attendance(round_id: int) -> BaseResponse:
     round_for(reading(), round_id, manage=True)
     form = AttendanceForm()
     if form.validate():
-        _act(round_id, lambda work: operations.record_attendance(
-            work, round_id, members=form.members.data, summoned=form.summoned.data,
-            present=form.present.data,
-        ), _("The attendance is recorded."))
+        _act(
+            round_id,
+            lambda work: operations.record_attendance(
+                work,
+                round_id,
+                members=form.members.data,
+                summoned=form.summoned.data,
+                present=form.present.data,
+            ),
+            _("The attendance is recorded."),
+        )
     else:
         flash(
             _("Give whole numbers: the members are required, the others may stay empty."), "error"
@@ -331,9 +338,13 @@ def exempt(round_id: int) -> BaseResponse:
     """Leave a person off the ballot of a draft round, with the reason."""
     form = _exempt_form(round_for(reading(), round_id, manage=True))
     if form.validate():
-        _act(round_id, lambda work: operations.exempt_person(
-            work, round_id, form.person.data, form.reason.data
-        ), _("The person is exempt."))
+        _act(
+            round_id,
+            lambda work: operations.exempt_person(
+                work, round_id, form.person.data, form.reason.data
+            ),
+            _("The person is exempt."),
+        )
     else:
         flash(_("Choose the person and give the reason."), "error")
     return _to_round(round_id)
@@ -346,8 +357,11 @@ def restore(round_id: int) -> BaseResponse:
     round_for(reading(), round_id, manage=True)
     form = RestoreForm()
     if form.validate():
-        _act(round_id, lambda work: operations.restore_person(work, round_id, form.person.data),
-             _("The person is back on the ballot."))
+        _act(
+            round_id,
+            lambda work: operations.restore_person(work, round_id, form.person.data),
+            _("The person is back on the ballot."),
+        )
     return _to_round(round_id)
 
 
@@ -367,8 +381,9 @@ def issue_codes(round_id: int) -> Any:
     try:
         with working() as work:
             if form.fmt.data == "pdf":
-                document = documents.slips(work, round_id, form.count.data, secret,
-                                           current_app.config["BASE_URL"])
+                document = documents.slips(
+                    work, round_id, form.count.data, secret, current_app.config["BASE_URL"]
+                )
             else:
                 document = documents.codes_text(work, round_id, form.count.data, secret)
     except VotesError as error:
@@ -523,11 +538,17 @@ def paper_entry_state(round_id: int, entry: int, action: str) -> BaseResponse:
         return _to_round(round_id)
     if ConfirmForm().validate_on_submit():
         if action == "reopen":
-            _act(round_id, lambda work: operations.reopen_entry(work, round_id, entry),
-                 _("Entry {entry} is open again.", entry=entry))
+            _act(
+                round_id,
+                lambda work: operations.reopen_entry(work, round_id, entry),
+                _("Entry {entry} is open again.", entry=entry),
+            )
         else:
-            _act(round_id, lambda work: operations.discard_entry(work, round_id, entry),
-                 _("Entry {entry} was thrown away.", entry=entry))
+            _act(
+                round_id,
+                lambda work: operations.discard_entry(work, round_id, entry),
+                _("Entry {entry} was thrown away.", entry=entry),
+            )
     return _to_paper(round_id)
 
 
@@ -605,8 +626,7 @@ def paper_upload(round_id: int) -> BaseResponse:
     data = form.ballots_file.data.read()
     try:
         with working() as work:
-            result = operations.import_paper_ballots(work, round_id, data,
-                                                     issued=form.issued.data)
+            result = operations.import_paper_ballots(work, round_id, data, issued=form.issued.data)
     except VotesError as error:
         flash(message(error), "error")
     else:

@@ -56,8 +56,9 @@ def _small_round() -> dict[str, Any]:
     }
 
 
-def _download(document: operations.Document, *, round_id: int | None = None,
-              **details: Any) -> Response:
+def _download(
+    document: operations.Document, *, round_id: int | None = None, **details: Any
+) -> Response:
     """Log who took a document (its SHA-256), then hand it over: logged, or not served."""
     with working() as work:
         operations.log_download(work, document, round_id=round_id, **details)
