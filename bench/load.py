@@ -117,14 +117,11 @@ class CodePool:
 
 def issue_more(database_url: str, round_id: int, count: int) -> list[str]:
     """Issue more codes for the open round (as an organizer may while it is open)."""
-    from votes import create_app, rounds
-    from votes.db import write_session
+    from votes import create_app, operations
 
     app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "TESTING": True})
-    with write_session(app.extensions["votes.sessions"]) as session:
-        codes = rounds.issue_round_codes(
-            session, rounds.get_round(session, round_id), count, SECRET
-        )
+    with operations.work(app.extensions["votes.sessions"], "bench") as work:
+        codes = operations.issue_codes(work, round_id, count, SECRET)
     app.extensions["votes.engine"].dispose()
     return codes
 
