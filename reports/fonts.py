@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import fontpkg_be_vietnam_pro
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -74,8 +75,6 @@ _registered: dict[Path, FontFamily] = {}
 
 def default_font_dir() -> Path:
     """Return the directory of the Be Vietnam Pro files shipped by the PyPI package."""
-    import fontpkg_be_vietnam_pro
-
     return Path(fontpkg_be_vietnam_pro.__file__).resolve().parent / "files"
 
 

@@ -5,63 +5,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from votes.i18n import translate
+from votes.vocabulary import BAND_WORDS, BASES, BASIS_UNITS, SCALES
+
 from .text import fmt_int, fmt_percent, nfc
 
-__all__ = [
-    "BAND_SHORT",
-    "BASIS_SENTENCE",
-    "BASIS_UNIT",
-    "CONFIDENCE_VOTE",
-    "denominator_sentence",
-    "finding_text",
-    "is_confidence_vote",
-    "levels",
-    "low_key",
-    "rule_condition",
-]
+
+def vi(msgid: str) -> str:
+    """Return a word of the vocabulary in Vietnamese, the language of the documents."""
+    return translate(msgid, "vi")
+
 
 CONFIDENCE_VOTE = "confidence_vote"
+#: A vote of confidence, as a round mapping (for the words of its low level).
+VOTE: Mapping[str, str] = {"scale": CONFIDENCE_VOTE}
 
 #: (counts key, column label, short label) of each level, in the order printed.
-POLL_LEVELS = (
-    ("high", "Tín nhiệm cao", "Cao"),
-    ("confidence", "Tín nhiệm", "Tín nhiệm"),
-    ("low", "Tín nhiệm thấp", "Thấp"),
-)
-VOTE_LEVELS = (
-    ("trust", "Tín nhiệm", "Tín nhiệm"),
-    ("no_trust", "Không tín nhiệm", "Không TN"),
+POLL_LEVELS = tuple((level.name, vi(level.label), vi(level.short)) for level in SCALES["poll"])
+VOTE_LEVELS = tuple(
+    (level.name, vi(level.label), vi(level.short)) for level in SCALES[CONFIDENCE_VOTE]
 )
 
 #: What D counts, in words: "… được tính trên tổng số phiếu thu về (32 phiếu)."
-BASIS_SENTENCE = {
-    "members": "tổng số thành viên",
-    "collected": "tổng số phiếu thu về",
-    "summoned": "tổng số người được triệu tập",
-    "present": "tổng số người có mặt",
-    "valid": "tổng số phiếu hợp lệ",
-}
-BASIS_UNIT = {
-    "members": "người",
-    "collected": "phiếu",
-    "summoned": "người",
-    "present": "người",
-    "valid": "phiếu",
-}
+BASIS_SENTENCE = {basis: vi(words) for basis, words in BASES.items()}
+BASIS_UNIT = {basis: vi(unit) for basis, unit in BASIS_UNITS.items()}
 
-#: Band ids (DOMAIN.md §5) as short table labels; {low} is the low level's name.
-BAND_SHORT = {
-    "over_half": "Quá nửa",
-    "over_half_under_two_thirds": "Trên 1/2 đến dưới 2/3",
-    "two_thirds_or_more": "Từ 2/3 trở lên",
-    "over_two_thirds": "Trên 2/3",
-}
-_BAND_PHRASE = {
-    "over_half": "quá nửa (trên 1/2)",
-    "over_half_under_two_thirds": "từ trên 1/2 đến dưới 2/3",
-    "two_thirds_or_more": "từ 2/3 trở lên",
-    "over_two_thirds": "trên 2/3",
-}
+#: Band ids (DOMAIN.md §5) as short table labels ("Quá nửa").
+BAND_SHORT = {band: vi(words).capitalize() for band, words in BAND_WORDS.items()}
+_BAND_PHRASE = {band: vi(words) for band, words in BAND_WORDS.items()}
 _CONDITION = {
     "low*2 > D": "số phiếu {low} × 2 > D",
     "low*3 >= 2*D": "số phiếu {low} × 3 ≥ 2 × D",
@@ -87,7 +58,8 @@ def low_key(round_: Mapping[str, Any]) -> str:
 
 def low_word(round_: Mapping[str, Any]) -> str:
     """Return the low level in lower case, for sentences."""
-    return "không tín nhiệm" if is_confidence_vote(round_) else "tín nhiệm thấp"
+    scale = CONFIDENCE_VOTE if is_confidence_vote(round_) else "poll"
+    return vi(SCALES[scale][-1].word)
 
 
 def denominator_sentence(denominator: Mapping[str, Any] | None) -> str:

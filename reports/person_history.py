@@ -8,6 +8,8 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from votes.vocabulary import COUNTED
+
 from . import labels
 from .blocks import TEXT_WIDTH, section
 from .charts import low_share_chart, thresholds_from
@@ -44,9 +46,10 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
         "Năm",
         "Đợt lấy phiếu",
         "Chức vụ",
-        Paragraph("Tín nhiệm cao", styles.cell_head),
-        Paragraph("Tín nhiệm", styles.cell_head),
-        Paragraph("Tín nhiệm thấp / không tín nhiệm", styles.cell_head),
+        *(Paragraph(label, styles.cell_head) for _key, label, _short in labels.POLL_LEVELS[:2]),
+        Paragraph(
+            f"{labels.POLL_LEVELS[-1][1]} / {labels.low_word(labels.VOTE)}", styles.cell_head
+        ),
         Paragraph("Mẫu số (D)", styles.cell_head),
     ]
     data: list[list[Any]] = [header]
@@ -59,7 +62,7 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
         status = _STATUS.get(str(row.get("status")), "")
         if vote:
             title += " <i>(bỏ phiếu tín nhiệm)</i>"
-        if status and row.get("status") not in ("closed", "published"):
+        if status and row.get("status") not in COUNTED:
             title += f" <i>({status})</i>"
         denominator = row.get("denominator") or {}
         basis = labels.BASIS_SENTENCE.get(str(denominator.get("basis")), "")

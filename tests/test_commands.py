@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from votes.demo import DemoBusy, hold_demo
+
 if TYPE_CHECKING:
     from tests.conftest import Outcome, VotesRunner
 
@@ -544,3 +546,64 @@ def test_the_demo_needs_no_secret_key(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Nguyễn Văn Thắng" in done.stdout
     assert (tmp_path / "console.sqlite3").exists()
+
+
+# ------------------------------------------------------------------- a newcomer's first steps
+
+
+@pytest.mark.slow
+def test_help_needs_no_secret_key_and_speaks_vietnamese(tmp_path: Path) -> None:
+    done = console(["--help"], clean_environment(tmp_path), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stderr == ""
+    assert "Cách dùng: votes" in done.stdout
+    assert "Lệnh:" in done.stdout
+    english = console(
+        ["round", "--help"], clean_environment(tmp_path) | {"VOTES_LANG": "en"}, tmp_path
+    )
+    assert "Rounds: create, open, close, publish." in english.stdout
+    vietnamese = console(["round", "--help"], clean_environment(tmp_path), tmp_path)
+    assert "Đợt lấy phiếu: lập, mở, kết thúc, công bố." in vietnamese.stdout
+    assert "Show this message" not in vietnamese.stdout
+
+
+@pytest.mark.slow
+def test_before_the_schema_exists_the_command_says_to_upgrade(tmp_path: Path) -> None:
+    env = clean_environment(tmp_path) | {"VOTES_SECRET_KEY": "console-secret-0123456789abcdef"}
+    done = console(["body", "list"], env, tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "Cơ sở dữ liệu chưa có bảng, hoặc chưa đủ bảng: hãy chạy `votes db upgrade` trước."
+    )
+
+
+def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
+    done = console(["body", "list"], clean_environment(tmp_path) | {"VOTES_LANG": "fr"}, tmp_path)
+    assert done.returncode == 2
+    assert "VOTES_LANG" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_demo_has_host_and_port_and_one_demo_a_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    with hold_demo(str(tmp_path), url, "http://127.0.0.1:5000"):
+        with (
+            pytest.raises(DemoBusy) as busy,
+            hold_demo(str(tmp_path), url, "http://127.0.0.1:5001"),
+        ):
+            pass  # never reached: the first demo holds the database
+        assert "http://127.0.0.1:5000" in busy.value.message("vi")
+        with hold_demo(str(tmp_path), url + "-other", "http://127.0.0.1:5002"):
+            pass  # another database: another demo may run
+    with hold_demo(str(tmp_path), url, "http://127.0.0.1:5001"):
+        pass  # the first one stopped: the lock is free again
+    done = console(["demo", "--help"], clean_environment(tmp_path), tmp_path)
+    assert "--host" in done.stdout
+    assert "--port" in done.stdout
+
+
+def test_the_demo_leaves_one_round_published(votes: VotesRunner) -> None:
+    ok(votes("demo", "--no-serve"))
+    states = [line.split("\t")[3] for line in ok(votes("round", "list")).stdout.splitlines()]
+    assert states.count("đã công bố") == 1

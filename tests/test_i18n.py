@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 from babel.messages.extract import extract_from_dir
 
+from votes.cli import cli
 from votes.i18n import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +48,18 @@ def test_vietnamese_is_the_default(votes) -> None:  # type: ignore[no-untyped-de
     out = votes("round", "open", 999)
     assert out.exit_code == 1
     assert out.stderr.strip() == "Lỗi: Không có đợt lấy phiếu số 999."
+
+
+def test_the_command_line_help_is_translated() -> None:
+    """Every command's description and option help of `votes` has its Vietnamese text."""
+    vi = catalogue("vi")
+    missing: list[str] = []
+
+    def walk(command: click.Command) -> None:
+        texts = [command.help] + [p.help for p in command.params if isinstance(p, click.Option)]
+        missing.extend(t for t in texts if t and not vi.get(t))
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(cli)
+    assert missing == []

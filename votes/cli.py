@@ -10,8 +10,10 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
+import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -22,8 +24,12 @@ from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
 
 from . import create_app, operations, profiles, rounds
+from .audit import event_dict
+from .ballotbox import receipts
+from .bundle import receipt_counted
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
@@ -32,7 +38,9 @@ from .logfilter import install_code_filter
 from .migrate import upgrade
 from .models import AuditEvent, Body, Round
 from .operations import KEEP, documents
+from .recount import check_bundle, read_bundle
 from .results import round_results
+from .roster import parse_roster
 from .rules import finding_message
 from .text import decimal_comma, integer_text
 from .verify import verify_all, verify_round
@@ -55,8 +63,10 @@ def _(msgid: str, **params: Any) -> str:
 # ---------------------------------------------------------------------------- help in Vietnamese
 
 
-# The headings Click writes in a help page, translated by Formatter.
+# The headings and the option notes Click writes in a help page, translated by Formatter.
 HEADINGS = (N_("Options"), N_("Commands"), N_("Arguments"))
+NOTES = {"required": N_("required"), "default:": N_("default:")}
+NOTE = re.compile(r"\[[^\]]*\]$")
 
 
 class Formatter(click.HelpFormatter):
@@ -69,6 +79,19 @@ class Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         """Write a translated section heading (Options, Commands)."""
         super().write_heading(_(heading))
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+        """Write a list of options or commands with Click's notes ([required]) translated."""
+        super().write_dl(
+            [(term, NOTE.sub(self._note, text)) for term, text in rows], *args, **kwargs
+        )
+
+    @staticmethod
+    def _note(found: re.Match[str]) -> str:
+        note = found.group(0)
+        for word, msgid in NOTES.items():
+            note = note.replace(word, _(msgid))
+        return note
 
 
 class Context(click.Context):
@@ -110,13 +133,17 @@ class Command(click.Command):
         with self._translated_help():
             return super().get_short_help_str(limit)
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        """Return the parameters with their help texts translated."""
-        params = super().get_params(ctx)
-        for param in params:
-            if isinstance(param, click.Option) and param.help:
-                param.help = _(param.help)
-        return params
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the options with their help texts translated (the options stay as defined)."""
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option) and p.help]
+        originals = [option.help for option in options]
+        for option in options:
+            option.help = _(option.help or "")
+        try:
+            super().format_options(ctx, formatter)
+        finally:
+            for option, original in zip(options, originals, strict=True):
+                option.help = original
 
 
 class Group(AppGroup, Command):
@@ -298,8 +325,6 @@ def round_create(
     place: str | None,
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
-    from .roster import parse_roster
-
     entries = parse_roster(read_file(roster))
     with working() as work:
         round_ = operations.create_round(
@@ -748,8 +773,6 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
 def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
     if bundle:
-        from .recount import check_bundle, read_bundle
-
         try:
             found, done = check_bundle(read_bundle(Path(bundle)))
         except (OSError, KeyError, ValueError) as exc:
@@ -797,9 +820,6 @@ def export(round_id: int, out: str) -> None:
 @click.option("--check", "receipt", help=N_("check that one receipt is among the counted ballots"))
 def receipts_command(round_id: int, receipt: str | None) -> None:
     """List the receipts of a closed round, or check one."""
-    from .ballotbox import receipts
-    from .bundle import receipt_counted
-
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
         if receipt:
@@ -824,8 +844,6 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
 @click.option("--round", "round_id", type=int)
 def log_command(round_id: int | None) -> None:
     """Print the audit log (all events, or those of one round)."""
-    from .audit import event_dict
-
     with reading() as session:
         query = select(AuditEvent).order_by(AuditEvent.id)
         if round_id is not None:
@@ -842,8 +860,6 @@ def log_command(round_id: int | None) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup(path: str) -> None:
     """Copy the SQLite database to a file, consistently, while the application runs."""
-    import sqlite3
-
     engine = current_app.extensions["votes.engine"]
     if engine.dialect.name != "sqlite":
         raise InvalidInput(
@@ -960,8 +976,6 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     click.echo(_("Press Ctrl+C to stop."))
     install_code_filter()
     # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.
-    from werkzeug.serving import run_simple
-
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 

@@ -16,6 +16,20 @@ from .text import percent_text
 from .vocabulary import COUNTED
 
 
+def round_header(round_: Round) -> dict[str, Any]:
+    """Describe a round as every document heads it: id, body, year, title, state, scale."""
+    return {
+        "id": round_.id,
+        "body": round_.body.code,
+        "body_name": round_.body.name,
+        "body_kind": round_.body.kind,
+        "year": round_.year,
+        "title": round_.title,
+        "status": round_.status,
+        "scale": round_.scale,
+    }
+
+
 def round_results(session: Session, round_: Round) -> dict[str, Any]:
     """Return the counted result of a closed or published round; refuse any other state."""
     if round_.status not in COUNTED:
@@ -29,14 +43,7 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
     quorum = tally.quorum_met
     return {
         "round": {
-            "id": round_.id,
-            "body": round_.body.code,
-            "body_name": round_.body.name,
-            "body_kind": round_.body.kind,
-            "year": round_.year,
-            "title": round_.title,
-            "status": round_.status,
-            "scale": round_.scale,
+            **round_header(round_),
             "place": round_.place,
             "held_on": round_.held_on.isoformat() if round_.held_on else None,
             "profile": {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .errors import N_, Message, message
 from .models import Body, Exemption, Person, Round, Scale
-from .profiles import BAND_RULES, ConsecutiveYears
+from .profiles import BAND_RULES, ConsecutiveYears, Profile
 from .tally import ItemTally, RoundTally, tally_round
 from .text import percent, percent_text
 from .vocabulary import BAND_WORDS, BASES, COUNTED, SCALES, VOTE_TEST
@@ -234,6 +234,7 @@ def findings_for_round(session: Session, tally: RoundTally) -> dict[int, list[Fi
 def person_history(session: Session, body: Body, person: Person) -> dict[str, Any]:
     """Return every counted round of a person in a body, by year, with shares and findings."""
     rounds = []
+    used: list[Profile] = []  # the profiles the person was rated under
     for tally in counted_tallies(session, body):
         item = next((i for i in tally.items if i.person_id == person.id), None)
         exempt = session.scalar(
@@ -272,16 +273,14 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
                 findings=[f.as_dict() for f in item_bands(tally, item)],
             )
         rounds.append(entry)
+        used.append(tally.profile)
     findings = body_findings(session, body, person_key=person.person_key)
     return {
         "body": {"code": body.code, "name": body.name, "kind": body.kind},
         "person": {"person_key": person.person_key, "name": person.name},
         "rounds": rounds,
         "findings": [f.as_dict() for f in findings],
-        "thresholds": [
-            {"band": "over_half", "percent": "50.00"},
-            {"band": "two_thirds_or_more", "percent": "66.67"},
-        ],
+        "thresholds": thresholds(used),
     }
 
 
@@ -300,3 +299,21 @@ def finding_message(finding: dict[str, Any]) -> Message:
     return message(
         N_("{finding}, in {years} consecutive years"), finding=words, years=len(finding["years"])
     )
+
+
+def thresholds(used: list[Profile]) -> list[dict[str, str]]:
+    """Return the lines a chart of low shares draws: the lower bound of each band in use.
+
+    Only the bands of the profiles the person was rated under: a ⅔ line for a rule that has
+    none would suggest a consequence that does not exist.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    for profile in used:
+        for band in profile.bands:
+            numerator, denominator, _strict = band.rule.lower
+            found.setdefault(band.id, (numerator, denominator))
+    by_share = {
+        percent_text(percent(numerator, denominator)): band
+        for band, (numerator, denominator) in sorted(found.items(), key=lambda kv: kv[1])
+    }
+    return [{"band": band, "percent": share or ""} for share, band in by_share.items()]

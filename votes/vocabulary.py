@@ -18,6 +18,7 @@ __all__ = [
     "BANDS",
     "BAND_WORDS",
     "BASES",
+    "BASIS_UNITS",
     "BODY_KINDS",
     "COUNTED",
     "INVALID_MARKS",
@@ -40,25 +41,31 @@ class Level:
 
     name: str
     letter: str
-    label: str  # as the voter reads it on the ballot ("High confidence")
+    label: str  # as the voter reads it on the ballot
     short: str  # a column heading where space is short ("High")
     word: str  # inside a sentence ("low confidence")
     digit: str  # the printed column on paper, counted from 1 ("1")
 
 
-_LABELS = {
+# (label, short heading when it differs, word in a sentence) of each level.
+_LABELS: dict[str, tuple[str, str | None, str]] = {
     "high": (N_("High confidence"), N_("High"), N_("high confidence")),
-    "confidence": (N_("Confidence"), N_("Confidence"), N_("confidence")),
+    "confidence": (N_("Confidence"), None, N_("confidence")),
     "low": (N_("Low confidence"), N_("Low"), N_("low confidence")),
-    "trust": (N_("Confidence"), N_("Confidence"), N_("confidence")),
-    "no_trust": (N_("No confidence"), N_("No confidence"), N_("no confidence")),
+    "trust": (N_("Confidence"), None, N_("confidence")),
+    "no_trust": (N_("No confidence"), None, N_("no confidence")),
 }
+
+
+def _level(name: str, letter: str, column: int) -> Level:
+    label, short, word = _LABELS[name]
+    return Level(name, letter, label, short or label, word, str(column))
+
 
 # The scales: a three-level poll, a two-level vote of confidence (DOMAIN.md §1, §3).
 SCALES: dict[str, tuple[Level, ...]] = {
     scale: tuple(
-        Level(name, letter, *_LABELS[name], str(column))
-        for column, (name, letter) in enumerate(letters, start=1)
+        _level(name, letter, column) for column, (name, letter) in enumerate(letters, start=1)
     )
     for scale, letters in SCALE_LETTERS.items()
 }
@@ -74,6 +81,15 @@ BASES: dict[str, str] = {
     "summoned": N_("persons summoned"),
     "present": N_("persons present"),
     "valid": N_("valid ballots"),
+}
+
+# The unit each basis counts ("32 ballots", "55 persons").
+BASIS_UNITS: dict[str, str] = {
+    "members": N_("persons"),
+    "collected": N_("ballots"),
+    "summoned": N_("persons"),
+    "present": N_("persons"),
+    "valid": N_("ballots"),
 }
 
 # The bands (DOMAIN.md §5): the words of each; the integer test is BANDS[band].

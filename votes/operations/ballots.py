@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from sqlalchemy.orm import Session
-
 from .. import paper, voting
 from ..voting import ImportResult
+
+# Casting has no actor and writes no event: nothing about a cast may be logged
+# (docs/ANONYMITY.md). The cast owns its transaction; it is the voting module's own.
+from ..voting import cast_ballot as cast_ballot
 from .work import Work
-
-
-def cast_ballot(
-    session: Session,
-    secret: str | bytes,
-    code: str,
-    marks: Sequence[str] | Mapping[int | str, str],
-    *,
-    round_id: int | None = None,
-) -> str:
-    """Cast an online ballot with a voter code; return the random receipt.
-
-    No actor and no event: nothing about a cast may be logged (docs/ANONYMITY.md). The cast
-    owns its transaction; the session must have nothing pending.
-    """
-    return voting.cast_ballot(session, secret, code, marks, round_id=round_id)
 
 
 def _log_import(

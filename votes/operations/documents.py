@@ -23,7 +23,7 @@ from .. import profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound
 from ..models import Person, Round
-from ..results import round_results
+from ..results import round_header, round_results
 from ..text import name_sort_key
 from .codes import issue_codes
 from .work import Work
@@ -50,14 +50,7 @@ def round_document(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a round and its ballot items: the input of the ballot form and the slips."""
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     return {
-        "id": round_.id,
-        "body": round_.body.code,
-        "body_name": round_.body.name,
-        "body_kind": round_.body.kind,
-        "year": round_.year,
-        "title": round_.title,
-        "status": round_.status,
-        "scale": round_.scale,
+        **round_header(round_),
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
         "invalid_scope": profile.invalid_marks,
         "items": [

@@ -23,7 +23,6 @@ from ..operations import documents
 from ..results import round_results
 from ..text import name_sort_key
 from ..verify import verify_round
-from ..vocabulary import COUNTED
 from .auth import role_required
 from .charts import low_share_line, stacked_bars
 from .common import language, message, reading, send, working
@@ -102,7 +101,7 @@ def _counted(round_: Round) -> dict[str, Any]:
 def index() -> str:
     """List every body with its rounds and their state."""
     bodies = list(reading().scalars(select(Body).order_by(Body.code)))
-    return render_template("audit/index.html", bodies=bodies, counted=COUNTED)
+    return render_template("audit/index.html", bodies=bodies)
 
 
 @bp.route("/bodies/<code>")
@@ -116,9 +115,7 @@ def body(code: str) -> str:
         session.scalars(select(Person).where(Person.body_id == body.id)),
         key=lambda p: name_sort_key(p.name),
     )
-    return render_template(
-        "audit/body.html", body=body, findings=findings, persons=persons, counted=COUNTED
-    )
+    return render_template("audit/body.html", body=body, findings=findings, persons=persons)
 
 
 @bp.route("/bodies/<code>/findings.pdf")
@@ -172,9 +169,7 @@ def round_page(round_id: int) -> str:
     session = reading()
     report = verify_round(session, round_)
     events = [_event_view(e) for e in audit.round_events(session, round_.id)]
-    return render_template(
-        "audit/round.html", round=round_, report=report, events=events, counted=COUNTED
-    )
+    return render_template("audit/round.html", round=round_, report=report, events=events)
 
 
 @bp.route("/rounds/<int:round_id>/results")

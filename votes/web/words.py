@@ -8,6 +8,7 @@ from ..vocabulary import (
     BAND_WORDS,
     BASES,
     BODY_KINDS,
+    COUNTED,
     INVALID_MARKS_WORD,
     MARK_WORDS,
     SCALES,
@@ -44,4 +45,5 @@ WORDS = {
     "band_words": _words(BAND_WORDS),
     "body_kind_words": _words(BODY_KINDS),
     "level_names": level_names,
+    "counted_states": COUNTED,
 }
