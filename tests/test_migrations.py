@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import Engine, inspect, text
 
 from votes import models  # noqa: F401 - registers every table on the metadata
-from votes.db import Base
+from votes.db import Base, make_engine
 from votes.migrate import alembic_config, upgrade
 
 
@@ -30,8 +30,18 @@ def drift(engine: Engine) -> list[object]:
 
 
 def test_upgrade_head_builds_exactly_the_models(app: Flask) -> None:
-    """The `app` fixture ran `upgrade head` on an empty database: nothing may differ."""
+    """The `app` fixture's database was migrated from empty: nothing may differ."""
     assert drift(engine_of(app)) == []
+
+
+def test_an_empty_database_is_migrated_to_the_models(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+        upgrade(engine)
+        assert drift(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_the_database_is_at_the_single_head(app: Flask) -> None:
