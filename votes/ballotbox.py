@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .credentials import codes_issued
 from .errors import N_, CountError
+from .limits import check_count
 from .models import Ballot, BallotItem, Receipt, Round, random_id
 
 INSERT_BALLOT = insert(cast(Table, Ballot.__table__))
@@ -77,6 +78,7 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
     for name, value in (("members", members), ("summoned", summoned), ("present", present)):
         if value is not None and value < 0:
             raise CountError(N_("The number {name} cannot be negative."), name=name)
+        check_count(value, name)
     if present is not None and summoned is not None and present > summoned:
         raise CountError(
             N_("Impossible counts: {present} present but only {summoned} summoned."),
@@ -87,6 +89,7 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
 
 def check_paper_issued(issued: int | None, present: int | None) -> None:
     """Refuse more paper ballots handed out than persons present (DOMAIN.md §2)."""
+    check_count(issued, "paper_issued")
     if issued is not None and present is not None and issued > present:
         raise CountError(
             N_("Impossible counts: {issued} paper ballots issued but only {present} present."),

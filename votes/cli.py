@@ -28,6 +28,7 @@ from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
 from .i18n import LANGUAGES, translate
+from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .migrate import upgrade
 from .models import AuditEvent, Body, Round
@@ -298,9 +299,11 @@ def round_create(
     place: str | None,
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
-    from .roster import parse_roster
+    from .roster import parse_roster, roster_warnings
 
     entries = parse_roster(read_file(roster))
+    for warning in roster_warnings(entries):
+        click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
         round_ = operations.create_round(
             work,
@@ -821,7 +824,7 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
 
 
 @cli.command("log")
-@click.option("--round", "round_id", type=int)
+@click.option("--round", "round_id", type=click.IntRange(min=1, max=ID_MAX))
 def log_command(round_id: int | None) -> None:
     """Print the audit log (all events, or those of one round)."""
     from .audit import event_dict

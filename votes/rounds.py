@@ -25,6 +25,7 @@ from .ballotbox import (
 )
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
+from .limits import ITEMS_MAX, check_body_code, check_count, check_text, in_id_range, searchable
 from .models import (
     Ballot,
     BallotItem,
@@ -38,7 +39,7 @@ from .models import (
     Scale,
 )
 from .recount import seal
-from .roster import RosterEntry, person_for, roster_entries, with_exemption
+from .roster import RosterEntry, checked_entry, person_for, roster_entries, with_exemption
 from .rules import round_findings
 from .tally import quorum_status, tally_round
 from .text import clean_name, nfc
@@ -47,10 +48,10 @@ from .vocabulary import BODY_KINDS, YEARS
 
 def add_body(session: Session, code: str, name: str, kind: str = "party") -> Body:
     """Create a body (the organisation that holds rounds)."""
-    code = nfc(code)
-    name = clean_name(name)
-    if not code or not name:
+    if not nfc(code) or not clean_name(name):
         raise InvalidInput(N_("A body needs a code and a name."))
+    code = check_body_code(code)
+    name = check_text(name, "body_name")
     if kind not in BODY_KINDS:
         raise InvalidInput(
             N_("Unknown kind of body {kind!r}: use party, council or assembly."), kind=kind
@@ -65,7 +66,11 @@ def add_body(session: Session, code: str, name: str, kind: str = "party") -> Bod
 
 def get_body(session: Session, code: str) -> Body:
     """Return a body by its code."""
-    body = session.scalar(select(Body).where(Body.code == nfc(code)))
+    body = (
+        session.scalar(select(Body).where(Body.code == nfc(code)))
+        if searchable(nfc(code), "body_code")
+        else None
+    )
     if body is None:
         raise NotFound(N_("Unknown body {code}."), code=code)
     return body
@@ -73,7 +78,7 @@ def get_body(session: Session, code: str) -> Body:
 
 def get_round(session: Session, round_id: int) -> Round:
     """Return a round by id."""
-    round_ = session.get(Round, round_id)
+    round_ = session.get(Round, round_id) if in_id_range(round_id) else None
     if round_ is None:
         raise NotFound(N_("Unknown round {id}."), id=round_id)
     return round_
@@ -152,9 +157,10 @@ def create_round(
     profile = profiles.get_profile(session, profile_id, profile_version)
     if not YEARS[0] <= year <= YEARS[1]:
         raise InvalidInput(N_("The year {year} is not plausible."), year=year)
-    title = clean_name(title)
+    title = check_text(title, "title")
     if not title:
         raise InvalidInput(N_("A round needs a title."))
+    place = check_text(place, "place") if place else None
     check_counts(members, summoned, present)
     round_ = Round(
         body_id=body.id,
@@ -167,7 +173,7 @@ def create_round(
         members=members,
         summoned=summoned,
         present=present,
-        place=clean_name(place) if place else None,
+        place=place or None,
         held_on=held_on,
         followup_of=followup_of,
     )
@@ -181,6 +187,13 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
     """Replace the ballot items and exemptions of a draft round."""
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(N_("The roster can only be changed while the round is a draft."))
+    roster = [checked_entry(entry) for entry in roster]
+    if sum(1 for entry in roster if not entry.exempt_reason) > ITEMS_MAX:
+        raise InvalidInput(
+            N_("A ballot holds at most {limit} persons; this roster puts {count} on it."),
+            limit=ITEMS_MAX,
+            count=sum(1 for entry in roster if not entry.exempt_reason),
+        )
     round_.items.clear()
     round_.exemptions.clear()
     session.flush()
@@ -370,6 +383,7 @@ def issue_round_codes(
         )
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
+    check_count(count, "codes")
     if round_.summoned is not None and ballots_issued(session, round_) + count > round_.summoned:
         raise CountError(
             N_(
@@ -407,8 +421,12 @@ def compact(engine: Engine) -> None:
 
 def change_exemption(session: Session, round_: Round, person_key: str, reason: str) -> Person:
     """Leave a person of a draft round off the ballot with a reason, or put them back ("")."""
-    person = session.scalar(
-        select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
+    person = (
+        session.scalar(
+            select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
+        )
+        if searchable(person_key, "person_key")
+        else None
     )
     if person is None:
         raise NotFound(
@@ -419,5 +437,7 @@ def change_exemption(session: Session, round_: Round, person_key: str, reason: s
         raise InvalidInput(
             N_("{name} is not on the roster of round {id}."), name=person.name, id=round_.id
         )
-    set_roster(session, round_, with_exemption(current, person.person_key, clean_name(reason)))
+    set_roster(
+        session, round_, with_exemption(current, person.person_key, check_text(reason, "reason"))
+    )
     return person

@@ -22,6 +22,7 @@ import reports
 from .. import profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound
+from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..models import Person, Round
 from ..results import round_results
 from ..text import name_sort_key
@@ -117,7 +118,7 @@ def findings_pdf(session: Session, body_code: str, year: int | None = None) -> D
         {"code": body.code, "name": body.name, "kind": body.kind},
         findings(session, body_code, year),
     )
-    return Document("findings", pdf, f"{body.code}-findings.pdf", PDF)
+    return Document("findings", pdf, f"{file_name_part(body.code)}-findings.pdf", PDF)
 
 
 def histories(
@@ -127,6 +128,10 @@ def histories(
     body = rounds.get_body(session, body_code)
     query = select(Person).where(Person.body_id == body.id)
     if person_key is not None:
+        if not searchable(person_key, "person_key"):
+            raise NotFound(
+                N_("Unknown person {key} in body {code}."), key=person_key, code=body.code
+            )
         query = query.where(Person.person_key == person_key)
     persons = sorted(session.scalars(query), key=lambda p: name_sort_key(p.name))
     if person_key is not None and not persons:
@@ -142,7 +147,8 @@ def history_pdf(session: Session, body_code: str, person_key: str) -> Document:
         select(Person).where(Person.body_id == body.id, Person.person_key == person_key)
     )
     number = person.id if person is not None else 0
-    return Document("history", reports.history(history), f"{body.code}-history-{number}.pdf", PDF)
+    name = f"{file_name_part(body.code)}-history-{number}.pdf"
+    return Document("history", reports.history(history), name, PDF)
 
 
 def results_json(session: Session, round_id: int) -> Document:
@@ -174,9 +180,9 @@ def results_csv_text(result: dict[str, Any]) -> str:
         writer.writerow(
             [
                 item["order"],
-                item["person_key"] or "",
-                item["name"],
-                item["position"],
+                spreadsheet_safe(item["person_key"] or ""),
+                spreadsheet_safe(item["name"]),
+                spreadsheet_safe(item["position"]),
                 *[item["counts"][level] for level in levels],
                 item["counts"]["invalid"],
                 *[item["percent"][level] or "" for level in levels],

@@ -10,10 +10,12 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from ..i18n import LANGUAGES
+from ..limits import ID_MAX
 from ..text import decimal_comma, integer_text
 from . import admin, api, audit, auth, ballot, outage
 from .auth import load_user
@@ -108,9 +110,35 @@ def _internal(error: Exception) -> tuple[Any, int]:
     return render_template("errors/error.html", code=500), 500
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number beyond a database id is a 404, not a query error."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _refuse_nul_bytes() -> None:
+    """Refuse a request carrying a NUL byte in its address or its form: no text holds one.
+
+    PostgreSQL refuses NUL in text, so such a value would otherwise end as an internal
+    error wherever it reached a query; nothing typed by a person contains one.
+    """
+    values = [request.path, *(v for _k, vs in request.args.lists() for v in vs)]
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += [v for _k, vs in request.form.lists() for v in vs]
+    if any("\x00" in value for value in values):
+        raise BadRequest()
+
+
 def init_web(app: Flask) -> None:
     """Wire the extensions, blueprints, headers and error pages into an application."""
     _defaults(app)
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(_refuse_nul_bytes)
     app.static_folder = str(Path(__file__).resolve().parent.parent / "static")
     app.static_url_path = "/static"
 

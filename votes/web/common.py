@@ -20,6 +20,7 @@ from ..credentials import CodeFormatError, digest
 from ..db import autocommit_reads
 from ..errors import Message, VotesError
 from ..i18n import translate
+from ..limits import file_name_part
 from ..models import Body, Credential, Round, RoundStatus, StaffUser
 
 
@@ -52,7 +53,13 @@ def message(error: VotesError | Message) -> str:
 def download(data: bytes, filename: str, content_type: str) -> Response:
     """Send a file as an attachment (the content type is given whole, charset included)."""
     response = Response(data, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The documents build their names from safe parts; whatever reaches here is reduced to
+    # them again, so that no quote or line break can end the header's value early.
+    stem, dot, extension = filename.rpartition(".")
+    safe = f"{file_name_part(stem)}.{file_name_part(extension)}"
+    if not dot:
+        safe = file_name_part(filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
     return response
 
 
