@@ -19,6 +19,19 @@ from .models import Ballot, BallotItem, Receipt, Round, random_id
 INSERT_BALLOT = insert(cast(Table, Ballot.__table__))
 
 
+def lock_round(session: Session, round_: Round) -> None:
+    """Hold a round against a close until this transaction ends, and read it again.
+
+    Every change to what a close counts (paper ballots, codes, attendance) takes this lock
+    before it checks the round's state. PostgreSQL: the row lock (FOR UPDATE) conflicts with
+    the table lock a close takes first (rounds.close_round), so a change either commits before
+    the close counts, or waits for the close and then finds the round closed. SQLite: the
+    write transaction (BEGIN IMMEDIATE) already orders them; the row is read again.
+    Online casts share-lock the round and are not held by this lock beyond a moment.
+    """
+    session.refresh(round_, with_for_update=True)
+
+
 def item_count(session: Session, round_id: int) -> int:
     """Return the number of items on a round's ballot."""
     return session.scalar(select(func.count()).where(BallotItem.round_id == round_id)) or 0

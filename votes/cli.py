@@ -242,6 +242,16 @@ def db_upgrade() -> None:
     click.echo(_("The database schema is up to date."))
 
 
+@db_group.command("compact")
+def db_compact() -> None:
+    """Compact the ballot tables again after a close (when it could not be done at once)."""
+    if not rounds.compact(current_app.extensions["votes.engine"]):
+        raise InvalidInput(
+            N_("The ballot tables could not be compacted now; try again when nobody is voting.")
+        )
+    click.echo(_("The ballot tables are compacted."))
+
+
 # ---------------------------------------------------------------------------- bodies
 
 

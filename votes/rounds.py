@@ -7,6 +7,7 @@ in votes/operations, which calls these.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import secrets
 from typing import Any
@@ -22,6 +23,7 @@ from .ballotbox import (
     ballots_issued,
     check_counts,
     check_paper_issued,
+    lock_round,
 )
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
@@ -44,6 +46,8 @@ from .rules import round_findings
 from .tally import quorum_status, tally_round
 from .text import clean_name, nfc
 from .vocabulary import BODY_KINDS, YEARS
+
+logger = logging.getLogger(__name__)
 
 
 def add_body(session: Session, code: str, name: str, kind: str = "party") -> Body:
@@ -110,6 +114,7 @@ def set_attendance(
     round is closed the attendance is part of the closing record and its seal, and stays.
     Return the figures it replaced; the caller logs the change and commits.
     """
+    lock_round(session, round_)
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_(
@@ -375,6 +380,7 @@ def issue_round_codes(
     session: Session, round_: Round, count: int, secret: str | bytes
 ) -> list[str]:
     """Issue voter codes for a draft or open round (how many is all that is recorded)."""
+    lock_round(session, round_)
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_("Round {id} is {status}; codes can be issued only for a draft or open round."),
@@ -396,27 +402,56 @@ def issue_round_codes(
     return issue_codes(session, round_, count, secret)
 
 
-def compact(engine: Engine) -> None:
+def compact(engine: Engine) -> bool:
     """After a close, let the engine forget the old rows of the rewritten ballot box.
 
     SQLite: checkpoint the write-ahead log and truncate it. PostgreSQL: VACUUM the tables whose
     dead tuples still hold the old physical order (see docs/ANONYMITY.md).
+
+    This runs once the close is committed: whatever happens here, the round IS closed, so a
+    failure (a reader holding the tables past the lock timeout, a statement_timeout) is
+    logged and never raised — a committed close must not be reported as an error. Run
+    `votes db compact` later to do it again. Return whether it was done.
     """
+    try:
+        _compact(engine)
+    except Exception:
+        logger.warning(
+            "The round is closed, but compacting the ballot tables afterwards failed; "
+            "run `votes db compact` when nobody is voting (docs/ANONYMITY.md).",
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+# How long the compaction waits for the tables: VACUUM FULL needs them alone, and while it
+# waits in the lock queue every cast of every round would wait behind it.
+COMPACT_LOCK_TIMEOUT = "2s"
+
+
+def _compact(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             # A reader still open elsewhere would make TRUNCATE wait for the whole busy timeout:
             # wait a little, then leave it to the next close (the WAL is reused from its start
             # after every full checkpoint anyway).
             connection.exec_driver_sql("PRAGMA busy_timeout = 2000")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
+            try:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
         return
     # VACUUM FULL, not VACUUM: a plain VACUUM marks the old tuples dead but leaves their bytes
     # (in casting order, with each cast's transaction id) in the pages until they are reused.
     # VACUUM FULL writes the live rows, already shuffled, into new files; it locks these
     # tables for the moment it takes.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM FULL ballot, receipt, credential")
+        connection.exec_driver_sql(f"SET lock_timeout = '{COMPACT_LOCK_TIMEOUT}'")
+        try:
+            connection.exec_driver_sql("VACUUM FULL ballot, receipt, credential")
+        finally:
+            connection.exec_driver_sql("RESET lock_timeout")
 
 
 def change_exemption(session: Session, round_: Round, person_key: str, reason: str) -> Person:

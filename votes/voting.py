@@ -28,6 +28,7 @@ from .ballotbox import (
     check_paper_issued,
     insert_ballots,
     item_count,
+    lock_round,
 )
 from .counting import INVALID, normalise_marks, parse_paper_ballots
 from .db import WRITE
@@ -176,8 +177,17 @@ class ImportResult:
     sha256: str
 
 
-def require_open_for_paper(round_: Round) -> None:
-    """Refuse paper ballots (typed or imported) unless the round is open."""
+def require_open_for_paper(session: Session, round_: Round) -> None:
+    """Refuse paper ballots (typed or imported) unless the round is open, and hold it open.
+
+    The round is locked first (ballotbox.lock_round): a close cannot count the box between
+    this check and the commit, and a close that committed meanwhile is seen here.
+    """
+    lock_round(session, round_)
+    _refuse_unless_open(round_)
+
+
+def _refuse_unless_open(round_: Round) -> None:
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
             N_(
@@ -199,10 +209,12 @@ def import_paper_ballots(
     """Store a file of paper ballots typed in by the counting committee: all of it or nothing.
 
     The caller logs the import and commits. `issued` sets the number of paper ballots handed
-    out.
+    out. The file is read before the round is locked: a long file does not hold a close (or
+    the voters) waiting; the round is checked again under the lock.
     """
-    require_open_for_paper(round_)
+    _refuse_unless_open(round_)
     ballots = parse_paper_ballots(data, item_count(session, round_.id), round_.scale)
+    require_open_for_paper(session, round_)
     if issued is not None:
         if issued < 0:
             raise CountError(N_("The number of ballots issued cannot be negative."))
