@@ -354,4 +354,9 @@ def test_api_with_schemathesis(fuzz: FuzzWorld) -> None:
 
         run()
     # schemathesis leaves out the document's own path (/openapi.json).
-    assert sorted(labels) == ["GET /rounds/{round_id}/results", "POST /ballot", "POST /ballots"]
+    assert sorted(labels) == [
+        "GET /rounds/{round_id}/results",
+        "POST /ballot",
+        "POST /ballots",
+        "POST /rounds/{round_id}/paper-ballots",
+    ]

@@ -128,6 +128,14 @@ MATRIX: tuple[Row, ...] = (
     Row("auth.login", "POST", "/auth/login", "200 200 200 200 200 200", data={}),
     Row("api.ballot", "POST", "/api/v1/ballot", "422 422 422 422 422 422", json={}),
     Row("api.cast", "POST", "/api/v1/ballots", "422 422 422 422 422 422", json={"marks": {}}),
+    # Staff import through the API: only a text/csv body is read (a form is 415 for anyone).
+    Row(
+        "api.paper_import",
+        "POST",
+        "/api/v1/rounds/{open}/paper-ballots",
+        "415 415 415 415 415 415",
+        data={},
+    ),
     # --- staff actions
     Row("admin.add_body", "POST", "/admin/bodies", "L L 403 403 403 422", data={}),
     Row("admin.new_round", "POST", "/admin/bodies/A/rounds/new", "L L 200 403 403 200", data={}),
@@ -326,6 +334,15 @@ def test_an_auditor_can_change_nothing(aw: AuditWorld) -> None:
             "action": "confirm",
             **(row.data or {}),
         }
+        if row.endpoint.startswith("api."):
+            # The staff API takes a CSV body; it answers 401 rather than sending to a page.
+            csv = b"status,1,2,3\nvalid,H,C,L\n"
+            response = auditor.post(path, data=csv, content_type="text/csv")
+            assert response.status_code == 403, path
+            response = anonymous.post(path, data=csv, content_type="text/csv")
+            assert response.status_code == 401, path
+            checked.add((row.endpoint, row.method))
+            continue
         response = auditor.post(path, data={"csrf_token": token, **data})
         assert response.status_code == 403, path
         response = anonymous.post(path, data={"csrf_token": anon_token, **data})
@@ -358,8 +375,10 @@ def test_csrf_is_refused_on_every_form_route(aw: AuditWorld) -> None:
             continue
         path = _path(aw, row.path)
         if row.endpoint.startswith("api."):
-            # The voters' API is exempt from CSRF: it takes only application/json, which a
-            # cross-site HTML form cannot send, and no cookie authenticates it (the code does).
+            # The API is exempt from CSRF: it takes only application/json (voters) or text/csv
+            # (staff imports), which a cross-site HTML form cannot send; no cookie
+            # authenticates the voters' calls (the code does), and the staff session cookie
+            # is SameSite=Lax, never sent with a cross-site POST.
             form = anonymous.post(path, data={"code": aw.world.codes["open"][0]})
             assert form.status_code == 415, path
             continue

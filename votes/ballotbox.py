@@ -28,7 +28,9 @@ def lock_round(session: Session, round_: Round) -> None:
     the close counts, or waits for the close and then finds the round closed. SQLite: the
     write transaction (BEGIN IMMEDIATE) already orders them; the row is read again.
     Online casts share-lock the round and are not held by this lock beyond a moment.
+    Changes made to the round before are flushed first, not lost.
     """
+    session.flush()
     session.refresh(round_, with_for_update=True)
 
 

@@ -503,11 +503,18 @@ def ballots_group() -> None:
 @click.argument("round_id", type=int)
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--issued", type=click.IntRange(min=0), help=N_("paper ballots handed out"))
-def ballots_import(round_id: int, path: str, issued: int | None) -> None:
-    """Import a CSV of paper ballots: the whole file or nothing."""
+@click.option(
+    "--another-stack",
+    is_flag=True,
+    help=N_("the same file was imported before, but this is another stack of ballots"),
+)
+def ballots_import(round_id: int, path: str, issued: int | None, another_stack: bool) -> None:
+    """Import a CSV of paper ballots: the whole file or nothing, and each file once."""
     data = read_file(path)
     with working() as work:
-        result = operations.import_paper_ballots(work, round_id, data, issued=issued)
+        result = operations.import_paper_ballots(
+            work, round_id, data, issued=issued, another_stack=another_stack
+        )
     click.echo(
         _(
             "{count} ballots imported ({valid} valid, {invalid} invalid); file SHA-256 {sha}.",

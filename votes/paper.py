@@ -309,8 +309,14 @@ def accept(
         raise InvalidInput(
             N_("The two entries do not agree (or are not both finished); nothing was stored.")
         )
+    # Each agreed batch goes in once (its entries are deleted below); two stacks may well
+    # give the same text, so the same file is no reason to refuse it.
     result = import_paper_ballots(
-        session, round_, batch_csv(comparison.batches[0], len(round_.items)), issued=issued
+        session,
+        round_,
+        batch_csv(comparison.batches[0], len(round_.items)),
+        issued=issued,
+        another_stack=True,
     )
     session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_.id))
     return result, [state.clerk or "" for state in comparison.entries]

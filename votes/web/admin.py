@@ -632,7 +632,14 @@ def paper_upload(round_id: int) -> BaseResponse:
     data = form.ballots_file.data.read()
     try:
         with working() as work:
-            result = operations.import_paper_ballots(work, round_id, data, issued=form.issued.data)
+            result = operations.import_paper_ballots(
+                work,
+                round_id,
+                data,
+                issued=form.issued.data,
+                another_stack=bool(form.another_stack.data),
+                submission=form.submission.data or None,
+            )
     except VotesError as error:
         flash(message(error), "error")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -270,11 +271,24 @@ class ConfirmForm(NFCForm):
     """A confirmation step (open, close, publish): the CSRF token is the whole form."""
 
 
+def one_time_token() -> str:
+    """Return a fresh token for one form: the same form sent twice carries the same token."""
+    return secrets.token_urlsafe(16)
+
+
 class PaperUploadForm(NFCForm):
-    """A CSV file of paper ballots."""
+    """A CSV file of paper ballots, imported once per form and, unless told, once per round."""
 
     ballots_file = FileField(lazy_gettext("CSV file of paper ballots"))
     issued = IntegerField(
         lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
         validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
+    another_stack = BooleanField(
+        lazy_gettext(
+            "This file was imported before, but it is another stack of ballots that gives the "
+            "same file"
+        )
+    )
+    # A double click, a reload or a resent form carries the same token: imported once.
+    submission = HiddenField(default=one_time_token, validators=[Length(max=64)])
