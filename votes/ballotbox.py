@@ -59,6 +59,11 @@ def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
     ]
 
 
+def receipts_count(session: Session, round_id: int) -> int:
+    """Count the receipts of a round."""
+    return session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0
+
+
 def receipts(session: Session, round_id: int) -> list[str]:
     """Return the receipts of a round, sorted (an order that says nothing)."""
     return sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))

@@ -36,7 +36,7 @@ from .operations import KEEP, documents
 from .results import round_results
 from .rules import finding_message
 from .text import decimal_comma, integer_text
-from .verify import verify_all, verify_round
+from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import BASES, BODY_KINDS, INVALID_MARKS_WORD, STATES, levels
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
@@ -765,13 +765,31 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
 @click.option(
     "--bundle", type=click.Path(dir_okay=True), help=N_("verify an export bundle instead")
 )
-def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
+@click.option(
+    "--expect-seal",
+    metavar="HEX",
+    help=N_("the round's seal as printed on the minutes: the round must still have it"),
+)
+@click.option(
+    "--expect-head",
+    metavar="[N:]HEX",
+    help=N_("a head of the log as printed or kept (event number and hash): the log must reach it"),
+)
+def verify(
+    round_id: int | None,
+    everything: bool,
+    bundle: str | None,
+    expect_seal: str | None,
+    expect_head: str | None,
+) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
     if bundle:
         from .recount import check_bundle, read_bundle
 
         try:
-            found, done = check_bundle(read_bundle(Path(bundle)))
+            found, done = check_bundle(
+                read_bundle(Path(bundle)), expect_seal=expect_seal, expect_head=expect_head
+            )
         except (OSError, KeyError, ValueError) as exc:
             raise InvalidInput(
                 N_("Cannot read the bundle {path}: {reason}"), path=bundle, reason=str(exc)
@@ -781,11 +799,19 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     else:
         if round_id is None and not everything:
             raise InvalidInput(N_("Give a round id, --all or --bundle FILE."))
+        if expect_seal is not None and round_id is None:
+            raise InvalidInput(N_("Give the round whose seal is expected."))
         with reading() as session:
+            round_ = rounds.get_round(session, round_id) if round_id is not None else None
             outcome = (
                 verify_all(session)
-                if everything
-                else verify_round(session, rounds.get_round(session, round_id or 0))
+                if everything or round_ is None
+                else verify_round(session, round_)
+            )
+            outcome.extend(
+                verify_anchors(
+                    session, round_=round_, expect_seal=expect_seal, expect_head=expect_head
+                )
             )
         problems = [line.text(language()) for line in outcome.problems]
         checked = [line.text(language()) for line in outcome.checked]
@@ -796,6 +822,13 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     if problems:
         click.echo(_("Verification failed: {count} problem(s).", count=len(problems)), err=True)
         raise click.exceptions.Exit(1)
+    if expect_seal is None and expect_head is None:
+        click.echo(
+            _(
+                "Note: checked against itself only; give --expect-seal and --expect-head with "
+                "the values printed on the minutes to check against paper."
+            )
+        )
     click.echo(_("Everything holds."))
 
 

@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import segno
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers.response import Response as BaseResponse
@@ -200,7 +202,13 @@ def init_web(app: Flask) -> None:
             value = dt.date.fromisoformat(value[:10])
         return value.strftime("%d/%m/%Y")
 
+    def qr_svg(value: str, title: str = "") -> Markup:
+        """Draw a value as an inline QR code (SVG, no style attribute: the CSP allows it)."""
+        symbol = segno.make(str(value).upper(), error="m", micro=False)
+        return Markup(symbol.svg_inline(scale=2, title=str(title) or None))  # noqa: S704
+
     app.jinja_env.filters["percent"] = percent_filter
+    app.jinja_env.filters["qr_svg"] = qr_svg
     app.jinja_env.filters["integer"] = integer_filter
     app.jinja_env.filters["ddmmyyyy"] = date_filter
     app.jinja_env.filters["message"] = message
