@@ -189,8 +189,14 @@ def test_cast_prints_a_receipt_and_results_follow_the_documented_shape(
         "low_percent",
         "denominator",
         "findings",
+        "seal",
+        "log_head",
     ]
-    assert table[1:] == [
+    # Every line carries the anchors: the round's seal and the head of the log when written.
+    result = json.loads(ok(votes("results", round_id, "--format", "json")).stdout)
+    head = f"{result['head']['id']}:{result['head']['hash']}"
+    assert {tuple(row[-2:]) for row in table[1:]} == {(result["seal"], head)}
+    assert [row[:-2] for row in table[1:]] == [
         [
             "1",
             "a-1",

@@ -159,7 +159,12 @@ def results_json(session: Session, round_id: int) -> Document:
 
 
 def results_csv_text(result: dict[str, Any]) -> str:
-    """Write a result as CSV, one line per item."""
+    """Write a result as CSV, one line per item, each with the round's seal and the log's head.
+
+    Text cells that a spreadsheet would run as a formula are written as text (limits).
+    """
+    head = result.get("head")
+    head_text = f"{head['id']}:{head['hash']}" if head else ""
     levels = list(result["items"][0]["percent"]) if result["items"] else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -174,6 +179,8 @@ def results_csv_text(result: dict[str, Any]) -> str:
             *[f"{level}_percent" for level in levels],
             "denominator",
             "findings",
+            "seal",
+            "log_head",
         ]
     )
     for item in result["items"]:
@@ -190,6 +197,8 @@ def results_csv_text(result: dict[str, Any]) -> str:
                 if result["denominator"]["value"] is not None
                 else "",
                 ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
+                result.get("seal") or "",
+                head_text,
             ]
         )
     return out.getvalue()
