@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import SECRET
 from tests.test_web_audit import AuditWorld, build_audit_world
-from tests.web_fixtures import PASSWORD, csrf_token, login
+from tests.web_fixtures import PASSWORD, csrf_token, login, open_ballot
 from votes import create_app
 from votes.models import (
     AuditEvent,
@@ -70,10 +70,11 @@ class Row:
 MATRIX: tuple[Row, ...] = (
     # --- voters and the public
     Row("ballot.enter_code", "GET", "/", "200 200 200 200 200 200"),
-    Row("ballot.slip_without_code", "GET", "/b", "302 302 302 302 302 302"),
-    Row("ballot.slip_without_code", "GET", "/b/", "302 302 302 302 302 302"),
-    Row("ballot.from_slip", "GET", "/b/{code}", "200 200 200 200 200 200"),
-    Row("ballot.from_slip", "GET", "/b/ACDE-FGHJ-KMNP", "403 403 403 403 403 403"),
+    Row("ballot.slip_without_code", "GET", "/b", "200 200 200 200 200 200"),
+    Row("ballot.slip_without_code", "GET", "/b/", "200 200 200 200 200 200"),
+    # Old slip links: the same redirect to /b#CODE for a real code and for a guess.
+    Row("ballot.from_slip", "GET", "/b/{code}", "303 303 303 303 303 303"),
+    Row("ballot.from_slip", "GET", "/b/ACDE-FGHJ-KMNP", "303 303 303 303 303 303"),
     Row("ballot.receipt_check", "GET", "/receipt", "200 200 200 200 200 200"),
     Row("ballot.published", "GET", "/r/", "200 200 200 200 200 200"),
     Row("ballot.public_results", "GET", "/r/{published}", "200 200 200 200 200 200"),
@@ -229,7 +230,7 @@ def _client(aw: AuditWorld, role: str) -> FlaskClient:
     if role in ("anonymous", "voter"):
         client = aw.world.app.test_client()
         if role == "voter":  # holds a code (and opened the ballot with it); never logs in
-            assert client.get("/b/" + aw.world.codes["open"][1]).status_code == 200
+            assert open_ballot(client, aw.world.codes["open"][1]).status_code == 200
         return client
     return aw.client(role)
 
@@ -418,7 +419,7 @@ def test_code_guessing_is_throttled(app: Flask, aw: AuditWorld) -> None:
     token = csrf_token(client.get("/").get_data(as_text=True))
     # Good codes never count: a hall behind one address is not slowed down.
     for _ in range(8):
-        assert client.get("/b/" + aw.world.codes["open"][0]).status_code == 200
+        assert open_ballot(client, aw.world.codes["open"][0]).status_code == 200
     guesses = [f"ACDE-FGHJ-KM{a}{b}" for a in "NPQ" for b in "RTW"]
     statuses = [
         client.post("/", data={"csrf_token": token, "code": guess}).status_code
@@ -426,10 +427,10 @@ def test_code_guessing_is_throttled(app: Flask, aw: AuditWorld) -> None:
     ]
     assert statuses == [403] * 5
     assert client.post("/", data={"csrf_token": token, "code": guesses[5]}).status_code == 429
-    assert client.get("/b/" + guesses[6]).status_code == 429
+    assert client.post("/ballot", data={"csrf_token": token, "code": guesses[6]}).status_code == 429
     assert client.post("/api/v1/ballot", json={"code": guesses[7]}).status_code == 429
     # Even a real code waits until the minute is over.
-    assert client.get("/b/" + aw.world.codes["open"][0]).status_code == 429
+    assert open_ballot(client, aw.world.codes["open"][0]).status_code == 429
 
 
 def test_login_is_throttled_per_address(app: Flask, aw: AuditWorld) -> None:

@@ -188,9 +188,10 @@ def test_rate_limits_can_live_in_redis(tmp_path) -> None:  # type: ignore[no-unt
     redis.Redis(db=15).flushdb()
     try:
         other_worker = create_app({**app.config, "DATABASE_URL": app.config["DATABASE_URL"]})
-        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
-        assert other_worker.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
-        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 429
+        guess = {"code": "ACDE-FGHJ-KMNP"}
+        assert app.test_client().post("/api/v1/ballot", json=guess).status_code == 403
+        assert other_worker.test_client().post("/api/v1/ballot", json=guess).status_code == 403
+        assert app.test_client().post("/api/v1/ballot", json=guess).status_code == 429
     finally:
         redis.Redis(db=15).flushdb()
         app.extensions["votes.engine"].dispose()

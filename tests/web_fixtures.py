@@ -55,6 +55,17 @@ class World:
         return client
 
 
+def open_ballot(client: FlaskClient, code: str) -> Any:
+    """Open the ballot of a code as a voter's phone does: the code page, the code by POST.
+
+    (The slip's QR code opens /b#CODE, whose script posts the code the same way.)
+    """
+    page = client.get("/")
+    return client.post(
+        "/", data={"csrf_token": csrf_token(page.get_data(as_text=True)), "code": code}
+    )
+
+
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
     """Log a client in through the login form."""
     page = client.get("/auth/login")

@@ -268,11 +268,14 @@ OPENAPI: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "200": _response("The ballot of the round the code belongs to", "Ballot"),
+                    "200": _response(
+                        "The ballot of the round the code belongs to (used or not: only a "
+                        "cast tells that a code was used)",
+                        "Ballot",
+                    ),
                     "403": _response(
                         "Unknown code, or its round is not open (one answer for both)"
                     ),
-                    "409": _response("The code was already used"),
                     "415": _response("The body is not a JSON object"),
                     "422": _response("Not a well-formed code"),
                     "429": _response("Too many refused codes from this address"),

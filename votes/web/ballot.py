@@ -7,6 +7,7 @@ cookie, and it is never logged. The ballot is built from the round the code belo
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -35,9 +36,12 @@ bp = Blueprint("ballot", __name__)
 # - "unknown" and "not_open" (a code of a draft, closed or published round) get the SAME words
 #   and the same status. Telling "this round is closed" would confirm that the code was real;
 #   the voter holding a real slip learns what matters from the organizers anyway.
-# - "used" is told apart: only the holder of a real code can meet it (codes have ≈ 2^54
-#   values, and refused attempts are rate-limited per address), and that voter must learn that
-#   somebody else may have voted with it, to tell the counting committee.
+# - "used" is told only when a ballot is cast with the code, and that refusal changes nothing.
+#   Opening a code's ballot (the form, the slip's link, the API's fetch) shows the ballot
+#   whether the code was used or not: otherwise whoever holds the printed list of codes (an
+#   organizer) could look each one up while the round is open and follow which slips have
+#   voted. The voter whose code was used by somebody else learns it when casting, and tells
+#   the counting committee. See docs/SECURITY.md, threat 12.
 # - "malformed" is only about the typing (length, letters), never about existence.
 # The look-up is one query by HMAC digest whatever the outcome, so timing does not differ.
 NOT_ACCEPTED = lazy_gettext(
@@ -76,11 +80,10 @@ def _refused(response: BaseResponse) -> bool:
     return response.status_code >= 400
 
 
-# One budget per address for every way of trying a code (the form, the slip's link, the
-# ballot form and the JSON API): a per-route limit would give a guesser five budgets.
-code_limit = limiter.shared_limit(
-    _code_limit, "voter-code", deduct_when=_refused, methods=["POST", "GET"]
-)
+# One budget per address for every way of trying a code (the code form, the ballot form and
+# the JSON API): a per-route limit would give a guesser a budget for each. Codes come by POST
+# only (a GET never carries one), so the code page itself always opens.
+code_limit = limiter.shared_limit(_code_limit, "voter-code", deduct_when=_refused, methods=["POST"])
 
 
 def refusal(reason: str) -> tuple[str, int]:
@@ -131,16 +134,28 @@ def enter_code() -> Any:
 
 @bp.route("/b/")
 @bp.route("/b")
-def slip_without_code() -> BaseResponse:
-    """The address printed on the slip without a code: ask for it."""
-    return redirect(url_for("ballot.enter_code"))
+def slip_without_code() -> str:
+    """The address of the slip's QR code, /b#CODE: the code page, which sends the code by POST.
+
+    The code is after '#': browsers never send that part, so neither this request nor any
+    log carries it. A small script (static/slip.js) puts it into the form and posts it;
+    without scripts the voter types it.
+    """
+    return render_template("ballot/code.html", form=CodeForm(formdata=None))
 
 
 @bp.route("/b/<code>")
-@code_limit
-def from_slip(code: str) -> Any:
-    """Open the ballot from the link (or QR code) printed on a slip."""
-    return _show_ballot(code)
+def from_slip(code: str) -> BaseResponse:
+    """A link of the old form /b/CODE (slips printed before): send it on as /b#CODE.
+
+    The same answer for every code, without looking it up: it tells nothing and counts
+    nothing. The browser keeps the fragment, asks for /b without the code, and slip.js posts
+    it; this request line carried the code, so the log filter blanks it (votes/logfilter.py).
+    """
+    target = url_for("ballot.slip_without_code")
+    if 0 < len(code) <= 64:
+        target += "#" + quote(code, safe="")
+    return redirect(target, code=303)
 
 
 @bp.route("/ballot", methods=["POST"])

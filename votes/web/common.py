@@ -186,9 +186,13 @@ def ballot_view(session: Session, round_id: int) -> BallotView:
 def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
     """Look a voter code up in every round; return (state, ballot) without changing anything.
 
-    state is "malformed", "unknown", "used", "not_open" or "ok". The code is looked up by its
-    HMAC digest, with one query whatever the answer, so the time taken does not depend on
-    whether the code exists. The caller decides what to tell (see ballot.REFUSALS).
+    state is "malformed", "unknown", "not_open" or "ok". The code is looked up by its HMAC
+    digest, with one query whatever the answer, so the time taken does not depend on whether
+    the code exists. The caller decides what to tell (see ballot.REFUSALS).
+
+    A used code is "ok" here: opening a ballot never tells whether its code was used, so the
+    printed list of codes does not show who has voted; casting with it is refused (and that
+    refusal changes nothing).
     """
     try:
         code_digest = digest(current_app.config["SECRET_KEY"], code)
@@ -196,17 +200,15 @@ def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
         return "malformed", None
     autocommit_reads(session)  # one SELECT: one round trip on PostgreSQL, not three
     found = session.execute(
-        select(Credential.used, Credential.round_id, Round.status)
+        select(Credential.round_id, Round.status)
         .join(Round, Round.id == Credential.round_id)
         .where(Credential.digest == code_digest)
     ).first()
     if found is None:
         return "unknown", None
-    used, round_id, status = found
+    round_id, status = found
     if status != RoundStatus.OPEN.value:
         return "not_open", None
-    if used:
-        return "used", None
     return "ok", ballot_view(session, round_id)
 
 
