@@ -66,9 +66,12 @@ def open_ballot(client: FlaskClient, code: str) -> Any:
     )
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
-    """Log a client in through the login form."""
-    page = client.get("/auth/login")
+def login(
+    client: FlaskClient, username: str, password: str = PASSWORD, *, address: str | None = None
+) -> Any:
+    """Log a client in through the login form (from another address, when given)."""
+    environ = {"REMOTE_ADDR": address} if address else {}
+    page = client.get("/auth/login", environ_base=environ)
     return client.post(
         "/auth/login",
         data={
@@ -76,6 +79,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
             "username": username,
             "password": password,
         },
+        environ_base=environ,
     )
 
 
