@@ -3,14 +3,18 @@
 
 This file is copied verbatim into every bundle made by `votes export` (as verify.py), and the
 application uses the same functions for the seal and the event hashes, so there is one
-definition of each. Usage inside an unpacked bundle, or on the zip itself:
+definition of each (docs/AUDIT.md). Usage inside an unpacked bundle, or on the zip itself:
 
     python3 verify.py bundle.zip        # or: python3 verify.py   (in the unpacked folder)
+    python3 verify.py --expect-seal SEAL --expect-head N:HEAD   # the values on the minutes
 
-It checks: every file against SHA256SUMS; the seal (SHA-256 of ballots.csv) against the close
-event; every event's hash; the ballot accounting; a recount of every item from ballots.csv under
-the rules of profile.toml against results.json; the bands of every person. Exit status 0 only if
-everything holds.
+It checks: every file against SHA256SUMS; every event's hash and link; the log from the
+round's first event to the head at export (chain.jsonl); every part of the round's seal and
+the seal, against the close event; the receipts (online ballots = receipts = codes used); a
+recount of every item from ballots.csv under the rules of profile.toml against results.json
+and the close event; the bands of every person. With --expect-seal and --expect-head, the
+bundle against values read off paper, which is what catches a bundle rewritten whole. Exit
+status 0 only if everything holds.
 """
 
 from __future__ import annotations
