@@ -470,6 +470,13 @@ def test_a_bundle_checks_its_parts_receipts_and_log(
     assert parse_head(head)[0] is not None
     anchors = json.loads((folder / "anchors.json").read_text())
     assert anchors["seal"] == seal
+    run = _run(folder, "--expect-seal", "not a seal", "--expect-head", "57:xyz")
+    assert run.returncode == 1
+    assert "Not a seal" in run.stdout
+    assert "Not a head of the log" in run.stdout
+    out = votes("verify", round_id, "--expect-head", "57:xyz")
+    assert out.exit_code == 1
+    assert "Không phải mã đầu nhật ký" in out.stderr
     receipts = folder / "receipts.txt"
     original = receipts.read_text()
     receipts.write_text(original + "ACDE-FGHJ-KMNP\n")

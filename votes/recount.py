@@ -366,7 +366,13 @@ def _check_chain(
 
 def _check_head(chain: list[dict[str, Any]], expected: str, lines: Lines) -> None:
     """Find a head read off paper in the bundle's log: the log must reach it unchanged."""
-    number, digest = parse_head(expected)
+    try:
+        number, digest = parse_head(expected)
+    except ValueError as exc:
+        lines.problem(
+            N_("Not a head of the log: {value!r} ({reason})."), value=expected, reason=str(exc)
+        )
+        return
     found = [link for link in chain if link["hash"] == digest]
     if not found or (number is not None and found[0]["id"] != number):
         lines.problem(
@@ -408,14 +414,22 @@ def _check_seal(
         now = round_seal(parts)
         if round_seal(recorded_parts) != closing["seal"] or now != closing["seal"]:
             lines.problem(N_("The round's seal does not match the one recorded at close."))
-    if expect_seal is not None and parse_seal(expect_seal) not in (now, closing["seal"]):
-        lines.problem(
-            N_("The seal {expected} read off paper is not this round's seal {seal}."),
-            expected=parse_seal(expect_seal),
-            seal=now,
-        )
-    elif expect_seal is not None and now != closing["seal"]:
-        lines.problem(N_("The seal read off paper is not what the bundle's files give."))
+    if expect_seal is not None:
+        try:
+            expected = parse_seal(expect_seal)
+        except ValueError as exc:
+            lines.problem(
+                N_("Not a seal: {value!r} ({reason})."), value=expect_seal, reason=str(exc)
+            )
+        else:
+            if expected != now or expected != closing["seal"]:
+                lines.problem(
+                    N_("The seal {expected} read off paper is not this round's seal {seal}."),
+                    expected=expected,
+                    seal=now,
+                )
+            else:
+                lines.check(N_("The seal read off paper matches."))
     lines.check(N_("Seal {seal}."), seal=now)
 
 
