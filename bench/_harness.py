@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -306,11 +306,13 @@ def serve(
     *,
     worker_timeout: int = 60,
     start_timeout: float = 40.0,
+    options: Sequence[str] = (),
 ) -> Iterator[Server]:
     """Run gunicorn with sync workers on a free loopback port until the block ends.
 
     Waits until every worker is up and the application answers; always stops the whole
     process group (master and workers) afterwards, with SIGKILL if SIGTERM is not enough.
+    `options` are more gunicorn options (its error log stays on the Server's log file).
     """
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
@@ -332,6 +334,7 @@ def serve(
                 "5",
                 "--chdir",
                 str(ROOT),
+                *options,
                 target,
             ],
             env={**os.environ, **env},
@@ -489,11 +492,27 @@ def marks_for(items: int) -> dict[str, str]:
     return {str(n): "HCL"[n % 3] for n in range(1, items + 1)}
 
 
+async def open_ballot(port: int, code: str, *, timeout: float = REQUEST_TIMEOUT) -> Response:
+    """Open a code's ballot as a phone does: the code page (/b#CODE), then the code by POST.
+
+    The code never travels in an address (docs/SECURITY.md): the slip's link carries it after
+    '#', and the page's script posts it with the form's CSRF token.
+    """
+    first = await request(port, "GET", "/b", timeout=timeout)
+    token = TOKEN.search(first.body)
+    if first.status != 200 or token is None:
+        return first
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), "code": code}).encode()
+    page = await request(port, "POST", "/", cookie=first.cookie, body=data, timeout=timeout)
+    page.cookie = page.cookie or first.cookie
+    return page
+
+
 async def vote_form(port: int, code: str, items: int, *, timeout: float = REQUEST_TIMEOUT) -> Vote:
-    """Vote as a phone does: GET /b/CODE (ballot page, CSRF token), POST /ballot action=cast."""
+    """Vote as a phone does: the code page, the code (POST /), then POST /ballot action=cast."""
     vote = Vote(code)
     start = time.perf_counter()
-    page = await request(port, "GET", f"/b/{code}", timeout=timeout)
+    page = await open_ballot(port, code, timeout=timeout)
     vote.latencies.append(time.perf_counter() - start)
     token, round_id = TOKEN.search(page.body), ROUND.search(page.body)
     if page.status != 200 or token is None or round_id is None:

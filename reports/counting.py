@@ -47,31 +47,39 @@ def _profile_line(round_: Mapping[str, Any]) -> str:
     return " — ".join(parts)
 
 
-class SealBlock(Flowable):
-    """The ballot-box seal: its QR code on the left, the digest and a note beside it.
+class AnchorBlock(Flowable):
+    """A digest to keep on paper: its QR code on the left, the label, digest and a note beside.
 
     Drawn directly on the canvas (one flowable, no table of paragraphs): the digest is
     printed in two lines of four groups of eight, and the QR code carries the same
-    characters in upper case, which fits QR's compact alphanumeric mode.
+    characters in upper case (after the event number, for a head), which fits QR's compact
+    alphanumeric mode.
     """
 
     QR_SIDE = 30 * mm
     GAP = 4 * mm
 
-    def __init__(self, styles: Any, seal: str, width: float = TEXT_WIDTH) -> None:
+    def __init__(
+        self,
+        styles: Any,
+        label: str,
+        digest: str,
+        note: str,
+        *,
+        prefix: str = "",
+        width: float = TEXT_WIDTH,
+    ) -> None:
         super().__init__()
         self.styles = styles
-        self.seal = seal.lower()
-        groups = [self.seal[i : i + 8] for i in range(0, 64, 8)]
+        self.label = label
+        self.digest = digest.lower()
+        self.qr_text = f"{prefix}{self.digest.upper()}"
+        groups = [self.digest[i : i + 8] for i in range(0, 64, 8)]
         self.digest_lines = [" ".join(groups[:4]), " ".join(groups[4:])]
         self.text_x = self.QR_SIDE + self.GAP
         note_style = styles.small_italic
         self.note_lines = wrap_text(
-            "Mã này cho phép đối chiếu kết quả trên với hòm phiếu đã niêm phong; "
-            "mã QR bên cạnh chứa chuỗi ký tự trên (viết hoa).",
-            note_style.fontName,
-            note_style.fontSize,
-            width - self.text_x,
+            note, note_style.fontName, note_style.fontSize, width - self.text_x
         ).split("\n")
         self.width = width
         self.height = self.QR_SIDE
@@ -84,10 +92,10 @@ class SealBlock(Flowable):
     def draw(self) -> None:
         """Draw the QR code and, vertically centred beside it, the label, digest and note."""
         canvas = self.canv
-        QRFlowable(self.seal.upper(), self.QR_SIDE).drawOn(canvas, 0, 0)
+        QRFlowable(self.qr_text, self.QR_SIDE).drawOn(canvas, 0, 0)
         body, seal, note = self.styles.body, self.styles.seal, self.styles.small_italic
         air = 3  # between the digest and the note
-        lines = [(body, "Mã niêm phong hòm phiếu (SHA-256):")]
+        lines = [(body, self.label)]
         lines += [(seal, line) for line in self.digest_lines]
         lines += [(note, line) for line in self.note_lines]
         y = (self.height + sum(style.leading for style, _ in lines) + air) / 2
@@ -100,6 +108,55 @@ class SealBlock(Flowable):
             canvas.setFont(style.fontName, style.fontSize)
             canvas.drawString(self.text_x, y + (style.leading - style.fontSize) / 2, line)
         canvas.restoreState()
+
+
+def seal_block(styles: Any, seal: str, width: float = TEXT_WIDTH) -> AnchorBlock:
+    """The seal over the whole round, as printed on the minutes and the summary."""
+    return AnchorBlock(
+        styles,
+        "Mã niêm phong của đợt lấy phiếu (SHA-256):",
+        seal,
+        "Niêm phong toàn bộ đợt: đơn vị, thông tin đợt, danh sách, người không lấy phiếu, "
+        "số liệu, biên nhận và các phiếu. Mã QR bên cạnh chứa chuỗi ký tự trên (viết hoa).",
+        width=width,
+    )
+
+
+def head_block(styles: Any, head: Mapping[str, Any], width: float = TEXT_WIDTH) -> AnchorBlock:
+    """The head of the audit log when the document was made: event number and hash."""
+    return AnchorBlock(
+        styles,
+        f"Đầu nhật ký kiểm tra khi lập văn bản: sự kiện số {head['id']}",
+        str(head["hash"]),
+        "Nhật ký sau này phải còn chứa đúng mã này ở sự kiện trên. Mã QR chứa số sự kiện, "
+        "dấu hai chấm và chuỗi ký tự trên.",
+        prefix=f"{head['id']}:",
+        width=width,
+    )
+
+
+HABIT = (
+    "Ban kiểm phiếu giữ bản biên bản đã ký; cấp trên giữ các mã đầu nhật ký nhận được. "
+    "Muốn đối chiếu, chạy: votes verify {id} --expect-seal <mã niêm phong> "
+    "--expect-head <số sự kiện>:<mã đầu nhật ký> (hoặc python3 verify.py với cùng các tuỳ chọn "
+    "trong gói xuất dữ liệu)."
+)
+
+
+def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowable]:
+    """The seal and the head of the log, with how to check them: what a person keeps on paper."""
+    seal = results.get("seal")
+    head = results.get("head") or {}
+    blocks: list[Flowable] = []
+    if isinstance(seal, str) and _SEAL.match(seal):
+        blocks.append(seal_block(styles, seal))
+    if isinstance(head.get("hash"), str) and _SEAL.match(head["hash"]):
+        blocks.append(head_block(styles, head))
+    if not blocks:
+        return []
+    round_id = (results.get("round") or {}).get("id", "")
+    habit = para(HABIT.format(id=round_id), styles.small_italic)
+    return [KeepTogether([para(title, styles.section), *blocks, habit])]
 
 
 def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
@@ -163,16 +220,7 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
     story += section(styles, f"{next(sections)}. NHỮNG TRƯỜNG HỢP KHÔNG LẤY PHIẾU TÍN NHIỆM")
     story += exempt_table(styles, results.get("exempt") or [])
 
-    seal = results.get("seal")
-    if isinstance(seal, str) and _SEAL.match(seal):
-        story.append(
-            KeepTogether(
-                [
-                    para(f"{next(sections)}. NIÊM PHONG HÒM PHIẾU", styles.section),
-                    SealBlock(styles, seal),
-                ]
-            )
-        )
+    story += anchors(styles, results, f"{next(sections)}. NIÊM PHONG VÀ ĐẦU NHẬT KÝ")
 
     story += [
         Spacer(1, 8),

@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 from . import labels
 from .blocks import TEXT_WIDTH
 from .charts import stacked_share_chart
+from .counting import anchors
 from .styles import COLOURS, Styles, build_pdf, get_styles, grid_style, para
 from .text import esc, fmt_int, fmt_percent, nfc, upper
 
@@ -102,6 +103,7 @@ def _round_story(styles: Styles, results: Mapping[str, Any]) -> list[Flowable]:
     )
     story.append(Spacer(1, 6))
     story.append(_compact_table(styles, round_, items))
+    story += anchors(styles, results, "NIÊM PHONG VÀ ĐẦU NHẬT KÝ")
     return story
 
 

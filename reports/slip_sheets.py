@@ -34,8 +34,12 @@ GRIDS = {8: (2, 4), 10: (2, 5)}
 
 
 def ballot_url(base_url: str, code: str) -> str:
-    """Return the ballot link carried by a slip's QR code: ``{base_url}/b/{code}``."""
-    return f"{base_url.rstrip('/')}/b/{quote(code, safe='-')}"
+    """Return the ballot link carried by a slip's QR code: ``{base_url}/b#{code}``.
+
+    The code is after '#', the part of an address a browser never sends: the page posts it
+    (votes/static/slip.js), so no request line, proxy or server log ever holds it.
+    """
+    return f"{base_url.rstrip('/')}/b#{quote(code, safe='-')}"
 
 
 def _fit_size(text: str, font: str, width: float, largest: float, smallest: float) -> float:

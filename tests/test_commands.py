@@ -191,8 +191,14 @@ def test_cast_prints_a_receipt_and_results_follow_the_documented_shape(
         "low_percent",
         "denominator",
         "findings",
+        "seal",
+        "log_head",
     ]
-    assert table[1:] == [
+    # Every line carries the anchors: the round's seal and the head of the log when written.
+    result = json.loads(ok(votes("results", round_id, "--format", "json")).stdout)
+    head = f"{result['head']['id']}:{result['head']['hash']}"
+    assert {tuple(row[-2:]) for row in table[1:]} == {(result["seal"], head)}
+    assert [row[:-2] for row in table[1:]] == [
         [
             "1",
             "a-1",
@@ -402,7 +408,10 @@ def test_a_bad_ballot_file_is_refused_with_its_line(votes: VotesRunner, tmp_path
     good = write(tmp_path / "good.csv", "status,1,2\n" + "valid,H,C\n" * 4)
     refused(votes("ballots", "import", round_id, good, "--issued", 3), "4", "3")
     ok(votes("ballots", "import", round_id, good, "--issued", 4))
-    refused(votes("ballots", "import", round_id, good), "8", "4")
+    # The same file again is refused as such (tests/test_uploads.py); said to be another
+    # stack, it would make 8 ballots of 4 issued.
+    refused(votes("ballots", "import", round_id, good), "đã được nhập")
+    refused(votes("ballots", "import", round_id, good, "--another-stack"), "8", "4")
     ok(votes("round", "close", round_id))
     result = json.loads(ok(votes("results", round_id, "--format", "json")).stdout)
     assert result["ballots"] == {"issued": 4, "collected": 4, "valid": 4, "invalid": 0}

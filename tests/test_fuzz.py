@@ -8,6 +8,7 @@ added, and no audit event (casting never writes to the log: see docs/ANONYMITY.m
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,4 +355,195 @@ def test_api_with_schemathesis(fuzz: FuzzWorld) -> None:
 
         run()
     # schemathesis leaves out the document's own path (/openapi.json).
-    assert sorted(labels) == ["GET /rounds/{round_id}/results", "POST /ballot", "POST /ballots"]
+    assert sorted(labels) == [
+        "GET /rounds/{round_id}/results",
+        "POST /ballot",
+        "POST /ballots",
+        "POST /rounds/{round_id}/paper-ballots",
+    ]
+
+
+# ------------------------------------------------------------------------------ staff doors
+
+# Numbers as typed into a form: ordinary, negative, beyond every column, not numbers at all.
+NUMBER_TEXT = st.one_of(
+    st.integers(min_value=-5, max_value=40).map(str),
+    st.sampled_from(["3000000000", "99999999999999999999", "1e9", "", " 7 ", "٣", "0x10"]),
+    st.integers().map(str),
+    st.text(max_size=8),
+)
+# Texts as pasted into a form: names, and what must never reach the database as it is.
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from(
+        [
+            "Nguyễn Văn An",
+            "x" * 400,
+            "Đ" * 600,
+            "A\x00B",
+            "Trần \u202eVăn",
+            "V\u0430n",
+            "\u200bAn",
+            '=HYPERLINK("x")',
+            "@SUM(A1)",
+            "'; DROP TABLE round; --",
+            "\x1b[31m",
+            "",
+        ]
+    ),
+    st.text(max_size=40),
+)
+
+
+@pytest.fixture(scope="module")
+def organizer(fuzz: FuzzWorld) -> tuple[FlaskClient, str]:
+    """An organizer of body A, logged in once for the module, and a CSRF token."""
+    from tests.web_fixtures import login
+
+    client = fuzz.app.test_client()
+    assert login(client, "organizer").status_code == 302
+    return client, csrf_token(client.get("/admin/").get_data(as_text=True))
+
+
+def _roster_file(data: st.DataObject) -> bytes:
+    lines = data.draw(
+        st.lists(
+            st.tuples(HOSTILE_TEXT, HOSTILE_TEXT, st.one_of(st.just(""), HOSTILE_TEXT)),
+            max_size=4,
+        )
+    )
+    rows = ["name,position,person_key"] + [
+        ",".join('"' + cell.replace('"', '""') + '"' for cell in line) for line in lines
+    ]
+    return "\n".join(rows).encode("utf-8", "surrogatepass")
+
+
+@FUZZ
+@given(data=st.data())
+def test_staff_forms_never_fail(
+    fuzz: FuzzWorld, organizer: tuple[FlaskClient, str], data: st.DataObject
+) -> None:
+    """Every staff form with hostile texts and numbers: a refusal or a change, never a 5xx."""
+    client, token = organizer
+    ids = fuzz.world.ids
+    form = data.draw(st.sampled_from(["round", "roster", "attendance", "body", "exempt", "codes"]))
+    if form == "round":
+        response = client.post(
+            "/admin/bodies/A/rounds/new",
+            data={
+                "csrf_token": token,
+                "title": data.draw(HOSTILE_TEXT),
+                "year": data.draw(NUMBER_TEXT),
+                "profile": data.draw(st.sampled_from(["nq35-2012", "qd96-2023", "x"])),
+                "members": data.draw(NUMBER_TEXT),
+                "summoned": data.draw(NUMBER_TEXT),
+                "present": data.draw(NUMBER_TEXT),
+                "place": data.draw(HOSTILE_TEXT),
+                "roster_file": (io.BytesIO(_roster_file(data)), "roster.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+    elif form == "roster":
+        response = client.post(
+            f"/admin/rounds/{ids['draft']}/roster",
+            data={
+                "csrf_token": token,
+                "roster_text": _roster_file(data).decode("utf-8", "replace"),
+                "action": data.draw(st.sampled_from(["preview", "confirm"])),
+            },
+        )
+    elif form == "attendance":
+        response = client.post(
+            f"/admin/rounds/{ids['draft']}/attendance",
+            data={
+                "csrf_token": token,
+                "members": data.draw(NUMBER_TEXT),
+                "summoned": data.draw(NUMBER_TEXT),
+                "present": data.draw(NUMBER_TEXT),
+            },
+        )
+    elif form == "body":
+        admin = fuzz.world.client("admin")
+        response = admin.post(
+            "/admin/bodies",
+            data={
+                "csrf_token": csrf_token(admin.get("/admin/").get_data(as_text=True)),
+                "code": data.draw(HOSTILE_TEXT),
+                "name": data.draw(HOSTILE_TEXT),
+                "kind": data.draw(st.sampled_from(["party", "council", "x"])),
+            },
+        )
+    elif form == "exempt":
+        response = client.post(
+            f"/admin/rounds/{ids['draft']}/exempt",
+            data={
+                "csrf_token": token,
+                "person": data.draw(HOSTILE_TEXT),
+                "reason": data.draw(HOSTILE_TEXT),
+            },
+        )
+    else:
+        response = client.post(
+            f"/admin/rounds/{ids['draft']}/codes",
+            data={"csrf_token": token, "count": data.draw(NUMBER_TEXT), "fmt": "txt"},
+        )
+    assert response.status_code < 500, (form, response.status_code)
+
+
+# Header values are Latin-1 text: what a client can send.
+IDEMPOTENCY_KEYS = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=300
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_paper_imports_never_fail_and_never_write_half(
+    fuzz: FuzzWorld, organizer: tuple[FlaskClient, str], data: st.DataObject
+) -> None:
+    """The upload form and the staff API with hostile files and numbers."""
+    client, token = organizer
+    body = data.draw(_csv(PAPER_CELLS))
+    round_id = data.draw(st.sampled_from([fuzz.world.ids["open"], fuzz.world.ids["closed"]]))
+    before = snapshot(fuzz.world)
+    if data.draw(st.booleans()):
+        response = client.post(
+            f"/admin/rounds/{round_id}/paper/upload",
+            data={
+                "csrf_token": token,
+                "issued": data.draw(NUMBER_TEXT),
+                "submission": data.draw(HOSTILE_TEXT),
+                "ballots_file": (io.BytesIO(body), "paper.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code < 500
+        changed = snapshot(fuzz.world)["ballots"] - before["ballots"]
+        assert changed >= 0
+        return
+    query = data.draw(
+        st.sampled_from(["", "?issued=3", "?issued=99999999999", "?issued=-1", "?another_stack=1"])
+    )
+    response = client.post(
+        f"/api/v1/rounds/{round_id}/paper-ballots{query}",
+        data=body,
+        content_type=data.draw(st.sampled_from(["text/csv", "text/csv; charset=utf-8"])),
+        headers={"Idempotency-Key": data.draw(IDEMPOTENCY_KEYS)},
+    )
+    assert response.status_code < 500
+    assert response.is_json
+    after = snapshot(fuzz.world)
+    if response.status_code == 201:
+        assert after["ballots"] == before["ballots"] + response.json["count"]
+    else:
+        assert after["ballots"] == before["ballots"]
+
+
+@FUZZ
+@given(seal=HOSTILE_TEXT, head=HOSTILE_TEXT)
+def test_anchor_checks_never_fail(fuzz: FuzzWorld, seal: str, head: str) -> None:
+    auditor = fuzz.world.client("auditor")
+    for round_id in (fuzz.world.ids["open"], fuzz.world.ids["closed"]):
+        response = auditor.get(
+            f"/audit/rounds/{round_id}", query_string={"expect_seal": seal, "expect_head": head}
+        )
+        assert response.status_code in (200, 400), response.status_code

@@ -591,7 +591,7 @@ def test_slips_are_shuffled() -> None:
 
 def test_slip_qr_carries_the_ballot_link() -> None:
     url = ballot_url("http://127.0.0.1:5000/", "ABCD-EFGH")
-    assert url == "http://127.0.0.1:5000/b/ABCD-EFGH"
+    assert url == "http://127.0.0.1:5000/b#ABCD-EFGH"  # the code after #, never sent
     width, runs = qr_runs(url)
     rebuilt = [[0] * width for _ in range(width)]
     for row, col, length in runs:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import SECRET
 from tests.test_web_audit import AuditWorld, build_audit_world
-from tests.web_fixtures import PASSWORD, csrf_token, login
+from tests.web_fixtures import PASSWORD, csrf_token, login, open_ballot
 from votes import create_app
 from votes.models import (
     AuditEvent,
@@ -70,10 +70,11 @@ class Row:
 MATRIX: tuple[Row, ...] = (
     # --- voters and the public
     Row("ballot.enter_code", "GET", "/", "200 200 200 200 200 200"),
-    Row("ballot.slip_without_code", "GET", "/b", "302 302 302 302 302 302"),
-    Row("ballot.slip_without_code", "GET", "/b/", "302 302 302 302 302 302"),
-    Row("ballot.from_slip", "GET", "/b/{code}", "200 200 200 200 200 200"),
-    Row("ballot.from_slip", "GET", "/b/ACDE-FGHJ-KMNP", "403 403 403 403 403 403"),
+    Row("ballot.slip_without_code", "GET", "/b", "200 200 200 200 200 200"),
+    Row("ballot.slip_without_code", "GET", "/b/", "200 200 200 200 200 200"),
+    # Old slip links: the same redirect to /b#CODE for a real code and for a guess.
+    Row("ballot.from_slip", "GET", "/b/{code}", "303 303 303 303 303 303"),
+    Row("ballot.from_slip", "GET", "/b/ACDE-FGHJ-KMNP", "303 303 303 303 303 303"),
     Row("ballot.receipt_check", "GET", "/receipt", "200 200 200 200 200 200"),
     Row("ballot.published", "GET", "/r/", "200 200 200 200 200 200"),
     Row("ballot.public_results", "GET", "/r/{published}", "200 200 200 200 200 200"),
@@ -128,6 +129,14 @@ MATRIX: tuple[Row, ...] = (
     Row("auth.login", "POST", "/auth/login", "200 200 200 200 200 200", data={}),
     Row("api.ballot", "POST", "/api/v1/ballot", "422 422 422 422 422 422", json={}),
     Row("api.cast", "POST", "/api/v1/ballots", "422 422 422 422 422 422", json={"marks": {}}),
+    # Staff import through the API: only a text/csv body is read (a form is 415 for anyone).
+    Row(
+        "api.paper_import",
+        "POST",
+        "/api/v1/rounds/{open}/paper-ballots",
+        "415 415 415 415 415 415",
+        data={},
+    ),
     # --- staff actions
     Row("admin.add_body", "POST", "/admin/bodies", "L L 403 403 403 422", data={}),
     Row("admin.new_round", "POST", "/admin/bodies/A/rounds/new", "L L 200 403 403 200", data={}),
@@ -221,7 +230,7 @@ def _client(aw: AuditWorld, role: str) -> FlaskClient:
     if role in ("anonymous", "voter"):
         client = aw.world.app.test_client()
         if role == "voter":  # holds a code (and opened the ballot with it); never logs in
-            assert client.get("/b/" + aw.world.codes["open"][1]).status_code == 200
+            assert open_ballot(client, aw.world.codes["open"][1]).status_code == 200
         return client
     return aw.client(role)
 
@@ -326,6 +335,15 @@ def test_an_auditor_can_change_nothing(aw: AuditWorld) -> None:
             "action": "confirm",
             **(row.data or {}),
         }
+        if row.endpoint.startswith("api."):
+            # The staff API takes a CSV body; it answers 401 rather than sending to a page.
+            csv = b"status,1,2,3\nvalid,H,C,L\n"
+            response = auditor.post(path, data=csv, content_type="text/csv")
+            assert response.status_code == 403, path
+            response = anonymous.post(path, data=csv, content_type="text/csv")
+            assert response.status_code == 401, path
+            checked.add((row.endpoint, row.method))
+            continue
         response = auditor.post(path, data={"csrf_token": token, **data})
         assert response.status_code == 403, path
         response = anonymous.post(path, data={"csrf_token": anon_token, **data})
@@ -358,8 +376,10 @@ def test_csrf_is_refused_on_every_form_route(aw: AuditWorld) -> None:
             continue
         path = _path(aw, row.path)
         if row.endpoint.startswith("api."):
-            # The voters' API is exempt from CSRF: it takes only application/json, which a
-            # cross-site HTML form cannot send, and no cookie authenticates it (the code does).
+            # The API is exempt from CSRF: it takes only application/json (voters) or text/csv
+            # (staff imports), which a cross-site HTML form cannot send; no cookie
+            # authenticates the voters' calls (the code does), and the staff session cookie
+            # is SameSite=Lax, never sent with a cross-site POST.
             form = anonymous.post(path, data={"code": aw.world.codes["open"][0]})
             assert form.status_code == 415, path
             continue
@@ -399,7 +419,7 @@ def test_code_guessing_is_throttled(app: Flask, aw: AuditWorld) -> None:
     token = csrf_token(client.get("/").get_data(as_text=True))
     # Good codes never count: a hall behind one address is not slowed down.
     for _ in range(8):
-        assert client.get("/b/" + aw.world.codes["open"][0]).status_code == 200
+        assert open_ballot(client, aw.world.codes["open"][0]).status_code == 200
     guesses = [f"ACDE-FGHJ-KM{a}{b}" for a in "NPQ" for b in "RTW"]
     statuses = [
         client.post("/", data={"csrf_token": token, "code": guess}).status_code
@@ -407,24 +427,27 @@ def test_code_guessing_is_throttled(app: Flask, aw: AuditWorld) -> None:
     ]
     assert statuses == [403] * 5
     assert client.post("/", data={"csrf_token": token, "code": guesses[5]}).status_code == 429
-    assert client.get("/b/" + guesses[6]).status_code == 429
+    assert client.post("/ballot", data={"csrf_token": token, "code": guesses[6]}).status_code == 429
     assert client.post("/api/v1/ballot", json={"code": guesses[7]}).status_code == 429
     # Even a real code waits until the minute is over.
-    assert client.get("/b/" + aw.world.codes["open"][0]).status_code == 429
+    assert open_ballot(client, aw.world.codes["open"][0]).status_code == 429
 
 
 def test_login_is_throttled_per_address(app: Flask, aw: AuditWorld) -> None:
-    app.config["LOGIN_RATE_LIMIT"] = "3/minute"
+    app.config["LOGIN_ADDRESS_FREE_FAILURES"] = 3
     client = aw.world.app.test_client()
-    statuses = [login(client, name, "wrong password!").status_code for name in "abcd"]
-    assert statuses == [401, 401, 401, 429]
+    statuses = [login(client, name, "wrong password!").status_code for name in "abcde"]
+    assert statuses == [401, 401, 401, 401, 429]
 
 
 def test_login_is_throttled_per_username(app: Flask, aw: AuditWorld) -> None:
-    app.config["LOGIN_USER_RATE_LIMIT"] = "2/minute"
-    clients = [aw.world.app.test_client() for _ in range(3)]  # think: three addresses
-    statuses = [login(c, "organizer", "wrong password!").status_code for c in clients]
-    assert statuses == [401, 401, 429]
+    app.config["LOGIN_ACCOUNT_FREE_FAILURES"] = 2
+    addresses = [f"198.51.100.{n}" for n in range(1, 5)]  # a botnet: one try per address
+    statuses = [
+        login(aw.world.app.test_client(), "organizer", "wrong password!", address=a).status_code
+        for a in addresses
+    ]
+    assert statuses == [401, 401, 401, 429]
 
 
 # ------------------------------------------------------------------------------ sessions

@@ -10,6 +10,7 @@ code-entry limit at the configured number in total, not per server.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -171,7 +172,14 @@ def test_code_entry_limit_is_shared_by_both_servers(pair: Pair) -> None:
         statuses = []
         for n in range(CODE_LIMIT + 4):
             server = pair.a if n % 2 == 0 else pair.b
-            answer = await request(server.port, "GET", f"/b/{new_code()}", source=device)
+            answer = await request(
+                server.port,
+                "POST",
+                "/api/v1/ballot",
+                body=json.dumps({"code": new_code()}).encode(),
+                content_type="application/json",
+                source=device,
+            )
             statuses.append(answer.status)
         return statuses
 

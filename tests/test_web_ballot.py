@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests import web_fixtures
-from tests.web_fixtures import World, csrf_token
+from tests.web_fixtures import World, csrf_token, open_ballot
 from votes.models import Ballot, Receipt
 
 world = web_fixtures.world  # the fixture, under its own name
@@ -65,12 +65,28 @@ def test_code_page_then_ballot_then_review_then_receipt(world: World) -> None:
     assert "đã được sử dụng" in again.get_data(as_text=True)
 
 
-def test_slip_link_opens_the_ballot(world: World) -> None:
+def test_slip_link_opens_the_code_page_which_posts_the_code(world: World) -> None:
+    """The QR code's link is /b#CODE: the code page with the script that posts the code."""
     client = world.app.test_client()
-    response = client.get(f"/b/{world.codes['open'][1]}")
+    page = client.get("/b")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'src="/static/slip.js"' in html
+    assert 'action="/"' in html
+    assert 'method="post"' in html
+    assert client.get("/b/").status_code == 200
+    script = client.get("/static/slip.js")
+    assert script.status_code == 200
+    assert "location.hash" in script.get_data(as_text=True)
+    script.close()
+    # An old link /b/CODE: the same redirect for every code, the code moved after '#'.
+    for code in (world.codes["open"][1], world.codes["closed"][0], "ACDE-FGHJ-KMNP", "x"):
+        old = client.get(f"/b/{code}")
+        assert old.status_code == 303
+        assert old.headers["Location"] == f"/b#{code}"
+    response = open_ballot(client, world.codes["open"][1])
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("<fieldset") == 3
-    assert client.get("/b/").status_code == 302
 
 
 def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
@@ -83,7 +99,7 @@ def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
     from psycopg.pq import TransactionStatus
 
     code = world.codes["open"][2]
-    with world.app.test_request_context(f"/b/{code}"):
+    with world.app.test_request_context("/", method="POST"):
         session = reading()
         assert find_code(session, code)[0] == "ok"
         dbapi = session.connection().connection.dbapi_connection
@@ -92,7 +108,7 @@ def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
     # The connection went back to the pool with its usual isolation: a cast still runs in
     # one transaction, and the ballot is stored.
     client = world.app.test_client()
-    html = client.get(f"/b/{code}").get_data(as_text=True)
+    html = open_ballot(client, code).get_data(as_text=True)
     form = {"csrf_token": csrf_token(html), "code": code, "action": "cast"}
     form |= {"round": str(world.ids["open"]), "item_1": "H", "item_2": "C", "item_3": "L"}
     assert "receipt-code" in client.post("/ballot", data=form).get_data(as_text=True)
@@ -108,9 +124,9 @@ def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
 
 def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> None:
     client = world.app.test_client()
-    closed = client.get(f"/b/{world.codes['closed'][1]}")
-    draft = client.get(f"/b/{world.codes['draft'][0]}")
-    unknown = client.get("/b/ACDE-FGHJ-KMNP")
+    closed = open_ballot(client, world.codes["closed"][1])
+    draft = open_ballot(client, world.codes["draft"][0])
+    unknown = open_ballot(client, "ACDE-FGHJ-KMNP")
     assert closed.status_code == draft.status_code == unknown.status_code == 403
 
     def text(response) -> str:  # type: ignore[no-untyped-def]
@@ -119,7 +135,7 @@ def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> N
         ).group(1)
 
     assert text(closed) == text(draft) == text(unknown)
-    malformed = client.get("/b/NOT-A-CODE")
+    malformed = open_ballot(client, "NOT-A-CODE")
     assert malformed.status_code == 422
     assert "12" in text(malformed)
 
@@ -127,15 +143,15 @@ def test_refusals_do_not_tell_whether_a_code_exists_elsewhere(world: World) -> N
 def test_refused_codes_are_rate_limited_per_address(app: Flask, world: World) -> None:
     app.config["CODE_RATE_LIMIT"] = "3/minute"
     client = world.app.test_client()
-    statuses = [client.get("/b/ACDE-FGHJ-KMNP").status_code for _ in range(4)]
+    statuses = [open_ballot(client, "ACDE-FGHJ-KMNP").status_code for _ in range(4)]
     assert statuses == [403, 403, 403, 429]
-    assert "Quá nhiều lần thử" in client.get("/b/ACDE-FGHJ-KMNP").get_data(as_text=True)
+    assert "Quá nhiều lần thử" in open_ballot(client, "ACDE-FGHJ-KMNP").get_data(as_text=True)
 
 
 def test_good_codes_do_not_count_against_the_limit(app: Flask, world: World) -> None:
     app.config["CODE_RATE_LIMIT"] = "2/minute"
     client = world.app.test_client()
-    statuses = [client.get(f"/b/{world.codes['open'][0]}").status_code for _ in range(5)]
+    statuses = [open_ballot(client, world.codes["open"][0]).status_code for _ in range(5)]
     assert statuses == [200] * 5
 
 
@@ -153,7 +169,7 @@ def test_cast_checks_everything_again(world: World) -> None:
     """The cast from the review page is checked by cast_ballot itself: round, state, marks."""
     client = world.app.test_client()
     code = world.codes["open"][2]
-    html = client.get(f"/b/{code}").get_data(as_text=True)
+    html = open_ballot(client, code).get_data(as_text=True)
     token = csrf_token(html)
     assert f'name="round" value="{world.ids["open"]}"' in html
     form = {"csrf_token": token, "code": code, "action": "cast", "item_1": "H", "item_2": "C"}

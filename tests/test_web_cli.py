@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from tests.conftest import VotesRunner
-from tests.web_fixtures import login  # also: cheap argon2 parameters
+from tests.web_fixtures import login, open_ballot  # also: cheap argon2 parameters
 from votes import staff
 from votes.demo import demo_access, seed_demo
 
@@ -50,7 +50,7 @@ def test_demo_accounts(app: Flask) -> None:
     assert len(access.codes) == 5
     client = app.test_client()
     assert login(client, access.organizer, access.organizer_password).status_code == 302
-    assert client.get(f"/b/{access.codes[0]}").status_code == 200
+    assert open_ballot(client, access.codes[0]).status_code == 200
     auditor = app.test_client()
     assert login(auditor, access.auditor, access.auditor_password).status_code == 302
     assert auditor.get("/audit/").status_code == 200

@@ -127,12 +127,14 @@ def test_login_does_not_tell_which_usernames_exist(world: World) -> None:
 
 
 def test_login_is_throttled(app: Flask, world: World) -> None:
-    app.config["LOGIN_USER_RATE_LIMIT"] = "3/minute"
+    app.config["LOGIN_ACCOUNT_FREE_FAILURES"] = 3
     client = world.app.test_client()
-    statuses = [login(client, "organizer", "wrong password!").status_code for _ in range(4)]
-    assert statuses == [401, 401, 401, 429]
-    # The right password is refused too while the username is throttled.
-    assert login(client, "organizer").status_code == 429
+    statuses = [login(client, "organizer", "wrong password!").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]  # the 4th failure imposes a wait
+    # The right password waits too, but only a moment (tests/test_limits.py).
+    waiting = login(client, "organizer")
+    assert waiting.status_code == 429
+    assert int(waiting.headers["Retry-After"]) <= 2
 
 
 def test_password_change_ends_sessions(world: World) -> None:
@@ -188,9 +190,10 @@ def test_rate_limits_can_live_in_redis(tmp_path) -> None:  # type: ignore[no-unt
     redis.Redis(db=15).flushdb()
     try:
         other_worker = create_app({**app.config, "DATABASE_URL": app.config["DATABASE_URL"]})
-        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
-        assert other_worker.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 403
-        assert app.test_client().get("/b/ACDE-FGHJ-KMNP").status_code == 429
+        guess = {"code": "ACDE-FGHJ-KMNP"}
+        assert app.test_client().post("/api/v1/ballot", json=guess).status_code == 403
+        assert other_worker.test_client().post("/api/v1/ballot", json=guess).status_code == 403
+        assert app.test_client().post("/api/v1/ballot", json=guess).status_code == 429
     finally:
         redis.Redis(db=15).flushdb()
         app.extensions["votes.engine"].dispose()

@@ -55,9 +55,23 @@ class World:
         return client
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
-    """Log a client in through the login form."""
-    page = client.get("/auth/login")
+def open_ballot(client: FlaskClient, code: str) -> Any:
+    """Open the ballot of a code as a voter's phone does: the code page, the code by POST.
+
+    (The slip's QR code opens /b#CODE, whose script posts the code the same way.)
+    """
+    page = client.get("/")
+    return client.post(
+        "/", data={"csrf_token": csrf_token(page.get_data(as_text=True)), "code": code}
+    )
+
+
+def login(
+    client: FlaskClient, username: str, password: str = PASSWORD, *, address: str | None = None
+) -> Any:
+    """Log a client in through the login form (from another address, when given)."""
+    environ = {"REMOTE_ADDR": address} if address else {}
+    page = client.get("/auth/login", environ_base=environ)
     return client.post(
         "/auth/login",
         data={
@@ -65,6 +79,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
             "username": username,
             "password": password,
         },
+        environ_base=environ,
     )
 
 

@@ -10,6 +10,7 @@ any message left untranslated.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -52,7 +53,11 @@ def merge(template_path: str, extra: dict[str, str] | None = None) -> None:
         with PO.open("rb") as handle:
             existing = {m.id: m.string for m in read_po(handle, locale="vi") if m.id}
     existing.update(extra or {})
-    catalog = Catalog(locale="vi", project="votes", fuzzy=False)
+    # A fixed date: the catalogue changes only where its messages change (and merges cleanly).
+    fixed = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    catalog = Catalog(
+        locale="vi", project="votes", fuzzy=False, creation_date=fixed, revision_date=fixed
+    )
     for message in template:
         if not message.id:
             continue

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import check_secret_key, from_environment
 from .db import make_engine, make_sessionmaker
+from .logfilter import install_code_filter
 from .web import init_web
 
 # The templates travel as a package (in the wheel and in an editable install alike).
@@ -46,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 session.close()
 
     init_web(app)
+    # No log line may carry a voter code, whoever serves the application (votes/logfilter.py).
+    install_code_filter()
     if app.config["TRUSTED_PROXIES"] > 0:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

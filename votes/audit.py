@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .errors import N_, Message, message
+from .errors import N_, InvalidInput, Message, message
 from .models import AuditEvent
-from .recount import canonical, event_hash
+from .recount import canonical, content_digest, event_hash, event_hash_v2, parse_head
 
 GENESIS = "0" * 64
 # An arbitrary constant: the PostgreSQL advisory lock that serialises appends to the chain.
@@ -51,6 +51,7 @@ def record(
     prev_hash = last.hash if last else GENESIS
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     detail_text = canonical(details or {})
+    content = content_digest(_time_text(moment), actor, kind, round_id, detail_text)
     event = AuditEvent(
         id=event_id,
         at=moment,
@@ -59,13 +60,55 @@ def record(
         round_id=round_id,
         details=detail_text,
         prev_hash=prev_hash,
-        hash=event_hash(
-            event_id, _time_text(moment), actor, kind, round_id, detail_text, prev_hash
-        ),
+        hash=event_hash_v2(event_id, prev_hash, content),
     )
     session.add(event)
     session.flush()
     return event
+
+
+def content_of(event: AuditEvent) -> str:
+    """Return the digest of what an event says (its time, actor, kind, round, details)."""
+    return content_digest(
+        _time_text(event.at), event.actor, event.kind, event.round_id, event.details
+    )
+
+
+def hash_holds(event: AuditEvent) -> bool:
+    """Tell whether an event's stored hash is the hash of its fields (version 2, or 1)."""
+    if event_hash_v2(event.id, event.prev_hash, content_of(event)) == event.hash:
+        return True
+    return bool(
+        event_hash(
+            event.id,
+            _time_text(event.at),
+            event.actor,
+            event.kind,
+            event.round_id,
+            event.details,
+            event.prev_hash,
+        )
+        == event.hash
+    )
+
+
+@dataclass(frozen=True)
+class Head:
+    """The head of the log: its last event's id and hash, the anchor printed on paper."""
+
+    id: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.id}:{self.hash}"
+
+
+def head(session: Session) -> Head | None:
+    """Return the head of the log now (None while the log is empty)."""
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return Head(last.id, last.hash) if last else None
 
 
 def event_dict(event: AuditEvent) -> dict[str, Any]:
@@ -128,16 +171,7 @@ def verify_chain(session: Session) -> Report:
                 id=event.id,
                 kind=event.kind,
             )
-        recomputed = event_hash(
-            event.id,
-            _time_text(event.at),
-            event.actor,
-            event.kind,
-            event.round_id,
-            event.details,
-            event.prev_hash,
-        )
-        if recomputed != event.hash:
+        if not hash_holds(event):
             report.problem(
                 N_("Audit log: event {id} ({kind}) was changed after it was written."),
                 id=event.id,
@@ -146,8 +180,45 @@ def verify_chain(session: Session) -> Report:
         previous = event.hash
         expected_id = event.id + 1
     report.check(
-        N_("Audit log: {count} events checked, each against the one before it."), count=count
+        N_(
+            "Audit log: {count} events checked, each against the one before it; the head is {head}."
+        ),
+        count=count,
+        head=f"{expected_id - 1}:{previous}" if count else "—",
     )
+    return report
+
+
+def verify_head(session: Session, expected: str) -> Report:
+    """Find a head read off paper (or kept by the upper level) in the log.
+
+    A log cut after that head no longer has it; a log rewritten and hashed again (an event
+    changed, deleted or inserted, rounds renumbered) cannot contain it, since each hash
+    covers every event before it. `expected` is "57:ab12…" or the hash alone.
+    """
+    report = Report()
+    try:
+        number, digest = parse_head(expected)
+    except ValueError as exc:
+        raise InvalidInput(
+            N_("Not a head of the log: {value!r} ({reason})."), value=expected, reason=str(exc)
+        ) from exc
+    found = session.execute(
+        select(AuditEvent.id).where(AuditEvent.hash == digest)
+    ).scalar_one_or_none()
+    if found is None or (number is not None and found != number):
+        report.problem(
+            N_(
+                "Audit log: the head {expected} is not in the log: the log was cut or "
+                "rewritten after that head was taken."
+            ),
+            expected=expected.strip(),
+        )
+    else:
+        report.check(
+            N_("Audit log: the expected head is event {id}, and the log reaches it unchanged."),
+            id=found,
+        )
     return report
 
 

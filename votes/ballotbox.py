@@ -13,9 +13,25 @@ from sqlalchemy.orm import Session
 
 from .credentials import codes_issued
 from .errors import N_, CountError
+from .limits import check_count
 from .models import Ballot, BallotItem, Receipt, Round, random_id
 
 INSERT_BALLOT = insert(cast(Table, Ballot.__table__))
+
+
+def lock_round(session: Session, round_: Round) -> None:
+    """Hold a round against a close until this transaction ends, and read it again.
+
+    Every change to what a close counts (paper ballots, codes, attendance) takes this lock
+    before it checks the round's state. PostgreSQL: the row lock (FOR UPDATE) conflicts with
+    the table lock a close takes first (rounds.close_round), so a change either commits before
+    the close counts, or waits for the close and then finds the round closed. SQLite: the
+    write transaction (BEGIN IMMEDIATE) already orders them; the row is read again.
+    Online casts share-lock the round and are not held by this lock beyond a moment.
+    Changes made to the round before are flushed first, not lost.
+    """
+    session.flush()
+    session.refresh(round_, with_for_update=True)
 
 
 def item_count(session: Session, round_id: int) -> int:
@@ -41,6 +57,11 @@ def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
             select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
         )
     ]
+
+
+def receipts_count(session: Session, round_id: int) -> int:
+    """Count the receipts of a round."""
+    return session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0
 
 
 def receipts(session: Session, round_id: int) -> list[str]:
@@ -77,6 +98,7 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
     for name, value in (("members", members), ("summoned", summoned), ("present", present)):
         if value is not None and value < 0:
             raise CountError(N_("The number {name} cannot be negative."), name=name)
+        check_count(value, name)
     if present is not None and summoned is not None and present > summoned:
         raise CountError(
             N_("Impossible counts: {present} present but only {summoned} summoned."),
@@ -87,6 +109,7 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
 
 def check_paper_issued(issued: int | None, present: int | None) -> None:
     """Refuse more paper ballots handed out than persons present (DOMAIN.md §2)."""
+    check_count(issued, "paper_issued")
     if issued is not None and present is not None and issued > present:
         raise CountError(
             N_("Impossible counts: {issued} paper ballots issued but only {present} present."),

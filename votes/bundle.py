@@ -13,27 +13,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, profiles
-from .ballotbox import ballot_box, receipts
 from .errors import N_, WrongState
-from .models import Receipt, Round
-from .recount import canonical_csv
+from .models import AuditEvent, Receipt, Round
+from .recount import event_hash_v2
 from .results import round_results
-from .roster import roster_details
+from .seal import ballots_file, receipts_file, round_definition
 from .vocabulary import COUNTED
 
 RECOUNT_SCRIPT = Path(__file__).with_name("recount.py")
 README = """Bundle of round {id}: {title} ({body}, {year})
 
-  round.json     the round: body, year, profile, attendance, ballots issued and collected, items
+  round.json     the round: body, year, profile, attendance, ballots issued and collected,
+                 codes, items and exemptions
   profile.toml   the rules it was counted under ({profile} version {version})
   ballots.csv    every ballot, in the paper-ballot CSV format, lines sorted (canonical order);
-                 its SHA-256 is the seal recorded when the round closed
+                 its SHA-256 is the seal's part "ballots"
+  receipts.txt   the receipts handed to online voters, sorted; its SHA-256 is the part
+                 "receipts"
   events.jsonl   the audit events of the round with their hashes
-  receipts.txt   the receipts handed to online voters, sorted
+  chain.jsonl    the log from the round's first event to the head at export: the other
+                 events by the digest of their content only
+  anchors.json   the seal of the round (and of each part) and the head of the log at export
   results.json   the results as published by `votes results`
   findings.json  the findings of the round with their evidence
-  verify.py      recount everything with Python 3.11+ alone:  python3 verify.py
+  verify.py      recount everything with Python 3.11+ alone:
+                     python3 verify.py --expect-seal SEAL --expect-head N:HEAD
+                 with the seal and the head printed on the signed minutes
   SHA256SUMS     the SHA-256 of every file above
+
+Seal of the round:   {seal}
+Head of the log:     {head}
 """
 
 
@@ -55,34 +64,20 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
     )
 
 
-def round_definition(session: Session, round_: Round) -> dict[str, Any]:
-    """Describe a round as recorded: what a recount needs besides the ballots."""
-    return {
-        "id": round_.id,
-        "body": round_.body.code,
-        "body_name": round_.body.name,
-        "year": round_.year,
-        "title": round_.title,
-        "scale": round_.scale,
-        "status": round_.status,
-        "profile": {"id": round_.profile_id, "version": round_.profile_version},
-        "members": round_.members,
-        "summoned": round_.summoned,
-        "present": round_.present,
-        "paper_issued": round_.paper_issued,
-        "issued": round_.issued,
-        "collected": round_.collected,
-        **roster_details(round_),
-    }
-
-
 def export_round(session: Session, round_: Round) -> bytes:
     """Build the zip bundle of a closed or published round."""
     result = round_results(session, round_)  # refuses a round that is not counted
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    ballots = ballot_box(session, round_.id)
-    events = [audit.event_dict(e) for e in audit.round_events(session, round_.id)]
+    own = audit.round_events(session, round_.id)
+    events = [audit.event_dict(e) for e in own]
     findings = [f for item in result["items"] for f in item["findings"]]
+    chain = _chain(session, own[0].id if own else None, {e.id for e in own})
+    anchors = {
+        "seal": result["seal"],
+        "seal_parts": result.get("seal_parts"),
+        "head": ({"id": chain[-1]["id"], "hash": chain[-1]["hash"]} if chain else None),
+    }
+    head_text = f"{chain[-1]['id']}:{chain[-1]['hash']}" if chain else "—"
     files: dict[str, bytes] = {
         "README.txt": README.format(
             id=round_.id,
@@ -91,14 +86,16 @@ def export_round(session: Session, round_: Round) -> bytes:
             year=round_.year,
             profile=profile.id,
             version=profile.version,
+            seal=result["seal"] or "—",
+            head=head_text,
         ).encode("utf-8"),
         "round.json": _json(round_definition(session, round_)),
         "profile.toml": profile.source.encode("utf-8"),
-        "ballots.csv": canonical_csv(len(round_.items), ballots),
-        "events.jsonl": "".join(
-            json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events
-        ).encode("utf-8"),
-        "receipts.txt": "".join(r + "\n" for r in receipts(session, round_.id)).encode("ascii"),
+        "ballots.csv": ballots_file(session, round_),
+        "events.jsonl": _lines(events),
+        "chain.jsonl": _lines(chain),
+        "anchors.json": _json(anchors),
+        "receipts.txt": receipts_file(session, round_),
         "results.json": _json(result),
         "findings.json": _json(findings),
         "verify.py": RECOUNT_SCRIPT.read_bytes(),
@@ -115,6 +112,36 @@ def export_round(session: Session, round_: Round) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def _chain(session: Session, first: int | None, own: set[int]) -> list[dict[str, Any]]:
+    """Return the log from the round's first event to the head now, as a bundle proves it.
+
+    The round's own events are in events.jsonl in full; every other event is given by the
+    digest of its content (its hash is recomputed from its id, the previous hash and that
+    digest), so no other round's roster or login travels in the bundle. An event written
+    before version 2 of the hash can only be proved by its whole content, which it carries.
+    """
+    if first is None:
+        return []
+    links = []
+    for event in session.scalars(
+        select(AuditEvent).where(AuditEvent.id >= first).order_by(AuditEvent.id)
+    ):
+        link: dict[str, Any] = {"id": event.id, "prev_hash": event.prev_hash, "hash": event.hash}
+        content = audit.content_of(event)
+        if event.id in own or event_hash_v2(event.id, event.prev_hash, content) == event.hash:
+            link["content"] = content
+        else:
+            link["event"] = audit.event_dict(event)
+        links.append(link)
+    return links
+
+
+def _lines(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode(
+        "utf-8"
+    )
 
 
 def _json(data: Any) -> bytes:

@@ -34,16 +34,17 @@ from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
 from .i18n import LANGUAGES, translate
+from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .migrate import upgrade
 from .models import AuditEvent, Body, Round
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
 from .results import round_results
-from .roster import parse_roster
+from .roster import parse_roster, roster_warnings
 from .rules import finding_message
 from .text import decimal_comma, integer_text
-from .verify import verify_all, verify_round
+from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import BASES, BODY_KINDS, INVALID_MARKS_WORD, STATES, levels
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
@@ -268,6 +269,16 @@ def db_upgrade() -> None:
     click.echo(_("The database schema is up to date."))
 
 
+@db_group.command("compact")
+def db_compact() -> None:
+    """Compact the ballot tables again after a close (when it could not be done at once)."""
+    if not rounds.compact(current_app.extensions["votes.engine"]):
+        raise InvalidInput(
+            N_("The ballot tables could not be compacted now; try again when nobody is voting.")
+        )
+    click.echo(_("The ballot tables are compacted."))
+
+
 # ---------------------------------------------------------------------------- bodies
 
 
@@ -326,6 +337,8 @@ def round_create(
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
     entries = parse_roster(read_file(roster))
+    for warning in roster_warnings(entries):
+        click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
         round_ = operations.create_round(
             work,
@@ -515,11 +528,18 @@ def ballots_group() -> None:
 @click.argument("round_id", type=int)
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--issued", type=click.IntRange(min=0), help=N_("paper ballots handed out"))
-def ballots_import(round_id: int, path: str, issued: int | None) -> None:
-    """Import a CSV of paper ballots: the whole file or nothing."""
+@click.option(
+    "--another-stack",
+    is_flag=True,
+    help=N_("the same file was imported before, but this is another stack of ballots"),
+)
+def ballots_import(round_id: int, path: str, issued: int | None, another_stack: bool) -> None:
+    """Import a CSV of paper ballots: the whole file or nothing, and each file once."""
     data = read_file(path)
     with working() as work:
-        result = operations.import_paper_ballots(work, round_id, data, issued=issued)
+        result = operations.import_paper_ballots(
+            work, round_id, data, issued=issued, another_stack=another_stack
+        )
     click.echo(
         _(
             "{count} ballots imported ({valid} valid, {invalid} invalid); file SHA-256 {sha}.",
@@ -770,11 +790,29 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
 @click.option(
     "--bundle", type=click.Path(dir_okay=True), help=N_("verify an export bundle instead")
 )
-def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
+@click.option(
+    "--expect-seal",
+    metavar="HEX",
+    help=N_("the round's seal as printed on the minutes: the round must still have it"),
+)
+@click.option(
+    "--expect-head",
+    metavar="[N:]HEX",
+    help=N_("a head of the log as printed or kept (event number and hash): the log must reach it"),
+)
+def verify(
+    round_id: int | None,
+    everything: bool,
+    bundle: str | None,
+    expect_seal: str | None,
+    expect_head: str | None,
+) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
     if bundle:
         try:
-            found, done = check_bundle(read_bundle(Path(bundle)))
+            found, done = check_bundle(
+                read_bundle(Path(bundle)), expect_seal=expect_seal, expect_head=expect_head
+            )
         except (OSError, KeyError, ValueError) as exc:
             raise InvalidInput(
                 N_("Cannot read the bundle {path}: {reason}"), path=bundle, reason=str(exc)
@@ -784,11 +822,19 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     else:
         if round_id is None and not everything:
             raise InvalidInput(N_("Give a round id, --all or --bundle FILE."))
+        if expect_seal is not None and round_id is None:
+            raise InvalidInput(N_("Give the round whose seal is expected."))
         with reading() as session:
+            round_ = rounds.get_round(session, round_id) if round_id is not None else None
             outcome = (
                 verify_all(session)
-                if everything
-                else verify_round(session, rounds.get_round(session, round_id or 0))
+                if everything or round_ is None
+                else verify_round(session, round_)
+            )
+            outcome.extend(
+                verify_anchors(
+                    session, round_=round_, expect_seal=expect_seal, expect_head=expect_head
+                )
             )
         problems = [line.text(language()) for line in outcome.problems]
         checked = [line.text(language()) for line in outcome.checked]
@@ -799,6 +845,13 @@ def verify(round_id: int | None, everything: bool, bundle: str | None) -> None:
     if problems:
         click.echo(_("Verification failed: {count} problem(s).", count=len(problems)), err=True)
         raise click.exceptions.Exit(1)
+    if expect_seal is None and expect_head is None:
+        click.echo(
+            _(
+                "Note: checked against itself only; give --expect-seal and --expect-head with "
+                "the values printed on the minutes to check against paper."
+            )
+        )
     click.echo(_("Everything holds."))
 
 
@@ -841,7 +894,7 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
 
 
 @cli.command("log")
-@click.option("--round", "round_id", type=int)
+@click.option("--round", "round_id", type=click.IntRange(min=1, max=ID_MAX))
 def log_command(round_id: int | None) -> None:
     """Print the audit log (all events, or those of one round)."""
     with reading() as session:

@@ -20,7 +20,7 @@ def N_(message: str) -> str:
 
 
 # Parameters that hold a word of the vocabulary are translated with the message that holds them.
-TRANSLATED_PARAMS = ("status", "basis", "level", "band", "kind_word")
+TRANSLATED_PARAMS = ("status", "basis", "level", "band", "kind_word", "field_word", "part")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .errors import N_, WrongState
+from .limits import LENGTHS
 from .models import Round, Scale
 from .roster import RosterEntry
 from .rounds import create_round
@@ -61,7 +62,7 @@ def create_followup(
         year=source.year,
         profile_id=source.profile_id,
         profile_version=source.profile_version,
-        title=title or f"Bỏ phiếu tín nhiệm — {source.title}",
+        title=title or f"Bỏ phiếu tín nhiệm — {source.title}"[: LENGTHS["title"]],
         roster=roster,
         # The vote may be held at a later sitting: its attendance is its own when given.
         members=source.members if members is None else members,

@@ -15,7 +15,10 @@ def alembic_config(engine: Engine) -> Config:
     """Return an Alembic configuration bound to an engine."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # Alembic's configuration interpolates '%' (ConfigParser): a URL with escaped characters,
+    # such as `options=-c%20statement_timeout%3D10s`, must reach it with each '%' doubled.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

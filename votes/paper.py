@@ -156,7 +156,7 @@ def add_ballot(
     means the page is out of date (another tab typed meanwhile) and is refused.
     The caller commits.
     """
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     allowed = letters(round_.scale)
     parsed, problems = parse_batch(line, len(round_.items), allowed)
     if problems or len(parsed) != 1:
@@ -203,7 +203,7 @@ def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntr
 
 def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> bool:
     """Remove ballot `number` if it is the last of an unfinished entry; False if it is gone."""
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     row = _locked(session, round_, entry)
     if row is None or row.finished:
         return False
@@ -216,7 +216,7 @@ def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> 
 
 def finish(session: Session, round_: Round, entry: int) -> None:
     """Mark an entry finished: nothing more is typed into it until it is reopened."""
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     row = _locked(session, round_, entry)
     if row is None or not split_lines(row.lines):
         raise InvalidInput(N_("Entry {entry} has no ballots yet."), entry=entry)
@@ -225,7 +225,7 @@ def finish(session: Session, round_: Round, entry: int) -> None:
 
 def reopen(session: Session, round_: Round, entry: int) -> None:
     """Let a finished entry be typed into again (ballots forgotten at the end of a stack)."""
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     row = _locked(session, round_, entry)
     if row is None:
         raise InvalidInput(N_("Entry {entry} has not been started."), entry=entry)
@@ -234,7 +234,7 @@ def reopen(session: Session, round_: Round, entry: int) -> None:
 
 def discard(session: Session, round_: Round, entry: int) -> None:
     """Throw an entry away, to start it again from the first ballot."""
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     _check_entry(entry)
     session.execute(
         delete(PaperEntry).where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
@@ -277,7 +277,7 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
     A wrong line is refused with every problem listed (each naming the entry and the line);
     the caller commits.
     """
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     allowed = letters(round_.scale)
     count = len(round_.items)
     parsed = [parse_batch(text, count, allowed) for text in texts]
@@ -303,14 +303,20 @@ def accept(
 
     Return what was stored and the two clerks who typed it (for the log).
     """
-    require_open_for_paper(round_)
+    require_open_for_paper(session, round_)
     comparison = compare(session, round_, lock=True)
     if not comparison.agree:
         raise InvalidInput(
             N_("The two entries do not agree (or are not both finished); nothing was stored.")
         )
+    # Each agreed batch goes in once (its entries are deleted below); two stacks may well
+    # give the same text, so the same file is no reason to refuse it.
     result = import_paper_ballots(
-        session, round_, batch_csv(comparison.batches[0], len(round_.items)), issued=issued
+        session,
+        round_,
+        batch_csv(comparison.batches[0], len(round_.items)),
+        issued=issued,
+        another_stack=True,
     )
     session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_.id))
     return result, [state.clerk or "" for state in comparison.entries]

@@ -3,18 +3,23 @@
 
 This file is copied verbatim into every bundle made by `votes export` (as verify.py), and the
 application uses the same functions for the seal and the event hashes, so there is one
-definition of each. Usage inside an unpacked bundle, or on the zip itself:
+definition of each (docs/AUDIT.md). Usage inside an unpacked bundle, or on the zip itself:
 
     python3 verify.py bundle.zip        # or: python3 verify.py   (in the unpacked folder)
+    python3 verify.py --expect-seal SEAL --expect-head N:HEAD   # the values on the minutes
 
-It checks: every file against SHA256SUMS; the seal (SHA-256 of ballots.csv) against the close
-event; every event's hash; the ballot accounting; a recount of every item from ballots.csv under
-the rules of profile.toml against results.json; the bands of every person. Exit status 0 only if
-everything holds.
+It checks: every file against SHA256SUMS; every event's hash and link; the log from the
+round's first event to the head at export (chain.jsonl); every part of the round's seal and
+the seal, against the close event; the receipts (online ballots = receipts = codes used); a
+recount of every item from ballots.csv under the rules of profile.toml against results.json
+and the close event; the bands of every person. With --expect-seal and --expect-head, the
+bundle against values read off paper, which is what catches a bundle rewritten whole. Exit
+status 0 only if everything holds.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import io
@@ -23,7 +28,7 @@ import json
 import sys
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,11 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def sha256_text(text_: str) -> str:
+    """Return the hex SHA-256 of a text in UTF-8."""
+    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
+
+
 def event_hash(
     event_id: int,
     at: str,
@@ -60,7 +70,11 @@ def event_hash(
     details: Any,
     prev_hash: str,
 ) -> str:
-    """Return the SHA-256 of one audit event over its canonical serialisation."""
+    """Return the SHA-256 of one audit event written before version 2 (docs/AUDIT.md).
+
+    Version 1 hashes the whole event with the previous hash; events written since hash a
+    digest of their content instead (event_hash_v2), and both are checked.
+    """
     if isinstance(details, str):
         details = json.loads(details)
     body = canonical(
@@ -74,7 +88,35 @@ def event_hash(
             "prev": prev_hash,
         }
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return sha256_text(body)
+
+
+def content_digest(at: str, actor: str, kind: str, round_id: int | None, details: Any) -> str:
+    """Return the SHA-256 of what an event says: its time, actor, kind, round and details."""
+    if isinstance(details, str):
+        details = json.loads(details)
+    return sha256_text(
+        canonical({"at": at, "actor": actor, "kind": kind, "round": round_id, "details": details})
+    )
+
+
+def event_hash_v2(event_id: int, prev_hash: str, content: str) -> str:
+    """Return the hash of an event of version 2: its id, the previous hash, its content digest.
+
+    The content enters only through its digest, so a bundle can prove that its round's
+    events lead to a later head of the log by listing the other events' digests alone,
+    without their contents (other rounds' rosters, logins).
+    """
+    return sha256_text(canonical({"v": 2, "id": event_id, "prev": prev_hash, "content": content}))
+
+
+def event_holds(event: Mapping[str, Any]) -> bool:
+    """Tell whether an exported event's hash is that of its fields (version 2, or 1)."""
+    fields = (event["at"], event["actor"], event["kind"], event["round"], event["details"])
+    content = content_digest(*fields)
+    if event_hash_v2(event["id"], event["prev_hash"], content) == event["hash"]:
+        return True
+    return bool(event_hash(event["id"], *fields, event["prev_hash"]) == event["hash"])
 
 
 def ballot_line(status: str, marks: str) -> str:
@@ -90,8 +132,104 @@ def canonical_csv(item_count: int, ballots: Iterable[tuple[str, str]]) -> bytes:
 
 
 def seal(item_count: int, ballots: Iterable[tuple[str, str]]) -> str:
-    """Return the hex SHA-256 of the canonical CSV of a ballot box (what `sha256sum` prints)."""
+    """Return the hex SHA-256 of the canonical CSV of a ballot box (what `sha256sum` prints).
+
+    This is the seal's part "ballots"; rounds closed before the whole-round seal had it as
+    their only seal.
+    """
     return hashlib.sha256(canonical_csv(item_count, ballots)).hexdigest()
+
+
+# The seal over a whole round (docs/AUDIT.md, "The seal"): a digest of each part in its
+# canonical form, and the SHA-256 of the list of those digests under a format line.
+SEAL_FORMAT = "phieu-tin-nhiem round seal 1"
+SEAL_PARTS = ("body", "round", "items", "exemptions", "counts", "receipts", "ballots")
+ROUND_FIELDS = ("id", "year", "title", "scale", "profile", "place", "held_on", "followup_of")
+ITEM_FIELDS = ("order", "kind", "person_key", "name", "position")
+EXEMPT_FIELDS = ("person_key", "name", "position", "reason")
+COUNT_FIELDS = (
+    "members",
+    "summoned",
+    "present",
+    "paper_issued",
+    "issued",
+    "collected",
+    "codes_issued",
+    "codes_used",
+)
+
+
+def receipts_text(receipts: Iterable[str]) -> bytes:
+    """Return the receipts of a round one a line, sorted: the bundle's receipts.txt."""
+    return "".join(receipt + "\n" for receipt in sorted(receipts)).encode("ascii")
+
+
+def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, bytes]:
+    """Return each part of a round's seal in canonical form.
+
+    `definition` is the round as the bundle's round.json holds it; `receipts` and `ballots`
+    are the bytes of receipts.txt and ballots.csv.
+    """
+
+    def json_part(value: Any) -> bytes:
+        return canonical(value).encode("utf-8")
+
+    exemptions = [{key: e[key] for key in EXEMPT_FIELDS} for e in definition["exempt"]]
+    return {
+        "body": json_part(
+            {
+                "code": definition["body"],
+                "name": definition["body_name"],
+                "kind": definition["body_kind"],
+            }
+        ),
+        "round": json_part({key: definition[key] for key in ROUND_FIELDS}),
+        "items": json_part(
+            [{key: item[key] for key in ITEM_FIELDS} for item in definition["items"]]
+        ),
+        "exemptions": json_part(sorted(exemptions, key=canonical)),
+        "counts": json_part({key: definition[key] for key in COUNT_FIELDS}),
+        "receipts": receipts,
+        "ballots": ballots,
+    }
+
+
+def seal_parts(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, str]:
+    """Return the SHA-256 of each part of a round's seal."""
+    return {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in part_bytes(definition, receipts, ballots).items()
+    }
+
+
+def round_seal(parts: Mapping[str, str]) -> str:
+    """Return the seal of a round from the digests of its parts.
+
+    The seven parts come first in their fixed order; a later format may add parts (an
+    encrypted box, say), which follow in the order of their names.
+    """
+    names = [*SEAL_PARTS, *sorted(name for name in parts if name not in SEAL_PARTS)]
+    listing = SEAL_FORMAT + "\n" + "".join(f"{name} {parts[name]}\n" for name in names)
+    return hashlib.sha256(listing.encode("ascii")).hexdigest()
+
+
+def parse_head(value: str) -> tuple[int | None, str]:
+    """Read a head of the log as printed: "57:ab12…" (event 57) or the hash alone."""
+    number, _, digest = value.strip().rpartition(":")
+    digest = digest.strip().lower()
+    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        raise ValueError("a head is 64 hexadecimal digits, optionally after the event number")
+    if number and not number.strip().isdigit():
+        raise ValueError("the event number of a head is a whole number")
+    return (int(number) if number else None), digest
+
+
+def parse_seal(value: str) -> str:
+    """Read a seal as printed (64 hexadecimal digits, spaces and case ignored)."""
+    digest = "".join(value.split()).lower()
+    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        raise ValueError("a seal is 64 hexadecimal digits")
+    return digest
 
 
 def percent(count: int, denominator: int | None) -> str | None:
@@ -127,21 +265,220 @@ def text(line: Line) -> str:
     return msgid.format(**params)
 
 
-def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
-    """Recount a bundle; return (problems, what was checked)."""
-    problems: list[Line] = []
-    checked: list[Line] = []
+class Lines:
+    """What a check found: problems and what was checked, as (message, fields) lines."""
+
+    def __init__(self) -> None:
+        self.problems: list[Line] = []
+        self.checked: list[Line] = []
+
+    def problem(self, msgid: str, **params: Any) -> None:
+        """Add a discrepancy."""
+        self.problems.append((msgid, params))
+
+    def check(self, msgid: str, **params: Any) -> None:
+        """Add what was checked and held."""
+        self.checked.append((msgid, params))
+
+
+def _check_sums(files: Mapping[str, bytes], lines: Lines) -> None:
     sums = files.get("SHA256SUMS", b"").decode("utf-8").splitlines()
+    listed = set()
     for line in sums:
         digest, _, name = line.partition("  ")
+        listed.add(name)
         if name not in files:
-            problems.append((N_("{name} is listed in SHA256SUMS but missing."), {"name": name}))
+            lines.problem(N_("{name} is listed in SHA256SUMS but missing."), name=name)
         elif hashlib.sha256(files[name]).hexdigest() != digest:
-            problems.append(
-                (N_("{name} does not match its SHA-256 in SHA256SUMS."), {"name": name})
-            )
-    checked.append((N_("{count} files against SHA256SUMS."), {"count": len(sums)}))
+            lines.problem(N_("{name} does not match its SHA-256 in SHA256SUMS."), name=name)
+    for name in sorted(set(files) - listed - {"SHA256SUMS"}):
+        lines.problem(N_("{name} is in the bundle but not listed in SHA256SUMS."), name=name)
+    lines.check(N_("{count} files against SHA256SUMS."), count=len(sums))
 
+
+def _check_events(events: list[dict[str, Any]], lines: Lines) -> None:
+    for event in events:
+        if not event_holds(event):
+            lines.problem(
+                N_("Audit log: event {id} ({kind}) was changed after it was written."),
+                id=event["id"],
+                kind=event["kind"],
+            )
+    for before, after in itertools.pairwise(events):
+        if after["id"] == before["id"] + 1 and after["prev_hash"] != before["hash"]:
+            lines.problem(
+                N_("Audit log: event {id} does not follow event {previous}."),
+                id=after["id"],
+                previous=before["id"],
+            )
+    lines.check(N_("{count} events hashed."), count=len(events))
+
+
+def _link_holds(link: Mapping[str, Any], event: Mapping[str, Any] | None) -> bool:
+    """Tell whether one line of chain.jsonl gives its hash (from the event itself if known)."""
+    if event is not None:  # the round's own event, in full in events.jsonl
+        fields = (event["at"], event["actor"], event["kind"], event["round"], event["details"])
+        same = (link["hash"], link["prev_hash"]) == (event["hash"], event["prev_hash"])
+        return same and link.get("content") in (None, content_digest(*fields))
+    if "content" in link:
+        return bool(event_hash_v2(link["id"], link["prev_hash"], link["content"]) == link["hash"])
+    if "event" in link:  # an event of version 1: only its whole content proves its hash
+        return event_holds(link["event"]) and link["event"]["hash"] == link["hash"]
+    return False
+
+
+def _check_chain(
+    chain: list[dict[str, Any]], events: list[dict[str, Any]], lines: Lines
+) -> dict[str, Any] | None:
+    """Check the log from the round's first event to the head at export; return that head.
+
+    The round's own events are in full in events.jsonl; every other event of that stretch is
+    in chain.jsonl by its content digest only (version 2), so the links can be recomputed
+    without reading other rounds' data.
+    """
+    own = {event["id"]: event for event in events}
+    previous: dict[str, Any] | None = None
+    broken = False
+    for link in chain:
+        broken |= not _link_holds(link, own.get(link["id"]))
+        if previous is not None and (
+            link["id"] != previous["id"] + 1 or link["prev_hash"] != previous["hash"]
+        ):
+            broken = True
+        previous = link
+    if broken:
+        lines.problem(N_("chain.jsonl: the log from this round's first event on does not hold."))
+    missing = sorted(set(own) - {link["id"] for link in chain})
+    if missing:
+        lines.problem(
+            N_("chain.jsonl does not reach the round's events {ids}."),
+            ids=", ".join(map(str, missing)),
+        )
+    if previous is None or broken or missing:
+        return None
+    lines.check(
+        N_("The log from event {first} to the head at export, event {id} ({hash}), holds."),
+        first=chain[0]["id"],
+        id=previous["id"],
+        hash=previous["hash"],
+    )
+    return previous
+
+
+def _check_head(chain: list[dict[str, Any]], expected: str, lines: Lines) -> None:
+    """Find a head read off paper in the bundle's log: the log must reach it unchanged."""
+    try:
+        number, digest = parse_head(expected)
+    except ValueError as exc:
+        lines.problem(
+            N_("Not a head of the log: {value!r} ({reason})."), value=expected, reason=str(exc)
+        )
+        return
+    found = [link for link in chain if link["hash"] == digest]
+    if not found or (number is not None and found[0]["id"] != number):
+        lines.problem(
+            N_(
+                "The head {expected} is not in this bundle's log: the log was cut or rewritten "
+                "after it was taken, or it was taken after the export (event {last})."
+            ),
+            expected=expected.strip(),
+            last=chain[-1]["id"] if chain else "—",
+        )
+        return
+    lines.check(N_("The expected head is event {id} of the log."), id=found[0]["id"])
+
+
+def _check_seal(
+    files: Mapping[str, bytes],
+    definition: Mapping[str, Any],
+    closing: Mapping[str, Any],
+    expect_seal: str | None,
+    lines: Lines,
+) -> None:
+    ballots_csv = files["ballots.csv"]
+    recorded_parts = closing.get("seal_parts")
+    if recorded_parts is None:  # closed before the whole-round seal: the ballots alone
+        if hashlib.sha256(ballots_csv).hexdigest() != closing["seal"]:
+            lines.problem(N_("ballots.csv does not match the seal recorded when the round closed."))
+        now = closing["seal"]
+    else:
+        parts = seal_parts(definition, files.get("receipts.txt", b""), ballots_csv)
+        for name in sorted(set(parts) | set(recorded_parts)):
+            if name not in parts:
+                lines.check(N_("Part {part_id} of the seal is not checked here."), part_id=name)
+                parts[name] = recorded_parts[name]
+            elif parts[name] != recorded_parts.get(name):
+                lines.problem(
+                    N_("Seal part {part_id}: the bundle differs from what was sealed at close."),
+                    part_id=name,
+                )
+        now = round_seal(parts)
+        if round_seal(recorded_parts) != closing["seal"] or now != closing["seal"]:
+            lines.problem(N_("The round's seal does not match the one recorded at close."))
+    if expect_seal is not None:
+        try:
+            expected = parse_seal(expect_seal)
+        except ValueError as exc:
+            lines.problem(
+                N_("Not a seal: {value!r} ({reason})."), value=expect_seal, reason=str(exc)
+            )
+        else:
+            if expected != now or expected != closing["seal"]:
+                lines.problem(
+                    N_("The seal {expected} read off paper is not this round's seal {seal}."),
+                    expected=expected,
+                    seal=now,
+                )
+            else:
+                lines.check(N_("The seal read off paper matches."))
+    lines.check(N_("Seal {seal}."), seal=now)
+
+
+def _check_receipts(
+    files: Mapping[str, bytes],
+    closing: Mapping[str, Any],
+    events: list[dict[str, Any]],
+    collected: int,
+    lines: Lines,
+) -> None:
+    """Online ballots = receipts = codes used (docs/AUDIT.md, "Receipts")."""
+    receipts = [line for line in files.get("receipts.txt", b"").decode().splitlines() if line]
+    paper = sum(
+        int(e["details"].get("count", 0)) for e in events if e["kind"] == "ballots_imported"
+    )
+    used = closing.get("codes_used")
+    if used is None:
+        return
+    if len(receipts) != used or collected - paper != used:
+        lines.problem(
+            N_(
+                "Receipts: {receipts} receipts, {online} online ballots ({collected} collected, "
+                "{paper} on paper), {used} codes used; all three must be equal."
+            ),
+            receipts=len(receipts),
+            online=collected - paper,
+            collected=collected,
+            paper=paper,
+            used=used,
+        )
+        return
+    lines.check(N_("{count} online ballots, receipts and codes used."), count=used)
+
+
+def check_bundle(
+    files: dict[str, bytes],
+    *,
+    expect_seal: str | None = None,
+    expect_head: str | None = None,
+) -> tuple[list[Line], list[Line]]:
+    """Recount a bundle; return (problems, what was checked).
+
+    `expect_seal` and `expect_head` are values read off paper (the minutes, a results page, a
+    head the upper level kept): the bundle must agree with them. Without them a bundle can
+    only show that it agrees with itself.
+    """
+    lines = Lines()
+    _check_sums(files, lines)
     definition = json.loads(files["round.json"])
     results = json.loads(files["results.json"])
     profile = tomllib.loads(files["profile.toml"].decode("utf-8"))
@@ -150,57 +487,47 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
         for line in files["events.jsonl"].decode("utf-8").splitlines()
         if line.strip()
     ]
-
-    for event in events:
-        again = event_hash(
-            event["id"],
-            event["at"],
-            event["actor"],
-            event["kind"],
-            event["round"],
-            event["details"],
-            event["prev_hash"],
-        )
-        if again != event["hash"]:
-            problems.append(
-                (
-                    N_("Audit log: event {id} ({kind}) was changed after it was written."),
-                    {"id": event["id"], "kind": event["kind"]},
-                )
-            )
-    for before, after in itertools.pairwise(events):
-        if after["id"] == before["id"] + 1 and after["prev_hash"] != before["hash"]:
-            problems.append(
-                (
-                    N_("Audit log: event {id} does not follow event {previous}."),
-                    {"id": after["id"], "previous": before["id"]},
-                )
-            )
-    checked.append((N_("{count} events hashed."), {"count": len(events)}))
+    _check_events(events, lines)
+    chain = [
+        json.loads(line)
+        for line in files.get("chain.jsonl", b"").decode("utf-8").splitlines()
+        if line.strip()
+    ]
+    if chain:
+        _check_chain(chain, events, lines)
+    if expect_head is not None:
+        _check_head(chain, expect_head, lines)
     closes = [e for e in events if e["kind"] == "round_closed"]
     if len(closes) != 1:
-        problems.append(
-            (N_("The bundle has {count} close events instead of one."), {"count": len(closes)})
-        )
-        return problems, checked
+        lines.problem(N_("The bundle has {count} close events instead of one."), count=len(closes))
+        return lines.problems, lines.checked
     closing = closes[0]["details"]
+    _check_seal(files, definition, closing, expect_seal, lines)
+    _recount(files, definition, results, profile, closing, events, lines)
+    return lines.problems, lines.checked
 
+
+def _recount(
+    files: Mapping[str, bytes],
+    definition: Mapping[str, Any],
+    results: Mapping[str, Any],
+    profile: Mapping[str, Any],
+    closing: Mapping[str, Any],
+    events: list[dict[str, Any]],
+    lines: Lines,
+) -> None:
+    """Count every item again from ballots.csv; compare with results.json and the close."""
     items = definition["items"]
     count = len(items)
     ballots_csv = files["ballots.csv"]
-    if hashlib.sha256(ballots_csv).hexdigest() != closing["seal"]:
-        problems.append(
-            (N_("ballots.csv does not match the seal recorded when the round closed."), {})
-        )
     rows = list(csv.reader(io.StringIO(ballots_csv.decode("utf-8"))))
     header, body = rows[0], rows[1:]
     if header != ["status", *map(str, range(1, count + 1))]:
-        problems.append((N_("ballots.csv has the wrong header."), {}))
-        return problems, checked
+        lines.problem(N_("ballots.csv has the wrong header."))
+        return
     ballots = [(row[0], "".join(cell or NO_MARK for cell in row[1:])) for row in body]
     if canonical_csv(count, ballots) != ballots_csv:
-        problems.append((N_("ballots.csv is not in canonical form."), {}))
-    checked.append((N_("Seal {seal}."), {"seal": closing["seal"]}))
+        lines.problem(N_("ballots.csv is not in canonical form."))
 
     scale = definition["scale"]
     scope = profile["invalid_marks"]
@@ -218,27 +545,26 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
         "invalid": collected - valid,
     }
     if results["ballots"] != accounting:
-        problems.append(
-            (
-                N_("Ballots: results.json says {reported}, a recount gives {recount}."),
-                {"reported": results["ballots"], "recount": accounting},
-            )
+        lines.problem(
+            N_("Ballots: results.json says {reported}, a recount gives {recount}."),
+            reported=results["ballots"],
+            recount=accounting,
         )
     for key in ("collected", "valid", "invalid", "issued"):
         if closing.get(key) != accounting[key]:
-            problems.append(
-                (
-                    N_("{key}: the close event says {recorded}, a recount gives {recount}."),
-                    {"key": key, "recorded": closing.get(key), "recount": accounting[key]},
-                )
+            lines.problem(
+                N_("{key}: the close event says {recorded}, a recount gives {recount}."),
+                key=key,
+                recorded=closing.get(key),
+                recount=accounting[key],
             )
     if definition["issued"] is not None and collected > definition["issued"]:
-        problems.append(
-            (
-                N_("{collected} ballots collected but only {issued} issued."),
-                {"collected": collected, "issued": definition["issued"]},
-            )
+        lines.problem(
+            N_("{collected} ballots collected but only {issued} issued."),
+            collected=collected,
+            issued=definition["issued"],
         )
+    _check_receipts(files, closing, events, collected, lines)
     basis = (
         profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
         if scale == "confidence_vote"
@@ -253,51 +579,67 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
     }
     denominator = figures[basis]
     if results["denominator"] != {"basis": basis, "value": denominator}:
-        problems.append(
-            (
-                N_(
-                    "Denominator: results.json says {reported}, the profile gives "
-                    "{basis_id} = {value}."
-                ),
-                {"reported": results["denominator"], "basis_id": basis, "value": denominator},
-            )
+        lines.problem(
+            N_(
+                "Denominator: results.json says {reported}, the profile gives {basis_id} = {value}."
+            ),
+            reported=results["denominator"],
+            basis_id=basis,
+            value=denominator,
         )
+    if closing.get("denominator", {"basis": basis, "value": denominator}) != {
+        "basis": basis,
+        "value": denominator,
+    }:
+        lines.problem(
+            N_(
+                "Denominator: the close event says {recorded}, the profile gives "
+                "{basis_id} = {value}."
+            ),
+            recorded=closing.get("denominator"),
+            basis_id=basis,
+            value=denominator,
+        )
+    at_close = {item["order"]: item["counts"] for item in closing.get("items", [])}
     band_ids = [band["id"] for band in profile["bands"]]
+    expected_findings = []
     for index, item in enumerate(items):
         column = [marks[index] for marks in counted]
         counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
         counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
         reported = results["items"][index]
         if reported["counts"] != counts:
-            problems.append(
-                (
-                    N_(
-                        "Item {order} ({name}): results.json says {reported}, a recount "
-                        "gives {recount}."
-                    ),
-                    {
-                        "order": index + 1,
-                        "name": item["name"],
-                        "reported": reported["counts"],
-                        "recount": counts,
-                    },
-                )
+            lines.problem(
+                N_(
+                    "Item {order} ({name}): results.json says {reported}, a recount "
+                    "gives {recount}."
+                ),
+                order=index + 1,
+                name=item["name"],
+                reported=reported["counts"],
+                recount=counts,
+            )
+        if at_close and at_close.get(index + 1) != counts:
+            lines.problem(
+                N_(
+                    "Item {order} ({name}): the close event says {recorded}, a recount gives "
+                    "{recount}."
+                ),
+                order=index + 1,
+                name=item["name"],
+                recorded=at_close.get(index + 1),
+                recount=counts,
             )
         shares = {name: percent(counts[name], denominator) for name, _ in SCALE_LETTERS[scale]}
         if reported["percent"] != shares:
-            problems.append(
-                (
-                    N_(
-                        "Item {order} ({name}): percentages {reported} differ from a "
-                        "recount {recount}."
-                    ),
-                    {
-                        "order": index + 1,
-                        "name": item["name"],
-                        "reported": reported["percent"],
-                        "recount": shares,
-                    },
-                )
+            lines.problem(
+                N_(
+                    "Item {order} ({name}): percentages {reported} differ from a recount {recount}."
+                ),
+                order=index + 1,
+                name=item["name"],
+                reported=reported["percent"],
+                recount=shares,
             )
         if item["kind"] != "person" or not denominator:
             continue
@@ -305,39 +647,68 @@ def check_bundle(files: dict[str, bytes]) -> tuple[list[Line], list[Line]]:
             expected = ["over_half"] if counts["no_trust"] * 2 > denominator else []
         else:
             expected = [b for b in band_ids if BANDS[b](counts["low"], denominator)]
+        expected_findings += [{"person_key": item["person_key"], "band": b} for b in expected]
         found = [f["band"] for f in reported["findings"] if f["rule"] == "band"]
         if sorted(found) != sorted(expected):
-            problems.append(
-                (
-                    N_(
-                        "Item {order} ({name}): bands {reported} in results.json, the "
-                        "profile's rules give {recount}."
-                    ),
-                    {
-                        "order": index + 1,
-                        "name": item["name"],
-                        "reported": found,
-                        "recount": expected,
-                    },
-                )
+            lines.problem(
+                N_(
+                    "Item {order} ({name}): bands {reported} in results.json, the profile's "
+                    "rules give {recount}."
+                ),
+                order=index + 1,
+                name=item["name"],
+                reported=found,
+                recount=expected,
             )
-    checked.append(
-        (
-            N_("{collected} ballots recounted for {count} items on D = {value} ({basis_id})."),
-            {"collected": collected, "count": count, "value": denominator, "basis_id": basis},
+    if "findings" in closing and sorted(map(canonical, closing["findings"])) != sorted(
+        map(canonical, expected_findings)
+    ):
+        lines.problem(
+            N_("Findings: the close event says {recorded}, the profile's rules give {recount}."),
+            recorded=closing["findings"],
+            recount=expected_findings,
         )
+    lines.check(
+        N_("{collected} ballots recounted for {count} items on D = {value} ({basis_id})."),
+        collected=collected,
+        count=count,
+        value=denominator,
+        basis_id=basis,
     )
-    return problems, checked
 
 
 def main(argv: list[str]) -> int:
     """Check the bundle named on the command line (or the folder this script is in)."""
-    target = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
-    problems, checked = check_bundle(read_bundle(target))
+    parser = argparse.ArgumentParser(
+        prog="verify.py",
+        description="Recount a round from its export bundle and check it against values "
+        "read off paper (the seal and the head of the log printed on the minutes).",
+    )
+    parser.add_argument("bundle", nargs="?", help="the bundle (zip or folder); default: here")
+    parser.add_argument("--expect-seal", metavar="HEX", help="the round's seal, as printed")
+    parser.add_argument(
+        "--expect-head", metavar="[N:]HEX", help="a head of the log, as printed or kept"
+    )
+    options = parser.parse_args(argv[1:])
+    target = Path(options.bundle) if options.bundle else Path(__file__).resolve().parent
+    try:
+        problems, checked = check_bundle(
+            read_bundle(target),
+            expect_seal=options.expect_seal,
+            expect_head=options.expect_head,
+        )
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"FAILED: cannot read the bundle: {exc}")
+        return 2
     for line in checked:
         print(f"checked: {text(line)}")
     for line in problems:
         print(f"PROBLEM: {text(line)}")
+    if not problems and not (options.expect_seal and options.expect_head):
+        print(
+            "NOTE: without --expect-seal and --expect-head (the values printed on the minutes) "
+            "this shows only that the bundle agrees with itself."
+        )
     print(
         "OK: the recount matches the sealed ballot box and the results."
         if not problems

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .audit import round_events
+from .audit import head, round_events
 from .errors import N_, WrongState
 from .models import Round
 from .rules import findings_for_round
@@ -84,14 +84,22 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
             {"name": e.person.name, "position": e.position, "reason": e.reason}
             for e in round_.exemptions
         ],
-        "seal": _seal(session, round_.id),
+        # The anchors printed on paper (docs/AUDIT.md): the seal recorded at close, and the
+        # head of the log as this result is read; the head moves on with every later event.
+        **_seal(session, round_.id),
+        "head": _head(session),
     }
 
 
-def _seal(session: Session, round_id: int) -> str | None:
-    """Return the seal recorded when the round closed."""
+def _seal(session: Session, round_id: int) -> dict[str, Any]:
+    """Return the seal recorded when the round closed, and the digests of its parts."""
     for event in round_events(session, round_id):
         if event.kind == "round_closed":
-            seal: str | None = json.loads(event.details).get("seal")
-            return seal
-    return None
+            recorded = json.loads(event.details)
+            return {"seal": recorded.get("seal"), "seal_parts": recorded.get("seal_parts")}
+    return {"seal": None, "seal_parts": None}
+
+
+def _head(session: Session) -> dict[str, Any] | None:
+    now = head(session)
+    return {"id": now.id, "hash": now.hash} if now else None

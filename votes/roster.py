@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .csvinput import rows
-from .errors import N_, InvalidInput
+from .errors import N_, InvalidInput, Message, message
+from .limits import check_text, mixed_scripts
 from .models import Body, Person, Round
 from .text import clean_name, nfc
 
@@ -82,6 +83,11 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             kind=kind,
             exempt_reason=clean_name(record.get("exempt_reason", "")),
         )
+        try:
+            entry = checked_entry(entry)
+        except InvalidInput as refused:
+            problems.append(InvalidInput(N_("Line {line}: {problem}"), line=line, problem=refused))
+            continue
         if kind not in ("person", "collective"):
             problems.append(
                 InvalidInput(
@@ -123,6 +129,48 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
     if not any(e.exempt_reason == "" for e in entries):
         raise InvalidInput(N_("The roster has nobody on the ballot."))
     return entries
+
+
+def checked_entry(entry: RosterEntry) -> RosterEntry:
+    """Return a roster entry with every text checked: characters, lengths (votes.limits)."""
+    return replace(
+        entry,
+        name=check_text(entry.name, "name"),
+        position=check_text(entry.position, "position"),
+        person_key=(
+            check_text(entry.person_key, "person_key", fold=False) or None
+            if entry.person_key
+            else None
+        ),
+        exempt_reason=check_text(entry.exempt_reason, "reason"),
+    )
+
+
+def roster_warnings(entries: list[RosterEntry]) -> list[Message]:
+    """Return what the organizer should look at before saving a roster (shown in the preview).
+
+    A name that mixes writing systems (a Cyrillic 'а' among Latin letters) looks like
+    another person's name but is a different person to the system: almost always a paste
+    from elsewhere, sometimes a trick.
+    """
+    warnings = []
+    for entry in entries:
+        for value in (entry.name, entry.position):
+            found = mixed_scripts(value)
+            if found:
+                warnings.append(
+                    message(
+                        N_(
+                            "Line {line}: {text!r} mixes writing systems ({scripts}); letters "
+                            "that look alike may be from another alphabet. Retype it if in "
+                            "doubt."
+                        ),
+                        line=entry.line,
+                        text=value,
+                        scripts=", ".join(sorted(found)),
+                    )
+                )
+    return warnings
 
 
 def roster_entries(round_: Round) -> list[RosterEntry]:

@@ -7,6 +7,7 @@ in votes/operations, which calls these.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import secrets
 from typing import Any
@@ -17,14 +18,15 @@ from sqlalchemy.orm import Session
 
 from . import profiles
 from .ballotbox import (
-    ballot_box,
     ballots_collected,
     ballots_issued,
     check_counts,
     check_paper_issued,
+    lock_round,
 )
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
+from .limits import ITEMS_MAX, check_body_code, check_count, check_text, in_id_range, searchable
 from .models import (
     Ballot,
     BallotItem,
@@ -37,20 +39,22 @@ from .models import (
     RoundStatus,
     Scale,
 )
-from .recount import seal
-from .roster import RosterEntry, person_for, roster_entries, with_exemption
+from .roster import RosterEntry, checked_entry, person_for, roster_entries, with_exemption
 from .rules import round_findings
+from .seal import current_seal
 from .tally import quorum_status, tally_round
 from .text import clean_name, nfc
 from .vocabulary import BODY_KINDS, YEARS
 
+logger = logging.getLogger(__name__)
+
 
 def add_body(session: Session, code: str, name: str, kind: str = "party") -> Body:
     """Create a body (the organisation that holds rounds)."""
-    code = nfc(code)
-    name = clean_name(name)
-    if not code or not name:
+    if not nfc(code) or not clean_name(name):
         raise InvalidInput(N_("A body needs a code and a name."))
+    code = check_body_code(code)
+    name = check_text(name, "body_name")
     if kind not in BODY_KINDS:
         raise InvalidInput(
             N_("Unknown kind of body {kind!r}: use party, council or assembly."), kind=kind
@@ -65,7 +69,11 @@ def add_body(session: Session, code: str, name: str, kind: str = "party") -> Bod
 
 def get_body(session: Session, code: str) -> Body:
     """Return a body by its code."""
-    body = session.scalar(select(Body).where(Body.code == nfc(code)))
+    body = (
+        session.scalar(select(Body).where(Body.code == nfc(code)))
+        if searchable(nfc(code), "body_code")
+        else None
+    )
     if body is None:
         raise NotFound(N_("Unknown body {code}."), code=code)
     return body
@@ -73,7 +81,7 @@ def get_body(session: Session, code: str) -> Body:
 
 def get_round(session: Session, round_id: int) -> Round:
     """Return a round by id."""
-    round_ = session.get(Round, round_id)
+    round_ = session.get(Round, round_id) if in_id_range(round_id) else None
     if round_ is None:
         raise NotFound(N_("Unknown round {id}."), id=round_id)
     return round_
@@ -105,6 +113,7 @@ def set_attendance(
     round is closed the attendance is part of the closing record and its seal, and stays.
     Return the figures it replaced; the caller logs the change and commits.
     """
+    lock_round(session, round_)
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_(
@@ -152,9 +161,10 @@ def create_round(
     profile = profiles.get_profile(session, profile_id, profile_version)
     if not YEARS[0] <= year <= YEARS[1]:
         raise InvalidInput(N_("The year {year} is not plausible."), year=year)
-    title = clean_name(title)
+    title = check_text(title, "title")
     if not title:
         raise InvalidInput(N_("A round needs a title."))
+    place = check_text(place, "place") if place else None
     check_counts(members, summoned, present)
     round_ = Round(
         body_id=body.id,
@@ -167,7 +177,7 @@ def create_round(
         members=members,
         summoned=summoned,
         present=present,
-        place=clean_name(place) if place else None,
+        place=place or None,
         held_on=held_on,
         followup_of=followup_of,
     )
@@ -181,6 +191,13 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
     """Replace the ballot items and exemptions of a draft round."""
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(N_("The roster can only be changed while the round is a draft."))
+    roster = [checked_entry(entry) for entry in roster]
+    if sum(1 for entry in roster if not entry.exempt_reason) > ITEMS_MAX:
+        raise InvalidInput(
+            N_("A ballot holds at most {limit} persons; this roster puts {count} on it."),
+            limit=ITEMS_MAX,
+            count=sum(1 for entry in roster if not entry.exempt_reason),
+        )
     round_.items.clear()
     round_.exemptions.clear()
     session.flush()
@@ -281,6 +298,7 @@ def close_round(session: Session, round_: Round) -> None:
 def closing_record(session: Session, round_: Round) -> dict[str, Any]:
     """Describe a counted round for the log: accounting, seal, counts and findings."""
     tally = tally_round(session, round_)
+    sealed, parts = current_seal(session, round_)
     return {
         "issued": round_.issued,
         "collected": round_.collected,
@@ -294,7 +312,10 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
         "present": round_.present,
         "profile": {"id": tally.profile.id, "version": tally.profile.version},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
-        "seal": seal(len(round_.items), ballot_box(session, round_.id)),
+        # The seal over the whole round and the digest of each of its parts (docs/AUDIT.md):
+        # verify names the part that no longer matches.
+        "seal": sealed,
+        "seal_parts": parts,
         "items": [
             {"order": i.order, "person_key": i.person_key, "name": i.name, "counts": i.counts}
             for i in tally.items
@@ -362,6 +383,7 @@ def issue_round_codes(
     session: Session, round_: Round, count: int, secret: str | bytes
 ) -> list[str]:
     """Issue voter codes for a draft or open round (how many is all that is recorded)."""
+    lock_round(session, round_)
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_("Round {id} is {status}; codes can be issued only for a draft or open round."),
@@ -370,6 +392,7 @@ def issue_round_codes(
         )
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
+    check_count(count, "codes")
     if round_.summoned is not None and ballots_issued(session, round_) + count > round_.summoned:
         raise CountError(
             N_(
@@ -382,33 +405,66 @@ def issue_round_codes(
     return issue_codes(session, round_, count, secret)
 
 
-def compact(engine: Engine) -> None:
+def compact(engine: Engine) -> bool:
     """After a close, let the engine forget the old rows of the rewritten ballot box.
 
     SQLite: checkpoint the write-ahead log and truncate it. PostgreSQL: VACUUM the tables whose
     dead tuples still hold the old physical order (see docs/ANONYMITY.md).
+
+    This runs once the close is committed: whatever happens here, the round IS closed, so a
+    failure (a reader holding the tables past the lock timeout, a statement_timeout) is
+    logged and never raised — a committed close must not be reported as an error. Run
+    `votes db compact` later to do it again. Return whether it was done.
     """
+    try:
+        _compact(engine)
+    except Exception:
+        logger.warning(
+            "The round is closed, but compacting the ballot tables afterwards failed; "
+            "run `votes db compact` when nobody is voting (docs/ANONYMITY.md).",
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+# How long the compaction waits for the tables: VACUUM FULL needs them alone, and while it
+# waits in the lock queue every cast of every round would wait behind it.
+COMPACT_LOCK_TIMEOUT = "2s"
+
+
+def _compact(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             # A reader still open elsewhere would make TRUNCATE wait for the whole busy timeout:
             # wait a little, then leave it to the next close (the WAL is reused from its start
             # after every full checkpoint anyway).
             connection.exec_driver_sql("PRAGMA busy_timeout = 2000")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
+            try:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
         return
     # VACUUM FULL, not VACUUM: a plain VACUUM marks the old tuples dead but leaves their bytes
     # (in casting order, with each cast's transaction id) in the pages until they are reused.
     # VACUUM FULL writes the live rows, already shuffled, into new files; it locks these
     # tables for the moment it takes.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM FULL ballot, receipt, credential")
+        connection.exec_driver_sql(f"SET lock_timeout = '{COMPACT_LOCK_TIMEOUT}'")
+        try:
+            connection.exec_driver_sql("VACUUM FULL ballot, receipt, credential")
+        finally:
+            connection.exec_driver_sql("RESET lock_timeout")
 
 
 def change_exemption(session: Session, round_: Round, person_key: str, reason: str) -> Person:
     """Leave a person of a draft round off the ballot with a reason, or put them back ("")."""
-    person = session.scalar(
-        select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
+    person = (
+        session.scalar(
+            select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
+        )
+        if searchable(person_key, "person_key")
+        else None
     )
     if person is None:
         raise NotFound(
@@ -419,5 +475,7 @@ def change_exemption(session: Session, round_: Round, person_key: str, reason: s
         raise InvalidInput(
             N_("{name} is not on the roster of round {id}."), name=person.name, id=round_.id
         )
-    set_roster(session, round_, with_exemption(current, person.person_key, clean_name(reason)))
+    set_roster(
+        session, round_, with_exemption(current, person.person_key, check_text(reason, "reason"))
+    )
     return person

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from decimal import Decimal
 
@@ -86,3 +87,14 @@ def integer_text(value: int | None) -> str:
     if value is None:
         return "—"
     return f"{value:,}".replace(",", ".")
+
+
+# Asia/Ho_Chi_Minh has had no daylight saving time since 1975: a fixed offset is exact.
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+
+def local_time_text(moment: dt.datetime) -> str:
+    """Write a stored time (UTC) as Vietnam reads it: "14:05:09 02/06/2025"."""
+    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(VIETNAM).strftime("%H:%M:%S %d/%m/%Y")

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .ballotbox import ballots_collected
+from .ballotbox import ballots_collected, receipts_count
 from .credentials import codes_issued, codes_used
-from .errors import N_, VotesError
+from .errors import N_, InvalidInput, VotesError
 from .models import Round, RoundStatus
-from .recount import canonical
+from .recount import canonical, parse_seal, round_seal
 from .rounds import closing_record
-from .vocabulary import COUNTED
+from .vocabulary import COUNTED, SEAL_PART_WORDS
 
 # The figures of the close event that a recount must give again.
 RECORDED_FIGURES = (
@@ -97,6 +97,29 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
             used=used,
             imported=imported,
         )
+    # Online ballots = receipts = codes used: every cast stores one of each (docs/AUDIT.md).
+    receipts = receipts_count(session, round_id)
+    if receipts < used:
+        report.problem(
+            N_(
+                "Round {id}: {receipts} receipts for {used} codes used: {count} receipt(s) deleted."
+            ),
+            id=round_id,
+            receipts=receipts,
+            used=used,
+            count=used - receipts,
+        )
+    elif receipts > used:
+        report.problem(
+            N_(
+                "Round {id}: {receipts} receipts for {used} codes used: {count} receipt(s) that "
+                "no vote accounts for (invented)."
+            ),
+            id=round_id,
+            receipts=receipts,
+            used=used,
+            count=receipts - used,
+        )
 
     if round_.status not in COUNTED:
         if "round_closed" in kinds:
@@ -126,16 +149,7 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     except VotesError as exc:  # an impossible count stored in the database
         report.problem(N_("Round {id}: cannot be counted again: {reason}"), id=round_id, reason=exc)
         return report
-    if recorded.get("seal") != now["seal"]:
-        report.problem(
-            N_(
-                "Round {id}: the ballot box does not match its seal (sealed {sealed}, now "
-                "{now}): a ballot was added, removed or changed."
-            ),
-            id=round_id,
-            sealed=recorded.get("seal"),
-            now=now["seal"],
-        )
+    _compare_seal(report, round_id, recorded, now)
     if round_.collected != ballots:
         report.problem(
             N_("Round {id}: {ballots} ballots in the box, but {collected} recorded as collected."),
@@ -186,6 +200,88 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         seal=now["seal"][:16],
         ballots=ballots,
     )
+    return report
+
+
+def _compare_seal(
+    report: audit.Report, round_id: int, recorded: dict[str, Any], now: dict[str, Any]
+) -> None:
+    """Compare the seal recorded at close with the round now, naming each part that differs."""
+    parts = recorded.get("seal_parts")
+    if parts is None:
+        # Closed before the whole-round seal: the seal was the ballots' alone.
+        if recorded.get("seal") != now["seal_parts"]["ballots"]:
+            report.problem(
+                N_(
+                    "Round {id}: the ballot box does not match its seal (sealed {sealed}, now "
+                    "{now}): a ballot was added, removed or changed."
+                ),
+                id=round_id,
+                sealed=recorded.get("seal"),
+                now=now["seal_parts"]["ballots"],
+            )
+        return
+    for name, digest in now["seal_parts"].items():
+        if parts.get(name) != digest:
+            report.problem(
+                N_(
+                    "Round {id}: {part} changed after the round was sealed at close (seal part "
+                    "{part_id})."
+                ),
+                id=round_id,
+                part=SEAL_PART_WORDS.get(name, name),
+                part_id=name,
+            )
+    if round_seal(parts) != recorded.get("seal"):
+        report.problem(
+            N_("Round {id}: the seal in the close record is not the seal of its parts."),
+            id=round_id,
+        )
+
+
+def verify_anchors(
+    session: Session,
+    *,
+    round_: Round | None = None,
+    expect_seal: str | None = None,
+    expect_head: str | None = None,
+) -> audit.Report:
+    """Check the database against values read off paper: a round's seal, a head of the log.
+
+    Without them verification shows that the database agrees with itself; a database
+    rewritten whole (the marks changed, the seal and counts recomputed, the log hashed again)
+    would agree with itself too. The seal printed on the minutes and the heads kept by the
+    committee and the upper level are outside the database: it cannot change them.
+    """
+    report = audit.Report()
+    if expect_head is not None:
+        report.extend(audit.verify_head(session, expect_head))
+    if expect_seal is None:
+        return report
+    if round_ is None:
+        raise InvalidInput(N_("Give the round whose seal is expected."))
+    try:
+        expected = parse_seal(expect_seal)
+    except ValueError as exc:
+        raise InvalidInput(
+            N_("Not a seal: {value!r} ({reason})."), value=expect_seal, reason=str(exc)
+        ) from exc
+    closes = [e for e in audit.round_events(session, round_.id) if e.kind == "round_closed"]
+    recorded = json.loads(closes[0].details).get("seal") if len(closes) == 1 else None
+    now = closing_record(session, round_)["seal"] if round_.status in COUNTED else None
+    if recorded != expected or now != expected:
+        report.problem(
+            N_(
+                "Round {id}: the seal {expected} read off paper is not the seal of the round "
+                "(recorded at close {recorded}, recomputed now {now})."
+            ),
+            id=round_.id,
+            expected=expected,
+            recorded=recorded or "—",
+            now=now or "—",
+        )
+    else:
+        report.check(N_("Round {id}: the seal read off paper matches."), id=round_.id)
     return report
 
 

@@ -108,6 +108,17 @@ BAND_TESTS: dict[str, str] = {
 }
 VOTE_TEST = "no_trust*2 > D"
 
+# The parts of a round's seal (votes/recount.py SEAL_PARTS), as a verification names them.
+SEAL_PART_WORDS: dict[str, str] = {
+    "body": N_("the body (code, name, kind)"),
+    "round": N_("the round's details (year, title, scale, profile, place, date)"),
+    "items": N_("the ballot items (persons, names, positions, order)"),
+    "exemptions": N_("the persons left off the ballot"),
+    "counts": N_("the counts (attendance, ballots issued and collected, codes)"),
+    "receipts": N_("the receipts"),
+    "ballots": N_("the ballots"),
+}
+
 BODY_KINDS: dict[str, str] = {
     "party": N_("Party committee"),
     "council": N_("People's Council"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -21,18 +22,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import credentials
+from . import audit, credentials
 from .ballotbox import (
     ballots_collected,
     ballots_issued,
     check_paper_issued,
     insert_ballots,
     item_count,
+    lock_round,
 )
 from .counting import INVALID, normalise_marks, parse_paper_ballots
 from .db import WRITE
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
 from .models import Ballot, BallotItem, Credential, Receipt, Round, RoundStatus, random_id
+from .text import local_time_text
 
 
 class CastRefused(VotesError):
@@ -174,10 +177,79 @@ class ImportResult:
     valid: int
     invalid: int
     sha256: str
+    # Said by the organizer: the same file, but another stack of paper ballots.
+    another_stack: bool = False
+    # A digest of the one-time token of the form (or the API's Idempotency-Key) that sent it.
+    submission: str | None = None
 
 
-def require_open_for_paper(round_: Round) -> None:
-    """Refuse paper ballots (typed or imported) unless the round is open."""
+class AlreadyImported(VotesError):
+    """This file (or this very form) was imported into the round before; nothing was stored.
+
+    `first` is when (UTC) the earlier import was written to the log.
+    """
+
+    def __init__(self, msgid: str, *, first: object, **params: object) -> None:
+        self.first = first
+        super().__init__(msgid, **params)
+
+
+def submission_digest(token: str | None) -> str | None:
+    """Return what the log keeps of a form's one-time token: a digest, never the token."""
+    if not token:
+        return None
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _refuse_a_second_import(
+    session: Session, round_: Round, sha256: str, *, another_stack: bool, submission: str | None
+) -> None:
+    """Refuse a file imported into this round before, or a form sent twice.
+
+    The log is the record: every import wrote its file's SHA-256 (and its form's token) in a
+    `ballots_imported` event. Read under the round's lock, so two uploads of the same file at
+    the same moment are ordered, and the second one sees the first.
+    """
+    for event in audit.round_events(session, round_.id):
+        if event.kind != "ballots_imported":
+            continue
+        details = json.loads(event.details)
+        when = local_time_text(event.at)
+        if submission is not None and details.get("submission") == submission:
+            raise AlreadyImported(
+                N_(
+                    "This form was already sent: its file was imported into round {id} at "
+                    "{time}. Nothing was imported again."
+                ),
+                first=event.at,
+                id=round_.id,
+                time=when,
+            )
+        if details.get("sha256") == sha256 and not another_stack:
+            raise AlreadyImported(
+                N_(
+                    "This file was already imported into round {id} at {time} ({count} "
+                    "ballots); nothing was imported. If it is really another stack of ballots "
+                    "that gives the very same file, say so and import it again."
+                ),
+                first=event.at,
+                id=round_.id,
+                time=when,
+                count=details.get("count"),
+            )
+
+
+def require_open_for_paper(session: Session, round_: Round) -> None:
+    """Refuse paper ballots (typed or imported) unless the round is open, and hold it open.
+
+    The round is locked first (ballotbox.lock_round): a close cannot count the box between
+    this check and the commit, and a close that committed meanwhile is seen here.
+    """
+    lock_round(session, round_)
+    _refuse_unless_open(round_)
+
+
+def _refuse_unless_open(round_: Round) -> None:
     if round_.status != RoundStatus.OPEN.value:
         raise WrongState(
             N_(
@@ -195,14 +267,26 @@ def import_paper_ballots(
     data: bytes,
     *,
     issued: int | None = None,
+    another_stack: bool = False,
+    submission: str | None = None,
 ) -> ImportResult:
     """Store a file of paper ballots typed in by the counting committee: all of it or nothing.
 
     The caller logs the import and commits. `issued` sets the number of paper ballots handed
-    out.
+    out. The file is read before the round is locked: a long file does not hold a close (or
+    the voters) waiting; the round is checked again under the lock.
+
+    The same file (by SHA-256) is imported once per round unless `another_stack` says it is
+    another stack that happens to give the same file; a form sent twice (the same
+    `submission` digest) is refused even then.
     """
-    require_open_for_paper(round_)
+    _refuse_unless_open(round_)
     ballots = parse_paper_ballots(data, item_count(session, round_.id), round_.scale)
+    sha256 = hashlib.sha256(data).hexdigest()
+    require_open_for_paper(session, round_)
+    _refuse_a_second_import(
+        session, round_, sha256, another_stack=another_stack, submission=submission
+    )
     if issued is not None:
         if issued < 0:
             raise CountError(N_("The number of ballots issued cannot be negative."))
@@ -226,5 +310,7 @@ def import_paper_ballots(
         count=len(ballots),
         valid=len(ballots) - invalid,
         invalid=invalid,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
+        another_stack=another_stack,
+        submission=submission,
     )

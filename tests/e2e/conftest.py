@@ -53,8 +53,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "DATABASE_URL": url,
             "WTF_CSRF_ENABLED": True,
             "CODE_RATE_LIMIT": "1000/minute",
-            "LOGIN_RATE_LIMIT": "1000/minute",
-            "LOGIN_USER_RATE_LIMIT": "1000/minute",
+            "LOGIN_ACCOUNT_FREE_FAILURES": 1000,
+            "LOGIN_ADDRESS_FREE_FAILURES": 1000,
         }
     )
     upgrade(app.extensions["votes.engine"])

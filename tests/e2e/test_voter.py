@@ -7,6 +7,13 @@ import re
 from tests.e2e.conftest import Live, axe_check, shot
 
 
+def open_from_slip(page, url: str, code: str, *, old_link: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Open the slip's QR link: /b#CODE (or an old /b/CODE link); the page posts the code."""
+    page.goto(f"{url}/b/{code}" if old_link else f"{url}/b#{code}")
+    page.wait_for_url(re.compile(r"/$"))  # the code was posted to the code page's form
+    page.wait_for_load_state()
+
+
 def test_voter_votes_on_a_phone(live: Live, phone) -> None:  # type: ignore[no-untyped-def]
     page = phone
     code = live.world.codes["open"][1]
@@ -44,8 +51,17 @@ def test_voter_votes_on_a_phone(live: Live, phone) -> None:  # type: ignore[no-u
     assert "không ai" in page.content()
     assert axe_check(page) == []
     shot(page, "voter-receipt")
-    # The same code again: refused, in plain Vietnamese.
-    page.goto(f"{live.url}/b/{code}")
+    # The same code again, from the slip's QR code (/b#CODE): the ballot opens as for an unused
+    # code (whoever holds the printed list learns nothing by opening it); sending it is refused,
+    # in plain Vietnamese, and changes nothing.
+    open_from_slip(page, live.url, code)
+    assert page.locator("fieldset.item").count() == 3
+    assert "#" not in page.url
+    assert code not in page.url
+    for order in (1, 2, 3):
+        page.locator(f"#item-{order}").get_by_label("Tín nhiệm cao").check()
+    page.get_by_role("button", name="Xem lại phiếu").click()
+    page.get_by_role("button", name="Gửi phiếu").click()
     assert page.get_by_role("heading", name="Không dùng được mã này").is_visible()
     assert "đã được sử dụng" in page.content()
     assert axe_check(page) == []
@@ -90,9 +106,9 @@ def test_voter_votes_with_the_keyboard_alone(live: Live, phone) -> None:  # type
 
 def test_closed_and_unknown_codes_look_alike(live: Live, phone) -> None:  # type: ignore[no-untyped-def]
     page = phone
-    page.goto(f"{live.url}/b/{live.world.codes['closed'][1]}")
+    open_from_slip(page, live.url, live.world.codes["closed"][1])
     closed = page.locator(".refusal").inner_text()
-    page.goto(f"{live.url}/b/ACDE-FGHJ-KMNP")
+    open_from_slip(page, live.url, "ACDE-FGHJ-KMNP", old_link=True)
     unknown = page.locator(".refusal").inner_text()
     assert closed == unknown
     shot(page, "voter-refused")
@@ -103,7 +119,7 @@ def test_ballot_in_english_on_a_desktop(live: Live, desktop) -> None:  # type: i
     page.goto(live.url + "/")
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
-    page.goto(f"{live.url}/b/{live.world.codes['open'][0]}")
+    open_from_slip(page, live.url, live.world.codes["open"][0])
     assert page.get_by_role("radio", name="High confidence").count() == 3
     assert axe_check(page) == []
     shot(page, "voter-ballot-en-desktop")

@@ -28,16 +28,36 @@ def _log_import(
             "sha256": result.sha256,
             "paper_issued": paper_issued,
             **({"entered_by": entered_by} if entered_by else {}),
+            **({"another_stack": True} if result.another_stack and not entered_by else {}),
+            **({"submission": result.submission} if result.submission else {}),
         },
     )
 
 
 def import_paper_ballots(
-    work: Work, round_id: int, data: bytes, *, issued: int | None = None
+    work: Work,
+    round_id: int,
+    data: bytes,
+    *,
+    issued: int | None = None,
+    another_stack: bool = False,
+    submission: str | None = None,
 ) -> ImportResult:
-    """Import a file of paper ballots into an open round: the whole file or nothing."""
+    """Import a file of paper ballots into an open round: the whole file or nothing.
+
+    A file already imported into the round is refused (with the time of that import) unless
+    the organizer says it is `another_stack`; `submission` is the one-time token of the form
+    (or the API's Idempotency-Key) that sent it, and a token seen before is always refused.
+    """
     round_ = work.round(round_id)
-    result = voting.import_paper_ballots(work.session, round_, data, issued=issued)
+    result = voting.import_paper_ballots(
+        work.session,
+        round_,
+        data,
+        issued=issued,
+        another_stack=another_stack,
+        submission=voting.submission_digest(submission),
+    )
     _log_import(work, round_.id, result, round_.paper_issued)
     return result
 

@@ -22,6 +22,7 @@ import reports
 from .. import profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound
+from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..models import Person, Round
 from ..results import round_header, round_results
 from ..text import name_sort_key
@@ -110,7 +111,7 @@ def findings_pdf(session: Session, body_code: str, year: int | None = None) -> D
         {"code": body.code, "name": body.name, "kind": body.kind},
         findings(session, body_code, year),
     )
-    return Document("findings", pdf, f"{body.code}-findings.pdf", PDF)
+    return Document("findings", pdf, f"{file_name_part(body.code)}-findings.pdf", PDF)
 
 
 def histories(
@@ -120,6 +121,10 @@ def histories(
     body = rounds.get_body(session, body_code)
     query = select(Person).where(Person.body_id == body.id)
     if person_key is not None:
+        if not searchable(person_key, "person_key"):
+            raise NotFound(
+                N_("Unknown person {key} in body {code}."), key=person_key, code=body.code
+            )
         query = query.where(Person.person_key == person_key)
     persons = sorted(session.scalars(query), key=lambda p: name_sort_key(p.name))
     if person_key is not None and not persons:
@@ -135,7 +140,8 @@ def history_pdf(session: Session, body_code: str, person_key: str) -> Document:
         select(Person).where(Person.body_id == body.id, Person.person_key == person_key)
     )
     number = person.id if person is not None else 0
-    return Document("history", reports.history(history), f"{body.code}-history-{number}.pdf", PDF)
+    name = f"{file_name_part(body.code)}-history-{number}.pdf"
+    return Document("history", reports.history(history), name, PDF)
 
 
 def results_json(session: Session, round_id: int) -> Document:
@@ -146,7 +152,12 @@ def results_json(session: Session, round_id: int) -> Document:
 
 
 def results_csv_text(result: dict[str, Any]) -> str:
-    """Write a result as CSV, one line per item."""
+    """Write a result as CSV, one line per item, each with the round's seal and the log's head.
+
+    Text cells that a spreadsheet would run as a formula are written as text (limits).
+    """
+    head = result.get("head")
+    head_text = f"{head['id']}:{head['hash']}" if head else ""
     levels = list(result["items"][0]["percent"]) if result["items"] else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -161,15 +172,17 @@ def results_csv_text(result: dict[str, Any]) -> str:
             *[f"{level}_percent" for level in levels],
             "denominator",
             "findings",
+            "seal",
+            "log_head",
         ]
     )
     for item in result["items"]:
         writer.writerow(
             [
                 item["order"],
-                item["person_key"] or "",
-                item["name"],
-                item["position"],
+                spreadsheet_safe(item["person_key"] or ""),
+                spreadsheet_safe(item["name"]),
+                spreadsheet_safe(item["position"]),
                 *[item["counts"][level] for level in levels],
                 item["counts"]["invalid"],
                 *[item["percent"][level] or "" for level in levels],
@@ -177,6 +190,8 @@ def results_csv_text(result: dict[str, Any]) -> str:
                 if result["denominator"]["value"] is not None
                 else "",
                 ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
+                result.get("seal") or "",
+                head_text,
             ]
         )
     return out.getvalue()

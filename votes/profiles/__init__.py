@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import N_, Message, NotFound, ProfileError, message
 from ..i18n import LANGUAGES, translate
+from ..limits import ID_MAX
 from ..models import Round, StoredProfile
 from ..text import nfc
 from ..vocabulary import (
@@ -313,7 +314,7 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
     where = message(N_("profile {profile}"), profile=profile_id)
     _keys(data, TOP_KEYS, where, strict)
     version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= ID_MAX:
         raise ProfileError(N_("{where}: 'version' must be a positive integer"), where=where)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():

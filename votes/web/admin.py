@@ -33,7 +33,7 @@ from ..errors import InvalidInput, VotesError
 from ..models import Body, Round, RoundStatus
 from ..operations import documents
 from ..results import round_results
-from ..roster import RosterEntry, parse_roster, roster_csv, roster_entries
+from ..roster import RosterEntry, parse_roster, roster_csv, roster_entries, roster_warnings
 from ..voting import ImportResult
 from .auth import role_required
 from .charts import stacked_bars
@@ -192,6 +192,7 @@ def new_round(code: str) -> Any:
         form=form,
         profiles=choices,
         entries=entries,
+        warnings=roster_warnings(entries or []),
         problems=problems,
     ), status
 
@@ -290,7 +291,12 @@ def roster(round_id: int) -> Any:
         form.roster_text.data = roster_csv(roster_entries(round_))
     status = 422 if problems else 200
     return render_template(
-        "admin/roster.html", round=round_, form=form, entries=entries, problems=problems
+        "admin/roster.html",
+        round=round_,
+        form=form,
+        entries=entries,
+        warnings=roster_warnings(entries or []),
+        problems=problems,
     ), status
 
 
@@ -626,7 +632,14 @@ def paper_upload(round_id: int) -> BaseResponse:
     data = form.ballots_file.data.read()
     try:
         with working() as work:
-            result = operations.import_paper_ballots(work, round_id, data, issued=form.issued.data)
+            result = operations.import_paper_ballots(
+                work,
+                round_id,
+                data,
+                issued=form.issued.data,
+                another_stack=bool(form.another_stack.data),
+                submission=form.submission.data or None,
+            )
     except VotesError as error:
         flash(message(error), "error")
     else:

@@ -13,12 +13,13 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from .. import operations, staff
-from ..errors import VotesError
+from ..errors import InvalidInput, VotesError, WrongState
+from ..limits import COUNT_MAX
 from ..models import Round
 from ..results import round_results
-from ..voting import CastRefused
+from ..voting import AlreadyImported, CastRefused
 from .ballot import REFUSALS, code_limit
-from .common import find_code, language, message, reading, staff_user
+from .common import find_code, language, message, reading, staff_user, working
 from .words import level_labels
 
 bp = Blueprint("api", __name__)
@@ -125,6 +126,86 @@ def results(round_id: int) -> Any:
         ), 409
 
 
+# The longest Idempotency-Key taken (a UUID is 36 characters).
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@bp.route("/rounds/<int:round_id>/paper-ballots", methods=["POST"])
+def paper_import(round_id: int) -> Any:
+    """Import a CSV file of paper ballots (staff who manage the body): the body is text/csv.
+
+    `?issued=N` records the paper ballots handed out; the same file is refused the second
+    time (409, with the time of the first import) unless `?another_stack=true`; a request
+    sent again with the same `Idempotency-Key` header is always refused. Only text/csv is
+    taken, which no cross-site form can send; no session cookie rides on a cross-site POST
+    either (SameSite=Lax).
+    """
+    if request.mimetype != "text/csv":
+        return jsonify({"error": "expected_csv", "status": 415}), 415
+    if not current_user.is_authenticated:
+        return jsonify({"error": "unauthorized", "status": 401}), 401
+    session = reading()
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        return jsonify({"error": "not_found", "status": 404}), 404
+    if not staff.can_manage(session, staff_user(session), round_.body_id):
+        return jsonify({"error": "forbidden", "status": 403}), 403
+    issued_text = request.args.get("issued")
+    key = request.headers.get("Idempotency-Key")
+    if (
+        issued_text is not None
+        and not (issued_text.isascii() and issued_text.isdigit() and len(issued_text) <= 7)
+    ) or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX):
+        return jsonify({"error": "invalid_parameters", "status": 422}), 422
+    issued = int(issued_text) if issued_text is not None else None
+    if issued is not None and issued > COUNT_MAX:
+        return jsonify({"error": "invalid_parameters", "status": 422}), 422
+    try:
+        with working() as work:
+            result = operations.import_paper_ballots(
+                work,
+                round_id,
+                request.get_data(),
+                issued=issued,
+                another_stack=_flag(request.args.get("another_stack")),
+                submission=key,
+            )
+    except AlreadyImported as refused:
+        first = refused.first
+        return jsonify(
+            {
+                "error": "already_imported",
+                "message": message(refused),
+                "first_imported_at": first.isoformat() if hasattr(first, "isoformat") else None,
+                "status": 409,
+            }
+        ), 409
+    except WrongState as refused:
+        return jsonify({"error": "wrong_state", "message": message(refused), "status": 409}), 409
+    except VotesError as refused:
+        problems = refused.problems if isinstance(refused, InvalidInput) else []
+        return jsonify(
+            {
+                "error": "refused",
+                "message": message(refused),
+                "problems": [message(p) for p in problems],
+                "status": 422,
+            }
+        ), 422
+    return jsonify(
+        {
+            "count": result.count,
+            "valid": result.valid,
+            "invalid": result.invalid,
+            "sha256": result.sha256,
+        }
+    ), 201
+
+
 @bp.route("/openapi.json")
 def openapi() -> Any:
     """Return the OpenAPI 3 description of this API."""
@@ -187,11 +268,14 @@ OPENAPI: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "200": _response("The ballot of the round the code belongs to", "Ballot"),
+                    "200": _response(
+                        "The ballot of the round the code belongs to (used or not: only a "
+                        "cast tells that a code was used)",
+                        "Ballot",
+                    ),
                     "403": _response(
                         "Unknown code, or its round is not open (one answer for both)"
                     ),
-                    "409": _response("The code was already used"),
                     "415": _response("The body is not a JSON object"),
                     "422": _response("Not a well-formed code"),
                     "429": _response("Too many refused codes from this address"),
@@ -252,6 +336,64 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/rounds/{round_id}/paper-ballots": {
+            "post": {
+                "summary": "Import a CSV file of paper ballots (staff who manage the body)",
+                "operationId": "importPaperBallots",
+                "parameters": [
+                    {
+                        "name": "round_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    },
+                    {
+                        "name": "issued",
+                        "in": "query",
+                        "description": "Paper ballots handed out",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    {
+                        "name": "another_stack",
+                        "in": "query",
+                        "description": "The same file was imported before, but this is "
+                        "another stack of ballots",
+                        "schema": {"type": "boolean"},
+                    },
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "description": "A key of the client's own: a request sent again "
+                        "with the same key is never imported twice",
+                        "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "text/csv": {
+                            "schema": {"type": "string"},
+                            "example": "status,1,2\nvalid,H,C\ninvalid,,\n",
+                        }
+                    },
+                },
+                "security": [{"session": []}],
+                "responses": {
+                    "201": _response("Imported", "Imported"),
+                    "401": _response("Not logged in"),
+                    "403": _response("Not allowed to manage this body"),
+                    "404": _response("No such round"),
+                    "409": _response(
+                        "The file (or this request) was imported before, or the round is "
+                        "not open; nothing was imported"
+                    ),
+                    "413": _response("The file is too large"),
+                    "415": _response("The body is not text/csv"),
+                    "422": _response("A line of the file, or a parameter, is refused"),
+                    "503": _unavailable(),
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -288,6 +430,16 @@ OPENAPI: dict[str, Any] = {
                         },
                         "example": {"1": "H", "2": "C"},
                     },
+                },
+            },
+            "Imported": {
+                "type": "object",
+                "required": ["count", "valid", "invalid", "sha256"],
+                "properties": {
+                    "count": {"type": "integer"},
+                    "valid": {"type": "integer"},
+                    "invalid": {"type": "integer"},
+                    "sha256": {"type": "string"},
                 },
             },
             "Receipt": {

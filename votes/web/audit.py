@@ -22,7 +22,7 @@ from ..models import AuditEvent, Body, Person, Round
 from ..operations import documents
 from ..results import round_results
 from ..text import name_sort_key
-from ..verify import verify_round
+from ..verify import verify_anchors, verify_round
 from .auth import role_required
 from .charts import low_share_line, stacked_bars
 from .common import language, message, reading, send, working
@@ -168,8 +168,24 @@ def round_page(round_id: int) -> str:
     round_ = _round(round_id)
     session = reading()
     report = verify_round(session, round_)
+    # Values read off paper (the minutes, a head kept by the upper level), typed in the form.
+    expect_seal = (request.args.get("expect_seal") or "").strip()[:200] or None
+    expect_head = (request.args.get("expect_head") or "").strip()[:200] or None
+    try:
+        report.extend(
+            verify_anchors(session, round_=round_, expect_seal=expect_seal, expect_head=expect_head)
+        )
+    except VotesError as refused:
+        report.problem(refused.msgid, **refused.params)
     events = [_event_view(e) for e in audit.round_events(session, round_.id)]
-    return render_template("audit/round.html", round=round_, report=report, events=events)
+    return render_template(
+        "audit/round.html",
+        round=round_,
+        report=report,
+        events=events,
+        expect_seal=expect_seal or "",
+        expect_head=expect_head or "",
+    )
 
 
 @bp.route("/rounds/<int:round_id>/results")

@@ -1,10 +1,9 @@
-"""Staff login: argon2id passwords, throttling per address and per username, session expiry."""
+"""Staff login: argon2id passwords, a growing delay per account and address, session expiry."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,9 +25,9 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from .. import operations, staff
 from ..models import StaffUser
+from . import throttle
+from .common import _, reading, safe_next
 from .common import lazy as lazy_gettext
-from .common import reading, safe_next
-from .extensions import limiter
 from .forms import ConfirmForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -94,33 +93,20 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _username_key() -> str:
-    # Throttle per username too (a botnet changes addresses); the key is a digest, not the name.
-    name = staff.normalise_username(request.form.get("username", ""))
-    return "login-user:" + hashlib.sha256(name.encode()).hexdigest()[:24]
-
-
-def _failed(response: BaseResponse) -> bool:
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-address",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_USER_RATE_LIMIT"],
-    methods=["POST"],
-    key_func=_username_key,
-    deduct_when=_failed,
-    scope="login-user",
-)
 def login() -> Any:
-    """Log a staff member in."""
+    """Log a staff member in; failures slow the next attempt down (web/throttle.py)."""
     form = LoginForm()
+    counts: list[throttle.Counter] = []
+    if request.method == "POST":
+        typed = staff.normalise_username(request.form.get("username", ""))[:200]
+        counts = throttle.counters(typed, request.remote_addr or "-")
+        waiting = throttle.wait(counts)
+        if waiting:
+            # Not checked, not counted, not logged: only a wait, however many are sent.
+            flash(_too_many(waiting), "error")
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(waiting)}
     if form.validate_on_submit():
         # Not in a write transaction: argon2 takes ~50 ms and must not hold SQLite's write
         # lock while voters cast ballots. A rare rehash is committed on its own.
@@ -133,6 +119,7 @@ def login() -> Any:
         )
         db.commit()
         if login is not None:
+            throttle.succeeded(counts)
             _log_login(login.username, login.username, succeeded=True)
             session.clear()
             session.permanent = True
@@ -140,13 +127,25 @@ def login() -> Any:
             login_user(login)
             return redirect(safe_next(request.args.get("next"), url_for("admin.dashboard")))
         _log_login(ANONYMOUS, form.username.data or "", succeeded=False)
+        delay = throttle.failed(counts)
         flash(LOGIN_FAILED, "error")
+        if delay:
+            flash(_too_many(delay), "error")
         return render_template("auth/login.html", form=form), 401
     if request.method == "POST":
         # A refused form (empty or over-long fields) is a failed attempt too. CSRF refusals
         # never get here: CSRFProtect answers 400 before the view runs.
         _log_login(ANONYMOUS, request.form.get("username", ""), succeeded=False)
+        throttle.failed(counts)
     return render_template("auth/login.html", form=form)
+
+
+def _too_many(seconds: int) -> str:
+    return _(
+        "Too many failed attempts for this account or from this address: wait {seconds} "
+        "seconds before trying again.",
+        seconds=seconds,
+    )
 
 
 def _log_login(actor: str, username: str, *, succeeded: bool) -> None:

@@ -6,7 +6,11 @@ cookie, and it is never logged. The ballot is built from the round the code belo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -15,6 +19,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from .. import credentials
 from ..bundle import receipt_counted
 from ..models import Round, RoundStatus
 from ..operations import cast_ballot
@@ -35,9 +40,12 @@ bp = Blueprint("ballot", __name__)
 # - "unknown" and "not_open" (a code of a draft, closed or published round) get the SAME words
 #   and the same status. Telling "this round is closed" would confirm that the code was real;
 #   the voter holding a real slip learns what matters from the organizers anyway.
-# - "used" is told apart: only the holder of a real code can meet it (codes have ≈ 2^54
-#   values, and refused attempts are rate-limited per address), and that voter must learn that
-#   somebody else may have voted with it, to tell the counting committee.
+# - "used" is told only when a ballot is cast with the code, and that refusal changes nothing.
+#   Opening a code's ballot (the form, the slip's link, the API's fetch) shows the ballot
+#   whether the code was used or not: otherwise whoever holds the printed list of codes (an
+#   organizer) could look each one up while the round is open and follow which slips have
+#   voted. The voter whose code was used by somebody else learns it when casting, and tells
+#   the counting committee. See docs/SECURITY.md, threat 12.
 # - "malformed" is only about the typing (length, letters), never about existence.
 # The look-up is one query by HMAC digest whatever the outcome, so timing does not differ.
 NOT_ACCEPTED = lazy_gettext(
@@ -76,11 +84,39 @@ def _refused(response: BaseResponse) -> bool:
     return response.status_code >= 400
 
 
-# One budget per address for every way of trying a code (the form, the slip's link, the
-# ballot form and the JSON API): a per-route limit would give a guesser five budgets.
-code_limit = limiter.shared_limit(
-    _code_limit, "voter-code", deduct_when=_refused, methods=["POST", "GET"]
+def _per_code_limit() -> str:
+    limit: str = current_app.config["CODE_RATE_LIMIT_PER_CODE"]
+    return limit
+
+
+def _typed_code() -> str:
+    """Key the per-code limit by the code typed: its HMAC digest, never the code itself."""
+    data = request.get_json(silent=True) if request.is_json else None
+    typed = data.get("code") if isinstance(data, dict) else request.form.get("code")
+    text = str(typed or "")[:64]
+    try:
+        typed_digest = credentials.digest(current_app.config["SECRET_KEY"], text)
+    except credentials.CodeFormatError:
+        key = current_app.config["SECRET_KEY"]
+        typed_digest = hmac.new(str(key).encode(), text.encode(), hashlib.sha256).digest()
+    return "code:" + typed_digest.hex()[:32]
+
+
+# One budget per address for every way of trying a code (the code form, the ballot form and
+# the JSON API): a per-route limit would give a guesser a budget for each. Codes come by POST
+# only (a GET never carries one), so the code page itself always opens. A second budget per
+# code typed: one code tried over and over, from however many addresses, is stopped too.
+_per_address = limiter.shared_limit(
+    _code_limit, "voter-code", deduct_when=_refused, methods=["POST"]
 )
+_per_code = limiter.shared_limit(
+    _per_code_limit, "voter-code-each", key_func=_typed_code, deduct_when=_refused, methods=["POST"]
+)
+
+
+def code_limit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limit the refused code entries of a view, per address and per code typed."""
+    return _per_address(_per_code(view))
 
 
 def refusal(reason: str) -> tuple[str, int]:
@@ -131,16 +167,28 @@ def enter_code() -> Any:
 
 @bp.route("/b/")
 @bp.route("/b")
-def slip_without_code() -> BaseResponse:
-    """The address printed on the slip without a code: ask for it."""
-    return redirect(url_for("ballot.enter_code"))
+def slip_without_code() -> str:
+    """The address of the slip's QR code, /b#CODE: the code page, which sends the code by POST.
+
+    The code is after '#': browsers never send that part, so neither this request nor any
+    log carries it. A small script (static/slip.js) puts it into the form and posts it;
+    without scripts the voter types it.
+    """
+    return render_template("ballot/code.html", form=CodeForm(formdata=None))
 
 
 @bp.route("/b/<code>")
-@code_limit
-def from_slip(code: str) -> Any:
-    """Open the ballot from the link (or QR code) printed on a slip."""
-    return _show_ballot(code)
+def from_slip(code: str) -> BaseResponse:
+    """A link of the old form /b/CODE (slips printed before): send it on as /b#CODE.
+
+    The same answer for every code, without looking it up: it tells nothing and counts
+    nothing. The browser keeps the fragment, asks for /b without the code, and slip.js posts
+    it; this request line carried the code, so the log filter blanks it (votes/logfilter.py).
+    """
+    target = url_for("ballot.slip_without_code")
+    if 0 < len(code) <= 64:
+        target += "#" + quote(code, safe="")
+    return redirect(target, code=303)
 
 
 @bp.route("/ballot", methods=["POST"])

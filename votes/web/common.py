@@ -20,6 +20,7 @@ from ..credentials import CodeFormatError, digest
 from ..db import autocommit_reads
 from ..errors import Message, VotesError
 from ..i18n import translate
+from ..limits import file_name_part
 from ..models import Body, Credential, Round, RoundStatus, StaffUser
 
 
@@ -52,7 +53,13 @@ def message(error: VotesError | Message) -> str:
 def download(data: bytes, filename: str, content_type: str) -> Response:
     """Send a file as an attachment (the content type is given whole, charset included)."""
     response = Response(data, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The documents build their names from safe parts; whatever reaches here is reduced to
+    # them again, so that no quote or line break can end the header's value early.
+    stem, dot, extension = filename.rpartition(".")
+    safe = f"{file_name_part(stem)}.{file_name_part(extension)}"
+    if not dot:
+        safe = file_name_part(filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
     return response
 
 
@@ -179,9 +186,13 @@ def ballot_view(session: Session, round_id: int) -> BallotView:
 def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
     """Look a voter code up in every round; return (state, ballot) without changing anything.
 
-    state is "malformed", "unknown", "used", "not_open" or "ok". The code is looked up by its
-    HMAC digest, with one query whatever the answer, so the time taken does not depend on
-    whether the code exists. The caller decides what to tell (see ballot.REFUSALS).
+    state is "malformed", "unknown", "not_open" or "ok". The code is looked up by its HMAC
+    digest, with one query whatever the answer, so the time taken does not depend on whether
+    the code exists. The caller decides what to tell (see ballot.REFUSALS).
+
+    A used code is "ok" here: opening a ballot never tells whether its code was used, so the
+    printed list of codes does not show who has voted; casting with it is refused (and that
+    refusal changes nothing).
     """
     try:
         code_digest = digest(current_app.config["SECRET_KEY"], code)
@@ -189,17 +200,15 @@ def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:
         return "malformed", None
     autocommit_reads(session)  # one SELECT: one round trip on PostgreSQL, not three
     found = session.execute(
-        select(Credential.used, Credential.round_id, Round.status)
+        select(Credential.round_id, Round.status)
         .join(Round, Round.id == Credential.round_id)
         .where(Credential.digest == code_digest)
     ).first()
     if found is None:
         return "unknown", None
-    used, round_id, status = found
+    round_id, status = found
     if status != RoundStatus.OPEN.value:
         return "not_open", None
-    if used:
-        return "used", None
     return "ok", ballot_view(session, round_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..limits import COUNT_MAX, LENGTHS
 from ..text import nfc
 from ..vocabulary import BODY_KINDS, YEARS
 from .common import lazy as lazy_gettext
@@ -133,7 +135,9 @@ def paper_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
     """
 
     class PaperForm(NFCForm):
-        number = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1)])
+        number = IntegerField(
+            widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1, max=COUNT_MAX)]
+        )
         spoiled = BooleanField(
             lazy_gettext(
                 "The whole ballot is invalid (not issued, name struck out, something written on it)"
@@ -160,7 +164,7 @@ class BatchForm(NFCForm):
     batch_b = TextAreaField(lazy_gettext("Entry 2"))
     issued = IntegerField(
         lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
 
 
@@ -194,20 +198,25 @@ class AttendanceForm(NFCForm):
     """Members, summoned and present of a draft or open round (present is often counted late)."""
 
     members = IntegerField(
-        lazy_gettext("Members of the body"), validators=[InputRequired(), NumberRange(min=0)]
+        lazy_gettext("Members of the body"),
+        validators=[InputRequired(), NumberRange(min=0, max=COUNT_MAX)],
     )
     summoned = IntegerField(
-        lazy_gettext("Persons summoned"), validators=[Optional(), NumberRange(min=0)]
+        lazy_gettext("Persons summoned"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
     present = IntegerField(
-        lazy_gettext("Persons present"), validators=[Optional(), NumberRange(min=0)]
+        lazy_gettext("Persons present"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
 
 
 class RoundForm(AttendanceForm):
     """A new round: its facts, its attendance, its rule profile and its roster (previewed)."""
 
-    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=500)])
+    title = StringField(
+        lazy_gettext("Title"), validators=[DataRequired(), Length(max=LENGTHS["title"])]
+    )
     year = IntegerField(
         lazy_gettext("Year"),
         validators=[InputRequired(), NumberRange(min=YEARS[0], max=YEARS[1])],
@@ -262,11 +271,24 @@ class ConfirmForm(NFCForm):
     """A confirmation step (open, close, publish): the CSRF token is the whole form."""
 
 
+def one_time_token() -> str:
+    """Return a fresh token for one form: the same form sent twice carries the same token."""
+    return secrets.token_urlsafe(16)
+
+
 class PaperUploadForm(NFCForm):
-    """A CSV file of paper ballots."""
+    """A CSV file of paper ballots, imported once per form and, unless told, once per round."""
 
     ballots_file = FileField(lazy_gettext("CSV file of paper ballots"))
     issued = IntegerField(
         lazy_gettext("Paper ballots handed out (leave empty to keep the current number)"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
+    another_stack = BooleanField(
+        lazy_gettext(
+            "This file was imported before, but it is another stack of ballots that gives the "
+            "same file"
+        )
+    )
+    # A double click, a reload or a resent form carries the same token: imported once.
+    submission = HiddenField(default=one_time_token, validators=[Length(max=64)])

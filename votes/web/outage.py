@@ -49,7 +49,10 @@ def unavailable(error: DBAPIError) -> tuple[Any, int, dict[str, str]]:
     # A page of its own, not base.html: the site header asks the database who is logged in,
     # and the database is exactly what is missing.
     again = request.full_path.rstrip("?") if request.method == "GET" else None
-    return render_template("errors/unavailable.html", again=again), 503, headers
+    # A code sent by POST (the code form, the ballot) is offered back in a form of the page,
+    # never in an address: "try again" sends it again the same way.
+    code = request.form.get("code", "")[:64] if request.method == "POST" else ""
+    return render_template("errors/unavailable.html", again=again, code=code), 503, headers
 
 
 def init_outage(app: Flask) -> None:
