@@ -159,9 +159,7 @@ class BallotItem(Base):
             name="person_or_collective",
         ),
         CheckConstraint('"order" >= 1', name="order"),
-        CheckConstraint(
-            "referral IS NULL OR referral IN ('finding', 'proposal')", name="referral"
-        ),
+        CheckConstraint("referral IS NULL OR referral IN ('finding', 'proposal')", name="referral"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
