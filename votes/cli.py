@@ -582,7 +582,12 @@ def round_list(body_code: str | None) -> None:
 
 
 @round_group.command("followup")
-@click.option("--from-round", "source_id", type=int, help=N_("the counted poll whose findings"))
+@click.option(
+    "--from-round",
+    "source_id",
+    type=int,
+    help=N_("the counted poll whose findings call for the vote"),
+)
 @click.option("--title")
 @click.option("--members", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 @click.option("--summoned", type=click.IntRange(min=0), help=N_("default: as in the poll"))

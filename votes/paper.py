@@ -68,14 +68,20 @@ def split_lines(text: str) -> list[str]:
 
 
 def parse_batch(
-    text: str, count: int, allowed: list[str], marks_of: dict[str, str] | None = None
+    text: str,
+    count: int,
+    allowed: list[str],
+    marks_of: dict[str, str] | None = None,
+    shown: list[str] | None = None,
 ) -> tuple[list[str], list[InvalidInput]]:
     """Read a typed batch: one ballot a line, "V 123…" or "V HCL…" (valid), "I …" (invalid).
 
-    `marks_of` maps what may be typed (the columns' digits, 0) to the stored marks. Return the
-    normalised lines (stored marks) and the problems, each naming its line.
+    `marks_of` maps what may be typed (the columns' digits, 0) to the stored marks; `shown` is
+    what a refusal tells the clerk to type. Return the normalised lines (stored marks) and the
+    problems, each naming its line.
     """
     marks_of = marks_of or {mark: mark for mark in allowed}
+    shown = shown or list(marks_of)
     lines: list[str] = []
     problems: list[InvalidInput] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -95,7 +101,7 @@ def parse_batch(
                     N_("Line {line}: write V or I, a space, then {count} marks ({letters})."),
                     line=number,
                     count=count,
-                    letters=", ".join(marks_of),
+                    letters=", ".join(shown),
                 )
             )
             continue
@@ -344,7 +350,10 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
     require_open_for_paper(round_)
     allowed = letters(round_.scale)
     count = len(round_.items)
-    parsed = [parse_batch(text, count, allowed, typed_marks(round_.scale)) for text in texts]
+    parsed = [
+        parse_batch(text, count, allowed, typed_marks(round_.scale), keys(round_.scale))
+        for text in texts
+    ]
     problems = [
         InvalidInput(N_("Entry {entry}: {problem}"), entry=entry, problem=problem)
         for entry, (_lines, found) in zip(ENTRIES, parsed, strict=True)

@@ -348,29 +348,31 @@ def resolve_persons(
     body: Body,
     entries: list[RosterEntry],
     identity: dict[int, str] | None = None,
-) -> tuple[dict[int, Person], list[dict[str, object]]]:
-    """Return the person of every line (created the first time), and the decisions taken.
+) -> tuple[list[Person | None], list[dict[str, object]]]:
+    """Return the person of every entry, in order (None for the collective), and the decisions.
 
-    A question without an answer in `identity` (line → the key of the person it is, or
-    NEW_PERSON) refuses the whole roster, every question listed; nothing is merged or split
-    silently.
+    Persons are created the first time. A question without an answer in `identity` (roster
+    line → the key of the person it is, or NEW_PERSON) refuses the whole roster, every
+    question listed; nothing is merged or split silently.
     """
     identity = identity or {}
     persons = _Persons(session, body)
     problems: list[InvalidInput] = []
-    chosen: dict[int, Person | None] = {}
+    chosen: list[Person | None] = []
     decisions: list[dict[str, object]] = []
     for entry in entries:
+        chosen.append(None)
         if entry.kind != "person":
             continue
         known, question = _question(persons, entry)
         if question is None:
-            chosen[entry.line] = known
+            chosen[-1] = known
             continue
         answer = identity.get(entry.line)
         keys = [key for key, _name in question.candidates]
         if answer is None:
-            problems.append(InvalidInput(question.message().msgid, **question.message().params))
+            asked = question.message()
+            problems.append(InvalidInput(asked.msgid, **asked.params))
             continue
         if answer != NEW_PERSON:
             match = next((p for p in persons.all if p.person_key == answer), None)
@@ -384,7 +386,7 @@ def resolve_persons(
                     )
                 )
                 continue
-            chosen[entry.line] = match
+            chosen[-1] = match
         elif question.kind == "key_other_name" or not entry.person_key:
             problems.append(
                 InvalidInput(
@@ -398,35 +400,20 @@ def resolve_persons(
                 )
             )
             continue
-        else:
-            chosen[entry.line] = None
         decisions.append(
             {"line": entry.line, "name": entry.name, "answer": answer, "candidates": keys}
         )
     if problems:
         raise InvalidInput.of(problems)
-    result: dict[int, Person] = {}
-    for entry in entries:
-        if entry.kind != "person":
+    for index, entry in enumerate(entries):
+        if entry.kind != "person" or chosen[index] is not None:
             continue
-        person = chosen[entry.line]
+        # A new person, unless an earlier line of this roster created them already.
+        person = persons.by_key(entry.identity)
         if person is None:
             person = Person(body_id=body.id, person_key=entry.identity, name=entry.name)
             session.add(person)
             session.flush()
             persons.all.append(person)
-        result[entry.line] = person
-    return result, decisions
-
-
-def person_for(session: Session, body: Body, entry: RosterEntry) -> Person:
-    """Return the person of a body a roster entry names, creating them the first time."""
-    key = entry.identity
-    person = session.scalar(
-        select(Person).where(Person.body_id == body.id, Person.person_key == key)
-    )
-    if person is None:
-        person = Person(body_id=body.id, person_key=key, name=entry.name)
-        session.add(person)
-        session.flush()
-    return person
+        chosen[index] = person
+    return chosen, decisions

@@ -169,10 +169,12 @@ def check_time(
 ) -> None:
     """Refuse a round outside its profile's years or more often than it allows (DOMAIN.md §2).
 
-    Only polls count for the frequency, and a poll void for want of quorum does not use up its
-    period. A body's term is not recorded: under a profile that polls once a term, two polls
-    fewer than `term_years` apart are taken to fall in the same term. The caller skips this
-    check when the organizer records the number of the decision that allows an exception.
+    Only polls that were opened count for the frequency (a draft is a plan, and a draft cannot
+    be deleted), and a poll void for want of quorum does not use up its period: the check runs
+    when a round is created and again when it is opened. A body's term is not recorded: under a
+    profile that polls once a term, two polls fewer than `term_years` apart are taken to fall in
+    the same term. The caller skips this check when the organizer records the number of the
+    decision that allows an exception.
     """
     if not profile.in_force_in(year):
         raise InvalidInput(
@@ -193,6 +195,7 @@ def check_time(
             Round.body_id == body.id,
             Round.scale == Scale.POLL.value,
             Round.id != (round_id or 0),
+            Round.status != RoundStatus.DRAFT.value,
         )
     )
     for other in others:
@@ -338,10 +341,10 @@ def set_roster(
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     problems: list[InvalidInput] = []
     reasons: dict[int, tuple[str, str, str | None]] = {}
-    for entry in roster:
+    for index, entry in enumerate(roster):
         if entry.kind == "person" and entry.exempt_reason:
             try:
-                reasons[entry.line] = resolve_exemption(
+                reasons[index] = resolve_exemption(
                     profile,
                     round_.scale,
                     entry.name,
@@ -360,7 +363,7 @@ def set_roster(
     round_.exemptions.clear()
     session.flush()
     order = 0
-    for entry in roster:
+    for index, entry in enumerate(roster):
         if entry.kind == "collective":
             order += 1
             round_.items.append(
@@ -373,9 +376,10 @@ def set_roster(
                 )
             )
             continue
-        person = persons[entry.line]
+        person = persons[index]
+        assert person is not None  # every person line has its person
         if entry.exempt_reason:
-            reason_id, reason, decision = reasons[entry.line]
+            reason_id, reason, decision = reasons[index]
             round_.exemptions.append(
                 Exemption(
                     person_id=person.id,
@@ -412,6 +416,15 @@ def open_round(session: Session, round_: Round) -> None:
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if not round_.time_exception:
+        check_time(
+            session,
+            round_.body,
+            profile,
+            year=round_.year,
+            scale=round_.scale,
+            round_id=round_.id,
+        )
     rule = profile.quorum_rule
     if rule is not None and round_.summoned is None:
         raise CountError(
