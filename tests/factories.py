@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from votes import operations
 from votes.models import Body, Round, Scale
-from votes.profiles import BUILTIN, get_profile
 from votes.operations import Work
+from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
 
 # Who the audit log says did what the tests do.

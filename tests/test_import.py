@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import year_in_force
 from votes import rounds, voting
 from votes.errors import CountError, InvalidInput, VotesError, WrongState
 from votes.models import Ballot, BallotItem, Exemption, Person, Round, Scale
 from votes.roster import RosterEntry, parse_roster
 from votes.tally import tally_round
-
-from tests.factories import year_in_force
 
 SECRET = "test-secret-key-0123456789abcdef"
 UTF8_ADVICE = "UTF-8"  # the refusal says how to save the file again
