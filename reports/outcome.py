@@ -83,7 +83,8 @@ def outcome_report(results: Mapping[str, Any], meta: Mapping[str, Any] | None = 
     )
     story += [
         para("BÁO CÁO", styles.title),
-        para(f"Kết quả {what}: {nfc(round_.get('title'))}", styles.subtitle),
+        para(f"Kết quả {what} năm {round_.get('year', '')}", styles.subtitle),
+        para(round_.get("title"), styles.centered_italic),
         Spacer(1, 4),
         Paragraph(f"Kính gửi: <b>{esc(to)}</b>", styles.body),
         Spacer(1, 4),

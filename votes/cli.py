@@ -937,7 +937,14 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
         click.echo(f"{entry['person']['name']} [{entry['person']['person_key']}]")
         for r in entry["rounds"]:
             if r["counts"] is None:
-                click.echo(f"  {r['year']}  {r['position']}: {_('exempt')} — {r['exempt']}")
+                reason = r["exempt"]
+                if r.get("exempt_decision"):
+                    reason = _(
+                        "{reason} (decision {decision})",
+                        reason=reason,
+                        decision=r["exempt_decision"],
+                    )
+                click.echo(f"  {r['year']}  {r['position']}: {_('exempt')} — {reason}")
                 continue
             low = levels(r["scale"])[-1]
             click.echo(

@@ -72,12 +72,16 @@ def round_document(session: Session, round_: Round) -> dict[str, Any]:
     }
 
 
-def _words(kind: str) -> dict[str, str]:
-    """Return the documents' words for a kind of body, in Vietnamese (votes.vocabulary)."""
-    return {
-        "member": translate(member_word(kind), "vi"),
-        "deciding": translate(DECIDING_BODIES[kind], "vi"),
-    }
+def _words(kind: str, body_name: str = "") -> dict[str, str]:
+    """Return the documents' words for a body, in Vietnamese (votes.vocabulary).
+
+    A People's Council's report goes to its own Standing Board: "Thường trực" and the
+    council's name, when the name says which council it is.
+    """
+    deciding = translate(DECIDING_BODIES[kind], "vi")
+    if kind == "council" and body_name.casefold().startswith("hội đồng nhân dân"):
+        deciding = f"Thường trực {body_name}"
+    return {"member": translate(member_word(kind), "vi"), "deciding": deciding}
 
 
 def _dated(round_: Round) -> None:
@@ -111,7 +115,7 @@ def outcome_report(session: Session, round_id: int) -> Document:
     round_ = rounds.get_round(session, round_id)
     result = round_results(session, round_)
     _dated(round_)
-    words = _words(round_.body.kind)
+    words = _words(round_.body.kind, round_.body.name)
     pdf = reports.outcome_report(result, {"words": words, "to": words["deciding"]})
     return Document("report", pdf, f"round-{round_id}-report.pdf", PDF)
 
