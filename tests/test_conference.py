@@ -981,3 +981,29 @@ def test_findings_are_in_words_in_every_text(
         assert "consecutive_years:" not in text
         assert "over_half" not in text
     assert "số phiếu tín nhiệm thấp chiếm quá nửa tổng số phiếu thu về" in texts[1]
+
+
+def test_an_other_exemption_is_marked_in_the_history_pdf(
+    votes: VotesRunner, session: Session, tmp_path: Path
+) -> None:
+    ok(votes("body", "add", "TU-J", "Tỉnh ủy J", "--kind", "party"))
+    roster = (
+        "name,position,person_key,exempt_reason,exempt_decision\n"
+        "Nguyễn Văn A,Bí thư,a,,\n"
+        "Trần Văn B,Phó Bí thư,b,Điều trị dài ngày,21-QĐ/TU\n"
+    )
+    round_id = int(
+        ok(
+            create(
+                votes, tmp_path, roster, body="TU-J", year=2013, profile="tn-16kh-2012", members=9
+            )
+        ).last_line
+    )
+    ok(votes("round", "open", round_id))
+    ok(import_ballots(votes, tmp_path, round_id, [rated(1, 9)], 9))
+    ok(votes("round", "close", round_id))
+    ok(votes("history", "--body", "TU-J", "--person", "b", "--pdf", tmp_path / "h.pdf"))
+    text = pdf_text(tmp_path / "h.pdf")
+    assert "không lấy phiếu: Lý do khác: Điều trị dài ngày (theo quyết định số 21-QĐ/TU)" in text
+    line = ok(votes("history", "--body", "TU-J", "--person", "b")).stdout
+    assert "Điều trị dài ngày (quyết định số 21-QĐ/TU)" in line
