@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from tests import web_fixtures
-from tests.factories import pack, paper_csv, rated
+from tests.factories import counted_round, pack, paper_csv, rated
 from tests.web_fixtures import World, csrf_token
 from votes import operations
 from votes.meeting import parse_committee
@@ -456,3 +456,47 @@ def test_findings_are_in_words_on_every_page(world: World) -> None:
         assert "over_two_thirds" not in text
     assert ["số phiếu tín nhiệm thấp chiếm" in text for text in pages] == [True] * len(pages)
     assert "số phiếu tín nhiệm thấp chiếm quá nửa tổng số đại biểu" in csv_text
+
+
+def test_the_results_page_creates_a_vote_on_findings_and_a_proposal(world: World) -> None:
+    """p1 is over two thirds low (a vote under NQ 35); a third of the deputies propose p3 too."""
+    with world.sessions() as session:
+        body = session.scalar(select(Body).where(Body.code == "A"))
+        assert body is not None
+        poll = counted_round(
+            session,
+            body,
+            year=2013,
+            profile_id="nq35-2012",
+            roster=[
+                RosterEntry(line=2, name="Nguyễn Văn An", position="Bí thư", person_key="p1"),
+                RosterEntry(line=3, name="Trần Thị Bình", position="Phó Bí thư", person_key="p2"),
+                RosterEntry(line=4, name="Lê Văn Cường", position="Ủy viên", person_key="p3"),
+            ],
+            columns=[rated(8, 10), rated(1, 10), rated(1, 10)],
+            members=10,
+        )
+        session.commit()
+        poll_id = poll.id
+    organizer = world.client("organizer")
+    results = page(organizer, f"/admin/rounds/{poll_id}/results")
+    assert "Tạo đợt bỏ phiếu tín nhiệm" in results
+    form = {
+        "csrf_token": csrf_token(results),
+        "proposed_by": "council_deputies",
+        "proposal_number": "11/TTr-ĐB",
+        "proposal_date": "2013-12-20",
+        "signatories": "4",
+        "persons": ["p3"],
+    }
+    created = organizer.post(f"/admin/rounds/{poll_id}/followup", data=form)
+    assert created.status_code == 302
+    with world.sessions() as session:
+        vote = session.scalars(select(Round).order_by(Round.id.desc())).first()
+        assert vote is not None
+        assert vote.followup_of == poll_id
+        assert [(i.person.person_key, i.referral) for i in vote.items if i.person] == [
+            ("p1", "finding"),
+            ("p3", "proposal"),
+        ]
+        assert vote.proposal_number == "11/TTr-ĐB"
