@@ -9,6 +9,7 @@ bytes; nothing here imports Flask or the ``votes`` package.
 - ``findings_list(body, findings)``: the persons flagged in a body
 - ``slips(round, codes, base_url)``: voter-code slips to cut apart
 - ``ballot_form(round)``: the paper ballot
+- ``outcome_report(results, meta=None)``: báo cáo kết quả, the consequences, one page
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .ballot import ballot_form
 from .counting import minutes
 from .findings import findings_list
 from .fonts import FontFamily, register_fonts
+from .outcome import outcome_report
 from .person_history import history
 from .results import summary
 from .slip_sheets import DEFAULT_BASE_URL, slips
@@ -33,6 +35,7 @@ __all__ = [
     "findings_list",
     "history",
     "minutes",
+    "outcome_report",
     "register_fonts",
     "render",
     "slips",
@@ -48,6 +51,7 @@ KINDS: dict[str, Callable[..., bytes]] = {
     "findings": findings_list,
     "slips": slips,
     "ballot": ballot_form,
+    "report": outcome_report,
 }
 
 

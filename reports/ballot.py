@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,15 @@ _INVALID_SCOPE = {
     "row": "Dòng không đánh dấu ô nào hoặc đánh dấu từ hai ô trở lên thì ý kiến đối với "
     "người đó không hợp lệ.",
     "ballot": "Dòng không đánh dấu ô nào hoặc đánh dấu từ hai ô trở lên thì cả phiếu không hợp lệ.",
+}
+#: Printed when the caller gives no scope: the row is invalid, whatever else it spoils.
+_INVALID_ROW = "Dòng không đánh dấu ô nào hoặc đánh dấu từ hai ô trở lên là không hợp lệ."
+#: What the ballot says about the voter's name, by the profile's rule.
+_SIGNATURE = {
+    "may_sign": "Người bỏ phiếu có thể ký tên hoặc không ký tên vào phiếu; không viết thêm "
+    "nội dung khác vào phiếu.",
+    "must_not_sign": "Không ghi tên người bỏ phiếu và không viết thêm nội dung khác vào phiếu.",
+    "unstated": "Không viết thêm nội dung khác vào phiếu.",
 }
 
 
@@ -47,7 +57,9 @@ def ballot_form(round: Mapping[str, Any]) -> bytes:
     """Render the paper ballot of a round (names, positions, one box per level) as PDF bytes.
 
     ``round`` is ``results["round"]`` plus ``items`` [{"order", "name", "position",
-    "kind"}]; an optional ``invalid_scope`` ("row" | "ballot") adds the matching rule.
+    "kind"}]; ``invalid_scope`` ("row" | "ballot") gives the rule for invalid marks (a
+    generic line is printed without it), ``signature`` ("may_sign" | "must_not_sign" |
+    "unstated") what the voter may write, and ``meeting`` ({"held_on", "place"}) the meeting.
     """
     styles = get_styles()
     vote = labels.is_confidence_vote(round)
@@ -62,22 +74,22 @@ def ballot_form(round: Mapping[str, Any]) -> bytes:
         date_line=False,
     )
     title = "PHIẾU BỎ PHIẾU TÍN NHIỆM" if vote else "PHIẾU LẤY PHIẾU TÍN NHIỆM"
+    story += [para(title, styles.title), para(round.get("title"), styles.subtitle)]
+    meeting = round.get("meeting") or {}
+    if meeting.get("held_on"):
+        day = labels.day_text(dt.date.fromisoformat(str(meeting["held_on"])[:10]))
+        place = nfc(meeting.get("place")).strip()
+        story.append(
+            para(f"Hội nghị {day}{f' tại {place}' if place else ''}", styles.centered_italic)
+        )
     story += [
-        para(title, styles.title),
-        para(round.get("title"), styles.subtitle),
         Spacer(1, 6),
         para(
             "Đánh dấu X vào một ô tương ứng cho mỗi người (mỗi dòng chỉ đánh dấu một ô).",
             styles.body,
         ),
-    ]
-    scope = _INVALID_SCOPE.get(str(round.get("invalid_scope")))
-    if scope:
-        story.append(para(scope, styles.body))
-    story += [
-        para(
-            "Không ghi tên người bỏ phiếu và không viết thêm nội dung khác vào phiếu.", styles.body
-        ),
+        para(_INVALID_SCOPE.get(str(round.get("invalid_scope")), _INVALID_ROW), styles.body),
+        para(_SIGNATURE.get(str(round.get("signature")), _SIGNATURE["unstated"]), styles.body),
         Spacer(1, 6),
     ]
 

@@ -100,13 +100,15 @@ def _basis_unit(value: Any, unit: str) -> str:
     return DASH if value is None else f"{fmt_int(value)} {unit}"
 
 
-def ballot_accounting(styles: Styles, results: Mapping[str, Any]) -> list[Flowable]:
+def ballot_accounting(
+    styles: Styles, results: Mapping[str, Any], member: str = "thành viên"
+) -> list[Flowable]:
     """Return the table of members, attendance, quorum and ballots, and the D sentence."""
     ballots = results.get("ballots") or {}
     quorum = results.get("quorum_met")
     quorum_text = DASH if quorum is None else ("Bảo đảm" if quorum else "Không bảo đảm")
     rows = [
-        ("Tổng số thành viên", _basis_unit(results.get("members"), "người")),
+        (f"Tổng số {member}", _basis_unit(results.get("members"), "người")),
         ("Số người được triệu tập", _basis_unit(results.get("summoned"), "người")),
         ("Số người có mặt", _basis_unit(results.get("present"), "người")),
         ("Tỷ lệ có mặt theo quy định", quorum_text),
@@ -133,7 +135,7 @@ def ballot_accounting(styles: Styles, results: Mapping[str, Any]) -> list[Flowab
             ]
         ),
     )
-    sentence = para(labels.denominator_sentence(results.get("denominator")), styles.body)
+    sentence = para(labels.denominator_sentence(results.get("denominator"), member), styles.body)
     return [table, Spacer(1, 4), sentence]
 
 
@@ -271,7 +273,7 @@ def exempt_table(
                 str(number),
                 Paragraph(esc(person.get("name")), styles.cell_bold),
                 Paragraph(esc(person.get("position")), styles.cell),
-                Paragraph(esc(person.get("reason")), styles.cell),
+                Paragraph(esc(labels.exempt_reason(person)), styles.cell),
             ]
         )
     style = grid_style(1, font=styles.fonts.regular, bold=styles.fonts.bold)
@@ -292,36 +294,32 @@ def signature_block(
     committee: Sequence[Mapping[str, Any]] | None,
     *,
     width: float = TEXT_WIDTH,
-    per_row: int = 3,
 ) -> Flowable:
-    """Return the signature lines of the counting committee, kept on one page.
+    """Return the counting committee's signatures, kept on one page.
 
-    Without a committee, blank lines for the chair and two members are printed so the
-    names can be written in by hand.
+    On the right, "TM. BAN KIỂM PHIẾU / TRƯỞNG BAN" and the head's name; on the left, each
+    other member's name under room to sign. Without a committee, blank lines are printed so
+    that the names can be written in by hand.
     """
     members = list(committee or [])
+    head = next((m for m in members if m.get("role") == "Trưởng ban"), None)
+    others = [m for m in members if m is not head]
     if not members:
-        members = [
-            {"name": "", "role": "Trưởng ban"},
-            {"name": "", "role": "Thành viên"},
-            {"name": "", "role": "Thành viên"},
+        others = [{"name": ""}, {"name": ""}]
+    left: list[Flowable] = [
+        para("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", styles.sign_role),
+        para("(Ký, ghi rõ họ tên)", styles.sign_note),
+    ]
+    for member in others:
+        left += [
+            Spacer(1, 16 * mm),
+            para(nfc(member.get("name")).strip() or "……………………………", styles.sign_name),
         ]
-    per_row = min(per_row, len(members))
-    rows: list[Flowable] = []
-    for start in range(0, len(members), per_row):
-        stacks = [
-            [
-                Spacer(1, 3),
-                para(upper(member.get("role") or "Thành viên"), styles.sign_role),
-                para("(Ký, ghi rõ họ tên)", styles.sign_note),
-                Spacer(1, 20 * mm),
-                para(nfc(member.get("name")).strip() or "……………………………", styles.sign_name),
-                Spacer(1, 10),
-            ]
-            for member in members[start : start + per_row]
-        ]
-        stacks += [[] for _ in range(per_row - len(stacks))]
-        rows.append(Columns(stacks, [width / per_row] * per_row, padding=6))
-    return KeepTogether(
-        [para("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", styles.subtitle), Spacer(1, 4), *rows]
-    )
+    right: list[Flowable] = [
+        para("TM. BAN KIỂM PHIẾU", styles.sign_role),
+        para("TRƯỞNG BAN", styles.sign_role),
+        para("(Ký, ghi rõ họ tên)", styles.sign_note),
+        Spacer(1, 20 * mm),
+        para(nfc((head or {}).get("name")).strip() or "……………………………", styles.sign_name),
+    ]
+    return KeepTogether([Columns([left, right], [width / 2, width / 2], padding=6)])

@@ -6,10 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from . import labels
 from .blocks import (
@@ -18,33 +17,104 @@ from .blocks import (
     admin_heading,
     ballot_accounting,
     exempt_table,
-    findings_paragraphs,
     items_table,
     section,
     signature_block,
 )
 from .qr import QRFlowable
 from .styles import build_pdf, get_styles, para, wrap_text
-from .text import fmt_date_line, nfc
+from .text import esc, nfc
 
 __all__ = ["minutes"]
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _SEAL = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
+def meeting_date(results: Mapping[str, Any], meta: Mapping[str, Any]) -> dt.date | None:
+    """Return the date of the meeting: the minutes are dated by it, never by the printing."""
+    given = meta.get("date")
+    if given is None:
+        given = ((results.get("round") or {}).get("meeting") or {}).get("held_on")
+        given = given or (results.get("round") or {}).get("held_on")
+    if given is None or isinstance(given, dt.date):
+        return given
+    return dt.date.fromisoformat(str(given)[:10])
 
 
-def _profile_line(round_: Mapping[str, Any]) -> str:
-    profile = round_.get("profile") or {}
-    parts = [f"Năm {round_.get('year', '')}"]
-    if profile:
-        name = nfc(profile.get("name")).strip()
-        ident = f"mã {nfc(profile.get('id'))}, phiên bản {profile.get('version', '')}"
-        parts.append(f"Quy định áp dụng: {f'{name} ({ident})' if name else ident}")
-    return " — ".join(parts)
+def meeting_place(results: Mapping[str, Any], meta: Mapping[str, Any]) -> str | None:
+    """Return the place of the meeting (the caller's, else the round's)."""
+    round_ = results.get("round") or {}
+    place = meta.get("place") or (round_.get("meeting") or {}).get("place") or round_.get("place")
+    return nfc(place).strip() or None
+
+
+def _regulation_line(round_: Mapping[str, Any]) -> str:
+    """Name the round's kind and the regulation it follows (never a code or a version)."""
+    kind = "Bỏ phiếu tín nhiệm" if labels.is_confidence_vote(round_) else "Lấy phiếu tín nhiệm"
+    name = nfc((round_.get("profile") or {}).get("name")).strip()
+    line = f"{kind} năm {round_.get('year', '')}"
+    return f"{line} theo {name}" if name else line
+
+
+def opening_paragraph(
+    results: Mapping[str, Any], meta: Mapping[str, Any], day: dt.date | None
+) -> str:
+    """Write "Hôm nay, ngày …, vào lúc …, tại …, hội nghị … do … chủ trì; Ban kiểm phiếu gồm …"."""
+    round_ = results.get("round") or {}
+    meeting = round_.get("meeting") or {}
+    place = meeting_place(results, meta)
+    started = labels.local_moment(meeting.get("starts_at"))
+    sentence = "Hôm nay, " + (labels.day_text(day) if day else "ngày …… tháng …… năm ……")
+    if started is not None:
+        sentence += f", vào lúc {labels.clock(started)}"
+    if place:
+        sentence += f", tại {esc(place)}"
+    what = "bỏ phiếu tín nhiệm" if labels.is_confidence_vote(round_) else "lấy phiếu tín nhiệm"
+    sentence += f", {esc(round_.get('body_name') or '')} tổ chức hội nghị {what}"
+    chair = nfc(meeting.get("chair")).strip()
+    if chair:
+        sentence += f" do <b>{esc(chair)}</b> chủ trì"
+    return sentence + "."
+
+
+def committee_paragraphs(styles: Any, members: list[dict[str, str]]) -> list[Flowable]:
+    """List the counting committee elected at the meeting, the head first."""
+    if not members:
+        return [
+            para(
+                "Ban kiểm phiếu do hội nghị bầu gồm: ……………………………………………………",
+                styles.body_justify,
+            )
+        ]
+    story: list[Flowable] = [para("Ban kiểm phiếu do hội nghị bầu gồm:", styles.body)]
+    for number, member in enumerate(members, 1):
+        story.append(
+            Paragraph(
+                f"{number}. <b>{esc(member['name'])}</b> — {esc(member['role'])}",
+                styles.small_indented,
+            )
+        )
+    return story
+
+
+def counting_sentence(results: Mapping[str, Any]) -> str:
+    """Say when the committee counted: "Vào lúc … ngày …, Ban kiểm phiếu đã kiểm phiếu …"."""
+    meeting = (results.get("round") or {}).get("meeting") or {}
+    counted = labels.local_moment(meeting.get("counted_at"))
+    done = "Ban kiểm phiếu đã tiến hành kiểm phiếu và lập biên bản với kết quả như sau:"
+    if counted is None:
+        return done
+    return f"Vào lúc {labels.clock(counted)} {labels.day_text(counted.date())}, {done}"
+
+
+def void_paragraph(results: Mapping[str, Any]) -> str | None:
+    """Say plainly that a round is void for want of quorum, and why (None when it is not)."""
+    if not results.get("void"):
+        return None
+    reason = (results.get("void_reason") or {}).get("vi")
+    if reason:
+        return nfc(reason)
+    return "Đợt lấy phiếu không có giá trị vì không đủ số người có mặt theo quy định."
 
 
 class AnchorBlock(Flowable):
@@ -162,29 +232,32 @@ def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowabl
 def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
     """Render the counting minutes (biên bản kiểm phiếu) of a round as PDF bytes.
 
-    ``meta`` may carry ``place``, ``date`` (date or ISO string; default today in
-    Asia/Ho_Chi_Minh), ``committee`` (list of {"name", "role"}) and ``issuer`` (the
-    line under the body name, default "Ban kiểm phiếu").
+    The meeting comes from ``results["round"]["meeting"]`` (date, start, place, chair,
+    counting committee, time of counting); ``meta`` may override ``place``, ``date`` and
+    ``committee`` (list of {"name", "role"}), and give ``words`` ({"member": "đại biểu"})
+    and ``issuer`` (the line under the body name, default "Ban kiểm phiếu"). The minutes are
+    dated by the meeting; without its date the date is left blank to be written by hand.
     """
     meta = meta or {}
     styles = get_styles()
     round_ = results.get("round") or {}
     items = sorted(results.get("items") or [], key=lambda i: i.get("order") or 0)
     denominator = results.get("denominator") or {}
-    date = meta.get("date") or _today()
+    day = meeting_date(results, meta)
+    member = labels.member_word(round_, meta)
 
     story: list[Flowable] = admin_heading(
         styles,
         body_name=round_.get("body_name") or round_.get("body") or "",
         body_kind=round_.get("body_kind"),
         issuer=meta.get("issuer", "Ban kiểm phiếu"),
-        place=meta.get("place"),
-        date=date,
+        place=meeting_place(results, meta),
+        date=day,
     )
     story += [
         para("BIÊN BẢN KIỂM PHIẾU", styles.title),
         para(round_.get("title"), styles.subtitle),
-        para(_profile_line(round_), styles.centered_italic),
+        para(_regulation_line(round_), styles.centered_italic),
         Spacer(1, 6),
     ]
     if round_.get("status") in ("draft", "open"):
@@ -194,30 +267,33 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
                 styles.warning,
             )
         )
-    story.append(
-        para(
-            f"Hôm nay, {fmt_date_line(None, date).split(', ', 1)[1]}, Ban kiểm phiếu đã tiến "
-            "hành kiểm phiếu và lập biên bản với kết quả như sau:",
-            styles.body_justify,
-        )
-    )
+    story.append(Paragraph(opening_paragraph(results, meta, day), styles.body_justify))
+    story += committee_paragraphs(styles, labels.committee(results, meta))
+    story.append(para(counting_sentence(results), styles.body_justify))
 
     sections = iter(ROMAN)
     story += section(styles, f"{next(sections)}. SỐ LIỆU CHUNG")
-    story += ballot_accounting(styles, results)
+    story += ballot_accounting(styles, results, member)
+    void = void_paragraph(results)
+    if void:
+        story.append(Spacer(1, 3))
+        story.append(para(void, styles.warning))
 
     story += section(styles, f"{next(sections)}. KẾT QUẢ KIỂM PHIẾU")
     if items:
         story.append(items_table(styles, round_, items))
         story.append(Spacer(1, 2))
-        story.append(para(labels.denominator_sentence(denominator), styles.small_italic))
+        story.append(para(labels.denominator_sentence(denominator, member), styles.small_italic))
     else:
         story.append(para("Không có người nào trong danh sách lấy phiếu.", styles.body))
 
-    story += section(styles, f"{next(sections)}. CÁC TRƯỜNG HỢP PHẢI XEM XÉT THEO QUY ĐỊNH")
-    story += findings_paragraphs(styles, round_, items, basis=denominator.get("basis"))
-
-    story += section(styles, f"{next(sections)}. NHỮNG TRƯỜNG HỢP KHÔNG LẤY PHIẾU TÍN NHIỆM")
+    vote = labels.is_confidence_vote(round_)
+    story += section(
+        styles,
+        f"{next(sections)}. NHỮNG TRƯỜNG HỢP KHÔNG "
+        + ("BỎ PHIẾU" if vote else "LẤY PHIẾU")
+        + " TÍN NHIỆM",
+    )
     story += exempt_table(styles, results.get("exempt") or [])
 
     story += anchors(styles, results, f"{next(sections)}. NIÊM PHONG VÀ ĐẦU NHẬT KÝ")
@@ -226,11 +302,12 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
         Spacer(1, 8),
         para(
             "Biên bản này được các thành viên Ban kiểm phiếu thống nhất thông qua và ký tên "
-            "dưới đây.",
+            "dưới đây. Các trường hợp phải xem xét theo quy định được báo cáo riêng với cấp "
+            "có thẩm quyền (báo cáo kết quả).",
             styles.body_justify,
         ),
         Spacer(1, 8),
-        signature_block(styles, meta.get("committee")),
+        signature_block(styles, labels.committee(results, meta)),
     ]
     title = nfc(round_.get("title"))
     return build_pdf(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,12 +63,34 @@ def low_word(round_: Mapping[str, Any]) -> str:
     return vi(SCALES[scale][-1].word)
 
 
-def denominator_sentence(denominator: Mapping[str, Any] | None) -> str:
+#: What the members of a body are called when the caller does not say (the core passes the
+#: words of votes.vocabulary): a Party committee's "thành viên", a council's "đại biểu".
+MEMBER_WORD = {"party": "thành viên", "council": "đại biểu", "assembly": "đại biểu"}
+#: The counting committee's roles as printed.
+ROLE_WORDS = {"head": "Trưởng ban", "member": "Thành viên"}
+
+
+def member_word(round_: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> str:
+    """Return what the body's members are called: "thành viên" or "đại biểu"."""
+    words = (meta or {}).get("words") or {}
+    if words.get("member"):
+        return nfc(words["member"])
+    return MEMBER_WORD.get(str(round_.get("body_kind") or "party"), "thành viên")
+
+
+def basis_words(basis: str, member: str = "thành viên") -> str:
+    """Return what D counts in a sentence, naming the members as the body calls them."""
+    if basis == "members":
+        return f"tổng số {member}"
+    return BASIS_SENTENCE.get(basis, nfc(basis))
+
+
+def denominator_sentence(denominator: Mapping[str, Any] | None, member: str = "thành viên") -> str:
     """State the denominator in words, as printed under every result."""
     if not denominator or not denominator.get("basis"):
         return "Tỷ lệ phần trăm chưa tính được vì chưa xác định được mẫu số."
     basis = denominator["basis"]
-    what = BASIS_SENTENCE.get(basis, nfc(basis))
+    what = basis_words(basis, member)
     unit = BASIS_UNIT.get(basis, "")
     value = denominator.get("value")
     if value is None:
@@ -78,7 +101,7 @@ def denominator_sentence(denominator: Mapping[str, Any] | None) -> str:
 def band_phrase(band: str | None, round_: Mapping[str, Any], basis: str | None = None) -> str:
     """Describe a band: "số phiếu tín nhiệm thấp chiếm quá nửa (trên 1/2) tổng số phiếu thu về"."""
     share = _BAND_PHRASE.get(band or "", nfc(band))
-    of_what = BASIS_SENTENCE.get(basis or "", "tổng số phiếu")
+    of_what = basis_words(basis, member_word(round_)) if basis else "tổng số phiếu"
     return f"số phiếu {low_word(round_)} chiếm {share} {of_what}"
 
 
@@ -135,3 +158,53 @@ def evidence_text(evidence: Mapping[str, Any], round_: Mapping[str, Any]) -> str
         f"Năm {evidence.get('year', '')} (đợt {evidence.get('round', '')}): "
         f"{low}/{denominator} phiếu {low_word(round_)}, {percent}"
     )
+
+
+def local_moment(value: object) -> dt.datetime | None:
+    """Read an ISO date and time written in Vietnam's time ("2013-11-30T08:00+07:00")."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def clock(moment: dt.datetime) -> str:
+    """Write a time of day the administrative way: "08 giờ 30"."""
+    return f"{moment.hour:02d} giờ {moment.minute:02d}"
+
+
+def day_text(day: dt.date) -> str:
+    """Write a date in a sentence: "ngày 30 tháng 11 năm 2013" (Nghị định 30/2020/NĐ-CP)."""
+    number = f"{day.day:02d}" if day.day < 10 else str(day.day)
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {number} tháng {month} năm {day.year}"
+
+
+def committee(
+    results: Mapping[str, Any], meta: Mapping[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """Return the counting committee as printed: the head first, each with a role word."""
+    given = (meta or {}).get("committee")
+    if given is None:
+        given = ((results.get("round") or {}).get("meeting") or {}).get("committee") or []
+    members = [
+        {
+            "name": nfc(m.get("name")).strip(),
+            "role": ROLE_WORDS.get(str(m.get("role")), nfc(m.get("role")) or "Thành viên"),
+        }
+        for m in given
+    ]
+    return sorted(members, key=lambda m: m["role"] != "Trưởng ban")
+
+
+def exempt_reason(person: Mapping[str, Any]) -> str:
+    """Return an exemption's reason as printed, with its decision when there is one."""
+    reason = nfc(person.get("reason"))
+    decision = nfc(person.get("decision")).strip()
+    if person.get("reason_id") == "other":
+        reason = f"Lý do khác: {reason}"
+    if decision:
+        reason += f" (theo quyết định số {decision})"
+    return reason

@@ -64,6 +64,15 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
             title += " <i>(bỏ phiếu tín nhiệm)</i>"
         if status and row.get("status") not in COUNTED:
             title += f" <i>({status})</i>"
+        if row.get("exempt"):
+            reason = labels.exempt_reason(
+                {
+                    "reason": row.get("exempt"),
+                    "reason_id": row.get("exempt_reason_id"),
+                    "decision": row.get("exempt_decision"),
+                }
+            )
+            title += f" <i>(không lấy phiếu: {esc(reason)})</i>"
         denominator = row.get("denominator") or {}
         basis = labels.BASIS_SENTENCE.get(str(denominator.get("basis")), "")
         data.append(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from votes import operations
 from votes.models import Body, Round, Scale
 from votes.operations import Work
+from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
 
 # Who the audit log says did what the tests do.
@@ -30,6 +31,19 @@ def work(session: Session) -> Work:
 HIGH, CONFIDENCE, LOW = "H", "C", "L"
 TRUST, NO_TRUST = "T", "K"
 NO_MARK, MANY_MARKS = "-", "X"
+
+
+def year_in_force(profile_id: str) -> int:
+    """Return a year in which a built-in profile is in force (the year after it took effect).
+
+    A profile added by a test has no dates in force: any year will do.
+    """
+    if not any(key[0] == profile_id for key in BUILTIN):
+        return 2025
+    profile = get_profile(None, profile_id)
+    first = profile.in_force_from.year if profile.in_force_from else 2020
+    last = profile.in_force_until.year if profile.in_force_until else 2200
+    return min(first + 1, last)
 
 
 def add_test_body(
@@ -125,16 +139,21 @@ def counted_round(
     scale: str = Scale.POLL.value,
     status: str = "closed",
     title: str | None = None,
+    time_exception: str | None = None,
 ) -> Round:
     """Create, open, fill with paper ballots and close (or publish) a round.
 
     `columns` gives the marks of each ballot item in ballot order (the collective included);
     `members` defaults to the number of ballots, `issued` to the number of ballots.
-    `status` is "open", "closed" or "published".
+    `status` is "open", "closed" or "published". `time_exception` is the decision that allows
+    a round outside the profile's dates or frequency (several rounds of a body in one year).
     """
     ballots = pack(columns)
     collected = len(ballots) + spoiled
     task = work(session)
+    if present is None and get_profile(session, profile_id, profile_version).quorum_rule:
+        # A profile with a quorum judges it on the number present, recorded before closing.
+        present = (collected if members is None else members) if summoned is None else summoned
     round_ = operations.create_round(
         task,
         body_code=body.code,
@@ -147,6 +166,7 @@ def counted_round(
         summoned=(collected if members is None else members) if summoned is None else summoned,
         present=present,
         scale=scale,
+        time_exception=time_exception,
     )
     operations.open_round(task, round_.id)
     operations.import_paper_ballots(

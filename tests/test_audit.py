@@ -38,7 +38,7 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
         round_id = operations.create_round(
             work,
             body_code="HDND-T",
-            year=2025,
+            year=2014,
             profile_id="nq35-2012",
             title="Lấy phiếu 2025",
             roster=parse_roster(ROSTER.encode()),
@@ -298,7 +298,7 @@ def test_receipts_refused_while_open(sessions: sessionmaker[Session], votes: Vot
         round_ = rounds.create_round(
             session,
             body,
-            year=2025,
+            year=2020,
             profile_id="qd262-2014",
             title="Đợt",
             roster=parse_roster(ROSTER.encode()),
@@ -385,7 +385,7 @@ def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
         round_ = rounds.create_round(
             session,
             body,
-            year=2025,
+            year=2020,
             profile_id="qd262-2014",
             title="Đợt",
             roster=parse_roster(ROSTER.encode()),

@@ -32,7 +32,7 @@ def test_worked_example_through_the_command_line(votes: VotesRunner, tmp_path: P
         "--body",
         "HDND-X",
         "--year",
-        2025,
+        2014,
         "--profile",
         "nq35-2012",
         "--title",
@@ -116,9 +116,24 @@ def test_report_commands_write_pdfs(votes: VotesRunner, tmp_path: Path) -> None:
     refused = votes("report", round_id, "--kind", "minutes", "--out", tmp_path / "m.pdf")
     assert refused.exit_code == 1
     assert votes("round", "close", round_id).exit_code == 0
+    # … and once the meeting is recorded: they are dated by it (issue 14).
+    refused = votes("report", round_id, "--kind", "minutes", "--out", tmp_path / "m.pdf")
+    assert refused.exit_code == 1
+    assert f"votes round meeting {round_id} --held-on" in refused.stderr
+    meeting = votes(
+        "round",
+        "meeting",
+        round_id,
+        "--held-on",
+        "2025-12-19",
+        "--committee",
+        "Lò Thị Mai (Trưởng ban); Hà Văn Sơn",
+    )
+    assert meeting.exit_code == 0, meeting.stderr
     out = votes("report", round_id, "--kind", "minutes", "--out", tmp_path / "m.pdf")
     assert out.exit_code == 0, out.stderr
     minutes = " ".join(p.extract_text() for p in PdfReader(tmp_path / "m.pdf").pages)
     assert "BIÊN BẢN KIỂM PHIẾU" in minutes
+    assert "ngày 19 tháng 12 năm 2025" in minutes
     summary = votes("report", round_id, "--kind", "summary", "--out", tmp_path / "x.pdf")
     assert summary.exit_code == 0

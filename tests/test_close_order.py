@@ -50,7 +50,7 @@ def _open_round(sessions: sessionmaker[Session]) -> int:
             task,
             body_code=body.code,
             year=2025,
-            profile_id="nq35-2012",
+            profile_id="nq96-2023",
             title="Lấy phiếu",
             roster=[person("A"), person("B")],
             members=10,

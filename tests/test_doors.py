@@ -42,12 +42,15 @@ def test_every_event_made_through_the_pages_names_the_account(world: World) -> N
     last = _last_event(world)
     page = client.get("/admin/bodies/A/rounds/new").get_data(as_text=True)
     token = csrf_token(page)
-    roster = "name,position,person_key\nAn,Bí thư,p1\nBình,Phó Bí thư,p2\nCường,Ủy viên,p3\n"
+    roster = (
+        "name,position,person_key\n"
+        "Nguyễn Văn An,Bí thư,p1\nTrần Thị Bình,Phó Bí thư,p2\nLê Văn Cường,Ủy viên,p3\n"
+    )
     form = {
         "csrf_token": token,
         "title": "Đợt thử",
         "year": "2025",
-        "profile": "nq35-2012",
+        "profile": "nq96-2023",
         "members": "9",
         "summoned": "9",
         "present": "8",
@@ -61,9 +64,10 @@ def test_every_event_made_through_the_pages_names_the_account(world: World) -> N
     base = f"/admin/rounds/{round_id}"
     token = csrf_token(client.get(base).get_data(as_text=True))
     steps = [
-        (f"{base}/exempt", {"person": "p3", "reason": "Nghỉ hưu"}),
+        (f"{base}/exempt", {"person": "p3", "reason": "Đã có thông báo nghỉ hưu"}),
         (f"{base}/restore", {"person": "p3"}),
         (f"{base}/attendance", {"members": "9", "summoned": "9", "present": "9"}),
+        (f"{base}/meeting", {"held_on": "2025-06-20", "committee": "Hà Thị Mai (Trưởng ban)"}),
         (f"{base}/codes", {"count": "2", "fmt": "txt"}),
         (f"{base}/open", {}),
     ]
@@ -88,6 +92,7 @@ def test_every_event_made_through_the_pages_names_the_account(world: World) -> N
     kinds = [e.kind for e in events]
     for kind in (
         "round_created",
+        "meeting_recorded",
         "roster_changed",
         "attendance_changed",
         "codes_issued",

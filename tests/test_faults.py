@@ -30,7 +30,7 @@ def _open_round(sessions: sessionmaker[Session], code: str) -> int:
         round_id = operations.create_round(
             work,
             body_code=code,
-            year=2025,
+            year=2020,
             profile_id="qd262-2014",
             title="Đợt",
             roster=parse_roster(roster.encode()),

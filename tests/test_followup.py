@@ -62,16 +62,16 @@ def council_poll(session: Session, year: int, columns: list[list[str]], **kwargs
 
 @pytest.fixture
 def flagged_poll(session: Session) -> Round:
-    """2025 under nq35-2012: A more than 2/3 low, B more than 1/2, C over 1/2 two years running.
+    """2014 under nq35-2012: A more than 2/3 low, B more than 1/2, C over 1/2 two years running.
 
     Only A (over_two_thirds) and C (two years in a row) are referred to a vote of confidence;
     B "may resign" (DOMAIN.md §8), D and the collective are not flagged for a vote.
     """
     add_test_body(session)
-    council_poll(session, 2024, [rated(2, 30), rated(2, 30), rated(17, 30)])
+    council_poll(session, 2013, [rated(2, 30), rated(2, 30), rated(17, 30)])
     return council_poll(
         session,
-        2025,
+        2014,
         [
             rated(22, 30),
             rated(17, 30),
@@ -89,7 +89,7 @@ def test_followup_has_exactly_the_persons_referred_to_a_vote(
     assert vote.scale == "confidence_vote"
     assert vote.status == "draft"
     assert vote.followup_of == flagged_poll.id
-    assert (vote.year, vote.profile_id, vote.profile_version) == (2025, "nq35-2012", 1)
+    assert (vote.year, vote.profile_id, vote.profile_version) == (2014, "nq35-2012", 2)
     assert vote.members == 32
     items = [(i.kind, i.person.person_key if i.person else None, i.position) for i in vote.items]
     assert items == [
@@ -135,13 +135,13 @@ def test_followup_by_the_command_with_paper_ballots(
     assert (proof["level"], proof["count"], proof["no_trust"]) == ("no_trust", 17, 17)
     assert (proof["denominator"], proof["basis"], proof["percent"]) == (32, "members", "53.13")
     assert proof["rule"] == "no_trust*2 > D"
-    assert proof["profile"] == {"id": "nq35-2012", "version": 1}
+    assert proof["profile"] == {"id": "nq35-2012", "version": 2}
 
     # The vote's finding is listed with the body's, and changes no "two years in a row".
     found = json.loads(votes("findings", "--body", "HDND-X", "--format", "json").stdout)
     assert [f["rounds"] for f in found if f["consequence"] == NQ35_VOTE] == [[vote_id]]
     assert [(f["person_key"], f["years"]) for f in found if f["rule"] == "consecutive_years"] == [
-        ("c", [2024, 2025]),
+        ("c", [2013, 2014]),
     ]
     # A vote of confidence is not itself followed up.
     assert votes("round", "followup", "--from-round", vote_id).exit_code != 0
@@ -188,9 +188,10 @@ def test_followup_with_online_codes(session: Session, votes: VotesRunner) -> Non
     assert item["counts"] == {"trust": 2, "no_trust": 3, "invalid": 0}
     assert item["percent"] == {"trust": "40.00", "no_trust": "60.00"}
     (finding,) = item["findings"]
+    # NQ 96/2023 (DOMAIN.md §5): more than half no confidence may resign first.
     assert finding["consequence"]["vi"] == (
-        "Quá nửa tổng số phiếu không tín nhiệm: trình miễn nhiệm hoặc phê chuẩn việc miễn nhiệm, "
-        "cách chức"
+        "Quá nửa tổng số phiếu không tín nhiệm: có thể xin từ chức; nếu không xin từ chức thì "
+        "trình miễn nhiệm hoặc phê chuẩn việc miễn nhiệm, cách chức"
     )
 
 
@@ -245,7 +246,7 @@ def test_no_vote_for_more_than_half_under_nq35(session: Session, votes: VotesRun
     add_test_body(session)
     poll = council_poll(
         session,
-        2025,
+        2014,
         [column(high=20, confidence=8, low=1, blank=1), column(high=5, confidence=8, low=17)],
     )
     assert [f.band for f in body_findings(session, poll.body)] == ["over_half"]
@@ -258,10 +259,10 @@ def test_no_vote_for_more_than_half_under_nq35(session: Session, votes: VotesRun
 
 def test_followup_needs_a_counted_poll(session: Session, votes: VotesRunner) -> None:
     add_test_body(session)
-    open_poll = council_poll(session, 2025, [rated(25, 30)], status="open")
+    open_poll = council_poll(session, 2014, [rated(25, 30)], status="open")
     with pytest.raises(WrongState):
         create_followup(session, open_poll)
-    closed = council_poll(session, 2024, [rated(25, 30)])
+    closed = council_poll(session, 2013, [rated(25, 30)])
     vote = create_followup(session, closed)
     with pytest.raises(WrongState):
         create_followup(session, vote)

@@ -176,7 +176,9 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzWorld]:
     world = build_world(app)
     with write_session(world.sessions) as session:
         round_ = rounds.get_round(session, world.ids["open"])
-        round_.summoned = round_.present = None  # room for more codes than 10 persons
+        # Room for more codes than 10 persons (D counts all members: 1 000 of them).
+        round_.summoned = round_.present = None
+        round_.members = 1000
         codes = rounds.issue_round_codes(session, round_, 200, app.config["SECRET_KEY"])
     try:
         yield FuzzWorld(world, codes)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import year_in_force
 from votes import rounds, voting
 from votes.errors import CountError, InvalidInput, VotesError, WrongState
 from votes.models import Ballot, BallotItem, Exemption, Person, Round, Scale
@@ -29,6 +30,7 @@ def make_round(
     state: str = "open",
     present: int | None = 30,
     summoned: int | None = 30,
+    members: int = 32,
     scale: str = Scale.POLL.value,
 ) -> Round:
     """Create a round of `items` persons, with `summoned` summoned and `present` present."""
@@ -41,11 +43,11 @@ def make_round(
     round_ = rounds.create_round(
         session,
         body,
-        year=2025,
+        year=year_in_force(profile),
         profile_id=profile,
         title="Lấy phiếu",
         roster=roster,
-        members=32,
+        members=members,
         summoned=summoned,
         present=present,
         scale=scale,
@@ -360,7 +362,8 @@ def test_only_an_open_round_takes_paper_ballots(session: Session, state: str) ->
 
 
 def test_a_large_file_is_stored_whole(session: Session) -> None:
-    round_ = make_round(session, items=20, present=None, summoned=None)
+    # D = all members (NQ 35/2012): a body of 3 001, since collected may not exceed members.
+    round_ = make_round(session, items=20, present=None, summoned=None, members=3001)
     lines = [f"valid,{','.join('HCL'[(n + i) % 3] for i in range(20))}" for n in range(3000)]
     header = "status," + ",".join(str(n) for n in range(1, 21))
     result = voting.import_paper_ballots(session, round_, csv_bytes(header, *lines), issued=3000)
@@ -384,11 +387,12 @@ def make_round_two(session: Session) -> Round:
     round_ = rounds.create_round(
         session,
         body,
-        year=2026,
+        year=2014,
         profile_id="nq35-2012",
         title="Lấy phiếu",
         roster=roster,
         members=4000,
+        time_exception="07/NQ-HĐND",  # a second poll of the year, allowed by a decision
     )
     rounds.open_round(session, round_)
     session.commit()
@@ -554,7 +558,8 @@ def test_a_roster_not_in_utf8_is_refused_with_how_to_save_it(encoding: str) -> N
 
 def test_decomposed_vietnamese_is_stored_composed(session: Session) -> None:
     """Text typed on a Mac (NFD) is stored in NFC: one person, whichever way it was typed."""
-    name, position, reason = "Nguyễn Thị Ánh", "Phó Bí thư Thường trực", "Được bầu trong năm"
+    name, position = "Nguyễn Thị Ánh", "Phó Bí thư Thường trực"
+    reason = "Đã có thông báo nghỉ hưu"  # a reason the profile lists
     nfd = [unicodedata.normalize("NFD", text) for text in (name, position, reason, "Hoàng Văn Ước")]
     assert nfd[0] != name
     entries = parse_roster(

@@ -45,7 +45,7 @@ def _create(votes: VotesRunner, roster: Path, **options: object) -> object:
     args: dict[str, object] = {
         "--body": "B1",
         "--year": 2025,
-        "--profile": "qd262-2014",
+        "--profile": "tn-16kh-2012",
         "--title": "Lấy phiếu",
         "--members": 10,
         "--roster": roster,
@@ -93,7 +93,7 @@ def test_huge_numbers_are_refused_by_the_core(sessions: sessionmaker[Session], h
             work,
             body_code="B1",
             year=2025,
-            profile_id="qd262-2014",
+            profile_id="tn-16kh-2012",
             title="Lấy phiếu",
             roster=parse_roster(ROSTER.encode()),
             members=10,
@@ -197,7 +197,7 @@ def test_mixed_scripts_are_warned_in_the_preview(
     )
     assert 'data-testid="roster-warnings"' not in ok.get_data(as_text=True)
     out = _create(
-        votes, _roster_file(tmp_path, roster), **{"--body": "A", "--profile": "nq35-2012"}
+        votes, _roster_file(tmp_path, roster), **{"--body": "A", "--profile": "nq96-2023"}
     )
     assert out.exit_code == 0, out.stderr
     assert "CYRILLIC" in out.stderr
@@ -238,7 +238,7 @@ def test_results_csv_writes_formulas_as_text(
             work,
             body_code="B1",
             year=2025,
-            profile_id="qd262-2014",
+            profile_id="tn-16kh-2012",
             title="Lấy phiếu",
             roster=parse_roster(roster.encode()),
             members=1,

@@ -97,7 +97,7 @@ def test_a_wrong_correction_names_the_entry_and_line_and_saves_nothing(session: 
         paper.correct(session, round_, ("V HHC", "V HHC\nV HH"))
     problems = refused.value.problems
     assert [p.message("en") for p in problems] == [
-        "Entry 2: Line 2: write V or I, a space, then 3 marks (H, C, L, X, -)."
+        "Entry 2: Line 2: write V or I, a space, then 3 marks (1, 2, 3, X, 0)."
     ]
     assert "Lượt nhập 2" in problems[0].message("vi")
     assert "Dòng 2" in problems[0].message("vi")

@@ -11,8 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import VotesRunner
-from tests.factories import add_test_body, counted_round, person, rated
-from votes import rounds
+from tests.factories import (
+    add_test_body,
+    counted_round,
+    person,
+    rated,
+    work,
+    year_in_force,
+)
+from votes import operations, rounds
 from votes.errors import CountError
 from votes.models import Round, StoredProfile
 from votes.profiles import (
@@ -86,7 +93,19 @@ BUILTIN_TABLE = {
             "two_thirds_or_more": "trình miễn nhiệm",
         },
     ),
+    # QĐ 165-QĐ/TW (2013): the thresholds are those of Kế hoạch 16-KH/TU, marked not verified.
+    "qd165-2013": (
+        "collected",
+        "row",
+        "none",
+        "over_half",
+        {
+            "over_half": "Tín nhiệm thấp trong năm",
+        },
+    ),
 }
+# The newest version of each built-in profile (version 2: issue 14's time rules and texts).
+NEWEST = {pid: 2 for pid in BUILTIN_TABLE} | {"qd165-2013": 1}
 # The consequences that call for a vote of confidence (DOMAIN.md §5 and §8), by hand.
 CALLS_FOR_VOTE = {
     "tn-16kh-2012": set(),
@@ -95,6 +114,7 @@ CALLS_FOR_VOTE = {
     "nq35-2012": {"over_two_thirds", "consecutive_years"},
     "nq85-2014": {"two_thirds_or_more"},
     "nq96-2023": {"over_half_under_two_thirds"},
+    "qd165-2013": set(),
 }
 
 
@@ -102,7 +122,11 @@ CALLS_FOR_VOTE = {
 def test_every_builtin_profile_loads(profile_id: str) -> None:
     basis, scope, quorum, consecutive, bands = BUILTIN_TABLE[profile_id]
     profile = get_profile(None, profile_id)
-    assert (profile.id, profile.version, profile.builtin) == (profile_id, 1, True)
+    assert (profile.id, profile.version, profile.builtin) == (
+        profile_id,
+        NEWEST[profile_id],
+        True,
+    )
     assert (profile.denominator, profile.invalid_marks, profile.quorum) == (basis, scope, quorum)
     assert profile.vote_denominator == basis
     assert [band.id for band in profile.bands] == list(bands)
@@ -127,15 +151,20 @@ def test_every_builtin_profile_loads(profile_id: str) -> None:
     assert all(text.vi and text.en for _, text in profile.exemptions)
 
 
-def test_there_are_exactly_the_six_builtin_profiles() -> None:
-    assert sorted(BUILTIN) == [(pid, 1) for pid in sorted(BUILTIN_TABLE)]
+def test_there_are_exactly_the_builtin_profiles() -> None:
+    """Seven regulations; every one but QĐ 165 in version 1 (as first shipped) and 2."""
+    assert sorted(BUILTIN) == sorted(
+        (pid, version) for pid, newest in NEWEST.items() for version in range(1, newest + 1)
+    )
 
 
 def test_profiles_list(votes: VotesRunner) -> None:
     out = votes("profiles", "list")
     assert out.exit_code == 0, out.stderr
     rows = [line.split("\t") for line in out.stdout.splitlines()]
-    assert [(r[0], r[1]) for r in rows] == [(pid, "1") for pid in sorted(BUILTIN_TABLE)]
+    assert [(r[0], r[1]) for r in rows] == sorted(
+        (pid, str(version)) for pid, newest in NEWEST.items() for version in range(1, newest + 1)
+    )
 
 
 def test_profiles_show(votes: VotesRunner) -> None:
@@ -143,7 +172,7 @@ def test_profiles_show(votes: VotesRunner) -> None:
     assert out.exit_code == 0, out.stderr
     shown = json.loads(out.stdout)
     assert shown["id"] == "qd96-2023"
-    assert shown["version"] == 1
+    assert shown["version"] == 2
     assert shown["quorum"] == {
         "rule": "two_thirds_of_summoned",
         "vi": "Số người có mặt phải từ hai phần ba số người được triệu tập trở lên",
@@ -167,11 +196,18 @@ def test_profiles_show(votes: VotesRunner) -> None:
 # a shipped file without adding a new version would change old results. Add a new version.
 BUILTIN_SHA256 = {
     ("nq35-2012", 1): "e6428b08b44a4d932aa8b14095b53236755f7d71e5f28130d3c2f999f265fc83",
+    ("nq35-2012", 2): "f6ab40268a0438cfebc7d8aac4b77697ef0eac47e86444fb4b862255c0fd7fff",
     ("nq85-2014", 1): "ea0c215501ab1c954bc3315eba2ef3e51b64f98015db3a651b7944087d894d78",
+    ("nq85-2014", 2): "c4e13569859e3d4aa67ac946320d3a22f801f9f772ea4f8456e7d0e9e912f2ba",
     ("nq96-2023", 1): "9b1ff93292b523245c8fcde60ac2d985a6d36c31d288b87d47216622241c8b6e",
+    ("nq96-2023", 2): "864f44dbd97927ad3fae8b4216215417dec5bfc8a36d5712cec1a2a0d50eddf1",
+    ("qd165-2013", 1): "9f1754c2c0c5d111537849ee35a959c84fd096337a21ddce0c24576f107080f7",
     ("qd262-2014", 1): "23b7fc76efa03f0fcfe6bb249670aaf642d08e3e4a8d0ab98cf5d42fe031d6f1",
+    ("qd262-2014", 2): "f46861c01decb58ebed47e4489500ad397c1d8061749f6c48d6bd42eff445bc7",
     ("qd96-2023", 1): "bf498669330332d5783e1e985c2f5eae01cc8646d4d016d3e1d2ea80b136f636",
+    ("qd96-2023", 2): "ba92aea211b64e8dc97b40124d429682687a9da607440ee62250c1b001cba95a",
     ("tn-16kh-2012", 1): "e43213293772b0025c05259709aa5e8f66fc1598802562c84ec659e10364c8c4",
+    ("tn-16kh-2012", 2): "b6bc89459eb265baedad14d53388a22c76899911c06d0150fcd5dca4b3cbc08b",
 }
 
 
@@ -234,7 +270,7 @@ def test_add_a_custom_profile_and_use_it(
     out = votes("profiles", "list")
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     assert ("tu-x-2025", "1") in [(r[0], r[1]) for r in rows]
-    assert len(rows) == 7
+    assert len(rows) == len(BUILTIN) + 1
 
     shown = json.loads(votes("profiles", "show", "tu-x-2025").stdout)
     assert shown["builtin"] is False
@@ -442,7 +478,7 @@ def test_an_existing_version_is_never_changed(votes: VotesRunner, tmp_path: Path
     builtin = BUILTIN[("nq35-2012", 1)].source
     out = votes("profiles", "add", write(tmp_path, builtin, "nq35.toml"))
     assert out.exit_code != 0
-    assert "phiên bản 2" in out.stderr
+    assert "phiên bản 3" in out.stderr  # versions 1 and 2 are built in
 
 
 def test_an_older_version_cannot_follow_a_newer_one(session: Session) -> None:
@@ -523,7 +559,7 @@ def draft(session: Session, profile_id: str, summoned: int | None, present: int 
     return rounds.create_round(
         session,
         body,
-        year=2025,
+        year=year_in_force(profile_id),
         profile_id=profile_id,
         title="Lấy phiếu 2025",
         roster=[person("A")],
@@ -565,7 +601,7 @@ def test_no_quorum_through_the_command(
     assert "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize(("present", "quorum_met"), [(None, None), (20, True), (29, True)])
+@pytest.mark.parametrize(("present", "quorum_met"), [(19, False), (20, True), (29, True)])
 def test_results_say_whether_the_quorum_was_met(
     session: Session, present: int | None, quorum_met: bool | None
 ) -> None:
@@ -576,16 +612,21 @@ def test_results_say_whether_the_quorum_was_met(
         year=2025,
         profile_id="qd96-2023",
         roster=[person("A")],
-        columns=[rated(3, 18)],
+        columns=[rated(3, min(18, present))],
         members=30,
         summoned=30,
-        present=present,
+        present=max(20, present),  # a paper round opens only with quorum …
+        status="open",
     )
+    # … and the attendance may change until it closes: judged at close (DOMAIN.md §2).
+    operations.record_attendance(work(session), round_.id, present=present)
+    operations.close_round(work(session), round_.id)
     result = round_results(session, round_)
     assert result["quorum_met"] is quorum_met
     assert result["quorum"]["rule"] == "two_thirds_of_summoned"
-    if quorum_met is None:
-        # Unknown attendance: the result cannot be published.
+    assert result["void"] is (not quorum_met)
+    if not quorum_met:
+        # Void for want of quorum: the result cannot be published.
         with pytest.raises(CountError, match="quorum"):
             rounds.publish_round(session, round_)
     else:

@@ -56,8 +56,11 @@ def test_quorum_profile_needs_the_number_summoned_to_open(session: Session) -> N
 
 
 def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> None:
-    """30 summoned, present unknown: 19 ballots is below 2/3 (20), 20 ballots is enough."""
-    round_ = _round(session, summoned=30, present=None)
+    """30 summoned and present, 19 ballots online: the turnout is below 2/3 (20).
+
+    (The number present must be known before closing: the quorum is judged on it too.)
+    """
+    round_ = _round(session, summoned=30, present=30)
     rounds.open_round(session, round_)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
@@ -99,7 +102,7 @@ def test_profile_for_another_kind_of_body_is_refused(votes: VotesRunner, tmp_pat
         "--body",
         "TU",
         "--year",
-        2025,
+        2014,
         "--profile",
         "nq35-2012",
         "--title",

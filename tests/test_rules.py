@@ -26,6 +26,7 @@ from tests.factories import (
     exempt,
     person,
     rated,
+    year_in_force,
 )
 from votes.counting import count_marks
 from votes.models import Body, Person, Round
@@ -35,6 +36,7 @@ from votes.rounds import close_round
 from votes.rules import (
     body_findings,
     consecutive_findings,
+    finding_message,
     findings_for_round,
     item_bands,
     person_history,
@@ -155,14 +157,14 @@ def b_evidence(round_: Round, year: int, band: str = "over_half") -> dict[str, A
         "percent": "53.13",
         "band": band,
         "rule": "low*2 > D",
-        "profile": {"id": "nq35-2012", "version": 1},
+        "profile": {"id": "nq35-2012", "version": 2},
     }
 
 
 def test_worked_example(session: Session) -> None:
     """DOMAIN.md §8 through the logic API: counts, shares on 32 members, B "may resign"."""
     body = add_test_body(session)
-    round_ = example_round(session, body, 2025, PERSON_A, PERSON_B)
+    round_ = example_round(session, body, 2014, PERSON_A, PERSON_B)
     tally = tally_round(session, round_)
     assert (tally.basis, tally.denominator) == ("members", 32)
     assert (tally.issued, tally.collected, tally.valid, tally.invalid) == (30, 30, 30, 0)
@@ -183,11 +185,12 @@ def test_worked_example(session: Session) -> None:
             "person_key": "Người B",
             "name": "Người B",
             "position": "Phó Chủ tịch",
-            "years": [2025],
+            "years": [2014],
             "rounds": [round_.id],
             "band": "over_half",
             "consequence": MAY_RESIGN,
-            "evidence": [b_evidence(round_, 2025)],
+            "evidence": [b_evidence(round_, 2014)],
+            "passed_over": [],
         }
     ]
     # 17 * 3 > 64 is false: no vote of confidence this year, and nothing "two years in a row".
@@ -202,14 +205,14 @@ def test_worked_example_two_years(session: Session, low_before: int, fires: bool
     before = example_round(
         session,
         body,
-        2024,
+        2013,
         rated(0, 30),
         column(high=22 - low_before, confidence=8, low=low_before),
     )
-    after = example_round(session, body, 2025, PERSON_A, PERSON_B)
+    after = example_round(session, body, 2014, PERSON_A, PERSON_B)
     found = body_findings(session, body)
     consecutive = [f for f in found if f.rule == "consecutive_years"]
-    before_bands = [f.band for f in found if f.rule == "band" and f.years == (2024,)]
+    before_bands = [f.band for f in found if f.rule == "band" and f.years == (2013,)]
     if not fires:
         assert consecutive == []
         assert before_bands == []
@@ -221,11 +224,12 @@ def test_worked_example_two_years(session: Session, low_before: int, fires: bool
             "person_key": "Người B",
             "name": "Người B",
             "position": "Phó Chủ tịch",
-            "years": [2024, 2025],
+            "years": [2013, 2014],
             "rounds": [before.id, after.id],
             "band": "over_half",
             "consequence": TWO_YEARS_VOTE,
-            "evidence": [b_evidence(before, 2024), b_evidence(after, 2025)],
+            "evidence": [b_evidence(before, 2013), b_evidence(after, 2014)],
+            "passed_over": [],
         }
     ]
     # The finding belongs to the round of its last year, not to the year before.
@@ -234,8 +238,8 @@ def test_worked_example_two_years(session: Session, low_before: int, fires: bool
         f.rule == "band" for f in findings_for_round(session, tally_round(session, before))[2]
     )
     # The year filter keeps a finding by its last year.
-    assert [f.rule for f in body_findings(session, body, 2025)] == ["band", "consecutive_years"]
-    assert [f.rule for f in body_findings(session, body, 2024)] == ["band"]
+    assert [f.rule for f in body_findings(session, body, 2014)] == ["band", "consecutive_years"]
+    assert [f.rule for f in body_findings(session, body, 2013)] == ["band"]
 
 
 # ---------------------------------------------------------------------------- boundaries
@@ -300,20 +304,23 @@ def test_boundaries_of_every_profile(session: Session, profile_id: str) -> None:
     for denominator, cases in BOUNDARY_CASES.items():
         lows = [low for low, _ in cases]
         if basis == "members":
-            # D = members; two spoiled ballots make "collected" a different, wrong number.
-            size, spoiled, members = denominator, 2, denominator
+            # D = members; one member absent makes "collected" a different, wrong number
+            # (collected may not exceed members: DOMAIN.md §2).
+            size, spoiled, members = denominator - 1, 0, denominator
         else:
             # D = collected (one of them spoiled); "members" and "valid" are wrong numbers.
             size, spoiled, members = denominator - 1, 1, denominator + 3
         round_ = counted_round(
             session,
             body,
-            year=2000 + denominator,
+            year=year_in_force(profile_id),
             profile_id=profile_id,
             roster=[person(f"P{low}", key=f"p{low}") for low in lows],
             columns=[rated(low, size) for low in lows],
             spoiled=spoiled,
             members=members,
+            # Several rounds of one body in one year: allowed by a decision.
+            time_exception=f"thử nghiệm {denominator}",
         )
         tally = tally_round(session, round_)
         assert (tally.basis, tally.denominator) == (basis, denominator)
@@ -334,7 +341,7 @@ def test_nq85_at_seventy_percent_gives_both_bands(session: Session) -> None:
     round_ = counted_round(
         session,
         body,
-        year=2024,
+        year=2018,
         profile_id="nq85-2014",
         roster=[person("A")],
         columns=[rated(7, 10)],
@@ -350,7 +357,7 @@ def test_the_basis_of_d_changes_the_bands(session: Session) -> None:
     """Same ballots: D = 32 members under nq35-2012, D = 30 collected under nq96-2023."""
     body = add_test_body(session)
     by_profile = {}
-    for year, profile_id in ((2023, "nq35-2012"), (2024, "nq96-2023")):
+    for year, profile_id in ((2014, "nq35-2012"), (2024, "nq96-2023")):
         round_ = counted_round(
             session,
             body,
@@ -392,7 +399,7 @@ def test_invalid_mark_scope(session: Session, profile_id: str) -> None:
     round_ = counted_round(
         session,
         body,
-        year=2024,
+        year=year_in_force(profile_id),
         profile_id=profile_id,
         roster=[person("A"), person("B")],
         columns=[item_1, item_2],
@@ -586,7 +593,7 @@ def test_stored_rounds_match_the_oracle(
     round_ = counted_round(
         session,
         body,
-        year=2025,
+        year=year_in_force(profile_id),
         profile_id=profile_id,
         roster=[person(f"P{n}", key=f"p{n}") for n in range(len(lows))],
         columns=[rated(low, denominator) for low in lows],
@@ -602,7 +609,8 @@ def test_stored_rounds_match_the_oracle(
         ]
 
 
-# A year of one person in a body under nq35-2012, as the property test draws it.
+# A year of one person in a body under tn-16kh-2012 (in force with no end, the two-years
+# rule on more than half of D), as the property test draws it.
 NO_ROUND, OFF_BALLOT, RATED, LOW = "no round", "not on the ballot", "rated", "low"
 
 
@@ -620,11 +628,11 @@ def test_two_years_in_a_row_matches_an_oracle(years: list[list[str]]) -> None:
     low_rounds: dict[int, list[int]] = {}
     round_id = 0
     for offset, states in enumerate(years):
-        year = 2010 + offset
+        year = 2013 + offset
         for state in states:
             round_id += 1
             low = {OFF_BALLOT: 0, RATED: 16, LOW: 17}[state]
-            tally = _tally("nq35-2012", low, 32, year=year, round_id=round_id)
+            tally = _tally("tn-16kh-2012", low, 32, year=year, round_id=round_id)
             if state == OFF_BALLOT:
                 tally.items = []
             tallies.append(tally)
@@ -654,8 +662,12 @@ def poll(
     exempt_keys: tuple[str, ...] = (),
     status: str = "closed",
     profile_id: str = "tn-16kh-2012",
+    time_exception: str | None = None,
 ) -> Round:
-    """A Party poll with one item per person key, `lows[key]` low marks out of `size`."""
+    """A Party poll with one item per person key, `lows[key]` low marks out of `size`.
+
+    `time_exception` allows a second poll of the same year (the profile polls once a year).
+    """
     positions = positions or {}
     roster = [
         person(key.upper(), positions.get(key, "Ủy viên Ban Thường vụ"), key=key) for key in lows
@@ -677,6 +689,7 @@ def poll(
         roster=roster,
         columns=[rated(low, size) for low in lows.values()],
         status=status,
+        time_exception=time_exception,
     )
 
 
@@ -712,10 +725,26 @@ def test_a_missing_year_breaks_the_chain(session: Session, party: Body) -> None:
     assert consecutive(session, party) == []
 
 
-def test_an_exempt_year_breaks_the_chain(session: Session, party: Body) -> None:
-    poll(session, party, 2023, {"p1": 11, "p2": 3})
+def test_an_exempt_year_is_passed_over_not_a_way_out(session: Session, party: Body) -> None:
+    """Low, exempt, low: the exempt year neither counts nor breaks the chain (DOMAIN.md §6).
+
+    Otherwise an exemption in the year after a low one would be a way out of the rule.
+    """
+    first = poll(session, party, 2023, {"p1": 11, "p2": 3})
     poll(session, party, 2024, {"p2": 3}, exempt_keys=("p1",))
-    poll(session, party, 2025, {"p1": 11, "p2": 3})
+    last = poll(session, party, 2025, {"p1": 11, "p2": 3})
+    assert consecutive(session, party) == [("p1", (2023, 2025), (first.id, last.id))]
+    (finding,) = [f for f in body_findings(session, party) if f.rule == "consecutive_years"]
+    assert finding.passed_over == (2024,)
+    assert "2024" in finding_message(finding.as_dict()).text("vi")
+
+
+def test_an_exempt_year_after_a_rated_year_does_not_make_a_chain(
+    session: Session, party: Body
+) -> None:
+    poll(session, party, 2023, {"p1": 3})
+    poll(session, party, 2024, {"p2": 3}, exempt_keys=("p1",))
+    poll(session, party, 2025, {"p1": 11})
     assert consecutive(session, party) == []
 
 
@@ -736,7 +765,7 @@ def test_exactly_half_is_not_a_low_year(session: Session, party: Body) -> None:
 def test_two_rounds_in_one_year(session: Session, party: Body, low_first: bool) -> None:
     """Low in one of the two rounds of 2024: the year is low, and the evidence says which."""
     a = poll(session, party, 2024, {"p1": 11 if low_first else 2})
-    b = poll(session, party, 2024, {"p1": 2 if low_first else 11})
+    b = poll(session, party, 2024, {"p1": 2 if low_first else 11}, time_exception="12-QĐ/TU")
     c = poll(session, party, 2025, {"p1": 15})
     low_round = a if low_first else b
     assert consecutive(session, party) == [("p1", (2024, 2025), (low_round.id, c.id))]
@@ -798,7 +827,7 @@ def test_three_years_in_a_row_when_the_profile_says_three(session: Session, part
 
 def test_a_profile_without_the_rule_has_no_two_years_finding(session: Session) -> None:
     body = add_test_body(session)
-    for year in (2024, 2025):
+    for year in (2016, 2021):  # NQ 85/2014 polls once a term
         counted_round(
             session,
             body,
@@ -819,7 +848,7 @@ def test_findings_are_stable_and_explained_by_their_evidence(session: Session, p
     """Computing twice gives the same; every flag can be checked from its evidence alone."""
     poll(session, party, 2023, {"p1": 14, "p2": 3, "p3": 11}, size=21)
     poll(session, party, 2024, {"p1": 11, "p2": 11}, size=20)
-    poll(session, party, 2024, {"p1": 2, "p3": 12}, size=20)
+    poll(session, party, 2024, {"p1": 2, "p3": 12}, size=20, time_exception="12-QĐ/TU")
     poll(session, party, 2025, {"p1": 17, "p2": 9, "p3": 9}, size=19)
     first = [f.as_dict() for f in body_findings(session, party)]
     second = [f.as_dict() for f in body_findings(session, party)]
@@ -848,7 +877,9 @@ def explain(finding: dict[str, Any]) -> None:
     assert finding["years"] == years
     assert finding["rounds"] == [e["round"] for e in evidence]
     if finding["rule"] == "consecutive_years":
-        assert years == list(range(years[0], years[0] + len(years)))
+        # Consecutive, once the years passed over (the person exempt) are counted in.
+        every = sorted({*years, *finding["passed_over"]})
+        assert every == list(range(years[0], years[0] + len(every)))
         assert len(years) >= 2
     for proof in evidence:
         assert proof["band"] == finding["band"]
@@ -890,9 +921,11 @@ def test_person_history(session: Session, party: Body) -> None:
         None,
         "60.00",
     ]
+    # 2024 exempt is passed over: low in 2023 and 2025 is "two years in a row" (DOMAIN.md §6).
     assert [(f["rule"], f["years"]) for f in history["findings"]] == [
         ("band", [2023]),
         ("band", [2025]),
+        ("consecutive_years", [2023, 2025]),
     ]
 
 
@@ -908,13 +941,14 @@ FINDING_KEYS = {
     "band",
     "consequence",
     "evidence",
+    "passed_over",
 }
 
 
 def test_findings_command(session: Session, votes: VotesRunner) -> None:
     body = add_test_body(session)
-    before = example_round(session, body, 2024, rated(0, 30), PERSON_B)
-    after = example_round(session, body, 2025, PERSON_A, PERSON_B)
+    before = example_round(session, body, 2013, rated(0, 30), PERSON_B)
+    after = example_round(session, body, 2014, PERSON_A, PERSON_B)
     session.commit()
 
     out = votes("findings", "--body", "HDND-X", "--format", "json")
@@ -924,36 +958,36 @@ def test_findings_command(session: Session, votes: VotesRunner) -> None:
     assert all(set(f) == FINDING_KEYS for f in found)
     assert all(set(f["consequence"]) == {"vi", "en"} for f in found)
     assert [(f["rule"], f["years"], f["rounds"], f["band"]) for f in found] == [
-        ("band", [2024], [before.id], "over_half"),
-        ("band", [2025], [after.id], "over_half"),
-        ("consecutive_years", [2024, 2025], [before.id, after.id], "over_half"),
+        ("band", [2013], [before.id], "over_half"),
+        ("band", [2014], [after.id], "over_half"),
+        ("consecutive_years", [2013, 2014], [before.id, after.id], "over_half"),
     ]
-    assert found[2]["evidence"] == [b_evidence(before, 2024), b_evidence(after, 2025)]
+    assert found[2]["evidence"] == [b_evidence(before, 2013), b_evidence(after, 2014)]
     for finding in found:
         explain(finding)
 
     # The same findings under each item of `votes results`, the chain on its last round only.
     result = json.loads(votes("results", after.id, "--format", "json").stdout)
     assert [(f["rule"], f["years"]) for f in result["items"][1]["findings"]] == [
-        ("band", [2025]),
-        ("consecutive_years", [2024, 2025]),
+        ("band", [2014]),
+        ("consecutive_years", [2013, 2014]),
     ]
     assert result["items"][1]["findings"] == found[1:]
     result = json.loads(votes("results", before.id, "--format", "json").stdout)
     assert result["items"][1]["findings"] == found[:1]
 
-    out = votes("findings", "--body", "HDND-X", "--year", 2024, "--format", "json")
-    assert [f["years"] for f in json.loads(out.stdout)] == [[2024]]
+    out = votes("findings", "--body", "HDND-X", "--year", 2013, "--format", "json")
+    assert [f["years"] for f in json.loads(out.stdout)] == [[2013]]
 
-    out = votes("findings", "--body", "HDND-X", "--year", 2025)
+    out = votes("findings", "--body", "HDND-X", "--year", 2014)
     assert out.exit_code == 0, out.stderr
     assert (
-        "2024–2025  Người B (Phó Chủ tịch): số phiếu tín nhiệm thấp chiếm quá nửa tổng số "
-        "thành viên, trong 2 năm liên tiếp." in out.stdout
+        "2013–2014  Người B (Phó Chủ tịch): số phiếu tín nhiệm thấp chiếm quá nửa tổng số "
+        "đại biểu, trong 2 năm liên tiếp." in out.stdout
     )
     assert "consecutive_years" not in out.stdout
     assert "over_half" not in out.stdout
-    assert "2024: 17/32 = 53,13 %, 2025: 17/32 = 53,13 %" in out.stdout
+    assert "2013: 17/32 = 53,13 %, 2014: 17/32 = 53,13 %" in out.stdout
     assert TWO_YEARS_VOTE["vi"] in out.stdout
 
     out = votes("findings", "--body", "NO-SUCH", "--format", "json")
@@ -963,18 +997,18 @@ def test_findings_command(session: Session, votes: VotesRunner) -> None:
 
 def test_history_command(session: Session, votes: VotesRunner) -> None:
     body = add_test_body(session)
-    before = example_round(session, body, 2024, rated(0, 30), PERSON_B)
-    after = example_round(session, body, 2025, PERSON_A, PERSON_B)
+    before = example_round(session, body, 2013, rated(0, 30), PERSON_B)
+    after = example_round(session, body, 2014, PERSON_A, PERSON_B)
     session.commit()
 
     out = votes("history", "--body", "HDND-X", "--person", "Người B")
     assert out.exit_code == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "Người B [Người B]"
-    assert f"2024  Phó Chủ tịch: Tín nhiệm thấp 17/32 = 53,13 %  (#{before.id})" in lines[1]
-    assert f"2025  Phó Chủ tịch: Tín nhiệm thấp 17/32 = 53,13 %  (#{after.id})" in lines[2]
+    assert f"2013  Phó Chủ tịch: Tín nhiệm thấp 17/32 = 53,13 %  (#{before.id})" in lines[1]
+    assert f"2014  Phó Chủ tịch: Tín nhiệm thấp 17/32 = 53,13 %  (#{after.id})" in lines[2]
     flags = [line for line in lines if "⚑" in line]
-    assert [line.split(":")[0].strip() for line in flags] == ["⚑ 2024", "⚑ 2025", "⚑ 2024–2025"]
+    assert [line.split(":")[0].strip() for line in flags] == ["⚑ 2013", "⚑ 2014", "⚑ 2013–2014"]
     assert TWO_YEARS_VOTE["vi"] in flags[2]
 
     out = votes("history", "--body", "HDND-X", "--person", "Người A", "--format", "json")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from tests.factories import year_in_force
 from votes import profiles, rounds, voting
 from votes.counting import count_marks
 from votes.errors import CountError
@@ -216,7 +217,7 @@ def paper_round(
     round_ = rounds.create_round(
         session,
         body,
-        year=2025,
+        year=year_in_force(profile),
         profile_id=profile,
         title="Lấy phiếu",
         roster=roster,
@@ -334,7 +335,7 @@ def test_online_and_paper_ballots_are_counted_together(session: Session) -> None
     round_ = rounds.create_round(
         session,
         body,
-        year=2025,
+        year=2014,
         profile_id="nq35-2012",
         title="Lấy phiếu",
         members=10,
@@ -379,7 +380,7 @@ def test_a_box_with_more_ballots_than_issued_is_refused(session: Session) -> Non
     round_ = rounds.create_round(
         session,
         body,
-        year=2025,
+        year=2014,
         profile_id="nq35-2012",
         title="Lấy phiếu",
         members=10,

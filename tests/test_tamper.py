@@ -18,6 +18,7 @@ bundle's verify.py say "Everything holds". Now:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
 from votes import audit, operations
+from votes.meeting import parse_committee
 from votes.models import (
     AuditEvent,
     Ballot,
@@ -52,7 +54,7 @@ from votes.rounds import closing_record
 ROSTER = (
     "name,position,person_key,kind,exempt_reason\n"
     "Người Một,Chủ tịch,p1,,\nNgười Hai,Phó Chủ tịch,p2,,\nNgười Ba,Ủy viên,p3,,\n"
-    "Người Bốn,Ủy viên,p4,,Nghỉ hưu\n"
+    "Người Bốn,Ủy viên,p4,,Đã có thông báo nghỉ hưu\n"
 )
 # Person 3 is low on 5 of 9 collected: more than one half, a finding (nq35: D = members = 9).
 ONLINE = ["HHL", "HCL", "CCL", "HHH", "LHL", "HCC"]
@@ -67,15 +69,22 @@ def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) 
         round_id = operations.create_round(
             work,
             body_code="HDND-T",
-            year=2025,
+            # nq35-2012 (annual; in force 2013–2014): one poll a year, D = members.
+            year=2013 if body == "HDND-T" else 2014,
             profile_id="nq35-2012",
-            title=f"Lấy phiếu 2025 ({body})",
+            title=f"Lấy phiếu ({body})",
             roster=parse_roster(ROSTER.encode()),
             members=9,
             summoned=9,
             present=9,
             place="Hội trường tỉnh",
         ).id
+        operations.record_meeting(
+            work,
+            round_id,
+            held_on=dt.date(2013 if body == "HDND-T" else 2014, 12, 5),
+            committee=parse_committee("Người Năm (Trưởng ban); Người Sáu"),
+        )
         operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 6, SECRET)
         operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=3)
@@ -233,7 +242,7 @@ def test_receipts_are_accounted_while_the_round_is_open(
             work,
             body_code="HDND-O",
             year=2025,
-            profile_id="nq35-2012",
+            profile_id="nq96-2023",
             title="Đợt mở",
             roster=parse_roster(ROSTER.encode()),
             members=9,
@@ -492,3 +501,22 @@ def test_a_bundle_checks_its_parts_receipts_and_log(
     run = _run(folder)
     assert run.returncode == 1
     assert "the log from this round's first event on does not hold" in run.stdout
+
+
+def test_a_meeting_recorded_after_the_close_reseals_and_an_edit_after_it_is_caught(
+    sessions: sessionmaker[Session], votes: VotesRunner
+) -> None:
+    """The meeting may be recorded until publication: it re-seals the round's details."""
+    closed = _round(sessions, "HDND-T", publish=False)
+    with operations.work(sessions, "tester") as work:
+        operations.record_meeting(
+            work,
+            closed,
+            held_on=dt.date(2013, 12, 6),
+            committee=parse_committee("Người Năm (Trưởng ban); Người Bảy"),
+            place="Hội trường mới",
+        )
+    done = votes("verify", closed)
+    assert done.exit_code == 0, done.stdout + done.stderr
+    tamper(sessions, update(Round).values(place="Nơi khác"))
+    caught(votes, closed, saying="(phần niêm phong round)")

@@ -54,9 +54,9 @@ def _imports(world: World) -> list[dict[str, Any]]:
 
 
 def _raise_issued(world: World) -> None:
-    """Room for two stacks of paper ballots: 30 summoned and present."""
+    """Room for two stacks of paper ballots: 30 members, summoned and present."""
     with operations.work(world.sessions, "setup") as work:
-        operations.record_attendance(work, world.ids["open"], summoned=30, present=30)
+        operations.record_attendance(work, world.ids["open"], members=30, summoned=30, present=30)
 
 
 def test_the_command_line_imports_a_file_once(

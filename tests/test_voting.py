@@ -39,7 +39,7 @@ def make_round(
     round_ = rounds.create_round(
         session,
         owner,
-        year=2025,
+        year=2014,
         profile_id="nq35-2012",
         title="Lấy phiếu tín nhiệm",
         roster=roster,

@@ -28,7 +28,7 @@ def _round_form(token: str, **extra: object) -> dict[str, object]:
     return {
         "csrf_token": token,
         "title": unicodedata.normalize("NFD", "Lấy phiếu năm 2025"),
-        "year": "2025",
+        "year": "2013",
         "profile": "nq35-2012",
         "members": "9",
         "summoned": "9",
@@ -116,15 +116,24 @@ def test_edit_roster_and_exemptions(world: World) -> None:
         round_ = rounds.get_round(session, world.ids["draft"])
         assert [i.name for i in round_.items] == ["Nguyễn Văn An", "Phạm Văn Mới"]
         person_key = round_.items[1].person.person_key
+    # A reason the profile does not list is refused without a decision number.
+    refused = client.post(
+        f"/admin/rounds/{world.ids['draft']}/exempt",
+        data={"csrf_token": token, "person": person_key, "reason": "other", "other_reason": "x"},
+        follow_redirects=True,
+    )
+    assert "không thuộc các lý do mà quy định nq35-2012 nêu" in refused.get_data(as_text=True)
+    with world.sessions() as session:
+        assert len(rounds.get_round(session, world.ids["draft"]).items) == 2
     client.post(
         f"/admin/rounds/{world.ids['draft']}/exempt",
-        data={"csrf_token": token, "person": person_key, "reason": "Nghỉ hưu"},
+        data={"csrf_token": token, "person": person_key, "reason": "retirement"},
     )
     with world.sessions() as session:
         round_ = rounds.get_round(session, world.ids["draft"])
         assert [i.name for i in round_.items] == ["Nguyễn Văn An"]
-        assert [(e.person.name, e.reason) for e in round_.exemptions] == [
-            ("Phạm Văn Mới", "Nghỉ hưu")
+        assert [(e.person.name, e.reason, e.reason_id) for e in round_.exemptions] == [
+            ("Phạm Văn Mới", "Đã có thông báo nghỉ hưu", "retirement")
         ]
     client.post(
         f"/admin/rounds/{world.ids['draft']}/restore",
@@ -212,8 +221,16 @@ def test_paper_double_entry_by_two_clerks_without_javascript(world: World) -> No
     compare = clerks[1].get(f"{base}/compare")
     assert compare.status_code == 409
     html = compare.get_data(as_text=True)
-    assert "I X-C" in html
-    assert "I X-L" in html
+    # The entries as typed, in the printed columns' digits (X several boxes, - none) …
+    assert "I X-2" in html
+    assert "I X-3" in html
+    # … and where they differ, the person and both entries in words.
+    differences = html.split('data-testid="differences"')[1].split("</table>")[0]
+    assert (
+        '<th scope="row">Lê Văn Cường</th><td>3 — Tín nhiệm thấp</td><td>2 — Tín nhiệm</td>'
+        in differences
+    )
+    assert "Nguyễn Văn An" not in differences
     # Accepting is refused while they differ; nothing goes into the box.
     refused = clerks[1].post(
         f"{base}/compare",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -14,10 +15,12 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from tests.web_fixtures import PASSWORD, World, build_world, csrf_token, login
-from votes import operations
+from votes import audit, operations
 from votes.db import write_session
+from votes.meeting import parse_committee
 from votes.models import AuditEvent, Person
 from votes.roster import parse_roster
+from votes.verify import sealed_record
 from votes.voting import cast_ballot
 
 AUDIT_GETS = (
@@ -66,7 +69,7 @@ def build_audit_world(app: Flask) -> AuditWorld:
         round_ = operations.create_round(
             work,
             body_code="A",
-            year=2024,
+            year=2013,
             profile_id="nq35-2012",
             title="Đợt 2024",
             roster=entries,
@@ -86,6 +89,12 @@ def build_audit_world(app: Flask) -> AuditWorld:
             )
     with operations.work(world.sessions, "setup") as work:
         operations.close_round(work, world.ids["published"])
+        operations.record_meeting(
+            work,
+            world.ids["published"],
+            held_on=dt.date(2013, 12, 10),
+            committee=parse_committee("Hà Thị Mai (Trưởng ban); Vương Đình Khoa"),
+        )
         operations.publish_round(work, world.ids["published"])
         session = work.session
         for key in ("p1", "p2"):
@@ -131,9 +140,10 @@ def test_results_show_chart_seal_findings_and_a_green_verification(aw: AuditWorl
     assert 'class="bars"' in html  # the stacked-bar chart
     assert "flash verify verify-ok" in html
     with aw.world.sessions() as session:
-        closed = [e for e in _events(aw, "round_closed") if e.round_id == aw.ids["published"]]
-        seal = json.loads(closed[0].details)["seal"]
-        del session
+        # The meeting was recorded after the close: it re-sealed the round (its details).
+        sealed = sealed_record(audit.round_events(session, aw.ids["published"]))
+        assert sealed is not None
+        seal = sealed["seal"]
     assert seal in html.replace("<wbr>", "")
     assert 'data-testid="findings"' in html
     assert "Trần Thị Bình" in html.split('data-testid="findings"')[1]
@@ -191,7 +201,10 @@ def test_body_page_lists_findings_and_persons(aw: AuditWorld) -> None:
     html = aw.client("auditor").get("/audit/bodies/A").get_data(as_text=True)
     table = html.split('data-testid="findings"')[1].split("</table>")[0]
     assert "Trần Thị Bình" in table
-    assert "over_half" in table
+    # The finding in words, never as a band id (issue 14).
+    assert "số phiếu tín nhiệm thấp chiếm quá nửa tổng số đại biểu" in table
+    assert "over_half" not in table
+    assert "band:" not in table
     assert aw.path("/audit/persons/{p1}") in html
     assert aw.client("auditor").get("/audit/bodies/ZZ").status_code == 404
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from votes import operations, staff
+from votes.meeting import parse_committee
 from votes.roster import parse_roster
 
 # argon2id with the smallest cost in tests: the same code path, a hundred times faster.
@@ -98,16 +100,19 @@ def build_world(app: Flask) -> World:
         operations.add_staff(work, "other", PASSWORD, "organizer", ["B"])
         operations.add_staff(work, "auditor", PASSWORD, "auditor")
         for name in ("draft", "open", "closed"):
+            # NQ 35/2012 is in force in 2013 and 2014 and polls once a year: the draft is for
+            # 2013, and the second poll of 2014 is held by a decision that allows it.
             round_ = operations.create_round(
                 work,
                 body_code="A",
-                year=2025,
+                year=2013 if name == "draft" else 2014,
                 profile_id="nq35-2012",
                 title=f"Đợt {name}",
                 roster=entries,
                 members=10,
                 summoned=10,
                 present=10,
+                time_exception="05/NQ-HĐND" if name == "closed" else None,
             )
             world.ids[name] = round_.id
             world.codes[name] = operations.issue_codes(work, round_.id, 3, secret)
@@ -118,6 +123,14 @@ def build_world(app: Flask) -> World:
         operations.cast_ballot(session, secret, world.codes["closed"][0], ["H", "C", "L"])
     with operations.work(factory, "setup") as work:
         operations.close_round(work, world.ids["closed"])
+        # The minutes are dated by the meeting: the closed round's is recorded.
+        operations.record_meeting(
+            work,
+            world.ids["closed"],
+            held_on=dt.date(2014, 6, 20),
+            committee=parse_committee("Hà Thị Mai (Trưởng ban); Vương Đình Khoa"),
+            place="Hội trường xã A",
+        )
     return world
 
 

@@ -99,6 +99,10 @@ def check_counts(members: int | None, summoned: int | None, present: int | None)
         if value is not None and value < 0:
             raise CountError(N_("The number {name} cannot be negative."), name=name)
         check_count(value, name)
+    if members == 0:
+        raise CountError(
+            N_("Impossible counts: a body of 0 members; give its number of members (at least 1).")
+        )
     if present is not None and summoned is not None and present > summoned:
         raise CountError(
             N_("Impossible counts: {present} present but only {summoned} summoned."),
@@ -115,4 +119,35 @@ def check_paper_issued(issued: int | None, present: int | None) -> None:
             N_("Impossible counts: {issued} paper ballots issued but only {present} present."),
             issued=issued,
             present=present,
+        )
+
+
+def check_within_members(
+    basis: str, members: int | None, *, issued: int = 0, collected: int = 0
+) -> None:
+    """Refuse more ballots than members where D counts all members (DOMAIN.md §2).
+
+    Percentages over all members cannot exceed 100 %: collected ≤ members. Since every
+    ballot collected was issued, ballots and codes issued may not exceed the members either,
+    or an online round could collect more ballots than there are members.
+    """
+    if basis != "members" or members is None:
+        return
+    if collected > members:
+        raise CountError(
+            N_(
+                "Impossible counts: {collected} ballots collected but only {members} members, "
+                "and percentages are of all members."
+            ),
+            collected=collected,
+            members=members,
+        )
+    if issued > members:
+        raise CountError(
+            N_(
+                "Impossible counts: {issued} ballots and codes issued but only {members} "
+                "members, and percentages are of all members."
+            ),
+            issued=issued,
+            members=members,
         )

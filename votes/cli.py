@@ -33,19 +33,30 @@ from .bundle import receipt_counted
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
+from .followup import Proposal
 from .i18n import LANGUAGES, translate
 from .limits import ID_MAX
 from .logfilter import install_code_filter
+from .meeting import parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
 from .models import AuditEvent, Body, Round
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
 from .results import round_results
-from .roster import parse_roster, roster_warnings
+from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
-from .text import decimal_comma, integer_text
+from .tally import quorum_warning
+from .text import decimal_comma, in_vietnam, integer_text
 from .verify import verify_all, verify_anchors, verify_round
-from .vocabulary import BASES, BODY_KINDS, INVALID_MARKS_WORD, STATES, levels
+from .vocabulary import (
+    BODY_KINDS,
+    INVALID_MARKS_WORD,
+    MEMBERS_HEADINGS,
+    PUBLIC_KINDS,
+    STATES,
+    basis_words,
+    levels,
+)
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
 _DEMO = {"active": False}
@@ -324,6 +335,30 @@ def round_group() -> None:
 @click.option("--present", type=click.IntRange(min=0))
 @click.option("--roster", type=click.Path(dir_okay=False), required=True)
 @click.option("--place")
+@click.option(
+    "--exception-decision",
+    help=N_(
+        "the number of the decision that allows a round outside the profile's dates or frequency"
+    ),
+)
+@click.option(
+    "--other-exemption",
+    metavar="DECISION",
+    help=N_("the number of the decision that allows exemptions the profile does not list"),
+)
+@click.option(
+    "--same-person",
+    multiple=True,
+    metavar="LINE[=KEY]",
+    help=N_('answer a roster line\'s "same person?": it is the person already known'),
+)
+@click.option(
+    "--new-person",
+    type=int,
+    multiple=True,
+    metavar="LINE",
+    help=N_('answer a roster line\'s "same person?": it is somebody else'),
+)
 def round_create(
     body_code: str,
     year: int,
@@ -334,12 +369,17 @@ def round_create(
     present: int | None,
     roster: str,
     place: str | None,
+    exception_decision: str | None,
+    other_exemption: str | None,
+    same_person: tuple[str, ...],
+    new_person: tuple[int, ...],
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
     entries = parse_roster(read_file(roster))
     for warning in roster_warnings(entries):
         click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
+        identity = identity_answers(work, body_code, entries, same_person, new_person)
         round_ = operations.create_round(
             work,
             body_code=body_code,
@@ -351,6 +391,9 @@ def round_create(
             summoned=summoned,
             present=present,
             place=place,
+            time_exception=exception_decision,
+            other_exemption=other_exemption,
+            identity=identity,
         )
         click.echo(
             _(
@@ -360,6 +403,34 @@ def round_create(
             )
         )
         click.echo(round_.id)
+
+
+def identity_answers(
+    work: operations.Work,
+    body_code: str,
+    entries: list[Any],
+    same: tuple[str, ...],
+    new: tuple[int, ...],
+) -> dict[int, str]:
+    """Turn --same-person LINE[=KEY] and --new-person LINE into answers by line."""
+    answers: dict[int, str] = dict.fromkeys(new, NEW_PERSON)
+    questions = {q.line: q for q in identity_questions(work.session, work.body(body_code), entries)}
+    for given in same:
+        line_text, _sep, key = given.partition("=")
+        if not line_text.strip().isdigit():
+            raise InvalidInput(
+                N_("--same-person takes LINE or LINE=KEY, not {value!r}."), value=given
+            )
+        line = int(line_text)
+        question = questions.get(line)
+        if not key:
+            if question is None or len(question.candidates) != 1:
+                raise InvalidInput(
+                    N_("Line {line}: name the person with --same-person {line}=KEY."), line=line
+                )
+            key = question.candidates[0][0]
+        answers[line] = key.strip()
+    return answers
 
 
 def _transition(round_id: int, action: Callable[[operations.Work, int], Round], msgid: str) -> None:
@@ -397,17 +468,96 @@ def round_attendance(
                 present=integer_text(round_.present),
             )
         )
+        warning = quorum_warning(session, round_)
+        if warning is not None:
+            click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
 @round_group.command("exempt")
 @click.argument("round_id", type=int)
 @click.option("--person", "person_key", required=True, help=N_("the person's key"))
-@click.option("--reason", required=True)
-def round_exempt(round_id: int, person_key: str, reason: str) -> None:
+@click.option(
+    "--reason", required=True, help=N_("a reason the profile lists (its id or its words)")
+)
+@click.option(
+    "--decision",
+    default="",
+    help=N_("for any other reason: the number of the decision that allows it"),
+)
+def round_exempt(round_id: int, person_key: str, reason: str, decision: str) -> None:
     """Leave a person off the ballot of a draft round, with the reason."""
     with working() as work:
-        person = operations.exempt_person(work, round_id, person_key, reason)
+        person = operations.exempt_person(work, round_id, person_key, reason, decision)
         click.echo(_("{name} is left off the ballot: {reason}.", name=person.name, reason=reason))
+
+
+@round_group.command("resign")
+@click.argument("round_id", type=int)
+@click.option("--person", "person_key", required=True, help=N_("the person's key"))
+@click.option("--decision", required=True, help=N_("the number of the decision on the resignation"))
+def round_resign(round_id: int, person_key: str, decision: str) -> None:
+    """Record that a person resigned before a draft vote of confidence: off its ballot."""
+    with working() as work:
+        person = operations.resign_person(work, round_id, person_key, decision)
+        click.echo(
+            _(
+                "{name} resigned before the vote (decision {decision}) and is left off the ballot.",
+                name=person.name,
+                decision=decision,
+            )
+        )
+
+
+@round_group.command("meeting")
+@click.argument("round_id", type=int)
+@click.option(
+    "--held-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help=N_("the date of the meeting (YYYY-MM-DD, in Vietnam)"),
+)
+@click.option("--starts-at", help=N_("the time the meeting starts (HH:MM, in Vietnam)"))
+@click.option(
+    "--counted-at", help=N_('when the committee counted ("YYYY-MM-DD HH:MM", in Vietnam)')
+)
+@click.option("--place", help=N_("the place of the meeting"))
+@click.option("--chair", help=N_("the person presiding"))
+@click.option(
+    "--committee",
+    required=True,
+    help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; Họ tên"'),
+)
+def round_meeting(
+    round_id: int,
+    held_on: Any,
+    starts_at: str | None,
+    counted_at: str | None,
+    place: str | None,
+    chair: str | None,
+    committee: str,
+) -> None:
+    """Record the meeting of a round and its counting committee (before the minutes are signed)."""
+    members = parse_committee(committee)
+    with working() as work:
+        round_ = operations.record_meeting(
+            work,
+            round_id,
+            held_on=held_on.date(),
+            committee=members,
+            starts_at=parse_local_time(starts_at) if starts_at else None,
+            counted_at=parse_local_moment(counted_at) if counted_at else None,
+            place=place,
+            chair=chair,
+        )
+        click.echo(
+            _(
+                "Round {id}: the meeting of {date} is recorded, with a counting committee of "
+                "{count}.",
+                id=round_.id,
+                date=round_.held_on.strftime("%d/%m/%Y") if round_.held_on else "—",
+                count=len(round_.committee),
+            )
+        )
 
 
 @round_group.command("restore")
@@ -437,8 +587,20 @@ def round_close(round_id: int) -> None:
 @round_group.command("publish")
 @click.argument("round_id", type=int)
 def round_publish(round_id: int) -> None:
-    """Publish a closed round's results."""
-    _transition(round_id, operations.publish_round, N_("Round {id} is published."))
+    """Publish a closed round's results (public for a council or the Assembly only)."""
+    with working() as work:
+        round_ = operations.publish_round(work, round_id)
+        public = round_.body.kind in PUBLIC_KINDS
+    click.echo(_("Round {id} is published.", id=round_id))
+    if public:
+        click.echo(_("Anyone can see its results, without signing in, at /r/{id}.", id=round_id))
+    else:
+        click.echo(
+            _(
+                "Its results go to the committee and the level that manages the cadre: the "
+                "staff with access to this body and the auditors. They are not public."
+            )
+        )
 
 
 @round_group.command("list")
@@ -457,22 +619,98 @@ def round_list(body_code: str | None) -> None:
 
 
 @round_group.command("followup")
-@click.option("--from-round", "source_id", type=int, required=True)
+@click.option(
+    "--from-round",
+    "source_id",
+    type=int,
+    help=N_("the counted poll whose findings call for the vote"),
+)
 @click.option("--title")
 @click.option("--members", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 @click.option("--summoned", type=click.IntRange(min=0), help=N_("default: as in the poll"))
 @click.option("--present", type=click.IntRange(min=0), help=N_("default: as in the poll"))
+@click.option("--proposed-by", help=N_("a proposal: who proposed it (an id of the profile's list)"))
+@click.option("--proposal-number", help=N_("a proposal: its number"))
+@click.option(
+    "--proposal-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help=N_("a proposal: its date (YYYY-MM-DD)"),
+)
+@click.option(
+    "--person", "persons", multiple=True, help=N_("a proposal: the key of a person it names")
+)
+@click.option(
+    "--signatories",
+    type=click.IntRange(min=0),
+    help=N_("a proposal: how many members signed it"),
+)
+@click.option("--body", "body_code", help=N_("a proposal without a poll: the body"))
+@click.option("--year", type=int, help=N_("a proposal without a poll: the year"))
+@click.option("--profile", "profile_id", help=N_("a proposal without a poll: the profile"))
+@click.option(
+    "--resigned",
+    multiple=True,
+    metavar="KEY=DECISION",
+    help=N_("a person who resigned before the vote, and the decision"),
+)
+@click.option(
+    "--exception-decision",
+    help=N_("the number of the decision that allows a round outside the profile's dates"),
+)
 def round_followup(
-    source_id: int,
+    source_id: int | None,
     title: str | None,
     members: int | None,
     summoned: int | None,
     present: int | None,
+    proposed_by: str | None,
+    proposal_number: str | None,
+    proposal_date: Any,
+    persons: tuple[str, ...],
+    signatories: int | None,
+    body_code: str | None,
+    year: int | None,
+    profile_id: str | None,
+    resigned: tuple[str, ...],
+    exception_decision: str | None,
 ) -> None:
-    """Create a vote of confidence for the persons whose finding calls for one."""
+    """Create a vote of confidence: after a poll's findings, on a proposal, or both."""
+    proposal = None
+    if proposed_by or proposal_number or proposal_date or persons:
+        if not (proposed_by and proposal_number and proposal_date):
+            raise InvalidInput(
+                N_(
+                    "A proposal needs --proposed-by, --proposal-number, --proposal-date and "
+                    "at least one --person."
+                )
+            )
+        proposal = Proposal(
+            by=proposed_by,
+            number=proposal_number,
+            on=proposal_date.date(),
+            persons=persons,
+            signatories=signatories,
+        )
+    gone: dict[str, str] = {}
+    for given in resigned:
+        key, _sep, decision = given.partition("=")
+        if not key.strip() or not decision.strip():
+            raise InvalidInput(N_("--resigned takes KEY=DECISION, not {value!r}."), value=given)
+        gone[key.strip()] = decision.strip()
     with working() as work:
         round_ = operations.follow_up(
-            work, source_id, title=title, members=members, summoned=summoned, present=present
+            work,
+            source_id,
+            body_code=body_code,
+            year=year,
+            profile_id=profile_id,
+            title=title,
+            members=members,
+            summoned=summoned,
+            present=present,
+            proposal=proposal,
+            resigned=gone,
+            time_exception=exception_decision,
         )
         click.echo(_("Vote of confidence created with {items} items.", items=len(round_.items)))
         click.echo(round_.id)
@@ -559,6 +797,7 @@ def results_text(result: dict[str, Any]) -> str:
     r = result["round"]
     b = result["ballots"]
     d = result["denominator"]
+    kind = r.get("body_kind") or "party"
     lines = [
         f"{r['title']} — {r['body_name']} ({r['year']})",
         _(
@@ -568,7 +807,8 @@ def results_text(result: dict[str, Any]) -> str:
             status=_(STATES[r["status"]]),
         ),
         _(
-            "Members {members}, summoned {summoned}, present {present}.",
+            "{members_word} {members}, summoned {summoned}, present {present}.",
+            members_word=_(MEMBERS_HEADINGS[kind]),
             members=integer_text(result["members"]),
             summoned=integer_text(result["summoned"]),
             present=integer_text(result["present"]),
@@ -582,11 +822,19 @@ def results_text(result: dict[str, Any]) -> str:
         ),
         _(
             "Percentages are of {basis}: D = {value}.",
-            basis=_(BASES[d["basis"]]),
+            basis=_(basis_words(d["basis"], kind)),
             value=integer_text(d["value"]),
         ),
-        "",
     ]
+    if result["quorum"].get("rule") not in (None, "none"):
+        lines.append(
+            _("Quorum: {rule}: met.", rule=result["quorum"][language()])
+            if result["quorum_met"]
+            else _("Quorum: {rule}: NOT MET.", rule=result["quorum"][language()])
+        )
+    if result.get("void"):
+        lines.append(_("VOID: {reason}", reason=result["void_reason"][language()]))
+    lines.append("")
     scale_levels = levels(r["scale"])
     width = max([len(i["name"]) for i in result["items"]] + [10])
     header = (
@@ -604,12 +852,18 @@ def results_text(result: dict[str, Any]) -> str:
             f"{item['order']:>3}  {item['name']:<{width}}  {cells}  {item['counts']['invalid']:>10}"
         )
         for finding in item["findings"]:
-            lines.append(f"     ⚑ {consequence(finding)}")
+            what = finding_message(finding, kind).text(language())
+            lines.append(f"     ⚑ {what}: {consequence(finding)}")
     if result["exempt"]:
         lines.append("")
         lines.append(_("Exempt:"))
         for person in result["exempt"]:
-            lines.append(f"  - {person['name']} ({person['position']}): {person['reason']}")
+            reason = person["reason"]
+            if person.get("decision"):
+                reason = _(
+                    "{reason} (decision {decision})", reason=reason, decision=person["decision"]
+                )
+            lines.append(f"  - {person['name']} ({person['position']}): {reason}")
     return "\n".join(lines)
 
 
@@ -625,7 +879,7 @@ def results(round_id: int, fmt: str) -> None:
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
-        click.echo(documents.results_csv_text(result), nl=False)
+        click.echo(documents.results_csv_text(result, language()), nl=False)
     else:
         click.echo(results_text(result))
 
@@ -679,6 +933,7 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
         if pdf:
             document = documents.findings_pdf(session, body_code, year)
         found = documents.findings(session, body_code, year)
+        kind = rounds.get_body(session, body_code).kind
     if pdf:
         write_file(pdf, document.data)
         click.echo(_("Written {path}.", path=pdf), err=True)
@@ -694,7 +949,7 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
             f"{e['year']}: {e['count']}/{e['denominator']} = {decimal_comma(e['percent'])} %"
             for e in finding["evidence"]
         )
-        what = finding_message(finding).text(language())
+        what = finding_message(finding, kind).text(language())
         click.echo(f"{years}  {finding['name']} ({finding['position']}): {what}. {shares}")
         click.echo(f"      → {consequence(finding)}")
 
@@ -726,7 +981,14 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
         click.echo(f"{entry['person']['name']} [{entry['person']['person_key']}]")
         for r in entry["rounds"]:
             if r["counts"] is None:
-                click.echo(f"  {r['year']}  {r['position']}: {_('exempt')} — {r['exempt']}")
+                reason = r["exempt"]
+                if r.get("exempt_decision"):
+                    reason = _(
+                        "{reason} (decision {decision})",
+                        reason=reason,
+                        decision=r["exempt_decision"],
+                    )
+                click.echo(f"  {r['year']}  {r['position']}: {_('exempt')} — {reason}")
                 continue
             low = levels(r["scale"])[-1]
             click.echo(
@@ -744,7 +1006,12 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 
 @cli.command("report")
 @click.argument("round_id", type=int)
-@click.option("--kind", type=click.Choice(["minutes", "summary", "ballot", "slips"]), required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
+    required=True,
+    help=N_("report: the consequences, for the committee that decides"),
+)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 @click.option(
     "--count",
@@ -753,7 +1020,7 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 )
 @click.option("--place", help=N_("minutes: the place written in the date line"))
 def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
-    """Write a PDF: counting minutes, results summary, paper ballot form or code slips."""
+    """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
@@ -773,6 +1040,8 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
                 document = documents.ballot_form(session, round_id)
             elif kind == "minutes":
                 document = documents.minutes(session, round_id, place=place)
+            elif kind == "report":
+                document = documents.outcome_report(session, round_id)
             else:
                 document = documents.summary(session, round_id)
         write_file(out, document.data)
@@ -903,8 +1172,9 @@ def log_command(round_id: int | None) -> None:
             query = query.where(AuditEvent.round_id == round_id)
         for event in session.scalars(query):
             data = event_dict(event)
+            at = in_vietnam(event.at).strftime("%d/%m/%Y %H:%M:%S")
             click.echo(
-                f"{data['id']:>5}  {data['at']}  {data['actor']:<16} {data['kind']:<18} "
+                f"{data['id']:>5}  {at}  {data['actor']:<16} {data['kind']:<18} "
                 f"{data['round'] or '':>4}  {event.details}  {event.hash[:12]}"
             )
 

@@ -23,7 +23,14 @@ def _letter(scale: str, text: str) -> str | None:
     for level in levels(scale):
         if cleaned.upper() == level.letter or cleaned.lower() == level.name:
             return level.letter
+        if cleaned == level.digit:
+            return level.letter
     return None
+
+
+def digits(scale: str) -> dict[str, str]:
+    """Return the printed column's digit → letter of each level ("1" → "H")."""
+    return {level.digit: level.letter for level in levels(scale)}
 
 
 def normalise_marks(marks: Sequence[str] | Mapping[int | str, str], count: int, scale: str) -> str:
@@ -125,9 +132,11 @@ def parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, 
 
 
 def _pack_cells(line: int, cells: list[str], allowed: frozenset[str], scale: str) -> str:
+    by_digit = digits(scale)
     packed = []
     for order, cell in enumerate(cells, start=1):
         mark = cell.strip().upper()
+        mark = by_digit.get(mark, mark)  # the printed column's digit, as on the paper
         if not mark:
             packed.append(NO_MARK)
         elif mark in allowed:
@@ -135,13 +144,14 @@ def _pack_cells(line: int, cells: list[str], allowed: frozenset[str], scale: str
         else:
             raise InvalidInput(
                 N_(
-                    "Line {line}, item {order}: {mark!r} is not a mark; use {allowed}, X for "
-                    "several boxes, or leave it empty for none."
+                    "Line {line}, item {order}: {mark!r} is not a mark; use {allowed} (or the "
+                    "printed columns {digits}), X for several boxes, or leave it empty for none."
                 ),
                 line=line,
                 order=order,
                 mark=cell.strip(),
                 allowed=", ".join(letters(scale)),
+                digits=", ".join(by_digit),
             )
     return "".join(packed)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import fcntl
 import hashlib
 import io
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import operations
 from .errors import N_, NotFound, VotesError
+from .meeting import parse_committee
 from .models import Body, Round, RoundStatus
 from .roster import RosterEntry
 
@@ -153,6 +155,13 @@ ROUNDS = {
     2024: {"members": 53, "summoned": 53, "present": 50, "ballots": 49, "spoiled": 1},
     2025: {"members": 55, "summoned": 54, "present": 52, "ballots": 51, "spoiled": 0},
 }
+# The conference of each year: its date, start and counting (Vietnam time), who presided and
+# the counting committee it elected. Every name here is invented.
+MEETINGS = {
+    2024: ("2024-12-20", "08:00", "2024-12-20 10:30", "Nguyễn Văn Thắng"),
+    2025: ("2025-12-19", "08:00", "2025-12-19 10:15", "Nguyễn Văn Thắng"),
+}
+COMMITTEE = "Hà Thị Mai (Trưởng ban); Vương Đình Khoa; Triệu Thị Hồng"
 
 
 def roster(year: int) -> list[RosterEntry]:
@@ -229,6 +238,17 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
                 place="Sơn Lâm",
             )
             round_id = round_.id
+            held_on, starts_at, counted_at, chair = MEETINGS[year]
+            operations.record_meeting(
+                work,
+                round_id,
+                held_on=dt.date.fromisoformat(held_on),
+                starts_at=dt.time.fromisoformat(starts_at),
+                counted_at=dt.datetime.fromisoformat(counted_at),
+                place="Hội trường Tỉnh ủy Sơn Lâm",
+                chair=chair,
+                committee=parse_committee(COMMITTEE),
+            )
             keys = [item.person.person_key if item.person else COLLECTIVE for item in round_.items]
             operations.open_round(work, round_id)
             packed = ballots(year, keys)

@@ -112,10 +112,23 @@ class Round(Base):
     # Ballots issued and collected, frozen when the round closes (the figures of the minutes).
     issued: Mapped[int | None] = mapped_column(Integer)
     collected: Mapped[int | None] = mapped_column(Integer)
+    # The meeting (hội nghị): its place and local date (Asia/Ho_Chi_Minh), when it started
+    # and when the counting committee counted (UTC), and who presided.
     place: Mapped[str | None] = mapped_column(String(200))
     held_on: Mapped[dt.date | None] = mapped_column()
+    starts_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    counted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    chair: Mapped[str | None] = mapped_column(String(300))
+    # The number of the decision that allows a round outside its profile's dates or frequency.
+    time_exception: Mapped[str | None] = mapped_column(String(200))
     # The round whose finding this vote of confidence follows up.
     followup_of: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
+    # A vote of confidence on a proposal: who proposed it (an id of the profile's list), the
+    # proposal's number and date, and how many deputies signed it where a share is required.
+    proposal_by: Mapped[str | None] = mapped_column(String(64))
+    proposal_number: Mapped[str | None] = mapped_column(String(200))
+    proposal_on: Mapped[dt.date | None] = mapped_column()
+    proposal_signatories: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
@@ -126,6 +139,9 @@ class Round(Base):
     )
     exemptions: Mapped[list[Exemption]] = relationship(
         back_populates="round", cascade="all, delete-orphan"
+    )
+    committee: Mapped[list[CountingMember]] = relationship(
+        back_populates="round", order_by="CountingMember.order", cascade="all, delete-orphan"
     )
 
 
@@ -143,12 +159,15 @@ class BallotItem(Base):
             name="person_or_collective",
         ),
         CheckConstraint('"order" >= 1', name="order"),
+        CheckConstraint("referral IS NULL OR referral IN ('finding', 'proposal')", name="referral"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     order: Mapped[int] = mapped_column("order", Integer)
     kind: Mapped[str] = mapped_column(String(16), default="person")
+    # On a vote of confidence: whether the person is on it by a finding or by a proposal.
+    referral: Mapped[str | None] = mapped_column(String(16))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
     # The name as printed on the ballot (the person's name, or the collective's label).
     name: Mapped[str] = mapped_column(String(300))
@@ -169,9 +188,32 @@ class Exemption(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
     position: Mapped[str] = mapped_column(String(300), default="")
     reason: Mapped[str] = mapped_column(String(500))
+    # The id of a reason the profile lists, "other" (then `decision` is required), or
+    # "resigned" (a vote of confidence: resigned before the vote, with the decision).
+    reason_id: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(200))
 
     round: Mapped[Round] = relationship(back_populates="exemptions")
     person: Mapped[Person] = relationship()
+
+
+class CountingMember(Base):
+    """A member of the counting committee (Ban kiểm phiếu) elected at the round's meeting."""
+
+    __tablename__ = "counting_member"
+    __table_args__ = (
+        UniqueConstraint("round_id", "order"),
+        CheckConstraint("role IN ('head', 'member')", name="role"),
+        CheckConstraint('"order" >= 1', name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    order: Mapped[int] = mapped_column("order", Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+
+    round: Mapped[Round] = relationship(back_populates="committee")
 
 
 class Credential(Base):

@@ -16,9 +16,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .counting import digits
 from .errors import N_, InvalidInput, WrongState
 from .models import PaperEntry, Round
-from .vocabulary import INVALID_MARKS
+from .vocabulary import INVALID_MARKS, NO_MARK
 from .vocabulary import letters as scale_letters
 from .voting import ImportResult, import_paper_ballots, require_open_for_paper
 
@@ -31,6 +32,31 @@ def letters(scale: str) -> list[str]:
     return [*scale_letters(scale), *INVALID_MARKS[::-1]]
 
 
+def keys(scale: str) -> list[str]:
+    """Return what a clerk types for each mark: the printed columns' digits, X, and 0 (none).
+
+    Digits, not letters: a Vietnamese clerk reads C as "cao" (high), so two clerks could make
+    the same slip with letters and the double entry would agree on a wrong count.
+    """
+    return [*digits(scale), *INVALID_MARKS[::-1][:-1], "0"]
+
+
+def typed_marks(scale: str) -> dict[str, str]:
+    """Return every key a typed row may hold → the stored mark (digits, letters, X, 0 or -)."""
+    return {
+        **{mark: mark for mark in letters(scale)},
+        **digits(scale),
+        "0": NO_MARK,
+    }
+
+
+def in_digits(line: str, scale: str) -> str:
+    """Write a stored line ("V HCL") as the clerk types it ("V 123"), for the compare page."""
+    status, _sep, marks = line.partition(" ")
+    by_letter = {letter: digit for digit, letter in digits(scale).items()}
+    return f"{status} " + "".join(by_letter.get(mark, mark) for mark in marks)
+
+
 def ballot_line(marks: list[str], spoiled: bool) -> str:
     """Write one typed ballot as a line: V or I, a space, one mark per item."""
     return ("I " if spoiled else "V ") + "".join(marks)
@@ -41,19 +67,30 @@ def split_lines(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
-def parse_batch(text: str, count: int, allowed: list[str]) -> tuple[list[str], list[InvalidInput]]:
-    """Read a typed batch: one ballot a line, "V HCL…" (valid) or "I …" (invalid).
+def parse_batch(
+    text: str,
+    count: int,
+    allowed: list[str],
+    marks_of: dict[str, str] | None = None,
+    shown: list[str] | None = None,
+) -> tuple[list[str], list[InvalidInput]]:
+    """Read a typed batch: one ballot a line, "V 123…" or "V HCL…" (valid), "I …" (invalid).
 
-    Return the normalised lines and the problems, each naming its line.
+    `marks_of` maps what may be typed (the columns' digits, 0) to the stored marks; `shown` is
+    what a refusal tells the clerk to type. Return the normalised lines (stored marks) and the
+    problems, each naming its line.
     """
+    marks_of = marks_of or {mark: mark for mark in allowed}
+    shown = shown or list(marks_of)
     lines: list[str] = []
     problems: list[InvalidInput] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip().upper()
         if not line:
             continue
-        status, _sep, marks = line.partition(" ")
-        marks = marks.replace(" ", "")
+        status, _sep, typed = line.partition(" ")
+        typed = typed.replace(" ", "")
+        marks = "".join(marks_of.get(m, "?") for m in typed)
         if (
             status not in (VALID, INVALID)
             or len(marks) != count
@@ -64,7 +101,7 @@ def parse_batch(text: str, count: int, allowed: list[str]) -> tuple[list[str], l
                     N_("Line {line}: write V or I, a space, then {count} marks ({letters})."),
                     line=number,
                     count=count,
-                    letters=", ".join(allowed),
+                    letters=", ".join(shown),
                 )
             )
             continue
@@ -158,12 +195,12 @@ def add_ballot(
     """
     require_open_for_paper(session, round_)
     allowed = letters(round_.scale)
-    parsed, problems = parse_batch(line, len(round_.items), allowed)
+    parsed, problems = parse_batch(line, len(round_.items), allowed, typed_marks(round_.scale))
     if problems or len(parsed) != 1:
         raise InvalidInput(
             N_("A ballot is V or I, a space, then {count} marks ({letters})."),
             count=len(round_.items),
-            letters=", ".join(allowed),
+            letters=", ".join(keys(round_.scale)),
         )
     row = _locked(session, round_, entry) or _start(session, round_, entry, clerk)
     if row.finished:
@@ -242,6 +279,39 @@ def discard(session: Session, round_: Round, entry: int) -> None:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """One ballot on which the two entries differ: whole-ballot status and each differing row.
+
+    A status is "V" or "I", or None when that entry has no such ballot; `rows` holds
+    (order, marks of entry 1, of entry 2) for each item typed differently (stored marks).
+    """
+
+    number: int
+    statuses: tuple[str | None, str | None]
+    rows: tuple[tuple[int, str | None, str | None], ...]
+
+
+def explain(diff: list[tuple[int, str, str]]) -> list[Difference]:
+    """Say where each differing ballot differs: its status, and which rows."""
+    explained = []
+    for number, first, second in diff:
+        status_a, _s, marks_a = first.partition(" ") if first else (None, "", "")
+        status_b, _s, marks_b = second.partition(" ") if second else (None, "", "")
+        size = max(len(marks_a), len(marks_b))
+        rows = tuple(
+            (
+                order + 1,
+                marks_a[order] if order < len(marks_a) else None,
+                marks_b[order] if order < len(marks_b) else None,
+            )
+            for order in range(size)
+            if (marks_a[order : order + 1] or None) != (marks_b[order : order + 1] or None)
+        )
+        explained.append(Difference(number, (status_a or None, status_b or None), rows))
+    return explained
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Both finished entries side by side."""
 
@@ -280,7 +350,10 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
     require_open_for_paper(session, round_)
     allowed = letters(round_.scale)
     count = len(round_.items)
-    parsed = [parse_batch(text, count, allowed) for text in texts]
+    parsed = [
+        parse_batch(text, count, allowed, typed_marks(round_.scale), keys(round_.scale))
+        for text in texts
+    ]
     problems = [
         InvalidInput(N_("Entry {entry}: {problem}"), entry=entry, problem=problem)
         for entry, (_lines, found) in zip(ENTRIES, parsed, strict=True)

@@ -502,9 +502,24 @@ def check_bundle(
         lines.problem(N_("The bundle has {count} close events instead of one."), count=len(closes))
         return lines.problems, lines.checked
     closing = closes[0]["details"]
-    _check_seal(files, definition, closing, expect_seal, lines)
+    _check_seal(files, definition, latest_seal(events) or closing, expect_seal, lines)
     _recount(files, definition, results, profile, closing, events, lines)
     return lines.problems, lines.checked
+
+
+# The events that seal a round: its close, and a meeting recorded after the close (the
+# meeting's date and place are part of the round's details, so recording them re-seals).
+SEALING_EVENTS = ("round_closed", "meeting_recorded")
+
+
+def latest_seal(events: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return the details of the last event that sealed the round (its close, or later)."""
+    found: Mapping[str, Any] | None = None
+    for event in events:
+        details = event["details"]
+        if event["kind"] in SEALING_EVENTS and isinstance(details, Mapping) and "seal" in details:
+            found = details
+    return found
 
 
 def _recount(
@@ -643,7 +658,9 @@ def _recount(
             )
         if item["kind"] != "person" or not denominator:
             continue
-        if scale == "confidence_vote":
+        if results.get("void"):  # void for want of quorum: counted, but no finding
+            expected = []
+        elif scale == "confidence_vote":
             expected = ["over_half"] if counts["no_trust"] * 2 > denominator else []
         else:
             expected = [b for b in band_ids if BANDS[b](counts["low"], denominator)]

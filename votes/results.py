@@ -8,10 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .audit import head, round_events
-from .errors import N_, WrongState
+from .errors import N_, WrongState, message
+from .meeting import meeting_details
 from .models import Round
+from .profiles import both_languages
+from .recount import latest_seal
 from .rules import findings_for_round
-from .tally import tally_round
+from .tally import RoundTally, tally_round
 from .text import percent_text
 from .vocabulary import COUNTED
 
@@ -41,15 +44,28 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
     tally = tally_round(session, round_)
     findings = findings_for_round(session, tally)
     quorum = tally.quorum_met
+    referrals = {item.order: item.referral for item in round_.items}
     return {
         "round": {
             **round_header(round_),
             "place": round_.place,
             "held_on": round_.held_on.isoformat() if round_.held_on else None,
+            "meeting": meeting_details(round_),
             "profile": {
                 "id": tally.profile.id,
                 "version": tally.profile.version,
                 "name": tally.profile.name.vi,
+            },
+            "time_exception": round_.time_exception,
+            "followup_of": round_.followup_of,
+            "proposal": None
+            if round_.proposal_by is None
+            else {
+                "by": round_.proposal_by,
+                "words": _proposer_words(tally, round_.proposal_by),
+                "number": round_.proposal_number,
+                "date": round_.proposal_on.isoformat() if round_.proposal_on else None,
+                "signatories": round_.proposal_signatories,
             },
         },
         "members": round_.members,
@@ -57,6 +73,8 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
         "present": round_.present,
         "quorum_met": quorum,
         "quorum": tally.quorum,
+        "void": tally.void,
+        "void_reason": _void_reason(tally),
         "ballots": {
             "issued": tally.issued,
             "collected": tally.collected,
@@ -77,11 +95,18 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
                     for level in tally.levels
                 },
                 "findings": [f.as_dict() for f in findings[item.order]],
+                "referral": referrals.get(item.order),
             }
             for item in tally.items
         ],
         "exempt": [
-            {"name": e.person.name, "position": e.position, "reason": e.reason}
+            {
+                "name": e.person.name,
+                "position": e.position,
+                "reason": e.reason,
+                "reason_id": e.reason_id,
+                "decision": e.decision,
+            }
             for e in round_.exemptions
         ],
         # The anchors printed on paper (docs/AUDIT.md): the seal recorded at close, and the
@@ -92,14 +117,41 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
 
 
 def _seal(session: Session, round_id: int) -> dict[str, Any]:
-    """Return the seal recorded when the round closed, and the digests of its parts."""
-    for event in round_events(session, round_id):
-        if event.kind == "round_closed":
-            recorded = json.loads(event.details)
-            return {"seal": recorded.get("seal"), "seal_parts": recorded.get("seal_parts")}
-    return {"seal": None, "seal_parts": None}
+    """Return the seal recorded last (at close, or with a meeting recorded after), and parts."""
+    recorded = latest_seal(
+        {"kind": event.kind, "details": json.loads(event.details)}
+        for event in round_events(session, round_id)
+    )
+    if recorded is None:
+        return {"seal": None, "seal_parts": None}
+    return {"seal": recorded.get("seal"), "seal_parts": recorded.get("seal_parts")}
 
 
 def _head(session: Session) -> dict[str, Any] | None:
     now = head(session)
     return {"id": now.id, "hash": now.hash} if now else None
+
+
+def _void_reason(tally: RoundTally) -> dict[str, str] | None:
+    """Say why a round is void for want of quorum, in both languages (None when it is not)."""
+    if not tally.void:
+        return None
+    words = both_languages(
+        message(
+            N_(
+                "The round is void for want of quorum ({rule}): it is counted and shown, but "
+                "it raises no finding and no vote of confidence, and it enters no two-years "
+                "chain."
+            ),
+            rule=message(tally.profile.quorum_words()),
+        )
+    )
+    reason = tally.quorum.get("reason")
+    if isinstance(reason, dict):
+        return {language: f"{reason[language]}. {text}" for language, text in words.items()}
+    return words
+
+
+def _proposer_words(tally: RoundTally, proposer_id: str) -> dict[str, str] | None:
+    proposer = tally.profile.proposer(proposer_id)
+    return None if proposer is None else proposer.text.as_dict()

@@ -17,10 +17,12 @@ from .csvinput import rows
 from .errors import N_, InvalidInput, Message, message
 from .limits import check_text, mixed_scripts
 from .models import Body, Person, Round
-from .text import clean_name, nfc
+from .text import clean_name, nfc, same_name
 
-ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason")
+ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason", "exempt_decision")
 ITEM_KINDS = ("person", "collective")
+# The organizer's answer to "same person?" that says: no, somebody else (DOMAIN.md §2).
+NEW_PERSON = "new"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class RosterEntry:
     person_key: str | None = None
     kind: str = "person"
     exempt_reason: str = ""
+    # The number of the decision that allows an exemption the profile does not list.
+    exempt_decision: str = ""
+    # On a vote of confidence: "finding" or "proposal" (why the person is on it).
+    referral: str | None = None
 
     @property
     def identity(self) -> str:
@@ -55,7 +61,8 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
                 raise InvalidInput(
                     N_(
                         "Line 1: the header must have the columns name,position and may add "
-                        "person_key, kind, exempt_reason (missing: {missing}; unknown: {unknown})."
+                        "person_key, kind, exempt_reason, exempt_decision (missing: {missing}; "
+                        "unknown: {unknown})."
                     ),
                     missing=", ".join(missing) or "-",
                     unknown=", ".join(unknown) or "-",
@@ -82,6 +89,7 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             person_key=nfc(record.get("person_key", "")) or None,
             kind=kind,
             exempt_reason=clean_name(record.get("exempt_reason", "")),
+            exempt_decision=clean_name(record.get("exempt_decision", "")),
         )
         try:
             entry = checked_entry(entry)
@@ -192,6 +200,7 @@ def roster_entries(round_: Round) -> list[RosterEntry]:
             position=exemption.position,
             person_key=_external_key(exemption.person),
             exempt_reason=exemption.reason,
+            exempt_decision=exemption.decision or "",
         )
         for n, exemption in enumerate(round_.exemptions, start=1)
     ]
@@ -205,10 +214,12 @@ def _external_key(person: Person | None) -> str | None:
     return person.person_key
 
 
-def with_exemption(entries: list[RosterEntry], person_key: str, reason: str) -> list[RosterEntry]:
+def with_exemption(
+    entries: list[RosterEntry], person_key: str, reason: str, decision: str = ""
+) -> list[RosterEntry]:
     """Return the roster with one person exempt (a reason) or back on the ballot ("")."""
     return [
-        replace(entry, exempt_reason=reason)
+        replace(entry, exempt_reason=reason, exempt_decision=decision if reason else "")
         if entry.kind == "person" and entry.identity == person_key
         else entry
         for entry in entries
@@ -222,7 +233,14 @@ def roster_csv(entries: list[RosterEntry]) -> str:
     writer.writerow(ROSTER_COLUMNS)
     for entry in entries:
         writer.writerow(
-            [entry.name, entry.position, entry.person_key or "", entry.kind, entry.exempt_reason]
+            [
+                entry.name,
+                entry.position,
+                entry.person_key or "",
+                entry.kind,
+                entry.exempt_reason,
+                entry.exempt_decision,
+            ]
         )
     return out.getvalue()
 
@@ -246,20 +264,204 @@ def roster_details(round_: Round) -> dict[str, object]:
                 "person_key": e.person.person_key,
                 "position": e.position,
                 "reason": e.reason,
+                "reason_id": e.reason_id,
+                "decision": e.decision,
             }
             for e in round_.exemptions
         ],
     }
 
 
-def person_for(session: Session, body: Body, entry: RosterEntry) -> Person:
-    """Return the person of a body a roster entry names, creating them the first time."""
-    key = entry.identity
-    person = session.scalar(
-        select(Person).where(Person.body_id == body.id, Person.person_key == key)
+@dataclass(frozen=True)
+class IdentityQuestion:
+    """A roster line that may or may not be a person already known: the organizer decides.
+
+    `kind` is "key_other_name" (the line's key belongs to a person with another name) or
+    "name_other_key" (the line's name is that of a person known under another key).
+    `candidates` are the (person_key, name) of the persons it may be.
+    """
+
+    line: int
+    name: str
+    person_key: str | None
+    kind: str
+    candidates: tuple[tuple[str, str], ...]
+
+    def message(self) -> Message:
+        """Say what the question is, and how to answer it."""
+        known = ", ".join(f"{name} ({key})" for key, name in self.candidates)
+        if self.kind == "key_other_name":
+            return message(
+                N_(
+                    "Line {line}: the key {key} belongs to {known}, but the roster names {name}. "
+                    "The same person? Confirm it, or give {name} a key of their own."
+                ),
+                line=self.line,
+                key=self.person_key,
+                known=known,
+                name=self.name,
+            )
+        return message(
+            N_(
+                "Line {line}: {name} has the name of {known}. The same person? Confirm it, or "
+                "say it is somebody else (who then needs a key of their own)."
+            ),
+            line=self.line,
+            name=self.name,
+            known=known,
+        )
+
+
+class _Persons:
+    """The persons of a body, looked up by key or by name after NFC and case-folding."""
+
+    def __init__(self, session: Session, body: Body) -> None:
+        self.all = list(session.scalars(select(Person).where(Person.body_id == body.id)))
+
+    def by_key(self, key: str) -> Person | None:
+        exact = next((p for p in self.all if p.person_key == key), None)
+        if exact is not None:
+            return exact
+        return next((p for p in self.all if same_name(p.person_key, key)), None)
+
+    def named(self, name: str) -> list[Person]:
+        return [p for p in self.all if same_name(p.name, name)]
+
+
+def _question(
+    persons: _Persons, entry: RosterEntry
+) -> tuple[Person | None, IdentityQuestion | None]:
+    """Return the person a line is, or the question to ask about it."""
+    if entry.person_key:
+        known = persons.by_key(entry.person_key)
+        if known is not None:
+            if same_name(known.name, entry.name):
+                return known, None
+            kind, candidates = "key_other_name", [known]
+        else:
+            candidates = persons.named(entry.name)
+            if not candidates:
+                return None, None
+            kind = "name_other_key"
+    else:
+        known = persons.by_key(entry.name)
+        if known is not None:
+            return known, None
+        candidates = persons.named(entry.name)
+        if not candidates:
+            return None, None
+        kind = "name_other_key"
+    return None, IdentityQuestion(
+        entry.line,
+        entry.name,
+        entry.person_key,
+        kind,
+        tuple((p.person_key, p.name) for p in candidates),
     )
-    if person is None:
-        person = Person(body_id=body.id, person_key=key, name=entry.name)
-        session.add(person)
-        session.flush()
-    return person
+
+
+def identity_questions(
+    session: Session, body: Body, entries: list[RosterEntry]
+) -> list[IdentityQuestion]:
+    """Return every "same person?" question a roster raises in a body (DOMAIN.md §2)."""
+    persons = _Persons(session, body)
+    found = []
+    for entry in entries:
+        if entry.kind != "person":
+            continue
+        _person, question = _question(persons, entry)
+        if question is not None:
+            found.append(question)
+    return found
+
+
+def homonyms(entries: list[RosterEntry]) -> dict[int, int]:
+    """Return, for each line whose name another line of the roster also has, that other line."""
+    first: dict[str, int] = {}
+    found: dict[int, int] = {}
+    for entry in entries:
+        if entry.kind != "person":
+            continue
+        name = clean_name(entry.name).casefold()
+        if name in first:
+            found[entry.line] = first[name]
+            found.setdefault(first[name], entry.line)
+        else:
+            first[name] = entry.line
+    return found
+
+
+def resolve_persons(
+    session: Session,
+    body: Body,
+    entries: list[RosterEntry],
+    identity: dict[int, str] | None = None,
+) -> tuple[list[Person | None], list[dict[str, object]]]:
+    """Return the person of every entry, in order (None for the collective), and the decisions.
+
+    Persons are created the first time. A question without an answer in `identity` (roster
+    line → the key of the person it is, or NEW_PERSON) refuses the whole roster, every
+    question listed; nothing is merged or split silently.
+    """
+    identity = identity or {}
+    persons = _Persons(session, body)
+    problems: list[InvalidInput] = []
+    chosen: list[Person | None] = []
+    decisions: list[dict[str, object]] = []
+    for entry in entries:
+        chosen.append(None)
+        if entry.kind != "person":
+            continue
+        known, question = _question(persons, entry)
+        if question is None:
+            chosen[-1] = known
+            continue
+        answer = identity.get(entry.line)
+        keys = [key for key, _name in question.candidates]
+        if answer is None:
+            asked = question.message()
+            problems.append(InvalidInput(asked.msgid, **asked.params))
+            continue
+        if answer != NEW_PERSON:
+            match = next((p for p in persons.all if p.person_key == answer), None)
+            if match is None or answer not in keys:
+                problems.append(
+                    InvalidInput(
+                        N_("Line {line}: {key} is not one of the persons asked about ({keys})."),
+                        line=entry.line,
+                        key=answer,
+                        keys=", ".join(keys),
+                    )
+                )
+                continue
+            chosen[-1] = match
+        elif question.kind == "key_other_name" or not entry.person_key:
+            problems.append(
+                InvalidInput(
+                    N_(
+                        "Line {line}: {name} is somebody else than {known}: give {name} a "
+                        "person_key of their own (two different people need distinct keys)."
+                    ),
+                    line=entry.line,
+                    name=entry.name,
+                    known=", ".join(f"{n} ({k})" for k, n in question.candidates),
+                )
+            )
+            continue
+        decisions.append(
+            {"line": entry.line, "name": entry.name, "answer": answer, "candidates": keys}
+        )
+    if problems:
+        raise InvalidInput.of(problems)
+    for index, entry in enumerate(entries):
+        if entry.kind != "person" or chosen[index] is not None:
+            continue
+        # A new person, unless an earlier line of this roster created them already.
+        person = persons.by_key(entry.identity)
+        if person is None:
+            person = Person(body_id=body.id, person_key=entry.identity, name=entry.name)
+            session.add(person)
+            session.flush()
+            persons.all.append(person)
+        chosen[index] = person
+    return chosen, decisions

@@ -22,10 +22,12 @@ from .ballotbox import (
     ballots_issued,
     check_counts,
     check_paper_issued,
+    check_within_members,
     lock_round,
 )
 from .credentials import codes_issued, codes_used, issue_codes
-from .errors import N_, CountError, InvalidInput, NotFound, WrongState
+from .errors import N_, CountError, InvalidInput, NotFound, WrongState, message
+from .i18n import translate
 from .limits import ITEMS_MAX, check_body_code, check_count, check_text, in_id_range, searchable
 from .models import (
     Ballot,
@@ -39,12 +41,19 @@ from .models import (
     RoundStatus,
     Scale,
 )
-from .roster import RosterEntry, checked_entry, person_for, roster_entries, with_exemption
+from .roster import RosterEntry, checked_entry, resolve_persons, roster_entries, with_exemption
 from .rules import round_findings
 from .seal import current_seal
-from .tally import quorum_status, tally_round
+from .tally import is_void, quorum_status, tally_round
 from .text import clean_name, nfc
-from .vocabulary import BODY_KINDS, YEARS
+from .vocabulary import (
+    BODY_KINDS,
+    EXEMPTION_WORDS,
+    FREQUENCY_WORDS,
+    OTHER_EXEMPTION,
+    RESIGNED,
+    YEARS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +134,12 @@ def set_attendance(
         )
     check_counts(members, summoned, present)
     issued = ballots_issued(session, round_)
+    check_within_members(
+        basis_of(session, round_),
+        members,
+        issued=issued,
+        collected=ballots_collected(session, round_.id),
+    )
     if summoned is not None and issued > summoned:
         raise CountError(
             N_(
@@ -138,6 +153,123 @@ def set_attendance(
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
     round_.members, round_.summoned, round_.present = members, summoned, present
     return before
+
+
+def basis_of(session: Session, round_: Round) -> str:
+    """Return what D counts for a round (its profile's basis for its scale)."""
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if round_.scale == Scale.CONFIDENCE_VOTE.value:
+        return profile.vote_denominator
+    return profile.denominator
+
+
+def _per_term(frequency: str) -> bool:
+    return frequency in ("mid_term", "once_a_term")
+
+
+def check_time(
+    session: Session,
+    body: Body,
+    profile: profiles.Profile,
+    *,
+    year: int,
+    scale: str,
+    round_id: int | None = None,
+) -> None:
+    """Refuse a round outside its profile's years or more often than it allows (DOMAIN.md §2).
+
+    Only polls that were opened count for the frequency (a draft is a plan, and a draft cannot
+    be deleted), and a poll void for want of quorum does not use up its period: the check runs
+    when a round is created and again when it is opened. A body's term is not recorded: under a
+    profile that polls once a term, two polls fewer than `term_years` apart are taken to fall in
+    the same term. The caller skips this check when the organizer records the number of the
+    decision that allows an exception.
+    """
+    if not profile.in_force_in(year):
+        raise InvalidInput(
+            N_(
+                "The profile {profile} is in force from {start} to {end}: a round of {year} "
+                "is outside it. A round outside these dates needs the number of the decision "
+                "that allows the exception."
+            ),
+            profile=profile.id,
+            start=_day(profile.in_force_from),
+            end=_day(profile.in_force_until),
+            year=year,
+        )
+    if scale != Scale.POLL.value:
+        return
+    others = session.scalars(
+        select(Round).where(
+            Round.body_id == body.id,
+            Round.scale == Scale.POLL.value,
+            Round.id != (round_id or 0),
+            Round.status != RoundStatus.DRAFT.value,
+        )
+    )
+    for other in others:
+        other_profile = profiles.get_profile(session, other.profile_id, other.profile_version)
+        if _per_term(other_profile.frequency) != _per_term(profile.frequency):
+            continue
+        if _per_term(profile.frequency):
+            clash = abs(other.year - year) < profile.term_years
+        else:
+            clash = other.year == year
+        if clash and not is_void(session, other, other_profile):
+            raise InvalidInput(
+                N_(
+                    "The profile {profile} allows one poll {frequency}, and body {code} already "
+                    "has round {other} of {other_year}. A further poll needs the number of the "
+                    "decision that allows the exception."
+                ),
+                profile=profile.id,
+                frequency=message(FREQUENCY_WORDS[profile.frequency]),
+                code=body.code,
+                other=other.id,
+                other_year=other.year,
+            )
+
+
+def _day(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else "…"
+
+
+def resolve_exemption(
+    profile: profiles.Profile, scale: str, name: str, reason: str, decision: str
+) -> tuple[str, str, str | None]:
+    """Return (reason id, reason text, decision) of an exemption (DOMAIN.md §2, Exemptions).
+
+    A reason the profile lists is named by its id or its words; any other reason is "other"
+    and needs the number of the decision that allows it; on a vote of confidence, a person
+    who resigned before the vote is left off with the decision that accepted it.
+    """
+    listed = profile.exemption(reason)
+    decision = clean_name(decision)
+    if listed is not None:
+        return listed[0], listed[1].vi, None
+    resigned = {RESIGNED, *(translate(EXEMPTION_WORDS[RESIGNED], lang) for lang in ("vi", "en"))}
+    if scale == Scale.CONFIDENCE_VOTE.value and nfc(reason).casefold() in {
+        word.casefold() for word in resigned
+    }:
+        if not decision:
+            raise InvalidInput(
+                N_("{name} resigned before the vote: give the number of the decision."),
+                name=name,
+            )
+        return RESIGNED, translate(EXEMPTION_WORDS[RESIGNED], "vi"), decision
+    if not decision:
+        raise InvalidInput(
+            N_(
+                "{name}: the reason {reason!r} is not one the profile {profile} lists "
+                "({allowed}); any other reason needs the number of the decision that allows "
+                "it (on the command line: --other-exemption DECISION)."
+            ),
+            name=name,
+            reason=reason,
+            profile=profile.id,
+            allowed="; ".join(text.vi for _key, text in profile.exemptions) or "—",
+        )
+    return OTHER_EXEMPTION, reason, decision
 
 
 def create_round(
@@ -156,8 +288,15 @@ def create_round(
     place: str | None = None,
     held_on: dt.date | None = None,
     followup_of: int | None = None,
+    time_exception: str | None = None,
+    other_exemption: str | None = None,
+    identity: dict[int, str] | None = None,
+    decisions: list[dict[str, object]] | None = None,
 ) -> Round:
-    """Create a draft round of a body, with its ballot items and exemptions."""
+    """Create a draft round of a body, with its ballot items and exemptions.
+
+    The answers taken to "same person?" questions are appended to `decisions` (for the log).
+    """
     profile = profiles.get_profile(session, profile_id, profile_version)
     if not YEARS[0] <= year <= YEARS[1]:
         raise InvalidInput(N_("The year {year} is not plausible."), year=year)
@@ -166,6 +305,9 @@ def create_round(
         raise InvalidInput(N_("A round needs a title."))
     place = check_text(place, "place") if place else None
     check_counts(members, summoned, present)
+    time_exception = clean_name(time_exception or "") or None
+    if time_exception is None:
+        check_time(session, body, profile, year=year, scale=scale)
     round_ = Round(
         body_id=body.id,
         year=year,
@@ -180,15 +322,30 @@ def create_round(
         place=place or None,
         held_on=held_on,
         followup_of=followup_of,
+        time_exception=time_exception,
     )
     session.add(round_)
     session.flush()
-    set_roster(session, round_, roster)
+    taken = set_roster(session, round_, roster, other_exemption=other_exemption, identity=identity)
+    if decisions is not None:
+        decisions.extend(taken)
     return round_
 
 
-def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> None:
-    """Replace the ballot items and exemptions of a draft round."""
+def set_roster(
+    session: Session,
+    round_: Round,
+    roster: list[RosterEntry],
+    *,
+    other_exemption: str | None = None,
+    identity: dict[int, str] | None = None,
+) -> list[dict[str, object]]:
+    """Replace the ballot items and exemptions of a draft round; return identity decisions.
+
+    Every exemption is checked against the profile's reasons (any other needs a decision
+    number: the line's own, or `other_exemption`), and every "same person?" question must
+    be answered in `identity`; all problems are refused together, nothing written.
+    """
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(N_("The roster can only be changed while the round is a draft."))
     roster = [checked_entry(entry) for entry in roster]
@@ -198,11 +355,32 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
             limit=ITEMS_MAX,
             count=sum(1 for entry in roster if not entry.exempt_reason),
         )
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    problems: list[InvalidInput] = []
+    reasons: dict[int, tuple[str, str, str | None]] = {}
+    for index, entry in enumerate(roster):
+        if entry.kind == "person" and entry.exempt_reason:
+            try:
+                reasons[index] = resolve_exemption(
+                    profile,
+                    round_.scale,
+                    entry.name,
+                    entry.exempt_reason,
+                    entry.exempt_decision or other_exemption or "",
+                )
+            except InvalidInput as refused:
+                problems.append(refused)
+    try:
+        persons, decisions = resolve_persons(session, round_.body, roster, identity)
+    except InvalidInput as refused:
+        problems += refused.problems or [refused]
+    if problems:
+        raise InvalidInput.of(problems)
     round_.items.clear()
     round_.exemptions.clear()
     session.flush()
     order = 0
-    for entry in roster:
+    for index, entry in enumerate(roster):
         if entry.kind == "collective":
             order += 1
             round_.items.append(
@@ -215,10 +393,21 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
                 )
             )
             continue
-        person = person_for(session, round_.body, entry)
+        person = persons[index]
+        if person is None:  # resolve_persons gives every person line its person
+            raise InvalidInput(
+                N_("Line {line}: nobody could be found for this line."), line=entry.line
+            )
         if entry.exempt_reason:
+            reason_id, reason, decision = reasons[index]
             round_.exemptions.append(
-                Exemption(person_id=person.id, position=entry.position, reason=entry.exempt_reason)
+                Exemption(
+                    person_id=person.id,
+                    position=entry.position,
+                    reason=reason,
+                    reason_id=reason_id,
+                    decision=decision,
+                )
             )
         else:
             order += 1
@@ -229,9 +418,11 @@ def set_roster(session: Session, round_: Round, roster: list[RosterEntry]) -> No
                     person_id=person.id,
                     name=entry.name,
                     position=entry.position,
+                    referral=entry.referral,
                 )
             )
     session.flush()
+    return decisions
 
 
 def open_round(session: Session, round_: Round) -> None:
@@ -245,6 +436,15 @@ def open_round(session: Session, round_: Round) -> None:
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if not round_.time_exception:
+        check_time(
+            session,
+            round_.body,
+            profile,
+            year=round_.year,
+            scale=round_.scale,
+            round_id=round_.id,
+        )
     rule = profile.quorum_rule
     if rule is not None and round_.summoned is None:
         raise CountError(
@@ -285,8 +485,24 @@ def close_round(session: Session, round_: Round) -> None:
             id=round_.id,
             status=round_.status,
         )
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if profile.quorum_rule is not None and round_.present is None:
+        raise CountError(
+            N_(
+                "The profile {profile} requires a quorum, judged on the number present: "
+                "record it before closing round {id}."
+            ),
+            profile=profile.id,
+            id=round_.id,
+        )
     round_.issued = ballots_issued(session, round_)
     round_.collected = ballots_collected(session, round_.id)
+    check_within_members(
+        basis_of(session, round_),
+        round_.members,
+        issued=round_.issued,
+        collected=round_.collected,
+    )
     round_.status = RoundStatus.CLOSED.value
     rewrite_ballot_box(session, round_.id)
     session.flush()
@@ -312,6 +528,7 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
         "present": round_.present,
         "profile": {"id": tally.profile.id, "version": tally.profile.version},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
+        "quorum_met": tally.quorum_met,
         # The seal over the whole round and the digest of each of its parts (docs/AUDIT.md):
         # verify names the part that no longer matches.
         "seal": sealed,
@@ -393,6 +610,9 @@ def issue_round_codes(
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
     check_count(count, "codes")
+    check_within_members(
+        basis_of(session, round_), round_.members, issued=ballots_issued(session, round_) + count
+    )
     if round_.summoned is not None and ballots_issued(session, round_) + count > round_.summoned:
         raise CountError(
             N_(
@@ -457,8 +677,14 @@ def _compact(engine: Engine) -> None:
             connection.exec_driver_sql("RESET lock_timeout")
 
 
-def change_exemption(session: Session, round_: Round, person_key: str, reason: str) -> Person:
-    """Leave a person of a draft round off the ballot with a reason, or put them back ("")."""
+def change_exemption(
+    session: Session, round_: Round, person_key: str, reason: str, decision: str = ""
+) -> Person:
+    """Leave a person of a draft round off the ballot with a reason, or put them back ("").
+
+    The reason is one the profile lists (by its id or its words), or any other with the
+    number of the decision that allows it.
+    """
     person = (
         session.scalar(
             select(Person).where(Person.body_id == round_.body_id, Person.person_key == person_key)
@@ -476,6 +702,10 @@ def change_exemption(session: Session, round_: Round, person_key: str, reason: s
             N_("{name} is not on the roster of round {id}."), name=person.name, id=round_.id
         )
     set_roster(
-        session, round_, with_exemption(current, person.person_key, check_text(reason, "reason"))
+        session,
+        round_,
+        with_exemption(
+            current, person.person_key, check_text(reason, "reason"), clean_name(decision)
+        ),
     )
     return person

@@ -18,7 +18,7 @@ from .models import Body, Exemption, Person, Round, Scale
 from .profiles import BAND_RULES, ConsecutiveYears, Profile
 from .tally import ItemTally, RoundTally, tally_round
 from .text import percent, percent_text
-from .vocabulary import BAND_WORDS, BASES, COUNTED, SCALES, VOTE_TEST
+from .vocabulary import BAND_WORDS, BASES, COUNTED, SCALES, VOTE_TEST, basis_words
 
 # The level a finding counts, as it reads inside a sentence ("low confidence").
 LEVEL_WORDS = {level.name: level.word for scale in SCALES.values() for level in scale}
@@ -40,6 +40,8 @@ class Finding:
     # The profile says this consequence calls for a vote of confidence (not part of the JSON:
     # the consequence text says it in words).
     calls_for_vote: bool = False
+    # Years inside a chain in which the person was exempt: passed over, not a break (§6).
+    passed_over: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return the finding as JSON-ready data."""
@@ -53,6 +55,7 @@ class Finding:
             "band": self.band,
             "consequence": dict(self.consequence),
             "evidence": [dict(e) for e in self.evidence],
+            "passed_over": list(self.passed_over),
         }
 
 
@@ -120,7 +123,9 @@ def item_bands(tally: RoundTally, item: ItemTally) -> list[Finding]:
 
 
 def round_findings(tally: RoundTally) -> list[Finding]:
-    """Return the band findings of one round, in ballot order."""
+    """Return the band findings of one round, in ballot order; none when the round is void."""
+    if tally.void:
+        return []
     return [finding for item in tally.items for finding in item_bands(tally, item)]
 
 
@@ -128,19 +133,40 @@ def round_findings(tally: RoundTally) -> list[Finding]:
 class _Year:
     low: list[tuple[RoundTally, ItemTally, ConsecutiveYears]]
     rated: bool
+    exempt: bool = False
+
+
+def in_chain(tally: RoundTally) -> bool:
+    """Tell whether a counted round can enter a "years in a row" chain (DOMAIN.md §2, §6).
+
+    Only a poll under a profile with the rule, held while that profile was in force (a round
+    allowed by an exception decision outside those dates does not count), with a known D,
+    and not void for want of quorum.
+    """
+    round_ = tally.round
+    profile = tally.profile
+    if profile.consecutive_years is None or round_.scale != Scale.POLL.value:
+        return False
+    if not tally.denominator or tally.void:
+        return False
+    if round_.held_on is not None:
+        return profile.in_force_on(round_.held_on)
+    return profile.in_force_in(round_.year)
 
 
 def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
     """Apply "N years in a row" across the counted polls of one body (DOMAIN.md §6).
 
-    Only polls under a profile with the rule take part. A year counts as low when the person
-    was low in any of that year's rounds; a year with no such round, or in which the person
-    was exempt or not on the ballot, breaks the chain.
+    Only rounds that can enter a chain take part (see `in_chain`). A year counts as low when
+    the person was low in any of that year's rounds. A year with no such round, or in which
+    the person was not on the ballot, breaks the chain. A year in which the person was exempt
+    (and rated in none of that year's rounds) is passed over: neither low nor a break, so an
+    exemption is never a way out of the rule; the finding names the years passed over.
     """
     by_person: dict[str, dict[int, _Year]] = defaultdict(dict)
     for tally in tallies:
         rule = tally.profile.consecutive_years
-        if rule is None or tally.round.scale != Scale.POLL.value or not tally.denominator:
+        if rule is None or not in_chain(tally):
             continue
         band = BAND_RULES[rule.band]
         for item in tally.items:
@@ -148,21 +174,29 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
                 continue
             rated = by_person[item.person_key].setdefault(tally.round.year, _Year([], False))
             rated.rated = True
-            if band.holds(item.counts["low"], tally.denominator):
+            if band.holds(item.counts["low"], tally.denominator or 0):
                 rated.low.append((tally, item, rule))
+        for exemption in tally.round.exemptions:
+            exempt = by_person[exemption.person.person_key].setdefault(
+                tally.round.year, _Year([], False)
+            )
+            exempt.exempt = True
     findings = []
     for person_key, years in by_person.items():
         run: list[int] = []
         for year in sorted(years):
-            if years[year].low and run and run[-1] == year - 1:
+            state = years[year]
+            if not state.rated:
+                continue  # exempt only: passed over, the run goes on
+            if state.low and run and _bridged(years, run[-1], year):
                 run.append(year)
-            elif years[year].low:
+            elif state.low:
                 run = [year]
             else:
                 run = []
             if not run:
                 continue
-            _last_tally, last_item, rule = years[year].low[-1]
+            _last_tally, last_item, rule = state.low[-1]
             if len(run) < rule.years:
                 continue
             chain = run[-rule.years :]
@@ -182,9 +216,18 @@ def consecutive_findings(tallies: list[RoundTally]) -> list[Finding]:
                         for t, i, _r in low_rounds
                     ),
                     calls_for_vote=rule.followup_vote,
+                    passed_over=tuple(y for y in range(chain[0] + 1, chain[-1]) if y not in chain),
                 )
             )
     return findings
+
+
+def _bridged(years: dict[int, _Year], previous: int, year: int) -> bool:
+    """Tell whether every year between two rated years was one the person was exempt in."""
+    return all(
+        between in years and years[between].exempt and not years[between].rated
+        for between in range(previous + 1, year)
+    )
 
 
 def counted_tallies(session: Session, body: Body) -> list[RoundTally]:
@@ -257,6 +300,8 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
             entry.update(
                 position=exempt.position,
                 exempt=exempt.reason,
+                exempt_reason_id=exempt.reason_id,
+                exempt_decision=exempt.decision,
                 counts=None,
                 percent=None,
                 findings=[],
@@ -265,6 +310,8 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
             entry.update(
                 position=item.position,
                 exempt=None,
+                exempt_reason_id=None,
+                exempt_decision=None,
                 counts=dict(item.counts),
                 percent={
                     level: percent_text(item.share(level, tally.denominator))
@@ -284,18 +331,27 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
     }
 
 
-def finding_message(finding: dict[str, Any]) -> Message:
+def finding_message(finding: dict[str, Any], body_kind: str | None = None) -> Message:
     """Describe a finding in words: "low confidence votes are more than one half of …"."""
     proof = finding["evidence"][0] if finding["evidence"] else {}
     level = proof.get("level", "low")
+    basis = str(proof.get("basis", ""))
     words = message(
         N_("{level_word} votes are {band} of {basis}"),
         level_word=message(LEVEL_WORDS.get(level, level)),
         band=message(BAND_WORDS.get(finding["band"], finding["band"])),
-        basis=message(BASES.get(proof.get("basis", ""), proof.get("basis", ""))),
+        basis=message(basis_words(basis, body_kind) if basis in BASES else basis),
     )
     if finding["rule"] != "consecutive_years":
         return words
+    passed = finding.get("passed_over") or []
+    if passed:
+        return message(
+            N_("{finding}, in {years} consecutive years (exempt in {passed}, passed over)"),
+            finding=words,
+            years=len(finding["years"]),
+            passed=", ".join(str(year) for year in passed),
+        )
     return message(
         N_("{finding}, in {years} consecutive years"), finding=words, years=len(finding["years"])
     )

@@ -12,11 +12,11 @@ from . import profiles
 from .ballotbox import ballot_box, ballots_collected, ballots_issued
 from .counting import count_marks
 from .credentials import codes_issued
-from .errors import N_, CountError, message
+from .errors import N_, CountError, Message, message
 from .models import Person, Round, Scale
 from .profiles import both_languages
 from .text import percent
-from .vocabulary import BASES, level_names
+from .vocabulary import BASES, COUNTED, level_names
 
 BASIS_FIELDS = tuple(BASES)
 
@@ -59,6 +59,15 @@ class RoundTally:
         """Tell whether the quorum is met (None when attendance is unknown)."""
         met = self.quorum["met"]
         return None if met is None else bool(met)
+
+    @property
+    def void(self) -> bool:
+        """Tell whether the round is void for want of quorum: counted, shown, no finding.
+
+        A profile with a quorum needs it to have held at close (DOMAIN.md §2); a round whose
+        attendance is unknown has not shown that it held.
+        """
+        return self.profile.quorum_rule is not None and self.quorum_met is not True
 
 
 def tally_round(session: Session, round_: Round) -> RoundTally:
@@ -167,3 +176,41 @@ def quorum_status(session: Session, round_: Round, profile: profiles.Profile) ->
             "reason": both_languages(N_("The number present is unknown")),
         }
     return {**status, "met": True, "reason": None, **dict(known)}
+
+
+def is_void(session: Session, round_: Round, profile: profiles.Profile | None = None) -> bool:
+    """Tell whether a counted round is void for want of quorum (a draft or open one is not)."""
+    if round_.status not in COUNTED:
+        return False
+    profile = profile or profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    if profile.quorum_rule is None:
+        return False
+    return quorum_status(session, round_, profile)["met"] is not True
+
+
+def quorum_warning(session: Session, round_: Round) -> Message | None:
+    """Warn, while a round is a draft or open, that the number present is below quorum.
+
+    Attendance may change until the round closes; the quorum is judged at close, so this is a
+    warning, not a refusal: closed like this, the round would be void (DOMAIN.md §2). Turnout
+    is not judged here: ballots still arrive while the round is open.
+    """
+    if round_.status in COUNTED:
+        return None
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    rule = profile.quorum_rule
+    if rule is None or round_.present is None or round_.summoned is None:
+        return None
+    if rule.met(round_.present, round_.summoned):
+        return None
+    return message(
+        N_(
+            "the quorum is not met ({present} present of {summoned} summoned; at least "
+            "{required} are needed): if round {id} closes like this, it is void and raises no "
+            "finding."
+        ),
+        present=round_.present,
+        summoned=round_.summoned,
+        required=rule.required(round_.summoned),
+        id=round_.id,
+    )

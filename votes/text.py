@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+# Every date and time a user reads or types is Vietnam's (DOMAIN.md §2); the database keeps UTC.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y.
 # Tones sort after the base letter: none, huyền, hỏi, ngã, sắc, nặng (the dictionary order).
@@ -21,6 +25,23 @@ def nfc(value: str) -> str:
 def clean_name(value: str) -> str:
     """Return a name in NFC with inner runs of whitespace folded to one space."""
     return " ".join(nfc(value).split())
+
+
+def same_name(first: str, second: str) -> bool:
+    """Tell whether two names are the same after NFC, whitespace folding and case-folding."""
+    return clean_name(first).casefold() == clean_name(second).casefold()
+
+
+def in_vietnam(moment: dt.datetime) -> dt.datetime:
+    """Return a stored moment in Vietnam's time (SQLite hands back naive UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(VIETNAM)
+
+
+def from_vietnam(day: dt.date, time: dt.time) -> dt.datetime:
+    """Return the UTC moment of a date and time read on a clock in Vietnam."""
+    return dt.datetime.combine(day, time, tzinfo=VIETNAM).astimezone(dt.UTC)
 
 
 def _letter_key(ch: str) -> tuple[int, int]:
@@ -89,12 +110,6 @@ def integer_text(value: int | None) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-# Asia/Ho_Chi_Minh has had no daylight saving time since 1975: a fixed offset is exact.
-VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
-
-
 def local_time_text(moment: dt.datetime) -> str:
     """Write a stored time (UTC) as Vietnam reads it: "14:05:09 02/06/2025"."""
-    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VIETNAM).strftime("%H:%M:%S %d/%m/%Y")
+    return in_vietnam(moment).strftime("%H:%M:%S %d/%m/%Y")

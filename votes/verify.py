@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -12,8 +13,8 @@ from . import audit
 from .ballotbox import ballots_collected, receipts_count
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
-from .models import Round, RoundStatus
-from .recount import canonical, parse_seal, round_seal
+from .models import AuditEvent, Round, RoundStatus
+from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
 from .vocabulary import COUNTED, SEAL_PART_WORDS
 
@@ -149,7 +150,7 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     except VotesError as exc:  # an impossible count stored in the database
         report.problem(N_("Round {id}: cannot be counted again: {reason}"), id=round_id, reason=exc)
         return report
-    _compare_seal(report, round_id, recorded, now)
+    _compare_seal(report, round_id, sealed_record(events) or recorded, now)
     if round_.collected != ballots:
         report.problem(
             N_("Round {id}: {ballots} ballots in the box, but {collected} recorded as collected."),
@@ -204,9 +205,9 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
 
 
 def _compare_seal(
-    report: audit.Report, round_id: int, recorded: dict[str, Any], now: dict[str, Any]
+    report: audit.Report, round_id: int, recorded: Mapping[str, Any], now: dict[str, Any]
 ) -> None:
-    """Compare the seal recorded at close with the round now, naming each part that differs."""
+    """Compare the seal recorded last with the round now, naming each part that differs."""
     parts = recorded.get("seal_parts")
     if parts is None:
         # Closed before the whole-round seal: the seal was the ballots' alone.
@@ -266,8 +267,8 @@ def verify_anchors(
         raise InvalidInput(
             N_("Not a seal: {value!r} ({reason})."), value=expect_seal, reason=str(exc)
         ) from exc
-    closes = [e for e in audit.round_events(session, round_.id) if e.kind == "round_closed"]
-    recorded = json.loads(closes[0].details).get("seal") if len(closes) == 1 else None
+    sealed = sealed_record(audit.round_events(session, round_.id))
+    recorded = sealed.get("seal") if sealed is not None else None
     now = closing_record(session, round_)["seal"] if round_.status in COUNTED else None
     if recorded != expected or now != expected:
         report.problem(
@@ -283,6 +284,11 @@ def verify_anchors(
     else:
         report.check(N_("Round {id}: the seal read off paper matches."), id=round_.id)
     return report
+
+
+def sealed_record(events: list[AuditEvent]) -> Mapping[str, Any] | None:
+    """Return the details of the event that sealed the round last (its close, or later)."""
+    return latest_seal({"kind": e.kind, "details": json.loads(e.details)} for e in events)
 
 
 def verify_all(session: Session) -> audit.Report:

@@ -20,18 +20,30 @@ __all__ = [
     "BASES",
     "BASIS_UNITS",
     "BODY_KINDS",
+    "COMMITTEE_ROLES",
     "COUNTED",
+    "DECIDING_BODIES",
+    "EXEMPTION_WORDS",
+    "FREQUENCY_WORDS",
     "INVALID_MARKS",
     "MANY_MARKS",
+    "MEMBER_WORDS",
     "NO_MARK",
+    "OTHER_EXEMPTION",
+    "PUBLIC_KINDS",
     "QUORUM_RULES",
+    "REFERRALS",
+    "RESIGNED",
     "SCALES",
+    "SIGNATURE_RULES",
     "STATES",
     "YEARS",
     "Level",
     "QuorumRule",
+    "basis_words",
     "level_names",
     "levels",
+    "member_word",
 ]
 
 
@@ -124,6 +136,57 @@ BODY_KINDS: dict[str, str] = {
     "council": N_("People's Council"),
     "assembly": N_("National Assembly"),
 }
+# What the members of a body are called (DOMAIN.md §1): a Party committee has members
+# ("thành viên"), a People's Council and the Assembly have deputies ("đại biểu").
+MEMBER_WORDS: dict[str, str] = {
+    "party": N_("members"),
+    "council": N_("deputies"),
+    "assembly": N_("deputies"),
+}
+MEMBERS_HEADINGS: dict[str, str] = {
+    "party": N_("Members"),
+    "council": N_("Deputies"),
+    "assembly": N_("Deputies"),
+}
+# Who receives the report of a round's consequences and decides on them (DOMAIN.md §5).
+DECIDING_BODIES: dict[str, str] = {
+    "party": N_("The Party committee that manages the cadre"),
+    "council": N_("The Standing Board of the People's Council"),
+    "assembly": N_("The Standing Committee of the National Assembly"),
+}
+# Whose published results go on the open site; a Party round's results go only to the
+# committee and the level that manages the cadre (DOMAIN.md §5, Publication).
+PUBLIC_KINDS = ("council", "assembly")
+
+# The counting committee (Ban kiểm phiếu): its head and its members.
+COMMITTEE_ROLES: dict[str, str] = {
+    "head": N_("Head of the counting committee"),
+    "member": N_("Member of the counting committee"),
+}
+# How a profile says how often a body may poll (DOMAIN.md §2, Time).
+FREQUENCY_WORDS: dict[str, str] = {
+    "annual": N_("once a year"),
+    "mid_term": N_("once in the middle of a term"),
+    "once_a_term": N_("once a term"),
+}
+# What a ballot says about the voter's name (DOMAIN.md §3; per profile).
+SIGNATURE_RULES: dict[str, str] = {
+    "may_sign": N_("The voter may sign the ballot or leave it unsigned."),
+    "must_not_sign": N_("The voter does not write their name on the ballot."),
+    "unstated": N_("The rules say nothing about signing the ballot."),
+}
+# Exemptions that are not a reason of the profile's list (DOMAIN.md §2, Exemptions).
+OTHER_EXEMPTION = "other"
+RESIGNED = "resigned"
+EXEMPTION_WORDS: dict[str, str] = {
+    OTHER_EXEMPTION: N_("Other reason"),
+    RESIGNED: N_("Resigned before the vote"),
+}
+# Why a person is on a vote of confidence (DOMAIN.md §5).
+REFERRALS: dict[str, str] = {
+    "finding": N_("by a finding of the poll"),
+    "proposal": N_("by a proposal"),
+}
 
 # The life of a round, and the states in which it has been counted.
 STATES: dict[str, str] = {
@@ -165,6 +228,18 @@ QUORUM_RULES: dict[str, QuorumRule] = {
     ),
 }
 NO_QUORUM_WORDS = N_("No quorum required")
+
+
+def basis_words(basis: str, body_kind: str | None = None) -> str:
+    """Return what D counts in words, naming deputies for a council or the Assembly."""
+    if basis == "members" and body_kind in ("council", "assembly"):
+        return N_("all deputies")
+    return BASES[basis]
+
+
+def member_word(body_kind: str | None) -> str:
+    """Return what the body's members are called ("members" or "deputies")."""
+    return MEMBER_WORDS.get(body_kind or "party", MEMBER_WORDS["party"])
 
 
 def levels(scale: str) -> tuple[Level, ...]:

@@ -22,11 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import audit, credentials
+from . import audit, credentials, profiles
 from .ballotbox import (
     ballots_collected,
     ballots_issued,
     check_paper_issued,
+    check_within_members,
     insert_ballots,
     item_count,
     lock_round,
@@ -294,6 +295,9 @@ def import_paper_ballots(
         round_.paper_issued = issued
     total_issued = ballots_issued(session, round_)
     collected = ballots_collected(session, round_.id) + len(ballots)
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    basis = profile.vote_denominator if round_.scale == "confidence_vote" else profile.denominator
+    check_within_members(basis, round_.members, issued=total_issued, collected=collected)
     if collected > total_issued:
         raise CountError(
             N_(

@@ -40,7 +40,7 @@ def vote(browser, live: Live, code: str, marks: list[str]) -> None:  # type: ign
 
 
 def type_ballot(page, keys: str) -> None:  # type: ignore[no-untyped-def]
-    """Type one paper ballot with the H/C/L/X keys, then add it."""
+    """Type one paper ballot with the printed columns' digits (1, 2, 3), X or 0, then add it."""
     page.locator("fieldset.paper-row input").first.focus()
     for key in keys:
         page.keyboard.press(key)
@@ -54,7 +54,8 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     assert axe_check(page) == []
     shot(page, "admin-dashboard")
     page.get_by_role("link", name="Tạo đợt lấy phiếu").first.click()
-    page.get_by_label("Tên đợt lấy phiếu").fill("Lấy phiếu tín nhiệm HĐND xã 2025")
+    page.get_by_label("Tên đợt lấy phiếu").fill("Lấy phiếu tín nhiệm HĐND xã 2013")
+    page.get_by_label("Năm", exact=True).fill("2013")  # NQ 35/2012 is in force in 2013-2014
     page.get_by_label("Tổng số thành viên của đơn vị").fill("5")
     page.get_by_label("Số người được triệu tập").fill("5")
     page.get_by_label("Số người có mặt").fill("5")
@@ -117,12 +118,12 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     shot(page, "admin-paper")
     for entry in (1, 2):
         page.get_by_role("link", name=f"Bắt đầu lượt nhập {entry}").click()
-        type_ballot(page, "HLC")
-        type_ballot(page, "LLX")
+        type_ballot(page, "132")  # high, low, confidence
+        type_ballot(page, "33X")  # low, low, several boxes
         if entry == 1:
             last = page.get_by_test_id("last").inner_text()
             assert "Phiếu vừa ghi (số 2): hợp lệ" in last
-            assert "Hoàng Văn Em: L Tín nhiệm thấp" in last
+            assert "Hoàng Văn Em: 3 Tín nhiệm thấp" in last
             assert "Tập thể Thường trực: X Đánh nhiều ô" in last
             assert axe_check(page) == []
             shot(page, "admin-paper-entry")
@@ -162,11 +163,11 @@ def test_double_entry_catches_a_mismatch(live: Live, desktop, browser) -> None: 
     first.get_by_role("link", name="Bắt đầu lượt nhập 1").click()
     second.get_by_role("link", name="Bắt đầu lượt nhập 2").click()
     # They type at the same time, ballot by ballot.
-    for one, two in (("HHH", "HHH"), ("CCL", "CCC"), ("LLL", "LLL")):
+    for one, two in (("111", "111"), ("223", "222"), ("333", "333")):
         type_ballot(first, one)
         type_ballot(second, two)
     assert "Số phiếu đã nhập và lưu: 3." in second.get_by_test_id("stage").inner_text()
-    assert "CCL" not in second.content()  # the other entry is never shown
+    assert "V 223" not in second.content()  # the other entry is never shown
     # The first clerk closes the browser by mistake: nothing typed is lost.
     tab = first.context
     first.close()
@@ -183,12 +184,18 @@ def test_double_entry_catches_a_mismatch(live: Live, desktop, browser) -> None: 
     assert "Số phiếu hai lượt nhập không khớp: 1" in differences.inner_text()
     rows = differences.locator("tbody tr")
     assert rows.count() == 1
-    assert rows.first.inner_text().split() == ["2", "V", "CCL", "V", "CCC"]
+    # The ballot, the person whose row differs, and both entries in words.
+    assert rows.first.inner_text().split() == [
+        "2",
+        *["Lê", "Văn", "Cường"],
+        *["3", "—", "Tín", "nhiệm", "thấp"],
+        *["2", "—", "Tín", "nhiệm"],
+    ]
     assert second.get_by_role("button", name=re.compile("Chấp nhận")).count() == 0
     assert axe_check(second) == []
     shot(second, "admin-paper-mismatch")
     # The clerks check ballot 2 and correct the second entry; now the batch can be accepted.
     entry_2 = second.get_by_label("Lượt nhập 2")
-    entry_2.fill(entry_2.input_value().replace("V CCC", "V CCL"))
+    entry_2.fill(entry_2.input_value().replace("V 222", "V 223"))
     second.get_by_role("button", name="Lưu phần sửa và so sánh lại").click()
     assert "3 phiếu" in second.get_by_test_id("agree").inner_text()

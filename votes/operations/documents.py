@@ -21,11 +21,14 @@ import reports
 
 from .. import profiles, rounds, rules
 from ..bundle import export_round
-from ..errors import N_, NotFound
+from ..errors import N_, NotFound, WrongState
+from ..i18n import translate
 from ..limits import file_name_part, searchable, spreadsheet_safe
+from ..meeting import meeting_details
 from ..models import Person, Round
 from ..results import round_header, round_results
 from ..text import name_sort_key
+from ..vocabulary import DECIDING_BODIES, member_word
 from .codes import issue_codes
 from .work import Work
 
@@ -54,6 +57,8 @@ def round_document(session: Session, round_: Round) -> dict[str, Any]:
         **round_header(round_),
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
         "invalid_scope": profile.invalid_marks,
+        "signature": profile.ballot_signature,
+        "meeting": meeting_details(round_),
         "items": [
             {"order": i.order, "name": i.name, "position": i.position, "kind": i.kind}
             for i in round_.items
@@ -61,13 +66,52 @@ def round_document(session: Session, round_: Round) -> dict[str, Any]:
     }
 
 
+def _words(kind: str, body_name: str = "") -> dict[str, str]:
+    """Return the documents' words for a body, in Vietnamese (votes.vocabulary).
+
+    A People's Council's report goes to its own Standing Board: "Thường trực" and the
+    council's name, when the name says which council it is.
+    """
+    deciding = translate(DECIDING_BODIES[kind], "vi")
+    if kind == "council" and body_name.casefold().startswith("hội đồng nhân dân"):
+        deciding = f"Thường trực {body_name}"
+    return {"member": translate(member_word(kind), "vi"), "deciding": deciding}
+
+
+def _dated(round_: Round) -> None:
+    """Refuse a document dated by the meeting while no meeting date is recorded."""
+    if round_.held_on is None:
+        raise WrongState(
+            N_(
+                "Round {id} has no meeting date, and the minutes are dated by the meeting, "
+                "never by the day they are printed. Record the meeting first: votes round "
+                'meeting {id} --held-on YYYY-MM-DD --committee "Họ tên (Trưởng ban); Họ tên" '
+                "(or on the round's page, under The meeting)."
+            ),
+            id=round_.id,
+        )
+
+
 def minutes(session: Session, round_id: int, *, place: str | None = None) -> Document:
-    """Build the counting minutes of a counted round (the place defaults to the round's)."""
+    """Build the counting minutes of a counted round, dated and placed by its meeting."""
     round_ = rounds.get_round(session, round_id)
     result = round_results(session, round_)
-    where = place or round_.place
-    pdf = reports.minutes(result, {"place": where} if where else None)
+    _dated(round_)
+    meta: dict[str, Any] = {"words": _words(round_.body.kind)}
+    if place:
+        meta["place"] = place
+    pdf = reports.minutes(result, meta)
     return Document("minutes", pdf, f"round-{round_id}-minutes.pdf", PDF)
+
+
+def outcome_report(session: Session, round_id: int) -> Document:
+    """Build the report of a counted round's consequences for the committee that decides."""
+    round_ = rounds.get_round(session, round_id)
+    result = round_results(session, round_)
+    _dated(round_)
+    words = _words(round_.body.kind, round_.body.name)
+    pdf = reports.outcome_report(result, {"words": words, "to": words["deciding"]})
+    return Document("report", pdf, f"round-{round_id}-report.pdf", PDF)
 
 
 def summary(session: Session, round_id: int) -> Document:
@@ -151,11 +195,13 @@ def results_json(session: Session, round_id: int) -> Document:
     return Document("results.json", data, f"round-{round_id}-results.json", "application/json")
 
 
-def results_csv_text(result: dict[str, Any]) -> str:
+def results_csv_text(result: dict[str, Any], language: str = "vi") -> str:
     """Write a result as CSV, one line per item, each with the round's seal and the log's head.
 
-    Text cells that a spreadsheet would run as a formula are written as text (limits).
+    Findings are in words, in `language`. Text cells that a spreadsheet would run as a formula
+    are written as text (limits).
     """
+    kind = result["round"].get("body_kind")
     head = result.get("head")
     head_text = f"{head['id']}:{head['hash']}" if head else ""
     levels = list(result["items"][0]["percent"]) if result["items"] else []
@@ -189,7 +235,7 @@ def results_csv_text(result: dict[str, Any]) -> str:
                 result["denominator"]["value"]
                 if result["denominator"]["value"] is not None
                 else "",
-                ";".join(f"{f['rule']}:{f['band']}" for f in item["findings"]),
+                "; ".join(rules.finding_message(f, kind).text(language) for f in item["findings"]),
                 result.get("seal") or "",
                 head_text,
             ]

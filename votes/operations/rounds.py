@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 from .. import paper, rounds
-from ..followup import create_followup
+from ..errors import N_, WrongState
+from ..followup import Proposal, create_followup
+from ..meeting import Member, meeting_details
+from ..meeting import record_meeting as record_meeting_of
 from ..models import Body, Person, Round, Scale
 from ..profiles import get_profile
 from ..roster import RosterEntry, roster_details
+from ..seal import current_seal
+from ..vocabulary import COUNTED, PUBLIC_KINDS, RESIGNED
 from .work import Work
 
 
@@ -20,24 +27,35 @@ def add_body(work: Work, code: str, name: str, kind: str = "party") -> Body:
     return body
 
 
-def _log_created(work: Work, round_: Round) -> None:
+def _log_created(
+    work: Work, round_: Round, identity: list[dict[str, object]] | None = None
+) -> None:
     profile = get_profile(work.session, round_.profile_id, round_.profile_version)
-    work.log(
-        "round_created",
-        round_id=round_.id,
-        details={
-            "body": round_.body.code,
-            "year": round_.year,
-            "title": round_.title,
-            "scale": round_.scale,
-            "profile": {"id": profile.id, "version": profile.version},
-            "members": round_.members,
-            "summoned": round_.summoned,
-            "present": round_.present,
-            "followup_of": round_.followup_of,
-            **roster_details(round_),
-        },
-    )
+    details: dict[str, object] = {
+        "body": round_.body.code,
+        "year": round_.year,
+        "title": round_.title,
+        "scale": round_.scale,
+        "profile": {"id": profile.id, "version": profile.version},
+        "members": round_.members,
+        "summoned": round_.summoned,
+        "present": round_.present,
+        "followup_of": round_.followup_of,
+        **roster_details(round_),
+    }
+    # Logged only when given, so that the log of an ordinary round reads as before.
+    if round_.time_exception:
+        details["time_exception"] = round_.time_exception
+    if identity:
+        details["identity"] = identity
+    if round_.proposal_by:
+        details["proposal"] = {
+            "by": round_.proposal_by,
+            "number": round_.proposal_number,
+            "date": round_.proposal_on.isoformat() if round_.proposal_on else None,
+            "signatories": round_.proposal_signatories,
+        }
+    work.log("round_created", round_id=round_.id, details=details)
 
 
 def create_round(
@@ -55,10 +73,20 @@ def create_round(
     held_on: dt.date | None = None,
     profile_version: int | None = None,
     scale: str = Scale.POLL.value,
+    time_exception: str | None = None,
+    other_exemption: str | None = None,
+    identity: Mapping[int, str] | None = None,
 ) -> Round:
-    """Create a draft round of a body from a roster, under a profile made for that body."""
+    """Create a draft round of a body from a roster, under a profile made for that body.
+
+    `time_exception` is the number of the decision that allows a round outside the profile's
+    dates or frequency; `other_exemption` the decision that allows exemptions the profile does
+    not list; `identity` answers the roster's "same person?" questions (line → person key,
+    or "new").
+    """
     body = work.body(body_code)
     rounds.check_profile_fits(work.session, body, profile_id)
+    decisions: list[dict[str, object]] = []
     round_ = rounds.create_round(
         work.session,
         body,
@@ -73,25 +101,96 @@ def create_round(
         scale=scale,
         place=place,
         held_on=held_on,
+        time_exception=time_exception,
+        other_exemption=other_exemption,
+        identity=dict(identity or {}),
+        decisions=decisions,
     )
-    _log_created(work, round_)
+    _log_created(work, round_, decisions)
     return round_
 
 
-def set_roster(work: Work, round_id: int, roster: list[RosterEntry]) -> Round:
-    """Replace the roster of a draft round."""
+def set_roster(
+    work: Work,
+    round_id: int,
+    roster: list[RosterEntry],
+    *,
+    other_exemption: str | None = None,
+    identity: Mapping[int, str] | None = None,
+) -> Round:
+    """Replace the roster of a draft round (answers to "same person?" in `identity`)."""
     round_ = work.round(round_id)
-    rounds.set_roster(work.session, round_, roster)
-    work.log("roster_changed", round_id=round_.id, details=roster_details(round_))
+    decisions = rounds.set_roster(
+        work.session,
+        round_,
+        roster,
+        other_exemption=other_exemption,
+        identity=dict(identity or {}),
+    )
+    details = roster_details(round_)
+    if decisions:
+        details["identity"] = decisions
+    work.log("roster_changed", round_id=round_.id, details=details)
     return round_
 
 
-def exempt_person(work: Work, round_id: int, person_key: str, reason: str) -> Person:
-    """Leave a person off the ballot of a draft round, with the reason."""
+def exempt_person(
+    work: Work, round_id: int, person_key: str, reason: str, decision: str = ""
+) -> Person:
+    """Leave a person off the ballot of a draft round, with the reason (and, for a reason
+    the profile does not list, the number of the decision that allows it)."""
     round_ = work.round(round_id)
-    person = rounds.change_exemption(work.session, round_, person_key, reason)
+    person = rounds.change_exemption(work.session, round_, person_key, reason, decision)
     work.log("roster_changed", round_id=round_.id, details=roster_details(round_))
     return person
+
+
+def resign_person(work: Work, round_id: int, person_key: str, decision: str) -> Person:
+    """Record that a person resigned before a draft vote of confidence: off its ballot."""
+    round_ = work.round(round_id)
+    if round_.scale != Scale.CONFIDENCE_VOTE.value:
+        raise WrongState(
+            N_("Round {id} is a poll: a resignation is recorded on a vote of confidence."),
+            id=round_.id,
+        )
+    person = rounds.change_exemption(work.session, round_, person_key, RESIGNED, decision)
+    work.log("roster_changed", round_id=round_.id, details=roster_details(round_))
+    return person
+
+
+def record_meeting(
+    work: Work,
+    round_id: int,
+    *,
+    held_on: dt.date,
+    committee: list[Member],
+    starts_at: dt.time | None = None,
+    counted_at: dt.datetime | None = None,
+    place: str | None = None,
+    chair: str | None = None,
+) -> Round:
+    """Record the meeting and its counting committee (before the minutes are signed)."""
+    round_ = work.round(round_id)
+    profile = get_profile(work.session, round_.profile_id, round_.profile_version)
+    before = record_meeting_of(
+        work.session,
+        round_,
+        profile,
+        held_on=held_on,
+        committee=committee,
+        starts_at=starts_at,
+        counted_at=counted_at,
+        place=place,
+        chair=chair,
+    )
+    details: dict[str, Any] = {**meeting_details(round_), "before": before}
+    if round_.status in COUNTED:
+        # The meeting's date and place are part of the round's sealed details: recorded after
+        # the close, they re-seal the round (verify and the bundle take the latest seal).
+        sealed, parts = current_seal(work.session, round_)
+        details.update(seal=sealed, seal_parts=parts)
+    work.log("meeting_recorded", round_id=round_.id, details=details)
+    return round_
 
 
 def restore_person(work: Work, round_id: int, person_key: str) -> Person:
@@ -167,26 +266,51 @@ def close_round(work: Work, round_id: int) -> Round:
 
 
 def publish_round(work: Work, round_id: int) -> Round:
-    """Publish a closed round's results."""
+    """Publish a closed round's results: on the open site for a council or the Assembly,
+    to the committee and the managing level only for a Party committee."""
     round_ = work.round(round_id)
     rounds.publish_round(work.session, round_)
-    work.log("round_published", round_id=round_.id)
+    audience = "public" if round_.body.kind in PUBLIC_KINDS else "staff_and_auditors"
+    work.log("round_published", round_id=round_.id, details={"audience": audience})
     return round_
 
 
 def follow_up(
     work: Work,
-    round_id: int,
+    round_id: int | None,
     *,
+    body_code: str | None = None,
+    year: int | None = None,
+    profile_id: str | None = None,
     title: str | None = None,
     members: int | None = None,
     summoned: int | None = None,
     present: int | None = None,
+    proposal: Proposal | None = None,
+    resigned: Mapping[str, str] | None = None,
+    time_exception: str | None = None,
 ) -> Round:
-    """Create the vote of confidence that the findings of a counted poll call for."""
-    source = work.round(round_id)
+    """Create a vote of confidence: on the findings of a counted poll, on a proposal, or both.
+
+    Persons in `resigned` (key → decision number) resigned first: recorded, off the ballot.
+    """
+    source = work.round(round_id) if round_id is not None else None
+    body = work.body(body_code) if body_code is not None and source is None else None
+    if body is not None and profile_id is not None:
+        rounds.check_profile_fits(work.session, body, profile_id)
     round_ = create_followup(
-        work.session, source, title=title, members=members, summoned=summoned, present=present
+        work.session,
+        source,
+        body=body,
+        year=year,
+        profile_id=profile_id,
+        title=title,
+        members=members,
+        summoned=summoned,
+        present=present,
+        proposal=proposal,
+        resigned=resigned,
+        time_exception=time_exception,
     )
     _log_created(work, round_)
     return round_

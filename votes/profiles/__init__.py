@@ -7,6 +7,7 @@ was counted under, so a new version never changes an old result.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ from ..vocabulary import (
     BASES,
     BODY_KINDS,
     NO_QUORUM_WORDS,
+    OTHER_EXEMPTION,
     QUORUM_RULES,
+    RESIGNED,
+    SIGNATURE_RULES,
     VOTE_TEST,
     QuorumRule,
 )
@@ -37,6 +41,10 @@ from ..vocabulary import (
 INVALID_SCOPES = ("row", "ballot")
 QUORUMS = ("none", *QUORUM_RULES)
 FREQUENCIES = ("annual", "mid_term", "once_a_term")
+SIGNATURES = tuple(SIGNATURE_RULES)
+# A term of the Assembly, of a People's Council and of a Party committee lasts five years.
+DEFAULT_TERM_YEARS = 5
+SHARE = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)")
 # Ids are typed on the command line and stored in a 64-character column.
 PROFILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -57,12 +65,20 @@ TOP_KEYS = (
     "consecutive_years",
     "confidence_vote",
     "exemptions",
+    "in_force",
+    "term_years",
+    "ballot_signature",
+    "not_verified",
 )
 BAND_KEYS = ("id", "consequence", "followup_vote")
 CONSECUTIVE_KEYS = ("band", "years", "consequence", "followup_vote")
-VOTE_KEYS = ("denominator", "consequence")
+VOTE_KEYS = ("denominator", "consequence", "may_resign", "proposers")
 EXEMPTION_KEYS = ("id", "vi", "en")
+PROPOSER_KEYS = ("id", "vi", "en", "body_kinds", "min_share")
+IN_FORCE_KEYS = ("from", "until")
 TEXT_KEYS = ("vi", "en")
+# The ids a profile's exemptions may not take: they have a meaning of their own.
+RESERVED_EXEMPTIONS = (OTHER_EXEMPTION, RESIGNED)
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,20 @@ class ConsecutiveYears:
 
 
 @dataclass(frozen=True)
+class Proposer:
+    """Who may propose a vote of confidence (DOMAIN.md §5), for which kinds of body.
+
+    `min_share` (numerator, denominator) is the smallest share of all members who must sign
+    the proposal ("at least 20 % of deputies" is (1, 5)); None when one body proposes.
+    """
+
+    id: str
+    text: Text
+    body_kinds: tuple[str, ...]
+    min_share: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     """One version of a rule profile."""
 
@@ -171,8 +201,40 @@ class Profile:
     vote_denominator: str
     vote_consequence: Text
     exemptions: tuple[tuple[str, Text], ...] = field(default=())
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+    term_years: int = DEFAULT_TERM_YEARS
+    ballot_signature: str = "unstated"
+    vote_may_resign: bool = False
+    proposers: tuple[Proposer, ...] = field(default=())
+    # Keys whose values the texts at hand do not settle ("in_force.until", "exemptions.illness").
+    not_verified: tuple[str, ...] = field(default=())
     builtin: bool = False
     source: str = ""
+
+    def in_force_in(self, year: int) -> bool:
+        """Tell whether the profile is in force at some time in a calendar year."""
+        first = self.in_force_from.year if self.in_force_from else None
+        last = self.in_force_until.year if self.in_force_until else None
+        return (first is None or first <= year) and (last is None or year <= last)
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Tell whether the profile is in force on a day."""
+        return (self.in_force_from is None or self.in_force_from <= day) and (
+            self.in_force_until is None or day <= self.in_force_until
+        )
+
+    def exemption(self, reason: str) -> tuple[str, Text] | None:
+        """Return the listed exemption a reason names, by its id or its words (any case)."""
+        wanted = nfc(reason).casefold()
+        for key, text in self.exemptions:
+            if wanted in (key.casefold(), text.vi.casefold(), text.en.casefold()):
+                return key, text
+        return None
+
+    def proposer(self, proposer_id: str) -> Proposer | None:
+        """Return who may propose a vote of confidence, by id."""
+        return next((p for p in self.proposers if p.id == proposer_id), None)
 
     @property
     def quorum_rule(self) -> QuorumRule | None:
@@ -228,8 +290,28 @@ class Profile:
                 "denominator": self.vote_denominator,
                 "rule": VOTE_TEST,
                 "consequence": self.vote_consequence.as_dict(),
+                "may_resign": self.vote_may_resign,
+                "proposers": [
+                    {
+                        "id": p.id,
+                        **p.text.as_dict(),
+                        "body_kinds": list(p.body_kinds),
+                        "min_share": None if p.min_share is None else "{}/{}".format(*p.min_share),
+                    }
+                    for p in self.proposers
+                ],
             },
             "exemptions": [{"id": key, **text.as_dict()} for key, text in self.exemptions],
+            "in_force": {
+                "from": self.in_force_from.isoformat() if self.in_force_from else None,
+                "until": self.in_force_until.isoformat() if self.in_force_until else None,
+            },
+            "term_years": self.term_years,
+            "ballot_signature": {
+                "rule": self.ballot_signature,
+                **both_languages(SIGNATURE_RULES[self.ballot_signature]),
+            },
+            "not_verified": list(self.not_verified),
         }
 
 
@@ -393,19 +475,40 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         vote.get("consequence"), message(N_("{where}, consequence"), where=vote_where), strict
     )
 
+    vote_may_resign = _flag(vote, "may_resign", vote_where)
+    proposers = _proposers(vote.get("proposers", []), profile_id, strict)
+
     raw_exemptions = data.get("exemptions", [])
     if not isinstance(raw_exemptions, list):
         raise ProfileError(
             N_("{where}: exemptions must be a list of tables ([[exemptions]])"), where=where
         )
-    exemptions = []
+    exemptions: list[tuple[str, Text]] = []
     for number, raw in enumerate(raw_exemptions, start=1):
         exemption_where = message(
             N_("profile {profile}, exemption {number}"), profile=profile_id, number=number
         )
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
             raise ProfileError(N_("{where}: needs an 'id'"), where=exemption_where)
+        if strict and (
+            raw["id"] in RESERVED_EXEMPTIONS or raw["id"] in {key for key, _t in exemptions}
+        ):
+            raise ProfileError(
+                N_("{where}: the id {id!r} is used twice or reserved (other, resigned)"),
+                where=exemption_where,
+                id=raw["id"],
+            )
         exemptions.append((raw["id"], _text(raw, exemption_where, strict, allowed=EXEMPTION_KEYS)))
+
+    in_force_from, in_force_until = _in_force(data.get("in_force", {}), profile_id, strict)
+    term_years = data.get("term_years", DEFAULT_TERM_YEARS)
+    if not isinstance(term_years, int) or isinstance(term_years, bool) or term_years < 1:
+        raise ProfileError(N_("{where}: term_years must be a positive integer"), where=where)
+    signature = (
+        _choice(data, "ballot_signature", SIGNATURES, where)
+        if "ballot_signature" in data
+        else "unstated"
+    )
 
     kinds = data.get("body_kinds", list(BODY_KINDS))
     if (
@@ -432,9 +535,113 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         vote_denominator=vote_basis,
         vote_consequence=vote_consequence,
         exemptions=tuple(exemptions),
+        in_force_from=in_force_from,
+        in_force_until=in_force_until,
+        term_years=term_years,
+        ballot_signature=signature,
+        vote_may_resign=vote_may_resign,
+        proposers=proposers,
+        not_verified=_not_verified(
+            data.get("not_verified", []),
+            where,
+            strict,
+            {
+                "bands": {b.id for b in bands},
+                "exemptions": {key for key, _t in exemptions},
+                "confidence_vote.proposers": {p.id for p in proposers},
+            },
+        ),
         builtin=builtin,
         source=source,
     )
+
+
+def _date(value: Any, where: Where, key: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ProfileError(N_("{where}: {key} must be a date (YYYY-MM-DD)"), where=where, key=key)
+
+
+def _in_force(data: Any, profile_id: str, strict: bool) -> tuple[dt.date | None, dt.date | None]:
+    where = message(N_("profile {profile}, in_force"), profile=profile_id)
+    raw = _table(data, where, strict, IN_FORCE_KEYS)
+    first = _date(raw.get("from"), where, "from")
+    last = _date(raw.get("until"), where, "until")
+    if first is not None and last is not None and last < first:
+        raise ProfileError(N_("{where}: 'until' comes before 'from'"), where=where)
+    return first, last
+
+
+def _proposers(data: Any, profile_id: str, strict: bool) -> tuple[Proposer, ...]:
+    if not isinstance(data, list):
+        raise ProfileError(
+            N_("{where}: proposers must be a list of tables"),
+            where=message(N_("profile {profile}, confidence_vote"), profile=profile_id),
+        )
+    found: list[Proposer] = []
+    for number, raw in enumerate(data, start=1):
+        where = message(
+            N_("profile {profile}, proposer {number}"), profile=profile_id, number=number
+        )
+        raw = _table(raw, where, strict, PROPOSER_KEYS)
+        proposer_id = raw.get("id")
+        if not isinstance(proposer_id, str) or not PROFILE_ID.fullmatch(proposer_id):
+            raise ProfileError(N_("{where}: needs an 'id'"), where=where)
+        if proposer_id in {p.id for p in found}:
+            raise ProfileError(
+                N_("{where}: the id {id!r} is used twice or reserved (other, resigned)"),
+                where=where,
+                id=proposer_id,
+            )
+        kinds = raw.get("body_kinds", list(BODY_KINDS))
+        if not isinstance(kinds, list) or not kinds or any(k not in BODY_KINDS for k in kinds):
+            raise ProfileError(
+                N_("{where}: body_kinds must list party, council or assembly"), where=where
+            )
+        share = None
+        if "min_share" in raw:
+            matched = SHARE.fullmatch(str(raw["min_share"]))
+            if matched is None or int(matched[1]) > int(matched[2]):
+                raise ProfileError(
+                    N_("{where}: min_share must be a fraction such as 1/5 or 1/3"), where=where
+                )
+            share = (int(matched[1]), int(matched[2]))
+        found.append(
+            Proposer(proposer_id, _text(raw, where, False, PROPOSER_KEYS), tuple(kinds), share)
+        )
+    return tuple(found)
+
+
+def _not_verified(
+    data: Any, where: Where, strict: bool, ids: dict[str, set[str]]
+) -> tuple[str, ...]:
+    """Check the list of keys the texts do not settle: each must name a key of the profile."""
+    if not isinstance(data, list) or any(not isinstance(path, str) for path in data):
+        raise ProfileError(N_("{where}: not_verified must be a list of keys"), where=where)
+    known = {
+        *TOP_KEYS,
+        *(f"in_force.{key}" for key in IN_FORCE_KEYS),
+        *(f"confidence_vote.{key}" for key in VOTE_KEYS),
+        *(f"{table}.{key}" for table, keys in ids.items() for key in keys),
+    }
+    if strict:
+        for path in data:
+            if path not in known:
+                raise ProfileError(
+                    N_("{where}: not_verified names {key!r}, which is not a key of the profile"),
+                    where=where,
+                    key=path,
+                )
+    return tuple(data)
 
 
 def _check_bands(bands: list[Band], where: Where) -> None:

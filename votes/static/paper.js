@@ -1,5 +1,7 @@
-// Paper-ballot entry by keyboard: H/C/L (T/K), X, 0 or - mark the current row and move on.
-// The page works without this file: every row is a group of radio buttons.
+// Paper-ballot entry by keyboard: the digit of the printed column (1, 2, 3; 1, 2 for a vote of
+// confidence), X for several boxes, 0 or - for none marks the current row, shows the choice in
+// words beside it, and moves on. The page works without this file: every row is a group of
+// radio buttons whose labels say each choice in words.
 (function () {
   "use strict";
   var form = document.getElementById("paper-form");
@@ -19,6 +21,18 @@
     if (input) { input.focus(); }
   }
 
+  function showWord(row) {
+    var input = row.querySelector("input:checked");
+    var output = row.querySelector("output.choice-word");
+    if (output) {
+      output.textContent = input ? input.getAttribute("data-key") + " — " + input.getAttribute("data-word") : "";
+    }
+  }
+
+  rows.forEach(function (row) {
+    row.addEventListener("change", function () { showWord(row); });
+  });
+
   form.addEventListener("focusin", function (event) {
     var row = event.target.closest ? event.target.closest("fieldset.paper-row") : null;
     if (row) { current = rows.indexOf(row); }
@@ -27,7 +41,7 @@
   form.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey) { return; }
     var key = event.key.toUpperCase();
-    if (key === "0") { key = "-"; }
+    if (key === "-") { key = "0"; }
     if (key === "BACKSPACE" && current > 0) {
       event.preventDefault();
       focusRow(current - 1);
@@ -38,6 +52,7 @@
     if (!input) { return; }
     event.preventDefault();
     input.checked = true;
+    showWord(rows[current]);
     focusRow(current + 1);
   });
 

@@ -18,7 +18,8 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from ..i18n import LANGUAGES
 from ..limits import ID_MAX
-from ..text import decimal_comma, integer_text
+from ..rules import finding_message
+from ..text import decimal_comma, in_vietnam, integer_text
 from . import admin, api, audit, auth, ballot, outage
 from .auth import load_user
 from .common import message, safe_next, template_gettext
@@ -109,7 +110,12 @@ def _error(error: HTTPException) -> tuple[Any, int]:
     code = error.code or 500
     if request.path.startswith("/api/"):
         return jsonify({"error": error.name.lower().replace(" ", "_"), "status": code}), code
-    return render_template("errors/error.html", code=code), code
+    # A 409 carries the core's reason (already in the user's language), e.g. why the minutes
+    # of a round cannot be printed yet.
+    reason = (
+        error.description if code == 409 and error.description != type(error).description else None
+    )
+    return render_template("errors/error.html", code=code, reason=reason), code
 
 
 def _csrf_error(error: CSRFError) -> tuple[Any, int]:
@@ -208,11 +214,13 @@ def init_web(app: Flask) -> None:
         return f"{value:,}" if str(get_locale()) == "en" else integer_text(value)
 
     def date_filter(value: dt.date | str | None) -> str:
-        """Show a date as dd/mm/yyyy."""
+        """Show a date as dd/mm/yyyy; a stored moment (UTC) is shown on Vietnam's calendar."""
         if value is None:
             return "—"
         if isinstance(value, str):
             value = dt.date.fromisoformat(value[:10])
+        if isinstance(value, dt.datetime):
+            value = in_vietnam(value).date()
         return value.strftime("%d/%m/%Y")
 
     def qr_svg(value: str, title: str = "") -> Markup:
@@ -220,8 +228,23 @@ def init_web(app: Flask) -> None:
         symbol = segno.make(str(value).upper(), error="m", micro=False)
         return Markup(symbol.svg_inline(scale=2, title=str(title) or None))  # noqa: S704
 
+    def moment_filter(value: dt.datetime | None) -> str:
+        """Show a stored moment (UTC) as dd/mm/yyyy HH:MM on Vietnam's clock."""
+        if value is None:
+            return "—"
+        return in_vietnam(value).strftime("%d/%m/%Y %H:%M")
+
+    def finding_filter(finding: dict[str, Any], body_kind: str | None = None) -> str:
+        """Say a finding in words ("low confidence votes are more than one half of …")."""
+        return message(finding_message(finding, body_kind))
+
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["qr_svg"] = qr_svg
     app.jinja_env.filters["integer"] = integer_filter
     app.jinja_env.filters["ddmmyyyy"] = date_filter
+    app.jinja_env.filters["hhmm_ddmmyyyy"] = moment_filter
+    app.jinja_env.filters["hhmm"] = lambda value: (
+        "—" if value is None else in_vietnam(value).strftime("%H:%M")
+    )
+    app.jinja_env.filters["finding_words"] = finding_filter
     app.jinja_env.filters["message"] = message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -30,10 +31,24 @@ from .. import operations, paper, profiles, staff
 from ..ballotbox import ballots_collected, ballots_issued
 from ..credentials import codes_issued, codes_used
 from ..errors import InvalidInput, VotesError
-from ..models import Body, Round, RoundStatus
+from ..followup import Proposal
+from ..meeting import committee_text, parse_committee
+from ..models import Body, Person, Round, RoundStatus, StaffUser
 from ..operations import documents
 from ..results import round_results
-from ..roster import RosterEntry, parse_roster, roster_csv, roster_entries, roster_warnings
+from ..roster import (
+    IdentityQuestion,
+    RosterEntry,
+    homonyms,
+    identity_questions,
+    parse_roster,
+    roster_csv,
+    roster_entries,
+    roster_warnings,
+)
+from ..tally import quorum_warning
+from ..text import in_vietnam, name_sort_key
+from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
 from ..voting import ImportResult
 from .auth import role_required
 from .charts import stacked_bars
@@ -57,14 +72,17 @@ from .forms import (
     CodesForm,
     ConfirmForm,
     ExemptForm,
+    MeetingForm,
     PaperUploadForm,
+    ProposalForm,
+    ResignForm,
     RestoreForm,
     RosterForm,
     RoundForm,
     item_field_name,
     paper_form_class,
 )
-from .words import level_labels, paper_labels
+from .words import level_labels, paper_keys, paper_labels
 
 bp = Blueprint("admin", __name__)
 STAFF = ("admin", "organizer", "auditor")
@@ -83,6 +101,23 @@ def _visible_bodies() -> list[Body]:
 def _problems(error: VotesError) -> list[str]:
     problems: list[VotesError] = [*error.problems] if isinstance(error, InvalidInput) else []
     return [message(p) for p in (problems or [error])]
+
+
+def _identity_answers() -> dict[int, str]:
+    """Read the answers to "same person?" of a roster preview (identity_<line> = key or new)."""
+    answers = {}
+    for name, value in request.form.items():
+        line = name.removeprefix("identity_")
+        if name.startswith("identity_") and line.isdigit() and value:
+            answers[int(line)] = value
+    return answers
+
+
+def _questions(body: Body, entries: list[RosterEntry] | None) -> list[IdentityQuestion]:
+    """Return the roster's "same person?" questions (none without a parsed roster)."""
+    if not entries:
+        return []
+    return identity_questions(reading(), body, entries)
 
 
 # ------------------------------------------------------------------------------ bodies
@@ -120,7 +155,14 @@ def body(code: str) -> str:
     found = body_for(session, code, manage=False)
     findings = documents.findings(session, found.code)
     manage = staff.can_manage(session, staff_user(session), found.id)
-    return render_template("admin/body.html", body=found, findings=findings, manage=manage)
+    form = _proposal_form(found) if manage else None
+    return render_template(
+        "admin/body.html",
+        body=found,
+        findings=findings,
+        manage=manage,
+        proposal_form=form if form is not None and form.profile.choices else None,
+    )
 
 
 # ------------------------------------------------------------------------------ rounds
@@ -179,6 +221,9 @@ def new_round(code: str) -> Any:
                         summoned=form.summoned.data,
                         present=form.present.data,
                         place=form.place.data or None,
+                        time_exception=form.exception_decision.data or None,
+                        other_exemption=form.other_exemption.data or None,
+                        identity=_identity_answers(),
                     ).id
             except VotesError as error:
                 problems = _problems(error)
@@ -194,12 +239,31 @@ def new_round(code: str) -> Any:
         entries=entries,
         warnings=roster_warnings(entries or []),
         problems=problems,
+        questions=_questions(found, entries),
+        answers=_identity_answers(),
+        homonyms=homonyms(entries or []),
     ), status
+
+
+def _meeting_form(round_: Round) -> MeetingForm:
+    counted = in_vietnam(round_.counted_at).replace(tzinfo=None) if round_.counted_at else None
+    return MeetingForm(
+        formdata=None,
+        held_on=round_.held_on,
+        starts_at=in_vietnam(round_.starts_at).time() if round_.starts_at else None,
+        counted_at=counted,
+        place=round_.place,
+        chair=round_.chair,
+        committee=committee_text(round_),
+    )
 
 
 def _round_context(round_: Round) -> dict[str, Any]:
     session = reading()
     return {
+        "meeting_form": _meeting_form(round_),
+        "resign_form": _resign_form(round_),
+        "quorum_warning": quorum_warning(session, round_),
         "round": round_,
         "manage": can_manage(round_),
         "codes_issued": codes_issued(session, round_.id),
@@ -224,6 +288,21 @@ def _round_context(round_: Round) -> dict[str, Any]:
 
 def _exempt_form(round_: Round) -> ExemptForm:
     form = ExemptForm()
+    form.person.choices = [
+        (item.person.person_key, f"{item.name} — {item.position}")
+        for item in round_.items
+        if item.person is not None
+    ]
+    profile = profiles.get_profile(reading(), round_.profile_id, round_.profile_version)
+    lang = language()
+    form.reason.choices = [(key, getattr(text, lang)) for key, text in profile.exemptions] + [
+        (OTHER_EXEMPTION, _(EXEMPTION_WORDS[OTHER_EXEMPTION]))
+    ]
+    return form
+
+
+def _resign_form(round_: Round) -> ResignForm:
+    form = ResignForm()
     form.person.choices = [
         (item.person.person_key, f"{item.name} — {item.position}")
         for item in round_.items
@@ -281,7 +360,13 @@ def roster(round_id: int) -> Any:
         if entries is not None and request.form.get("action") == "confirm" and not upload:
             try:
                 with working() as work:
-                    operations.set_roster(work, round_id, entries)
+                    operations.set_roster(
+                        work,
+                        round_id,
+                        entries,
+                        other_exemption=form.other_exemption.data or None,
+                        identity=_identity_answers(),
+                    )
             except VotesError as error:
                 problems = _problems(error)
             else:
@@ -297,6 +382,9 @@ def roster(round_id: int) -> Any:
         entries=entries,
         warnings=roster_warnings(entries or []),
         problems=problems,
+        questions=_questions(round_.body, entries),
+        answers=_identity_answers(),
+        homonyms=homonyms(entries or []),
     ), status
 
 
@@ -320,7 +408,7 @@ def attendance(round_id: int) -> BaseResponse:
     round_for(reading(), round_id, manage=True)
     form = AttendanceForm()
     if form.validate():
-        _act(
+        done = _act(
             round_id,
             lambda work: operations.record_attendance(
                 work,
@@ -331,6 +419,11 @@ def attendance(round_id: int) -> BaseResponse:
             ),
             _("The attendance is recorded."),
         )
+        session = reading()
+        session.expire_all()
+        warning = quorum_warning(session, round_for(session, round_id, manage=True))
+        if done and warning is not None:
+            flash(_("Warning: {message}", message=message(warning)), "error")
     else:
         flash(
             _("Give whole numbers: the members are required, the others may stay empty."), "error"
@@ -344,15 +437,75 @@ def exempt(round_id: int) -> BaseResponse:
     """Leave a person off the ballot of a draft round, with the reason."""
     form = _exempt_form(round_for(reading(), round_id, manage=True))
     if form.validate():
+        other = form.reason.data == OTHER_EXEMPTION
+        reason = (form.other_reason.data or "") if other else form.reason.data
+        if other and not reason:
+            flash(_("Give the other reason in words, and the number of the decision."), "error")
+            return _to_round(round_id)
         _act(
             round_id,
             lambda work: operations.exempt_person(
-                work, round_id, form.person.data, form.reason.data
+                work, round_id, form.person.data, reason, form.decision.data or ""
             ),
             _("The person is exempt."),
         )
     else:
         flash(_("Choose the person and give the reason."), "error")
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/resign", methods=["POST"])
+@role_required(*MANAGERS)
+def resign(round_id: int) -> BaseResponse:
+    """Record that a person resigned before a draft vote of confidence, with the decision."""
+    form = _resign_form(round_for(reading(), round_id, manage=True))
+    if form.validate():
+        _act(
+            round_id,
+            lambda work: operations.resign_person(
+                work, round_id, form.person.data, form.decision.data
+            ),
+            _("The resignation is recorded; the person is left off the ballot."),
+        )
+    else:
+        flash(_("Choose the person and give the number of the decision."), "error")
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/meeting", methods=["POST"])
+@role_required(*MANAGERS)
+def meeting(round_id: int) -> Any:
+    """Record the meeting and its counting committee (before the minutes are signed)."""
+    round_ = round_for(reading(), round_id, manage=True)
+    form = MeetingForm()
+    if not form.validate():
+        flash(
+            _(
+                "Give the date of the meeting and the counting committee; times as HH:MM, "
+                "in Vietnam."
+            ),
+            "error",
+        )
+        return _to_round(round_id)
+    try:
+        committee = parse_committee(form.committee.data)
+    except VotesError as error:
+        flash(message(error), "error")
+        return _to_round(round_id)
+    _act(
+        round_.id,
+        lambda work: operations.record_meeting(
+            work,
+            round_id,
+            held_on=form.held_on.data,
+            committee=committee,
+            starts_at=form.starts_at.data,
+            counted_at=form.counted_at.data,
+            place=form.place.data or "",
+            chair=form.chair.data or "",
+        ),
+        _("The meeting is recorded."),
+    )
     return _to_round(round_id)
 
 
@@ -430,7 +583,29 @@ def transition(round_id: int, action: str) -> Any:
         _act(round_id, lambda work: function(work, round_id), str(done))
         return _to_round(round_id)
     context = _round_context(round_)
+    if action == "publish" and round_.status == RoundStatus.CLOSED.value:
+        context.update(_audience(round_))
     return render_template("admin/confirm.html", action=action, title=title, **context)
+
+
+def _audience(round_: Round) -> dict[str, Any]:
+    """Say who will see a published round's results, and what (DOMAIN.md §5, Publication)."""
+    session = reading()
+    public = round_.body.kind in PUBLIC_KINDS
+    users = session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
+    staff_names = sorted(
+        u.username
+        for u in users
+        if u.role != "auditor" and staff.can_view(session, u, round_.body_id)
+    )
+    auditors = sorted(u.username for u in users if u.role == "auditor")
+    return {
+        "public": public,
+        "staff_names": staff_names,
+        "auditor_names": auditors,
+        "result": round_results(session, round_),
+        "lang": language(),
+    }
 
 
 # ------------------------------------------------------------------------------ paper ballots
@@ -519,17 +694,54 @@ def _paper_entry_page(
         last=_ballot_in_words(round_, state.last) if state.last else None,
         errors=errors,
         field=item_field_name,
+        keys=paper_keys(round_.scale),
+        keys_hint=", ".join(f"{level.digit} {_(level.label)}" for level in levels(round_.scale)),
     ), 422 if errors else 200
 
 
 def _ballot_in_words(round_: Round, line: str) -> tuple[bool, list[tuple[str, str, str]]]:
-    """Return whether a typed ballot is valid, and each item's name, mark and mark's label."""
+    """Return whether a typed ballot is valid, and each item's name, key typed and its words."""
     status, _sep, marks = line.partition(" ")
     labels = paper_labels(round_.scale)
+    keys = paper_keys(round_.scale)
     return status == paper.VALID, [
-        (item.name, mark, str(labels.get(mark, mark)))
+        (item.name, keys.get(mark, mark), str(labels.get(mark, mark)))
         for item, mark in zip(round_.items, marks, strict=False)
     ]
+
+
+def _differences_in_words(round_: Round, comparison: paper.Comparison) -> list[dict[str, Any]]:
+    """Name, for each ballot where the entries differ, the person and both entries in words."""
+    labels = paper_labels(round_.scale)
+    keys = paper_keys(round_.scale)
+    names = {item.order: item.name for item in round_.items}
+
+    def words(mark: str | None) -> str:
+        if mark is None:
+            return _("(missing)")
+        return f"{keys.get(mark, mark)} — {labels.get(mark, mark)}"
+
+    def status(value: str | None) -> str:
+        if value is None:
+            return _("(missing)")
+        return _("valid") if value == paper.VALID else _("invalid (the whole ballot)")
+
+    found = []
+    for difference in paper.explain(comparison.diff):
+        rows = [
+            {"name": names.get(order, str(order)), "a": words(a), "b": words(b)}
+            for order, a, b in difference.rows
+        ]
+        found.append(
+            {
+                "number": difference.number,
+                "status": None
+                if difference.statuses[0] == difference.statuses[1]
+                else (status(difference.statuses[0]), status(difference.statuses[1])),
+                "rows": rows,
+            }
+        )
+    return found
 
 
 @bp.route(
@@ -607,16 +819,21 @@ def _compare_page(
 ) -> tuple[str, int]:
     comparison = comparison or paper.compare(reading(), round_)
     if not problems:
-        # Show what is stored now (after a correction); a refused correction stays as typed.
-        form.batch_a.data, form.batch_b.data = ("\n".join(b) for b in comparison.batches)
+        # Show what is stored now (after a correction), in the digits the clerks type; a
+        # refused correction stays as typed.
+        form.batch_a.data, form.batch_b.data = (
+            "\n".join(paper.in_digits(line, round_.scale) for line in batch)
+            for batch in comparison.batches
+        )
     status = 422 if problems else 200 if comparison.agree else 409
     return render_template(
         "admin/paper_compare.html",
         round=round_,
         form=form,
         comparison=comparison,
+        differences=_differences_in_words(round_, comparison),
         problems=problems,
-        letters=paper.letters(round_.scale),
+        letters=paper.keys(round_.scale),
     ), status
 
 
@@ -680,6 +897,7 @@ def results(round_id: int) -> str:
         chart=stacked_bars(result),
         manage=can_manage(round_),
         confirm_form=ConfirmForm(),
+        proposal_form=_proposal_form(round_.body, [round_.profile_id]),
         lang=language(),
         level_labels=dict(level_labels(round_.scale)),
     )
@@ -695,15 +913,54 @@ def results_file(round_id: int, fmt: str) -> Response:
     return _download(round_id, _counted(lambda: build(session, round_id)))
 
 
+def _proposal_form(body: Body, profile_ids: list[str] | None = None) -> ProposalForm:
+    """Build the form of a vote of confidence on a proposal, for a body."""
+    session = reading()
+    form = ProposalForm()
+    lang = language()
+    known = profiles.latest_profiles(session, body.kind)
+    if profile_ids is not None:
+        known = [p for p in known if p.id in profile_ids]
+    proposers = {
+        p.id: getattr(p.text, lang)
+        for profile in known
+        for p in profile.proposers
+        if body.kind in p.body_kinds
+    }
+    form.proposed_by.choices = [("", _("(no proposal)")), *proposers.items()]
+    form.profile.choices = [(p.id, getattr(p.name, lang)) for p in known if p.proposers]
+    persons = session.scalars(select(Person).where(Person.body_id == body.id)).all()
+    form.persons.choices = [
+        (p.person_key, p.name) for p in sorted(persons, key=lambda p: name_sort_key(p.name))
+    ]
+    return form
+
+
+def _proposal(form: ProposalForm) -> Proposal | None:
+    """Return the proposal a form gives, or None when it gives none."""
+    if not form.proposed_by.data:
+        return None
+    return Proposal(
+        by=form.proposed_by.data,
+        number=form.proposal_number.data or "",
+        on=form.proposal_date.data or dt.date.today(),
+        persons=tuple(form.persons.data or ()),
+        signatories=form.signatories.data,
+    )
+
+
 @bp.route("/rounds/<int:round_id>/followup", methods=["POST"])
 @role_required(*MANAGERS)
 def followup(round_id: int) -> BaseResponse:
-    """Create the vote of confidence that the findings of a counted round call for."""
-    round_for(reading(), round_id, manage=True)
-    ConfirmForm()
+    """Create the vote of confidence the findings of a counted round call for (and a proposal)."""
+    round_ = round_for(reading(), round_id, manage=True)
+    form = _proposal_form(round_.body, [round_.profile_id])
+    if not form.validate() or (form.proposed_by.data and not form.proposal_date.data):
+        flash(_("Check the proposal: who proposed it, its number and date, the persons."), "error")
+        return redirect(url_for("admin.results", round_id=round_id))
     try:
         with working() as work:
-            new_id = operations.follow_up(work, round_id).id
+            new_id = operations.follow_up(work, round_id, proposal=_proposal(form)).id
     except VotesError as error:
         flash(message(error), "error")
         return redirect(url_for("admin.results", round_id=round_id))
@@ -711,13 +968,59 @@ def followup(round_id: int) -> BaseResponse:
     return _to_round(new_id)
 
 
-@bp.route("/rounds/<int:round_id>/<any(minutes, summary):kind>.pdf")
+@bp.route("/bodies/<code>/votes", methods=["POST"])
+@role_required(*MANAGERS)
+def proposed_vote(code: str) -> BaseResponse:
+    """Create a vote of confidence on a proposal alone (no poll before it)."""
+    found = body_for(reading(), code, manage=True)
+    form = _proposal_form(found)
+    if (
+        not form.validate()
+        or not form.proposed_by.data
+        or not form.proposal_date.data
+        or not form.year.data
+        or not form.profile.data
+    ):
+        flash(
+            _(
+                "Give the year, the profile, the members, who proposed it, its number and "
+                "date, and the persons."
+            ),
+            "error",
+        )
+        return redirect(url_for("admin.body", code=found.code))
+    try:
+        with working() as work:
+            new_id = operations.follow_up(
+                work,
+                None,
+                body_code=found.code,
+                year=form.year.data,
+                profile_id=form.profile.data,
+                members=form.members.data,
+                proposal=_proposal(form),
+            ).id
+    except VotesError as error:
+        flash(message(error), "error")
+        return redirect(url_for("admin.body", code=found.code))
+    flash(_("The vote of confidence is created as a draft."), "ok")
+    return _to_round(new_id)
+
+
+PDF_BUILDERS: dict[str, Callable[[Any, int], operations.Document]] = {
+    "minutes": documents.minutes,
+    "report": documents.outcome_report,
+    "summary": documents.summary,
+}
+
+
+@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary):kind>.pdf")
 @role_required(*STAFF)
 def results_pdf(round_id: int, kind: str) -> Response:
-    """Download the counting minutes or the results summary as PDF."""
+    """Download the counting minutes, the report of the results or the summary as PDF."""
     session = reading()
     round_for(session, round_id, manage=False)
-    build = documents.minutes if kind == "minutes" else documents.summary
+    build = PDF_BUILDERS[kind]
     return _download(round_id, _counted(lambda: build(session, round_id)))
 
 

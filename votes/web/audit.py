@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from .. import audit, operations, rules
 from ..errors import VotesError
@@ -215,14 +217,24 @@ def bundle(round_id: int) -> Response:
     return _download(documents.bundle(reading(), round_id), round_id=round_id)
 
 
-@bp.route("/rounds/<int:round_id>/<any(minutes, summary):kind>.pdf")
+PDF_BUILDERS: dict[str, Callable[[Session, int], operations.Document]] = {
+    "minutes": documents.minutes,
+    "report": documents.outcome_report,
+    "summary": documents.summary,
+}
+
+
+@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary):kind>.pdf")
 @role_required(*AUDITORS)
 def results_pdf(round_id: int, kind: str) -> Response:
-    """Download the counting minutes or the results summary of a counted round (PDF)."""
+    """Download the minutes, the report of the results or the summary of a counted round."""
     round_ = _round(round_id)
     _counted(round_)
-    build = documents.minutes if kind == "minutes" else documents.summary
-    return _download(build(reading(), round_id), round_id=round_id)
+    try:
+        document = PDF_BUILDERS[kind](reading(), round_id)
+    except VotesError as error:  # no meeting recorded: the minutes cannot be dated
+        abort(409, message(error))
+    return _download(document, round_id=round_id)
 
 
 # ------------------------------------------------------------------------------ the log

@@ -21,10 +21,10 @@ from wtforms.validators import DataRequired, Length
 
 from .. import credentials
 from ..bundle import receipt_counted
-from ..models import Round, RoundStatus
+from ..models import Body, Round, RoundStatus
 from ..operations import cast_ballot
 from ..results import round_results
-from ..vocabulary import COUNTED
+from ..vocabulary import COUNTED, PUBLIC_KINDS
 from ..voting import CastRefused
 from .charts import stacked_bars
 from .common import BallotView, ballot_view, find_code, language, reading
@@ -329,10 +329,11 @@ def receipt_check() -> Any:
 
 @bp.route("/r/")
 def published() -> str:
-    """List the rounds whose results are published."""
+    """List the rounds whose results are published to the public (never a Party committee's)."""
     rounds = reading().scalars(
         select(Round)
-        .where(Round.status == RoundStatus.PUBLISHED.value)
+        .join(Body, Body.id == Round.body_id)
+        .where(Round.status == RoundStatus.PUBLISHED.value, Body.kind.in_(PUBLIC_KINDS))
         .order_by(Round.year.desc(), Round.id.desc())
     )
     return render_template("ballot/published.html", rounds=list(rounds))
@@ -344,10 +345,16 @@ def public_results(round_id: int) -> str:
 
     The embargo: until an organizer publishes the round, this page does not exist for it
     (404, whether the round is a draft, open, closed or missing), so nobody outside the
-    organizers and auditors sees a number before publication.
+    organizers and auditors sees a number before publication. A Party committee's results
+    go to the committee and the level that manages the cadre, never to the public: this
+    page never exists for them (DOMAIN.md §5, Publication).
     """
     round_ = reading().get(Round, round_id)
-    if round_ is None or round_.status != RoundStatus.PUBLISHED.value:
+    if (
+        round_ is None
+        or round_.status != RoundStatus.PUBLISHED.value
+        or round_.body.kind not in PUBLIC_KINDS
+    ):
         abort(404)
     result = round_results(reading(), round_)
     return render_template(

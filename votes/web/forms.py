@@ -11,13 +11,17 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -224,8 +228,20 @@ class RoundForm(AttendanceForm):
     )
     profile = SelectField(lazy_gettext("Rule profile"), validators=[DataRequired()])
     place = StringField(lazy_gettext("Place"), validators=[Optional(), Length(max=200)])
+    exception_decision = StringField(
+        lazy_gettext(
+            "Decision allowing a round outside the profile's dates or frequency (its number)"
+        ),
+        validators=[Optional(), Length(max=200)],
+    )
+    other_exemption = StringField(
+        lazy_gettext("Decision allowing exemptions the profile does not list (its number)"),
+        validators=[Optional(), Length(max=200)],
+    )
     roster_file = FileField(
-        lazy_gettext("Roster (CSV file: name,position[,person_key,kind,exempt_reason])")
+        lazy_gettext(
+            "Roster (CSV file: name,position[,person_key,kind,exempt_reason,exempt_decision])"
+        )
     )
     roster_data = HiddenField()
 
@@ -238,13 +254,75 @@ class RosterForm(NFCForm):
     )
     roster_file = FileField(lazy_gettext("or upload a CSV file"))
     roster_data = HiddenField()
+    other_exemption = StringField(
+        lazy_gettext("Decision allowing exemptions the profile does not list (its number)"),
+        validators=[Optional(), Length(max=200)],
+    )
 
 
 class ExemptForm(NFCForm):
-    """Leave a person off the ballot, with the reason."""
+    """Leave a person off the ballot, with a reason the profile lists or another with a decision."""
 
     person = SelectField(lazy_gettext("Person"), validators=[DataRequired()])
-    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = SelectField(lazy_gettext("Reason"), validators=[DataRequired()])
+    other_reason = StringField(
+        lazy_gettext("Other reason (in words)"), validators=[Optional(), Length(max=500)]
+    )
+    decision = StringField(
+        lazy_gettext("Number of the decision that allows another reason"),
+        validators=[Optional(), Length(max=200)],
+    )
+
+
+class ResignForm(NFCForm):
+    """A person resigned before a vote of confidence: off its ballot, with the decision."""
+
+    person = SelectField(lazy_gettext("Person"), validators=[DataRequired()])
+    decision = StringField(
+        lazy_gettext("Number of the decision on the resignation"),
+        validators=[DataRequired(), Length(max=200)],
+    )
+
+
+class MeetingForm(NFCForm):
+    """The meeting of a round: date, start, place, chair, counting committee, time of counting."""
+
+    held_on = DateField(lazy_gettext("Date of the meeting"), validators=[InputRequired()])
+    starts_at = TimeField(lazy_gettext("Start (Vietnam time)"), validators=[Optional()])
+    counted_at = DateTimeLocalField(
+        lazy_gettext("Counted at (Vietnam time)"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        validators=[Optional()],
+    )
+    place = StringField(lazy_gettext("Place"), validators=[Optional(), Length(max=200)])
+    chair = StringField(lazy_gettext("Presiding"), validators=[Optional(), Length(max=300)])
+    committee = TextAreaField(
+        lazy_gettext("Counting committee"),
+        validators=[DataRequired(), Length(max=3000)],
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+
+
+class ProposalForm(NFCForm):
+    """A vote of confidence: on a poll's findings and/or a proposal, with its number and date."""
+
+    proposed_by = SelectField(lazy_gettext("Proposed by"), validators=[Optional()])
+    proposal_number = StringField(
+        lazy_gettext("Number of the proposal"), validators=[Optional(), Length(max=200)]
+    )
+    proposal_date = DateField(lazy_gettext("Date of the proposal"), validators=[Optional()])
+    signatories = IntegerField(
+        lazy_gettext("Members who signed it (where a share of them must sign)"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    persons = SelectMultipleField(lazy_gettext("Persons it names"), validators=[Optional()])
+    year = IntegerField(
+        lazy_gettext("Year"), validators=[Optional(), NumberRange(min=YEARS[0], max=YEARS[1])]
+    )
+    profile = SelectField(lazy_gettext("Rule profile"), validators=[Optional()])
+    members = IntegerField(
+        lazy_gettext("Members of the body"), validators=[Optional(), NumberRange(min=0)]
+    )
 
 
 class RestoreForm(NFCForm):

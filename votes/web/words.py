@@ -8,10 +8,18 @@ from ..vocabulary import (
     BAND_WORDS,
     BASES,
     BODY_KINDS,
+    COMMITTEE_ROLES,
     COUNTED,
+    EXEMPTION_WORDS,
+    FREQUENCY_WORDS,
     INVALID_MARKS_WORD,
+    MANY_MARKS,
     MARK_WORDS,
+    MEMBERS_HEADINGS,
+    NO_MARK,
+    REFERRALS,
     SCALES,
+    SIGNATURE_RULES,
     STATES,
     level_names,
 )
@@ -38,8 +46,26 @@ def paper_labels(scale: str) -> dict[str, LazyString]:
     return {**dict(level_labels(scale)), **_words(MARK_WORDS)}
 
 
+def paper_keys(scale: str) -> dict[str, str]:
+    """Return letter → the key a clerk types: the printed column's digit, X, or 0 (no box).
+
+    Digits, as printed on the paper: a Vietnamese clerk reads the letter C as "cao" (high).
+    """
+    return {
+        **{level.letter: level.digit for level in SCALES[scale]},
+        MANY_MARKS: "X",
+        NO_MARK: "0",
+    }
+
+
 WORDS = {
     "status_words": _words(STATES),
+    "members_headings": _words(MEMBERS_HEADINGS),
+    "exemption_words": _words(EXEMPTION_WORDS),
+    "role_words": _words(COMMITTEE_ROLES),
+    "referral_words": _words(REFERRALS),
+    "signature_words": _words(SIGNATURE_RULES),
+    "frequency_words": _words(FREQUENCY_WORDS),
     "level_words": LEVEL_WORDS,
     "basis_words": _words(BASES),
     "band_words": _words(BAND_WORDS),
