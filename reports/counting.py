@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from . import labels
@@ -117,6 +118,11 @@ def void_paragraph(results: Mapping[str, Any]) -> str | None:
     return "Đợt lấy phiếu không có giá trị vì không đủ số người có mặt theo quy định."
 
 
+# The side of the QR code of an anchor on the minutes (a phone reads it at arm's length).
+ANCHOR_QR = 22 * mm
+QR_SIDE = 30 * mm
+
+
 class AnchorBlock(Flowable):
     """A digest to keep on paper: its QR code on the left, the label, digest and a note beside.
 
@@ -126,7 +132,6 @@ class AnchorBlock(Flowable):
     alphanumeric mode.
     """
 
-    QR_SIDE = 30 * mm
     GAP = 4 * mm
 
     def __init__(
@@ -138,21 +143,42 @@ class AnchorBlock(Flowable):
         *,
         prefix: str = "",
         width: float = TEXT_WIDTH,
+        qr_side: float = QR_SIDE,
     ) -> None:
         super().__init__()
+        self.QR_SIDE = qr_side
         self.styles = styles
         self.label = label
         self.digest = digest.lower()
         self.qr_text = f"{prefix}{self.digest.upper()}"
-        groups = [self.digest[i : i + 8] for i in range(0, 64, 8)]
-        self.digest_lines = [" ".join(groups[:4]), " ".join(groups[4:])]
         self.text_x = self.QR_SIDE + self.GAP
+        room = width - self.text_x
+        # Two lines of four groups of eight, as a person copies it; narrower, as many groups a
+        # line as the room takes.
+        groups = [self.digest[i : i + 8] for i in range(0, 64, 8)]
+        seal_style = styles.seal
+        halves = [" ".join(groups[:4]), " ".join(groups[4:])]
+        if max(stringWidth(h, seal_style.fontName, seal_style.fontSize) for h in halves) <= room:
+            self.digest_lines = halves
+        else:
+            self.digest_lines = wrap_text(
+                " ".join(groups), seal_style.fontName, seal_style.fontSize, room
+            ).split("\n")
+        self.label_lines = wrap_text(label, styles.body.fontName, styles.body.fontSize, room).split(
+            "\n"
+        )
         note_style = styles.small_italic
         self.note_lines = wrap_text(
             note, note_style.fontName, note_style.fontSize, width - self.text_x
         ).split("\n")
         self.width = width
-        self.height = self.QR_SIDE
+        text_height = (
+            len(self.label_lines) * styles.body.leading
+            + len(self.digest_lines) * styles.seal.leading
+            + len(self.note_lines) * note_style.leading
+            + 3
+        )
+        self.height = max(self.QR_SIDE, text_height)
         self.spaceBefore = self.spaceAfter = 3
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
@@ -162,17 +188,17 @@ class AnchorBlock(Flowable):
     def draw(self) -> None:
         """Draw the QR code and, vertically centred beside it, the label, digest and note."""
         canvas = self.canv
-        QRFlowable(self.qr_text, self.QR_SIDE).drawOn(canvas, 0, 0)
+        QRFlowable(self.qr_text, self.QR_SIDE).drawOn(canvas, 0, (self.height - self.QR_SIDE) / 2)
         body, seal, note = self.styles.body, self.styles.seal, self.styles.small_italic
         air = 3  # between the digest and the note
-        lines = [(body, self.label)]
+        lines = [(body, line) for line in self.label_lines]
         lines += [(seal, line) for line in self.digest_lines]
         lines += [(note, line) for line in self.note_lines]
         y = (self.height + sum(style.leading for style, _ in lines) + air) / 2
         canvas.saveState()
         canvas.setFillColor(body.textColor)
         for index, (style, line) in enumerate(lines):
-            if index == 1 + len(self.digest_lines):
+            if index == len(self.label_lines) + len(self.digest_lines):
                 y -= air
             y -= style.leading
             canvas.setFont(style.fontName, style.fontSize)
@@ -180,28 +206,34 @@ class AnchorBlock(Flowable):
         canvas.restoreState()
 
 
-def seal_block(styles: Any, seal: str, width: float = TEXT_WIDTH) -> AnchorBlock:
+def seal_block(
+    styles: Any, seal: str, width: float = TEXT_WIDTH, qr_side: float = QR_SIDE
+) -> AnchorBlock:
     """The seal over the whole round, as printed on the minutes and the summary."""
     return AnchorBlock(
         styles,
-        "Mã niêm phong của đợt lấy phiếu (SHA-256):",
+        "Mã niêm phong của đợt (SHA-256):",
         seal,
         "Niêm phong toàn bộ đợt: đơn vị, thông tin đợt, danh sách, người không lấy phiếu, "
-        "số liệu, biên nhận và các phiếu. Mã QR bên cạnh chứa chuỗi ký tự trên (viết hoa).",
+        "số liệu, biên nhận và các phiếu. Mã QR chứa chuỗi ký tự trên (viết hoa).",
         width=width,
+        qr_side=qr_side,
     )
 
 
-def head_block(styles: Any, head: Mapping[str, Any], width: float = TEXT_WIDTH) -> AnchorBlock:
+def head_block(
+    styles: Any, head: Mapping[str, Any], width: float = TEXT_WIDTH, qr_side: float = QR_SIDE
+) -> AnchorBlock:
     """The head of the audit log when the document was made: event number and hash."""
     return AnchorBlock(
         styles,
-        f"Đầu nhật ký kiểm tra khi lập văn bản: sự kiện số {head['id']}",
+        f"Đầu nhật ký khi lập văn bản: sự kiện số {head['id']}",
         str(head["hash"]),
         "Nhật ký sau này phải còn chứa đúng mã này ở sự kiện trên. Mã QR chứa số sự kiện, "
         "dấu hai chấm và chuỗi ký tự trên.",
         prefix=f"{head['id']}:",
         width=width,
+        qr_side=qr_side,
     )
 
 
@@ -217,13 +249,17 @@ def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowabl
     """The seal and the head of the log, with how to check them: what a person keeps on paper."""
     seal = results.get("seal")
     head = results.get("head") or {}
-    blocks: list[Flowable] = []
-    if isinstance(seal, str) and _SEAL.match(seal):
-        blocks.append(seal_block(styles, seal))
-    if isinstance(head.get("hash"), str) and _SEAL.match(head["hash"]):
-        blocks.append(head_block(styles, head))
-    if not blocks:
+    has_seal = isinstance(seal, str) and _SEAL.match(seal) is not None
+    has_head = isinstance(head.get("hash"), str) and _SEAL.match(head["hash"]) is not None
+    if not (has_seal or has_head):
         return []
+    # One above the other, each read in two lines of four groups (as a person copies it),
+    # with a QR code small enough that both take little of the page.
+    blocks: list[Flowable] = []
+    if has_seal and isinstance(seal, str):
+        blocks.append(seal_block(styles, seal, qr_side=ANCHOR_QR))
+    if has_head:
+        blocks.append(head_block(styles, head, qr_side=ANCHOR_QR))
     round_id = (results.get("round") or {}).get("id", "")
     habit = para(HABIT.format(id=round_id), styles.small_italic)
     return [KeepTogether([para(title, styles.section), *blocks, habit])]
@@ -298,17 +334,22 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
 
     story += anchors(styles, results, f"{next(sections)}. NIÊM PHONG VÀ ĐẦU NHẬT KÝ")
 
-    story += [
-        Spacer(1, 8),
-        para(
-            "Biên bản này được các thành viên Ban kiểm phiếu thống nhất thông qua và ký tên "
-            "dưới đây. Các trường hợp phải xem xét theo quy định được báo cáo riêng với cấp "
-            "có thẩm quyền (báo cáo kết quả).",
-            styles.body_justify,
-        ),
-        Spacer(1, 8),
-        signature_block(styles, labels.committee(results, meta)),
-    ]
+    # The closing sentence and the signatures are never parted by a page break.
+    story.append(
+        KeepTogether(
+            [
+                Spacer(1, 8),
+                para(
+                    "Biên bản này được các thành viên Ban kiểm phiếu thống nhất thông qua và ký "
+                    "tên dưới đây. Các trường hợp phải xem xét theo quy định được báo cáo riêng "
+                    "với cấp có thẩm quyền (báo cáo kết quả).",
+                    styles.body_justify,
+                ),
+                Spacer(1, 8),
+                signature_block(styles, labels.committee(results, meta)),
+            ]
+        )
+    )
     title = nfc(round_.get("title"))
     return build_pdf(
         story,
