@@ -49,6 +49,22 @@ def meeting_place(results: Mapping[str, Any], meta: Mapping[str, Any]) -> str | 
     return nfc(place).strip() or None
 
 
+def meeting_heading(
+    styles: Any, results: Mapping[str, Any], meta: Mapping[str, Any]
+) -> list[Flowable]:
+    """Head a document of the counting committee: the body, the nation's or the Party's motto,
+    and the place and date of the meeting (never the day of printing)."""
+    round_ = results.get("round") or {}
+    return admin_heading(
+        styles,
+        body_name=round_.get("body_name") or round_.get("body") or "",
+        body_kind=round_.get("body_kind"),
+        issuer=meta.get("issuer", "Ban kiểm phiếu"),
+        place=meeting_place(results, meta),
+        date=meeting_date(results, meta),
+    )
+
+
 def _regulation_line(round_: Mapping[str, Any]) -> str:
     """Name the round's kind and the regulation it follows (never a code or a version)."""
     kind = "Bỏ phiếu tín nhiệm" if labels.is_confidence_vote(round_) else "Lấy phiếu tín nhiệm"
@@ -282,14 +298,7 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
     day = meeting_date(results, meta)
     member = labels.member_word(round_, meta)
 
-    story: list[Flowable] = admin_heading(
-        styles,
-        body_name=round_.get("body_name") or round_.get("body") or "",
-        body_kind=round_.get("body_kind"),
-        issuer=meta.get("issuer", "Ban kiểm phiếu"),
-        place=meeting_place(results, meta),
-        date=day,
-    )
+    story = meeting_heading(styles, results, meta)
     story += [
         para("BIÊN BẢN KIỂM PHIẾU", styles.title),
         para(round_.get("title"), styles.subtitle),

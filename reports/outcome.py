@@ -16,8 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from . import labels
-from .blocks import TEXT_WIDTH, admin_heading, findings_paragraphs
-from .counting import meeting_date, meeting_place, void_paragraph
+from .blocks import TEXT_WIDTH, findings_paragraphs
+from .counting import meeting_date, meeting_heading, meeting_place, void_paragraph
 from .styles import Columns, build_pdf, get_styles, para
 from .text import esc, fmt_int, nfc
 
@@ -73,14 +73,7 @@ def outcome_report(results: Mapping[str, Any], meta: Mapping[str, Any] | None = 
     what = "bỏ phiếu tín nhiệm" if vote else "lấy phiếu tín nhiệm"
     to = nfc(meta.get("to")) or DECIDING.get(str(round_.get("body_kind")), DECIDING["party"])
 
-    story: list[Flowable] = admin_heading(
-        styles,
-        body_name=round_.get("body_name") or round_.get("body") or "",
-        body_kind=round_.get("body_kind"),
-        issuer=meta.get("issuer", "Ban kiểm phiếu"),
-        place=meeting_place(results, meta),
-        date=day,
-    )
+    story = meeting_heading(styles, results, meta)
     story += [
         para("BÁO CÁO", styles.title),
         para(f"Kết quả {what} năm {round_.get('year', '')}", styles.subtitle),
