@@ -58,6 +58,7 @@ def stacked_bars(result: dict[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "levels": levels,
         "stack": geometry.bar_order(levels),
+        "has_invalid": any(item["counts"].get("invalid") for item in result["items"]),
         "low": low,
         "thresholds": [
             {"band": t.band, "label": t.label, "x": _pct(t.share), "share": t.share} for t in lines
