@@ -185,7 +185,16 @@ def shoot(page: Any, name: str) -> None:
 def fits(page: Any) -> None:
     """Nothing on the page is wider than the screen."""
     width = page.view[2]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    wide = page.evaluate(
+        """width => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > width + 1 ||
+                          (el.scrollWidth > width && getComputedStyle(el).overflowX === 'visible'))
+            .filter(el => !el.parentElement.closest('.table-wrap'))
+            .slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' +
+                             (el.textContent || '').slice(0, 40))""",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
 
 
 def box(locator: Any) -> dict[str, float]:
