@@ -309,7 +309,7 @@ def _open_code(page: Any, live: Live, typed: str) -> None:
 
 def test_a_long_ballot_counts_and_forgives(view: Any, live: Live, pages: Pages) -> None:
     page = view
-    size, lang, width = page.view
+    size, lang, _width = page.view
     _open_code(page, live, pages.party_codes[0 if size == "phone" else 1])
     items = page.locator("fieldset.item")
     assert items.count() == 25
