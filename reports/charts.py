@@ -170,7 +170,7 @@ def stacked_share_chart(
             String(
                 x_at(min(total, 100)) + 3,
                 y,
-                fmt_percent((item.get("percent") or {}).get(low)),
+                fmt_percent((item.get("percent") or {}).get(low), suffix=" %"),
                 fontName=fonts.bold if flagged else fonts.regular,
                 fontSize=7,
                 fillColor=COLOURS.low if flagged else COLOURS.muted,
@@ -276,7 +276,7 @@ def low_share_chart(
             String(
                 x,
                 y + 6,
-                fmt_percent(percent),
+                fmt_percent(percent, suffix=" %"),
                 fontName=fonts.regular,
                 fontSize=7,
                 fillColor=COLOURS.ink,

@@ -84,8 +84,12 @@ class _SlipLayout:
         inner = width - 2 * PADDING
         text_width = inner - QR_SIDE - 4 * mm
         self.body = upper(round_.get("body_name") or round_.get("body"))
-        self.body_size = _fit_size(self.body, fonts.bold, text_width, 8.5, 6.5)
-        self.title_lines = _wrap(nfc(round_.get("title")), fonts.regular, 8, text_width, 3)
+        # A long body name goes on two lines beside the QR code, never under it.
+        self.body_size = _fit_size(self.body, fonts.bold, text_width, 8.5, 7.5)
+        self.body_lines = _wrap(self.body, fonts.bold, self.body_size, text_width, 2)
+        self.title_lines = _wrap(
+            nfc(round_.get("title")), fonts.regular, 8, text_width, 4 - len(self.body_lines)
+        )
         self.instructions = [
             f"Quét mã QR hoặc mở địa chỉ {base_url.rstrip('/')}/b và nhập mã bỏ phiếu.",
             "Mỗi mã chỉ dùng được một lần. Không ghi tên lên phiếu.",
@@ -111,8 +115,11 @@ def _draw_slip(
     top = y + height - PADDING
     canvas.setFillColor(COLOURS.ink)
     canvas.setFont(fonts.bold, layout.body_size)
-    canvas.drawString(left, top - layout.body_size, layout.body)
-    line_y = top - layout.body_size - 11
+    line_y = top - layout.body_size
+    for line in layout.body_lines:
+        canvas.drawString(left, line_y, line)
+        line_y -= layout.body_size + 1.5
+    line_y -= 9.5 - layout.body_size
     canvas.setFont(fonts.regular, 8)
     for line in layout.title_lines:
         canvas.drawString(left, line_y, line)
