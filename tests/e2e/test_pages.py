@@ -50,11 +50,12 @@ class Pages:
     council_round: int
     council_body: str
     person_id: int
+    long_codes: list[str]
 
 
-def _roster(names: list[str]) -> bytes:
+def _roster(names: list[str], prefix: str = "k") -> bytes:
     lines = ["Họ và tên,Chức vụ,Mã cá nhân"]  # a Vietnamese office's headings
-    lines += [f"{name},Ủy viên Ban Thường vụ,k{i}" for i, name in enumerate(names, 1)]
+    lines += [f"{name},Ủy viên Ban Thường vụ,{prefix}{i}" for i, name in enumerate(names, 1)]
     return "\n".join(lines).encode()
 
 
@@ -114,6 +115,21 @@ def pages(live: Live) -> Pages:
             Credential(round_id=party.id, digest=credentials.digest(secret, TELEX_CODE))
         )
         operations.open_round(work, party.id)
+        sixty = [f"{name} {n}" for n in ("A", "B", "C") for name in PARTY_NAMES[:20]]
+        long_round = operations.create_round(
+            work,
+            body_code="TU-P",
+            year=2025,
+            profile_id="qd96-2023",
+            title="Lấy phiếu tín nhiệm các chức danh do Tỉnh ủy quản lý",
+            roster=parse_roster(_roster(sixty, "s")),
+            members=80,
+            summoned=80,
+            present=78,
+            time_exception="02-QĐ/TU",
+        )
+        long_codes = operations.issue_codes(work, long_round.id, 2, secret)
+        operations.open_round(work, long_round.id)
         operations.add_body(work, "HD-P", "Hội đồng nhân dân tỉnh Thái Nguyên", "council")
         names = list(COUNCIL_MARKS)
         council = operations.create_round(
@@ -151,7 +167,7 @@ def pages(live: Live) -> Pages:
         operations.publish_round(work, council_id)
         person = next(i.person for i in work.round(council_id).items if i.order == 1)
         person_id = person.id
-    return Pages(party_id, party_codes, council_id, "HD-P", person_id)
+    return Pages(party_id, party_codes, council_id, "HD-P", person_id, long_codes)
 
 
 @pytest.fixture(params=[(v, lang) for v in VIEWPORTS for lang in ("vi", "en")], ids=str)
@@ -477,3 +493,28 @@ def test_organizer_pages_speak_words(view: Any, live: Live, pages: Pages) -> Non
     # The rule in force today is chosen already (QĐ 96-QĐ/TW since 2 February 2023).
     assert page.locator("select[name=profile]").input_value() == "qd96-2023"
     shoot(page, "admin-round-new")
+
+
+def test_a_ballot_of_60_persons_on_a_360_pixel_phone(browser, live: Live, pages: Pages) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="vi-VN"
+    )
+    page = context.new_page()
+    page.view = ("phone360", "vi", 360)
+    try:
+        _open_code(page, live, pages.long_codes[0])
+        assert page.locator("fieldset.item").count() == 60
+        assert page.locator("[data-testid=progress]").inner_text() == "0 / 60"
+        fits(page)
+        page.locator("#item-37").get_by_label("Tín nhiệm thấp").check()
+        assert page.locator("[data-testid=progress]").inner_text() == "1 / 60"
+        # The counter and the button are in sight wherever the voter is in the list.
+        bar = box(page.locator(".ballot-bar"))
+        assert bar["y"] >= 0
+        assert bar["y"] + bar["height"] <= 740 + 1
+        # Every choice is a big target: at least 44 px high.
+        assert box(page.locator("#item-60 label.level").first)["height"] >= 44
+        assert axe_check(page) == []
+        shoot(page, "ballot-60")
+    finally:
+        context.close()
