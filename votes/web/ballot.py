@@ -195,14 +195,16 @@ def enter_code() -> Any:
         )
         status = 200 if reading_.problem == "empty" else 422  # an empty field is no guess
         return render_template("ballot/code.html", form=form, problem=problem), status
-    state = "unknown"
-    for candidate in reading_.candidates:  # at most two: the Telex and the VNI reading
-        code = credentials.group(candidate)
-        state, round_ = find_code(reading(), code)
+    # At most two readings (Telex, VNI), and every one is looked up whatever the answers: the
+    # number of look-ups depends on the text typed only, so the time taken tells nothing.
+    found = [
+        (credentials.group(candidate), *find_code(reading(), credentials.group(candidate)))
+        for candidate in reading_.candidates
+    ]
+    for code, state, round_ in found:
         if state == "ok" and round_ is not None:
             return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
-        if state != "unknown":
-            break
+    state = next((state for _code, state, _round in found if state != "unknown"), "unknown")
     status, text = REFUSALS.get(state, REFUSALS["unknown"])
     return render_template("ballot/code.html", form=form, problem=text, refused=True), status
 
