@@ -133,3 +133,36 @@ def test_an_unknown_heading_names_the_vietnamese_ones_too() -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_roster("Tên,Chức vụ\nNguyễn Văn An,Bí thư\n".encode())
     assert "Họ và tên" in refused.value.message("vi")
+
+
+def test_every_reading_of_a_typed_code_is_looked_up(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Telex and VNI readings are both looked up whatever the first answer: the number of
+    look-ups (and so the time) depends on the typed text only, never on what exists."""
+    from votes import credentials
+    from votes.models import Credential
+    from votes.web import ballot as ballot_views
+
+    secret = world.app.config["SECRET_KEY"]
+    with world.sessions() as session:  # EXP6-… belongs to the closed round
+        session.add(
+            Credential(
+                round_id=world.ids["closed"], digest=credentials.digest(secret, "EXP6-MCDE-FGHJ")
+            )
+        )
+        session.commit()
+    calls: list[str] = []
+    real = ballot_views.find_code
+
+    def counted(session, code):  # type: ignore[no-untyped-def]
+        calls.append(code)
+        return real(session, code)
+
+    monkeypatch.setattr(ballot_views, "find_code", counted)
+    client = world.app.test_client()
+    closed = open_ballot(client, "ẼP6-MCDE-FGHJ")  # Telex reading: a closed round's code
+    assert calls == ["EXP6-MCDE-FGHJ", "E4P6-MCDE-FGHJ"]
+    calls.clear()
+    unknown = open_ballot(client, "ẼP6-MCDE-FGHK")  # neither reading exists
+    assert calls == ["EXP6-MCDE-FGHK", "E4P6-MCDE-FGHK"]
+    assert closed.status_code == unknown.status_code == 403
+    assert "EXP6-MCDE-FGHJ" not in closed.get_data(True).replace("ẼP6-MCDE-FGHJ", "")
