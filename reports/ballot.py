@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
@@ -93,8 +94,14 @@ def ballot_form(round: Mapping[str, Any]) -> bytes:
         Spacer(1, 6),
     ]
 
+    # The level headings as large as the other headings (10 pt): the voter reads them first.
+    level_head = ParagraphStyle("ballot_head", parent=styles.cell_head, fontSize=10, leading=12)
     header: list[Any] = ["STT", "Họ và tên", "Chức vụ"]
-    header += [Paragraph(esc(label), styles.cell_head) for _key, label, _short in levels]
+    header += [Paragraph(esc(label), level_head) for _key, label, _short in levels]
+    # Up to about 30 persons fit one side of A4: rows get tighter as the list grows, so that
+    # a ballot of 25 is one page, not two with a few rows left over.
+    side = BOX if len(items) <= 15 else 5 * mm
+    padding = 6 if len(items) <= 15 else (2 if len(items) <= 30 else 3)
     data: list[list[Any]] = [header]
     for number, item in enumerate(items, 1):
         data.append(
@@ -102,7 +109,7 @@ def ballot_form(round: Mapping[str, Any]) -> bytes:
                 str(item.get("order", number)),
                 Paragraph(esc(item.get("name")), styles.ballot_name),
                 Paragraph(esc(item.get("position")), styles.ballot_cell),
-                *[CheckBox() for _ in levels],
+                *[CheckBox(side) for _ in levels],
             ]
         )
     box_width = 21 * mm if len(levels) == 3 else 27 * mm
@@ -111,8 +118,9 @@ def ballot_form(round: Mapping[str, Any]) -> bytes:
     style = grid_style(1, font=styles.fonts.regular, bold=styles.fonts.bold, size=10)
     style.add("ALIGN", (0, 1), (0, -1), "CENTER")
     style.add("ALIGN", (3, 1), (-1, -1), "CENTER")
-    style.add("TOPPADDING", (0, 1), (-1, -1), 6)
-    style.add("BOTTOMPADDING", (0, 1), (-1, -1), 6)
+    style.add("TOPPADDING", (0, 1), (-1, -1), padding)
+    style.add("BOTTOMPADDING", (0, 1), (-1, -1), padding)
+    style.add("VALIGN", (0, 0), (-1, -1), "MIDDLE")
     if items:
         story.append(Table(data, colWidths=widths, repeatRows=1, style=style))
     else:

@@ -12,7 +12,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     HRFlowable,
-    KeepTogether,
     Paragraph,
     Spacer,
     Table,
@@ -322,4 +321,7 @@ def signature_block(
         Spacer(1, 20 * mm),
         para(nfc((head or {}).get("name")).strip() or "……………………………", styles.sign_name),
     ]
-    return KeepTogether([Columns([left, right], [width / 2, width / 2], padding=6)])
+    # Columns is never split: it needs no KeepTogether of its own. A KeepTogether inside the
+    # caller's KeepTogether reports a height of 0xffffff and pushes the signatures onto a
+    # page of their own, whatever room is left.
+    return Columns([left, right], [width / 2, width / 2], padding=6)

@@ -23,6 +23,8 @@ from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from votes import chart_geometry as geometry
+
 from . import labels
 from .fonts import FontFamily
 from .styles import COLOURS
@@ -30,24 +32,15 @@ from .text import fmt_percent, nfc
 
 __all__ = ["DEFAULT_THRESHOLDS", "low_share_chart", "stacked_share_chart"]
 
-#: (label, percent) of the threshold lines drawn when the caller gives none.
-DEFAULT_THRESHOLDS: tuple[tuple[str, str], ...] = (("1/2", "50"), ("2/3", "66.67"))
-
-_THRESHOLD_LABEL = {"over_half": "1/2", "two_thirds_or_more": "2/3", "over_two_thirds": "2/3"}
+#: No line unless the profile has the band: a ⅔ line for a rule without one misleads.
+DEFAULT_THRESHOLDS: tuple[tuple[str, str], ...] = ()
 
 
 def thresholds_from(
     history_thresholds: Sequence[Mapping[str, Any]] | None,
 ) -> list[tuple[str, str]]:
-    """Turn [{"band", "percent"}] into (label, percent) pairs, default 1/2 and 2/3."""
-    pairs: dict[str, tuple[str, str]] = {}
-    for threshold in history_thresholds or []:
-        percent = str(threshold.get("percent") or "")
-        if not percent:
-            continue
-        label = _THRESHOLD_LABEL.get(str(threshold.get("band")), fmt_percent(percent))
-        pairs.setdefault(percent, (label, percent))
-    return list(pairs.values()) or list(DEFAULT_THRESHOLDS)
+    """Turn the profile's [{"band", "percent", "fraction"}] into (label, percent) pairs."""
+    return [(line.label, str(line.share)) for line in geometry.thresholds(history_thresholds)]
 
 
 def _share(value: Any) -> float:
@@ -177,7 +170,7 @@ def stacked_share_chart(
             String(
                 x_at(min(total, 100)) + 3,
                 y,
-                fmt_percent((item.get("percent") or {}).get(low)),
+                fmt_percent((item.get("percent") or {}).get(low), suffix=" %"),
                 fontName=fonts.bold if flagged else fonts.regular,
                 fontSize=7,
                 fillColor=COLOURS.low if flagged else COLOURS.muted,
@@ -283,7 +276,7 @@ def low_share_chart(
             String(
                 x,
                 y + 6,
-                fmt_percent(percent),
+                fmt_percent(percent, suffix=" %"),
                 fontName=fonts.regular,
                 fontSize=7,
                 fillColor=COLOURS.ink,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from votes.i18n import translate
+from votes.profiles import UnknownProfile, get_profile, short_name
 from votes.vocabulary import BAND_WORDS, BASES, BASIS_UNITS, SCALES
 
 from .text import fmt_int, fmt_percent, nfc
@@ -208,3 +209,15 @@ def exempt_reason(person: Mapping[str, Any]) -> str:
     if decision:
         reason += f" (theo quyết định số {decision})"
     return reason
+
+
+def profile_citation(profile: Mapping[str, Any] | None) -> str:
+    """Name a profile as people cite it, "QĐ 96-QĐ/TW (2023), phiên bản 2" (else its id)."""
+    profile = profile or {}
+    profile_id = nfc(profile.get("id"))
+    version = profile.get("version")
+    try:
+        found = get_profile(None, profile_id, int(version) if version else None)
+    except (UnknownProfile, ValueError):
+        return f"{profile_id} (phiên bản {version})" if version else profile_id
+    return f"{short_name(found.name.vi)}, phiên bản {found.version}"

@@ -134,7 +134,7 @@ def evidence_table(
                 fmt_percent(row.get("percent"), suffix=" %"),
                 Paragraph(esc(labels.rule_condition(row.get("rule"), round_)), styles.cell),
                 Paragraph(
-                    esc(f"{nfc(profile.get('id'))} (phiên bản {profile.get('version', '')})"),
+                    esc(labels.profile_citation(profile)),
                     styles.cell,
                 ),
             ]

@@ -10,7 +10,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from . import labels
 from .blocks import TEXT_WIDTH
-from .charts import stacked_share_chart
+from .charts import stacked_share_chart, thresholds_from
 from .counting import anchors
 from .styles import COLOURS, Styles, build_pdf, get_styles, grid_style, para
 from .text import esc, fmt_int, fmt_percent, nfc, upper
@@ -99,7 +99,14 @@ def _round_story(styles: Styles, results: Mapping[str, Any]) -> list[Flowable]:
         return story
     chart_room = BODY_HEIGHT - 75 * mm if len(items) > 12 else 120 * mm
     story.append(
-        stacked_share_chart(styles.fonts, round_, items, width=TEXT_WIDTH, max_height=chart_room)
+        stacked_share_chart(
+            styles.fonts,
+            round_,
+            items,
+            width=TEXT_WIDTH,
+            max_height=chart_room,
+            thresholds=thresholds_from(results.get("thresholds")),
+        )
     )
     story.append(Spacer(1, 6))
     story.append(_compact_table(styles, round_, items))

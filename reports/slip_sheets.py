@@ -1,4 +1,4 @@
-"""Phiếu mã bỏ phiếu: A4 sheets of voter-code slips to cut apart and hand out by lot.
+"""Phiếu ghi mã bỏ phiếu: A4 sheets of voter-code slips to cut apart and hand out by lot.
 
 Drawn straight on the canvas (no platypus): 500 pages of slips are a few thousand QR
 codes, and the page layout is a fixed grid.
@@ -84,10 +84,14 @@ class _SlipLayout:
         inner = width - 2 * PADDING
         text_width = inner - QR_SIDE - 4 * mm
         self.body = upper(round_.get("body_name") or round_.get("body"))
-        self.body_size = _fit_size(self.body, fonts.bold, text_width, 8.5, 6.5)
-        self.title_lines = _wrap(nfc(round_.get("title")), fonts.regular, 8, text_width, 3)
+        # A long body name goes on two lines beside the QR code, never under it.
+        self.body_size = _fit_size(self.body, fonts.bold, text_width, 8.5, 7.5)
+        self.body_lines = _wrap(self.body, fonts.bold, self.body_size, text_width, 2)
+        self.title_lines = _wrap(
+            nfc(round_.get("title")), fonts.regular, 8, text_width, 4 - len(self.body_lines)
+        )
         self.instructions = [
-            f"Quét mã QR hoặc mở địa chỉ {base_url.rstrip('/')}/b và nhập mã phiếu.",
+            f"Quét mã QR hoặc mở địa chỉ {base_url.rstrip('/')}/b và nhập mã bỏ phiếu.",
             "Mỗi mã chỉ dùng được một lần. Không ghi tên lên phiếu.",
         ]
         self.instruction_size = min(
@@ -111,8 +115,11 @@ def _draw_slip(
     top = y + height - PADDING
     canvas.setFillColor(COLOURS.ink)
     canvas.setFont(fonts.bold, layout.body_size)
-    canvas.drawString(left, top - layout.body_size, layout.body)
-    line_y = top - layout.body_size - 11
+    line_y = top - layout.body_size
+    for line in layout.body_lines:
+        canvas.drawString(left, line_y, line)
+        line_y -= layout.body_size + 1.5
+    line_y -= 9.5 - layout.body_size
     canvas.setFont(fonts.regular, 8)
     for line in layout.title_lines:
         canvas.drawString(left, line_y, line)
@@ -124,7 +131,7 @@ def _draw_slip(
     code_base = top - QR_SIDE - 4 * mm - code_size * 0.75
     canvas.setFillColor(COLOURS.muted)
     canvas.setFont(fonts.regular, 7)
-    canvas.drawString(left, top - QR_SIDE - 2.5 * mm + 12, "Mã phiếu:")
+    canvas.drawString(left, top - QR_SIDE - 2.5 * mm + 12, "Mã bỏ phiếu:")
     canvas.setFillColor(COLOURS.ink)
     canvas.setFont(fonts.mono, code_size)
     canvas.drawString(left, code_base, code)
@@ -179,7 +186,7 @@ def slips(
 
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, lang="vi", initialFontName=fonts.regular)
-    canvas.setTitle(nfc(f"Phiếu mã bỏ phiếu — {nfc(round.get('title'))}"))
+    canvas.setTitle(nfc(f"Phiếu ghi mã bỏ phiếu — {nfc(round.get('title'))}"))
     canvas.setAuthor("votes — phiếu tín nhiệm")
     canvas.setCreator("votes (ReportLab)")
     for page in range(pages):
@@ -192,7 +199,7 @@ def slips(
             _draw_slip(canvas, layout, code, ballot_url(base_url, code), x, y, width, height)
         if not batch:
             canvas.setFont(fonts.regular, 11)
-            canvas.drawString(PAGE_MARGIN + PADDING, page_height - 25 * mm, "Không có mã phiếu.")
+            canvas.drawString(PAGE_MARGIN + PADDING, page_height - 25 * mm, "Không có mã bỏ phiếu.")
         canvas.setFont(fonts.regular, 7)
         canvas.setFillColor(COLOURS.muted)
         canvas.drawRightString(

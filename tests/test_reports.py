@@ -169,6 +169,10 @@ def make_results(
         "quorum_met": True,
         "ballots": {"issued": 32, "collected": 32, "valid": 32, "invalid": 0},
         "denominator": {"basis": basis, "value": 32},
+        "thresholds": [
+            {"band": "over_half_under_two_thirds", "percent": "50.00", "fraction": "1/2"},
+            {"band": "two_thirds_or_more", "percent": "66.67", "fraction": "2/3"},
+        ],
         "items": items,
         "exempt": [
             {

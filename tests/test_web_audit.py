@@ -137,7 +137,7 @@ def test_index_lists_every_body_and_round_with_its_state(aw: AuditWorld) -> None
 def test_results_show_chart_seal_findings_and_a_green_verification(aw: AuditWorld) -> None:
     client = aw.client("auditor")
     html = client.get(aw.path("/audit/rounds/{published}/results")).get_data(as_text=True)
-    assert 'class="bars"' in html  # the stacked-bar chart
+    assert 'data-testid="bar-chart"' in html  # the stacked-bar chart
     assert "flash verify verify-ok" in html
     with aw.world.sessions() as session:
         # The meeting was recorded after the close: it re-sealed the round (its details).

@@ -13,7 +13,7 @@ from .meeting import meeting_details
 from .models import Round
 from .profiles import both_languages
 from .recount import latest_seal
-from .rules import findings_for_round
+from .rules import findings_for_round, thresholds
 from .tally import RoundTally, tally_round
 from .text import percent_text
 from .vocabulary import COUNTED
@@ -82,6 +82,8 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
             "invalid": tally.invalid,
         },
         "denominator": {"basis": tally.basis, "value": tally.denominator},
+        # Where the profile's bands begin, for the threshold lines of the charts.
+        "thresholds": thresholds([tally.profile]),
         "items": [
             {
                 "order": item.order,

@@ -20,6 +20,28 @@ from .models import Body, Person, Round
 from .text import clean_name, nfc, same_name
 
 ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason", "exempt_decision")
+# The headings a Vietnamese office writes (compared after NFC, case-folding and spacing).
+VIETNAMESE_COLUMNS = {
+    "họ và tên": "name",
+    "họ tên": "name",
+    "chức vụ": "position",
+    "mã cá nhân": "person_key",
+    "loại": "kind",
+    "lý do không lấy phiếu": "exempt_reason",
+    "lí do không lấy phiếu": "exempt_reason",
+    "số quyết định": "exempt_decision",
+    "quyết định": "exempt_decision",
+}
+# The kinds of line in words: "cá nhân" (a person), "tập thể" (the collective).
+VIETNAMESE_KINDS = {"cá nhân": "person", "tập thể": "collective"}
+
+
+def _column(heading: str) -> str:
+    """Return the column a heading names: an English name as it is, or a Vietnamese heading."""
+    words = " ".join(nfc(heading).casefold().split())
+    return VIETNAMESE_COLUMNS.get(words, words)
+
+
 ITEM_KINDS = ("person", "collective")
 # The organizer's answer to "same person?" that says: no, somebody else (DOMAIN.md §2).
 NEW_PERSON = "new"
@@ -54,15 +76,16 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
     seen: dict[str, int] = {}
     for line, cells in rows(data):
         if header is None:
-            header = [nfc(cell).lower() for cell in cells]
+            header = [_column(cell) for cell in cells]
             missing = [c for c in ("name", "position") if c not in header]
             unknown = [c for c in header if c not in ROSTER_COLUMNS]
             if missing or unknown:
                 raise InvalidInput(
                     N_(
-                        "Line 1: the header must have the columns name,position and may add "
-                        "person_key, kind, exempt_reason, exempt_decision (missing: {missing}; "
-                        "unknown: {unknown})."
+                        "Line 1: the header must have the columns name,position (or “Họ và "
+                        "tên”, “Chức vụ”) and may add person_key, kind, exempt_reason, "
+                        "exempt_decision (or “Mã cá nhân”, “Loại”, “Lý do không lấy phiếu”, "
+                        "“Số quyết định”) (missing: {missing}; unknown: {unknown})."
                     ),
                     missing=", ".join(missing) or "-",
                     unknown=", ".join(unknown) or "-",
@@ -81,7 +104,8 @@ def parse_roster(data: bytes) -> list[RosterEntry]:
             )
             continue
         record = dict(zip(header, cells, strict=True))
-        kind = nfc(record.get("kind", "") or "person").lower()
+        kind = " ".join(nfc(record.get("kind", "") or "person").casefold().split())
+        kind = VIETNAMESE_KINDS.get(kind, kind)
         entry = RosterEntry(
             line=line,
             name=clean_name(record["name"]),

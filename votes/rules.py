@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -369,7 +370,10 @@ def thresholds(used: list[Profile]) -> list[dict[str, str]]:
             numerator, denominator, _strict = band.rule.lower
             found.setdefault(band.id, (numerator, denominator))
     by_share = {
-        percent_text(percent(numerator, denominator)): band
-        for band, (numerator, denominator) in sorted(found.items(), key=lambda kv: kv[1])
+        percent_text(percent(numerator, denominator)): (band, f"{numerator}/{denominator}")
+        for band, (numerator, denominator) in sorted(found.items(), key=lambda kv: Fraction(*kv[1]))
     }
-    return [{"band": band, "percent": share or ""} for share, band in by_share.items()]
+    return [
+        {"band": band, "percent": share or "", "fraction": fraction}
+        for share, (band, fraction) in by_share.items()
+    ]

@@ -138,8 +138,8 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     page.get_by_role("link", name="Kết thúc bỏ phiếu").click()
     page.get_by_role("button", name=re.compile("Đồng ý")).click()
     page.get_by_role("link", name="Xem kết quả").click()
-    assert page.locator("svg.bars rect.track").count() == 3
-    assert page.locator("svg.bars rect.seg-low").count() == 2
+    assert page.locator("svg.bar rect.track").count() == 3
+    assert page.locator("svg.bar rect.seg-low").count() == 2
     # Hoàng Văn Em: 4 low of D = 5 members → more than one half.
     assert "Hoàng Văn Em" in page.get_by_test_id("findings").inner_text()
     assert "80,00 %" in page.content()

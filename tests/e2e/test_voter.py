@@ -21,7 +21,7 @@ def test_voter_votes_on_a_phone(live: Live, phone) -> None:  # type: ignore[no-u
     assert page.locator("html").get_attribute("lang") == "vi"
     assert axe_check(page) == []
     shot(page, "voter-code")
-    page.get_by_label("Mã in trên phiếu mã của bạn").fill(code.lower().replace("-", " "))
+    page.get_by_label("Mã bỏ phiếu").fill(code.lower().replace("-", " "))
     page.get_by_role("button", name="Mở phiếu của tôi").click()
     assert page.locator("fieldset.item").count() == 3
     assert axe_check(page) == []
@@ -39,7 +39,7 @@ def test_voter_votes_on_a_phone(live: Live, phone) -> None:  # type: ignore[no-u
     shot(page, "voter-missing")
     page.locator("#item-2").get_by_label("Tín nhiệm", exact=True).check()
     page.get_by_role("button", name="Xem lại phiếu").click()
-    assert page.get_by_role("heading", name="Xem lại phiếu của bạn").is_visible()
+    assert page.get_by_role("heading", name="Xem lại phiếu").is_visible()
     assert axe_check(page) == []
     shot(page, "voter-review")
     page.get_by_role("button", name="Sửa lại").click()

@@ -125,6 +125,21 @@ def both_languages(text: Message | str) -> dict[str, str]:
     return {language: text.text(language) for language in LANGUAGES}
 
 
+# The usual short forms of the documents' kinds, as an office writes them in a table.
+_SHORT_KINDS = (("Quy định ", "QĐ "), ("Nghị quyết ", "NQ "), ("Kế hoạch ", "KH "))
+_TITLE_ENDS = (" về ", " thực hiện ", " on ", " implementing ")
+
+
+def short_name(name: str) -> str:
+    """Return a profile's name as people cite it: "QĐ 96-QĐ/TW (2023)", "NQ 35/2012/QH13"."""
+    cut = min((i for i in (name.find(end) for end in _TITLE_ENDS) if i > 0), default=len(name))
+    short = name[:cut].strip()
+    for long, abbreviation in _SHORT_KINDS:
+        if short.startswith(long):
+            return abbreviation + short[len(long) :]
+    return short
+
+
 @dataclass(frozen=True)
 class Text:
     """A text in Vietnamese and English."""

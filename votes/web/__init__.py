@@ -18,11 +18,12 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from ..i18n import LANGUAGES
 from ..limits import ID_MAX
+from ..profiles import UnknownProfile, get_profile, short_name
 from ..rules import finding_message
 from ..text import decimal_comma, in_vietnam, integer_text
 from . import admin, api, audit, auth, ballot, outage
 from .auth import load_user
-from .common import message, safe_next, template_gettext
+from .common import message, reading, safe_next, template_gettext
 from .extensions import babel, csrf, limiter, login_manager
 from .words import WORDS
 
@@ -238,6 +239,18 @@ def init_web(app: Flask) -> None:
         """Say a finding in words ("low confidence votes are more than one half of …")."""
         return message(finding_message(finding, body_kind))
 
+    def profile_filter(profile_id: str | None, version: int | None = None) -> str:
+        """Name a rule profile as people cite it ("QĐ 96-QĐ/TW (2023)"), not by its id."""
+        if not profile_id:
+            return "—"
+        try:
+            profile = get_profile(reading(), profile_id, version)
+        except UnknownProfile:
+            return f"{profile_id} v{version}" if version else profile_id
+        name = profile.name.en if str(get_locale()) == "en" else profile.name.vi
+        return short_name(name)
+
+    app.jinja_env.filters["profile_name"] = profile_filter
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.filters["qr_svg"] = qr_svg
     app.jinja_env.filters["integer"] = integer_filter

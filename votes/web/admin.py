@@ -168,6 +168,15 @@ def body(code: str) -> str:
 # ------------------------------------------------------------------------------ rounds
 
 
+def profile_in_force(choices: list[profiles.Profile], day: dt.date) -> str | None:
+    """Return the id of the profile in force on a day (the newest of them), for the form."""
+    in_force = [p for p in choices if p.in_force_from is not None and p.in_force_on(day)]
+    if not in_force:
+        return None
+    newest = max(in_force, key=lambda p: (p.in_force_from or dt.date.min, p.id))
+    return newest.id
+
+
 def _decode_roster(value: str | None) -> bytes | None:
     if not value:
         return None
@@ -197,6 +206,8 @@ def new_round(code: str) -> Any:
     form = RoundForm()
     lang = language()
     form.profile.choices = [(p.id, getattr(p.name, lang)) for p in choices]
+    if not form.is_submitted():
+        form.profile.data = profile_in_force(choices, dt.date.today())
     entries: list[RosterEntry] | None = None
     problems: list[str] = []
     if form.validate_on_submit():

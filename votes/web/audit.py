@@ -27,8 +27,8 @@ from ..text import name_sort_key
 from ..verify import verify_anchors, verify_round
 from .auth import role_required
 from .charts import low_share_line, stacked_bars
-from .common import language, message, reading, send, working
-from .words import level_labels
+from .common import _, language, message, reading, send, working
+from .words import EVENT_WORDS, detail_lines, level_labels
 
 bp = Blueprint("audit", __name__)
 AUDITORS = ("auditor", "admin")
@@ -248,6 +248,8 @@ def _event_view(event: AuditEvent) -> dict[str, Any]:
         "at": moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S"),
         "actor": event.actor,
         "kind": event.kind,
+        "kind_words": _(EVENT_WORDS[event.kind]) if event.kind in EVENT_WORDS else event.kind,
+        "lines": detail_lines(details),
         "round_id": event.round_id,
         "details": details,
         "details_text": json.dumps(details, ensure_ascii=False, sort_keys=True),

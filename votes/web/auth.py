@@ -125,7 +125,9 @@ def login() -> Any:
             session.permanent = True
             session["login_at"] = dt.datetime.now(dt.UTC).timestamp()
             login_user(login)
-            return redirect(safe_next(request.args.get("next"), url_for("admin.dashboard")))
+            # An auditor's work is the audit pages: land there, not on the organizers' list.
+            home = url_for("audit.index" if login.role == "auditor" else "admin.dashboard")
+            return redirect(safe_next(request.args.get("next"), home))
         _log_login(ANONYMOUS, form.username.data or "", succeeded=False)
         delay = throttle.failed(counts)
         flash(LOGIN_FAILED, "error")

@@ -21,13 +21,15 @@ from wtforms.validators import DataRequired, Length
 
 from .. import credentials
 from ..bundle import receipt_counted
+from ..code_entry import read_code
+from ..errors import N_
 from ..models import Body, Round, RoundStatus
 from ..operations import cast_ballot
 from ..results import round_results
 from ..vocabulary import COUNTED, PUBLIC_KINDS
 from ..voting import CastRefused
 from .charts import stacked_bars
-from .common import BallotView, ballot_view, find_code, language, reading
+from .common import BallotView, _, ballot_view, find_code, language, reading
 from .common import lazy as lazy_gettext
 from .extensions import limiter
 from .forms import BlankBallotForm, CodeForm, NFCForm, ballot_form_class, item_field_name
@@ -148,21 +150,63 @@ def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple
     ), 200
 
 
-def _show_ballot(code: str) -> tuple[str, int]:
-    state, round_ = find_code(reading(), code)
-    if state != "ok" or round_ is None:
-        return refusal(state)
-    return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
+# What the code page says about a code it cannot read; the typed text stays in the field.
+CODE_PROBLEMS: dict[str, str] = {
+    "empty": N_("Type the code first."),
+    "short": N_(
+        "{count} letters and digits were typed; a voting code has 12, in three groups of 4. "
+        "Compare with the code slip and add what is missing."
+    ),
+    "long": N_(
+        "{count} letters and digits were typed; a voting code has 12, in three groups of 4. "
+        "Compare with the code slip and remove what is extra."
+    ),
+    "letters": N_(
+        "A voting code has 12 letters and digits and never contains {letters}. Compare these "
+        "characters with the code slip: codes use no O, 0, I, 1, L, S, 5, B, 8, Z, 2, U or V."
+    ),
+    "keyboard": N_(
+        "The keyboard turned letters of the code into Vietnamese letters ({letters}). Switch "
+        "the keyboard to English (or turn Vietnamese typing off), then type the code again."
+    ),
+}
 
 
 @bp.route("/", methods=["GET", "POST"])
 @code_limit
 def enter_code() -> Any:
-    """Ask for the code on the slip; a good code opens the ballot."""
+    """Ask for the code on the slip; a good code opens the ballot, a bad one stays to be fixed.
+
+    The code is read forgivingly (votes/code_entry.py). A code that cannot be read, or that
+    opens no ballot, is shown again in its field with what is wrong; an unknown code and a
+    code of a round that is not open get the same words (see REFUSALS).
+    """
     form = CodeForm()
-    if form.validate_on_submit():
-        return _show_ballot(form.code.data)
-    return render_template("ballot/code.html", form=form)
+    if request.method != "POST":
+        return render_template("ballot/code.html", form=form)
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        return render_template("errors/error.html", code=400, csrf=True), 400
+    reading_ = read_code(form.code.data or "")
+    if reading_.problem is not None:
+        problem = _(
+            CODE_PROBLEMS[reading_.problem],
+            count=reading_.length,
+            letters=", ".join(reading_.strange),
+        )
+        status = 200 if reading_.problem == "empty" else 422  # an empty field is no guess
+        return render_template("ballot/code.html", form=form, problem=problem), status
+    # At most two readings (Telex, VNI), and every one is looked up whatever the answers: the
+    # number of look-ups depends on the text typed only, so the time taken tells nothing.
+    found = [
+        (credentials.group(candidate), *find_code(reading(), credentials.group(candidate)))
+        for candidate in reading_.candidates
+    ]
+    for code, state, round_ in found:
+        if state == "ok" and round_ is not None:
+            return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
+    state = next((state for _code, state, _round in found if state != "unknown"), "unknown")
+    status, text = REFUSALS.get(state, REFUSALS["unknown"])
+    return render_template("ballot/code.html", form=form, problem=text, refused=True), status
 
 
 @bp.route("/b/")
@@ -229,7 +273,13 @@ def ballot() -> Any:
         )
     except CastRefused as refused:
         return refusal(refused.reason)
-    return render_template("ballot/receipt.html", receipt=receipt, title=title, body_name=body_name)
+    return render_template(
+        "ballot/receipt.html",
+        receipt=receipt,
+        title=title,
+        body_name=body_name,
+        body_kind=round_.body_kind,
+    )
 
 
 def _cast(code: str) -> Any:
@@ -259,7 +309,11 @@ def _cast(code: str) -> Any:
         return refusal(refused.reason)
     view = ballot_view(session, int(round_id))
     return render_template(
-        "ballot/receipt.html", receipt=receipt, title=view.title, body_name=view.body_name
+        "ballot/receipt.html",
+        receipt=receipt,
+        title=view.title,
+        body_name=view.body_name,
+        body_kind=view.body_kind,
     )
 
 

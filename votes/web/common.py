@@ -154,6 +154,7 @@ class BallotView:
     year: int
     scale: str
     items: tuple[ItemView, ...]
+    body_kind: str = "party"  # how the pages address the voter (web/words.py, voter_address)
 
 
 def ballot_view(session: Session, round_id: int) -> BallotView:
@@ -176,6 +177,7 @@ def ballot_view(session: Session, round_id: int) -> BallotView:
             round_.year,
             round_.scale,
             tuple(ItemView(i.order, i.kind, i.name, i.position) for i in round_.items),
+            round_.body.kind,
         )
         if len(cache) > 1000:
             cache.clear()

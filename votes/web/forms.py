@@ -65,7 +65,7 @@ class CodeForm(NFCForm):
     """The voter types the code printed on the slip."""
 
     code = StringField(
-        lazy_gettext("Code on your slip"),
+        lazy_gettext("Voting code"),
         validators=[DataRequired(), Length(max=64)],
         render_kw={
             "autocomplete": "off",
