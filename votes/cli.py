@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, profiles, rounds
+from . import create_app, operations, profiles, rounds, tree
 from .audit import event_dict
 from .ballotbox import receipts
 from .bundle import receipt_counted
@@ -39,6 +39,7 @@ from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
+from .persons import tree_warnings
 from .models import AuditEvent, Body, Round
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
@@ -47,6 +48,7 @@ from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warning
 from .rules import finding_message
 from .tally import quorum_warning
 from .text import decimal_comma, in_vietnam, integer_text
+from .tree import LEVELS
 from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import (
     BODY_KINDS,
@@ -302,19 +304,49 @@ def body_group() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party", show_default=True)
-def body_add(code: str, name: str, kind: str) -> None:
+@click.option(
+    "--level",
+    type=click.Choice(list(LEVELS)),
+    help=N_("the level in the tree (default: central for the Assembly, else province)"),
+)
+@click.option("--parent", help=N_("the code of the body one level up"))
+def body_add(code: str, name: str, kind: str, level: str | None, parent: str | None) -> None:
     """Add a body."""
     with working() as work:
-        body = operations.add_body(work, code, name, kind)
+        body = operations.add_body(work, code, name, kind, level=level, parent=parent)
         click.echo(_("Body {code} added: {name}.", code=body.code, name=body.name))
 
 
+@body_group.command("set")
+@click.argument("code")
+@click.option("--level", type=click.Choice(list(LEVELS)), help=N_("the new level"))
+@click.option("--parent", help=N_('the code of the new parent ("" for the top of the tree)'))
+def body_set(code: str, level: str | None, parent: str | None) -> None:
+    """Move a body in the tree of bodies."""
+    with working() as work:
+        body = operations.place_body(work, code, level=level, parent=parent)
+        click.echo(
+            _(
+                "Body {code} is now at the level {level}: {path}.",
+                code=body.code,
+                level=_(LEVELS[body.level]),
+                path=tree.path_text(work.session, body),
+            )
+        )
+
+
 @body_group.command("list")
-def body_list() -> None:
-    """List the bodies."""
+@click.option("--under", "under", help=N_("only this body and the bodies under it"))
+def body_list(under: str | None) -> None:
+    """List the bodies as a tree: each body followed by those under it."""
     with reading() as session:
-        for body in session.scalars(select(Body).order_by(Body.code)):
-            click.echo(f"{body.code}\t{body.kind}\t{body.name}")
+        only = tree.subtree_ids(session, [rounds.get_body(session, under).id]) if under else None
+        for line in tree.tree_lines(session, only):
+            body = line.body
+            click.echo(
+                f"{'    ' * line.depth}{body.code}\t{_(LEVELS[body.level])}\t{body.kind}\t"
+                f"{body.name}"
+            )
 
 
 # ---------------------------------------------------------------------------- rounds
@@ -379,6 +411,8 @@ def round_create(
     for warning in roster_warnings(entries):
         click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
+        for warning in tree_warnings(work.session, work.body(body_code), year, entries):
+            click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
         identity = identity_answers(work, body_code, entries, same_person, new_person)
         round_ = operations.create_round(
             work,
@@ -605,12 +639,16 @@ def round_publish(round_id: int) -> None:
 
 @round_group.command("list")
 @click.option("--body", "body_code")
-def round_list(body_code: str | None) -> None:
+@click.option("--under", help=N_("the rounds of this body and of every body under it"))
+def round_list(body_code: str | None, under: str | None) -> None:
     """List rounds."""
     with reading() as session:
         query = select(Round).order_by(Round.id)
         if body_code:
             query = query.where(Round.body_id == rounds.get_body(session, body_code).id)
+        if under:
+            below = tree.subtree_ids(session, [rounds.get_body(session, under).id])
+            query = query.where(Round.body_id.in_(below))
         for round_ in session.scalars(query):
             click.echo(
                 f"{round_.id}\t{round_.body.code}\t{round_.year}\t{_(STATES[round_.status])}\t"

@@ -17,6 +17,7 @@ from .csvinput import rows
 from .errors import N_, InvalidInput, Message, message
 from .limits import check_text, mixed_scripts
 from .models import Body, Person, Round
+from .persons import check_keys, new_identity
 from .text import clean_name, nfc, same_name
 
 ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason", "exempt_decision")
@@ -453,13 +454,19 @@ def resolve_persons(
         )
     if problems:
         raise InvalidInput.of(problems)
+    check_keys(session, body, [e for i, e in enumerate(entries) if chosen[i] is None])
     for index, entry in enumerate(entries):
         if entry.kind != "person" or chosen[index] is not None:
             continue
         # A new person, unless an earlier line of this roster created them already.
         person = persons.by_key(entry.identity)
         if person is None:
-            person = Person(body_id=body.id, person_key=entry.identity, name=entry.name)
+            person = Person(
+                body_id=body.id,
+                person_key=entry.identity,
+                name=entry.name,
+                identity=new_identity(session, body, entry),
+            )
             session.add(person)
             session.flush()
             persons.all.append(person)

@@ -30,11 +30,12 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from .. import operations, paper, profiles, staff
 from ..ballotbox import ballots_collected, ballots_issued
 from ..credentials import codes_issued, codes_used
-from ..errors import InvalidInput, VotesError
+from ..errors import InvalidInput, Message, VotesError
 from ..followup import Proposal
 from ..meeting import committee_text, parse_committee
 from ..models import Body, Person, Round, RoundStatus, StaffUser
 from ..operations import documents
+from ..persons import tree_warnings
 from ..results import round_results
 from ..roster import (
     IdentityQuestion,
@@ -118,6 +119,15 @@ def _questions(body: Body, entries: list[RosterEntry] | None) -> list[IdentityQu
     if not entries:
         return []
     return identity_questions(reading(), body, entries)
+
+
+def _tree_warnings(
+    body: Body, year: int | None, entries: list[RosterEntry] | None, leave_out: int | None = None
+) -> list[Message]:
+    """Return the roster's warnings about the tree: QĐ 96's two places, namesakes elsewhere."""
+    if not entries or year is None:
+        return []
+    return tree_warnings(reading(), body, year, entries, leave_out=leave_out)
 
 
 # ------------------------------------------------------------------------------ bodies
@@ -237,7 +247,8 @@ def new_round(code: str) -> Any:
         form=form,
         profiles=choices,
         entries=entries,
-        warnings=roster_warnings(entries or []),
+        warnings=roster_warnings(entries or [])
+        + _tree_warnings(found, form.year.data, entries),
         problems=problems,
         questions=_questions(found, entries),
         answers=_identity_answers(),
@@ -380,7 +391,8 @@ def roster(round_id: int) -> Any:
         round=round_,
         form=form,
         entries=entries,
-        warnings=roster_warnings(entries or []),
+        warnings=roster_warnings(entries or [])
+        + _tree_warnings(round_.body, round_.year, entries, leave_out=round_.id),
         problems=problems,
         questions=_questions(round_.body, entries),
         answers=_identity_answers(),
