@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, profiles, rounds, tree
+from . import create_app, operations, package, profiles, rounds, tree
 from .audit import event_dict
 from .ballotbox import receipts
 from .bundle import receipt_counted
@@ -40,7 +40,7 @@ from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
 from .persons import tree_warnings
-from .models import AuditEvent, Body, Round
+from .models import AuditEvent, Body, Round, TrustedKey
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
 from .results import round_results
@@ -1166,13 +1166,84 @@ def verify(
 @click.argument("round_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 def export(round_id: int, out: str) -> None:
-    """Write the export bundle of a closed round (zip) that anyone can recount."""
+    """Write the export bundle of a closed round (zip) that anyone can recount, signed."""
+    with working() as work:
+        operations.installation_key(work)  # made on first use, kept in the database
     with reading() as session:
         document = documents.bundle(session, round_id)
     write_file(out, document.data)
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
+
+
+@cli.command("import-bundle")
+@click.argument("path", type=click.Path(dir_okay=False))
+def import_bundle(path: str) -> None:
+    """Import a signed package of a lower installation: checked whole, or refused whole."""
+    data = read_file(path)
+    with working() as work:
+        imported = operations.import_package(work, data)
+        round_ = imported.round
+        if not imported.new:
+            click.echo(
+                _(
+                    "This package was imported already (round {id}); nothing changed.",
+                    id=round_.id,
+                )
+            )
+            return
+        click.echo(
+            _(
+                "Round {origin} of {body} imported as round {id} (key {fingerprint}): signature, "
+                "files, log, seal and recount hold.",
+                origin=round_.origin_id,
+                body=round_.body.code,
+                id=round_.id,
+                fingerprint=imported.fingerprint,
+            )
+        )
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Installation keys: sign packages sent up, trust those sent from below."""
+
+
+@keys_group.command("show")
+def keys_show() -> None:
+    """Print this installation's public key (one line) and its fingerprint on stderr."""
+    with working() as work:
+        public = operations.installation_key(work)
+    click.echo(package.key_text(public))
+    click.echo(_("Fingerprint: {fingerprint}", fingerprint=package.fingerprint(public)), err=True)
+
+
+@keys_group.command("trust")
+@click.argument("body_code")
+@click.argument("key")
+def keys_trust(body_code: str, key: str) -> None:
+    """Register a lower installation's public key for a body and every body under it."""
+    with working() as work:
+        public = operations.trust_key(work, body_code, key)
+    click.echo(
+        _(
+            "Key {fingerprint} is trusted for {body} and the bodies under it.",
+            fingerprint=package.fingerprint(public),
+            body=body_code,
+        )
+    )
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """List the keys trusted here, by body."""
+    with reading() as session:
+        for trusted in session.scalars(select(TrustedKey).order_by(TrustedKey.id)):
+            click.echo(
+                f"{trusted.body.code}\t{package.fingerprint(trusted.public_key)}\t"
+                f"{package.key_text(trusted.public_key)}"
+            )
 
 
 @cli.command("receipts")

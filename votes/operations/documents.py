@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import reports
 
-from .. import profiles, rounds, rules
+from .. import package, profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound, WrongState
 from ..i18n import translate
@@ -252,7 +252,13 @@ def results_csv(session: Session, round_id: int) -> Document:
 
 def bundle(session: Session, round_id: int) -> Document:
     """Build the export bundle of a counted round: anyone can recount it with Python alone."""
-    data = export_round(session, rounds.get_round(session, round_id))
+    round_ = rounds.get_round(session, round_id)
+    # Signed with the installation's key once it has one (operations.installation_key makes
+    # it): a signed bundle is the package a lower level sends up (votes/package.py).
+    if package.has_installation_key(session) or round_.reported_from is not None:
+        data = package.signed_bundle(session, round_)
+    else:
+        data = export_round(session, round_)
     return Document("bundle", data, f"round-{round_id}-bundle.zip", "application/zip")
 
 
