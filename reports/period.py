@@ -40,11 +40,13 @@ def level_chart(
     fonts: FontFamily, level: str, bodies: Sequence[tuple[str, int, int]], width: float
 ) -> Drawing:
     """Draw, for each body of one level, the persons polled and those with a finding."""
-    height = 62 * mm
+    height = 52 * mm
     drawing = Drawing(width, height, initialFontName=fonts.regular)
     chart = VerticalBarChart()
     chart.x, chart.y = 32, 42
-    chart.width, chart.height = width - 50, height - 70
+    # A bar pair about 3 cm wide per body, up to the width of the page.
+    chart.width = min(width - 50, max(1, len(bodies)) * 34 * mm)
+    chart.height = height - 66
     chart.data = [[b[1] for b in bodies] or [0], [b[2] for b in bodies] or [0]]
     chart.categoryAxis.categoryNames = [nfc(b[0])[:22] for b in bodies] or [""]
     chart.categoryAxis.labels.fontName = fonts.regular
@@ -114,9 +116,12 @@ def period_pdf(report: Mapping[str, Any], *, place: str | None = None) -> bytes:
         para(upper(body["name"]), styles.heading_left_bold),
         para("BÁO CÁO KẾT QUẢ LẤY PHIẾU TÍN NHIỆM", styles.title),
         para(
-            f"từ ngày {_date(period['from'])} đến ngày {_date(period['to'])}, "
-            f"gồm {fmt_int(report['bodies'])} đơn vị trực thuộc và đơn vị báo cáo",
+            f"từ ngày {_date(period['from'])} đến ngày {_date(period['to'])}",
             styles.subtitle,
+        ),
+        para(
+            f"{body['name']} và các đơn vị trực thuộc ({fmt_int(report['bodies'])} đơn vị)",
+            styles.centered_italic,
         ),
         Spacer(1, 6),
     ]

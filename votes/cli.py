@@ -7,6 +7,7 @@ default). Every refusal is one translated line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -1043,11 +1044,10 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 
 
 @cli.command("report")
-@click.argument("round_id", type=int)
+@click.argument("round_id", metavar="ROUND_ID|period")
 @click.option(
     "--kind",
     type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
-    required=True,
     help=N_("report: the consequences, for the committee that decides"),
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
@@ -1057,7 +1057,51 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
     help=N_("slips: issue this many new codes and print them"),
 )
 @click.option("--place", help=N_("minutes: the place written in the date line"))
-def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
+@click.option("--body", "body_code", help=N_("period: the body (with every body under it)"))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: first day"))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: last day"))
+def report(
+    round_id: str,
+    kind: str | None,
+    out: str,
+    count: int | None,
+    place: str | None,
+    body_code: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """Write a PDF of a round, or `report period`: a body's periodic report (PDF or .xlsx)."""
+    if round_id == "period":
+        period_report(body_code, start, end, out)
+        return
+    if not round_id.isdigit() or int(round_id) > ID_MAX:
+        raise InvalidInput(N_("Give a round id or the word period."))
+    if kind is None:
+        raise InvalidInput(N_("Give --kind: minutes, report, summary, ballot or slips."))
+    _round_report(int(round_id), kind, out, count, place)
+
+
+def period_report(
+    body_code: str | None, start: dt.datetime | None, end: dt.datetime | None, out: str
+) -> None:
+    """Write the periodic report of a body and its subtree, as PDF or .xlsx by the file name."""
+    if not body_code or start is None or end is None:
+        raise InvalidInput(N_("The periodic report needs --body CODE --from DATE --to DATE."))
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise InvalidInput(N_("Write the periodic report to a .pdf or an .xlsx file."))
+    with reading() as session:
+        builder = documents.period_xlsx if suffix == ".xlsx" else documents.period_pdf
+        document = builder(session, body_code, start.date(), end.date())
+    write_file(out, document.data)
+    with working() as work:
+        operations.log_download(
+            work, document, body=body_code, start=start.date().isoformat(), end=end.date().isoformat()
+        )
+    click.echo(_("Written {path}.", path=out))
+
+
+def _round_report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
     """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.

@@ -8,6 +8,7 @@ builders refuse the others, so no door can hand out a number of an open round.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -26,6 +27,7 @@ from ..i18n import translate
 from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..meeting import meeting_details
 from ..models import Person, Round
+from ..period import period_report
 from ..results import round_header, round_results
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
@@ -276,3 +278,43 @@ def log_download(
         round_id=round_id,
         details={"kind": document.kind, "sha256": document.sha256, **details},
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def period(
+    session: Session, body_code: str, start: dt.date, end: dt.date
+) -> dict[str, Any]:
+    """Return the periodic report of a body and its subtree (JSON-ready; votes.period)."""
+    return period_report(session, rounds.get_body(session, body_code), start, end)
+
+
+def _period_name(body_code: str, start: dt.date, end: dt.date, suffix: str) -> str:
+    return f"{file_name_part(body_code)}-report-{start.isoformat()}-{end.isoformat()}.{suffix}"
+
+
+def period_pdf(session: Session, body_code: str, start: dt.date, end: dt.date) -> Document:
+    """Build the periodic report as PDF, with a chart per level."""
+    data = reports.period_pdf(period(session, body_code, start, end))
+    return Document("period", data, _period_name(body_code, start, end, "pdf"), PDF)
+
+
+def period_xlsx(session: Session, body_code: str, start: dt.date, end: dt.date) -> Document:
+    """Build the periodic report as an Excel workbook ("Tổng hợp", "Kết luận", …)."""
+    data = reports.period_workbook(period(session, body_code, start, end))
+    return Document("period.xlsx", data, _period_name(body_code, start, end, "xlsx"), XLSX)
+
+
+def results_xlsx(session: Session, round_id: int) -> Document:
+    """Build the results of a counted round as an Excel workbook."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    data = reports.results_workbook(result)
+    return Document("results.xlsx", data, f"round-{round_id}-results.xlsx", XLSX)
+
+
+def findings_xlsx(session: Session, body_code: str, year: int | None = None) -> Document:
+    """Build the findings of a body as an Excel workbook."""
+    body = rounds.get_body(session, body_code)
+    data = reports.findings_workbook(findings(session, body_code, year))
+    return Document("findings.xlsx", data, f"{file_name_part(body.code)}-findings.xlsx", XLSX)
