@@ -62,6 +62,10 @@ def _sheet(
     for row in rows:
         values = [nfc(v) if isinstance(v, str) else v for v in row]
         sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            # A name starting with "=" is a name, never a formula the spreadsheet would run.
+            if cell.data_type == "f":
+                cell.data_type = "s"
         for index, value in enumerate(values):
             widths[index] = max(widths[index], min(len(str(value or "")), 60))
     for column, fmt in (formats or {}).items():

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .csvinput import rows
+from .csvinput import in_cells, rows
 from .errors import N_, InvalidInput, Message, message
-from .limits import check_text, mixed_scripts
+from .limits import FIELD_WORDS, check_text, mixed_scripts
 from .models import Body, Person, Round
 from .persons import check_keys, new_identity
 from .text import clean_name, nfc, same_name
@@ -47,8 +47,39 @@ class RosterEntry:
         return self.person_key or self.name
 
 
+# Which column a refusal of a roster line is about (an .xlsx names the cell).
+_PROBLEM_COLUMNS = {
+    "Line {line}: the name is empty.": "name",
+    "Line {line}: the position is empty.": "position",
+    "Line {line}: unknown kind {kind!r}; use person or collective.": "kind",
+    "Line {line}: the collective cannot be exempt.": "exempt_reason",
+    "Line {line}: {name} is already listed on line {first}.": "name",
+}
+_FIELD_COLUMNS = {
+    FIELD_WORDS["name"]: "name",
+    FIELD_WORDS["position"]: "position",
+    FIELD_WORDS["person_key"]: "person_key",
+    FIELD_WORDS["reason"]: "exempt_reason",
+}
+
+
 def parse_roster(data: bytes) -> list[RosterEntry]:
-    """Read a roster CSV; raise InvalidInput listing every bad line when anything is wrong."""
+    """Read a roster (CSV, or the first sheet of an .xlsx); refuse it listing every bad line."""
+    return in_cells(data, lambda: _parse_roster(data), lambda p: _roster_column(data, p))
+
+
+def _roster_column(data: bytes, problem: InvalidInput) -> int | None:
+    """Return the column (1 = A) of the roster a refusal is about, if it is about one cell."""
+    name = _PROBLEM_COLUMNS.get(problem.msgid)
+    inner = problem.params.get("problem")
+    if name is None and isinstance(inner, InvalidInput):
+        name = _FIELD_COLUMNS.get(str(inner.params.get("field_word")))
+    header = next((cells for _line, cells in rows(data)), [])
+    names = [nfc(cell).lower() for cell in header]
+    return names.index(name) + 1 if name in names else None
+
+
+def _parse_roster(data: bytes) -> list[RosterEntry]:
     problems: list[InvalidInput] = []
     entries: list[RosterEntry] = []
     header: list[str] | None = None

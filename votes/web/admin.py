@@ -30,6 +30,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from .. import operations, paper, profiles, staff
 from ..ballotbox import ballots_collected, ballots_issued
 from ..credentials import codes_issued, codes_used
+from ..csvinput import is_xlsx
 from ..errors import InvalidInput, Message, VotesError
 from ..followup import Proposal
 from ..meeting import committee_text, parse_committee
@@ -367,7 +368,11 @@ def roster(round_id: int) -> Any:
         entries, problems = _preview(data)
         if data is not None:
             form.roster_data.data = base64.b64encode(data).decode("ascii")
-            form.roster_text.data = data.decode("utf-8", errors="replace")
+            form.roster_text.data = (
+                roster_csv(entries or [])
+                if is_xlsx(data)
+                else data.decode("utf-8", errors="replace")
+            )
         if entries is not None and request.form.get("action") == "confirm" and not upload:
             try:
                 with working() as work:
