@@ -36,6 +36,14 @@ def _table(styles: Styles, rows: list[list[Any]], widths: Sequence[float]) -> Ta
     return Table(data, colWidths=list(widths), repeatRows=1, style=style)
 
 
+def _short(name: str, limit: int = 26) -> str:
+    """Return a body's name short enough to sit under its bars (a note in brackets dropped)."""
+    text = nfc(name)
+    if "(" in text:
+        text = text[: text.index("(")].strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def level_chart(
     fonts: FontFamily, level: str, bodies: Sequence[tuple[str, int, int]], width: float
 ) -> Drawing:
@@ -48,7 +56,7 @@ def level_chart(
     chart.width = min(width - 50, max(1, len(bodies)) * 34 * mm)
     chart.height = height - 66
     chart.data = [[b[1] for b in bodies] or [0], [b[2] for b in bodies] or [0]]
-    chart.categoryAxis.categoryNames = [nfc(b[0])[:22] for b in bodies] or [""]
+    chart.categoryAxis.categoryNames = [_short(b[0]) for b in bodies] or [""]
     chart.categoryAxis.labels.fontName = fonts.regular
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "n"

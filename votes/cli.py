@@ -33,6 +33,7 @@ from .ballotbox import receipts
 from .bundle import receipt_counted
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
+from .demo_tree import seed_tree
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
 from .i18n import LANGUAGES, translate
@@ -1408,13 +1409,25 @@ def user_passwd(username: str) -> None:
 @click.option("--no-serve", is_flag=True, help=N_("only seed the demo and print the results"))
 @click.option("--host", default=DEMO_HOST, show_default=True)
 @click.option("--port", type=click.IntRange(min=1, max=65535), default=DEMO_PORT, show_default=True)
-def demo(no_serve: bool, host: str, port: int) -> None:
+@click.option(
+    "--tree",
+    "with_tree",
+    is_flag=True,
+    help=N_("also two communes and an agency under the province, one reporting by package"),
+)
+def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
     """Seed a demo body with two years of rounds, print the results and serve the site."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
         upgrade(app.extensions["votes.engine"])
         counted = seed_demo(sessions(), app.config["SECRET_KEY"])
+        if with_tree:
+            for line in seed_tree(sessions()):
+                click.echo(_("Demo tree: {what}", what=line))
+            with reading() as session:
+                for tree_line in tree.tree_lines(session):
+                    click.echo(f"{'    ' * tree_line.depth}{tree_line.body.code}\t{tree_line.body.name}")
         with reading() as session:
             for round_id in counted:
                 click.echo(
