@@ -17,7 +17,7 @@ from .blocks import TEXT_WIDTH, section
 from .fonts import FontFamily
 from .styles import COLOURS, Styles, build_pdf, get_styles, grid_style, para
 from .text import esc, fmt_int, fmt_percent, nfc, upper
-from .workbooks import BAND_NAMES, LEVEL_NAMES, RULE_NAMES, STATUS_NAMES
+from .workbooks import BAND_NAMES, LEVEL_LABELS, LEVEL_NAMES, RULE_NAMES, STATUS_NAMES
 
 __all__ = ["period_pdf"]
 
@@ -191,8 +191,7 @@ def period_pdf(report: Mapping[str, Any], *, place: str | None = None) -> bytes:
         _table(
             styles,
             round_rows,
-            [12 * mm, TEXT_WIDTH - 12 * mm - 14 * mm - 44 * mm - 40 * mm, 14 * mm, 44 * mm]
-            + [20 * mm, 20 * mm],
+            [12 * mm, TEXT_WIDTH - 130 * mm, 14 * mm, 44 * mm, 20 * mm, 20 * mm],
         )
     )
     story += section(styles, "III. BIỂU ĐỒ THEO CẤP")
@@ -223,15 +222,14 @@ def period_pdf(report: Mapping[str, Any], *, place: str | None = None) -> bytes:
             _table(
                 styles,
                 rows,
-                [TEXT_WIDTH * 0.28, TEXT_WIDTH * 0.14, TEXT_WIDTH * 0.3]
-                + [TEXT_WIDTH * 0.1, TEXT_WIDTH * 0.18],
+                [TEXT_WIDTH * share for share in (0.28, 0.14, 0.3, 0.1, 0.18)],
             )
         )
     else:
         story.append(para("Không có trường hợp nào phải xem xét theo quy định.", styles.body))
     if votes:
         story += section(styles, "V. BỎ PHIẾU TÍN NHIỆM")
-        rows = [["Họ và tên", "Đơn vị", "Không tín nhiệm", "Kết quả"]]
+        rows = [["Họ và tên", "Đơn vị", LEVEL_LABELS["no_trust"], "Kết quả"]]
         for v in votes:
             outcome = (
                 "Không có giá trị"

@@ -16,18 +16,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .labels import consequence_text, years_text
+from .labels import BAND_SHORT, POLL_LEVELS, VOTE_LEVELS, consequence_text, years_text
 from .text import nfc
 
 COUNT = "#,##0"
 PERCENT = "0.00"
 LEVEL_NAMES = {"central": "Trung ương", "province": "Tỉnh", "commune": "Xã", "agency": "Cơ quan"}
-BAND_NAMES = {
-    "over_half": "Quá nửa",
-    "over_half_under_two_thirds": "Trên một nửa đến dưới hai phần ba",
-    "two_thirds_or_more": "Từ hai phần ba trở lên",
-    "over_two_thirds": "Trên hai phần ba",
-}
+BAND_NAMES = BAND_SHORT
+#: The column label of each level, from the vocabulary (votes/vocabulary.py).
+LEVEL_LABELS = {name: label for name, label, _short in (*POLL_LEVELS, *VOTE_LEVELS)}
 RULE_NAMES = {"band": "Ngưỡng trong năm", "consecutive_years": "Hai năm liên tiếp"}
 STATUS_NAMES = {
     "draft": "Dự thảo",
@@ -99,11 +96,11 @@ def period_workbook(report: Mapping[str, Any]) -> bytes:
             "Năm",
             "Đợt",
             "Quy định",
-            "Tín nhiệm cao",
-            "Tín nhiệm",
-            "Tín nhiệm thấp",
+            LEVEL_LABELS["high"],
+            LEVEL_LABELS["confidence"],
+            LEVEL_LABELS["low"],
             "Mẫu số",
-            "Tỷ lệ tín nhiệm thấp (%)",
+            f"Tỷ lệ {LEVEL_LABELS['low'].lower()} (%)",
             "Không có giá trị",
         ],
         (
@@ -191,7 +188,16 @@ def period_workbook(report: Mapping[str, Any]) -> bytes:
     _sheet(
         book,
         "Bỏ phiếu tín nhiệm",
-        ["Đợt", "Đơn vị", "Họ và tên", "Chức vụ", "Tín nhiệm", "Không tín nhiệm", "Mẫu số", "Kết quả"],
+        [
+            "Đợt",
+            "Đơn vị",
+            "Họ và tên",
+            "Chức vụ",
+            LEVEL_LABELS["trust"],
+            LEVEL_LABELS["no_trust"],
+            "Mẫu số",
+            "Kết quả",
+        ],
         (
             [
                 v["round"],
@@ -216,14 +222,7 @@ def results_workbook(result: Mapping[str, Any]) -> bytes:
     """Write one round's results: a row per ballot item, counts and percentages as numbers."""
     book = Workbook()
     levels = list(result["items"][0]["counts"]) if result["items"] else []
-    names = {
-        "high": "Tín nhiệm cao",
-        "confidence": "Tín nhiệm",
-        "low": "Tín nhiệm thấp",
-        "trust": "Tín nhiệm",
-        "no_trust": "Không tín nhiệm",
-        "invalid": "Phiếu không hợp lệ (dòng)",
-    }
+    names = {**LEVEL_LABELS, "invalid": "Phiếu không hợp lệ (dòng)"}
     shares = [level for level in levels if level != "invalid"]
     headers = ["STT", "Họ và tên", "Chức vụ"]
     headers += [f"{names.get(level, level)}" for level in levels]

@@ -99,7 +99,8 @@ def test_the_province_imports_the_commune_package(
     listing = upper("round", "list", "--under", "T-SL")
     assert "X-MH" in listing.stdout
     tree = upper("body", "list").stdout.splitlines()
-    assert tree[0].startswith("T-SL") and tree[1].startswith("    X-MH\t")
+    assert tree[0].startswith("T-SL")
+    assert tree[1].startswith("    X-MH\t")
     results = json.loads(upper("results", round_id, "--format", "json").stdout)
     items = {i["person_key"]: i for i in results["items"]}
     # Counted again here from the ballots of the package: 6 of 10 low, 1 of 10 low.
@@ -226,7 +227,8 @@ def test_an_unsigned_bundle_or_a_stranger_key_is_refused(
     garbage = tmp_path / "garbage.zip"
     garbage.write_bytes(b"not a zip at all")
     outcome = upper("import-bundle", garbage)
-    assert outcome.exit_code != 0 and "Traceback" not in outcome.stderr
+    assert outcome.exit_code != 0
+    assert "Traceback" not in outcome.stderr
     assert _rounds(upper_app) == 0
 
 

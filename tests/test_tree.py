@@ -143,7 +143,9 @@ def test_a_name_without_a_key_is_never_merged_but_pointed_out(session: Session) 
     line = RosterEntry(line=2, name="Quàng Văn Bình", position="Chủ tịch")
     common = {"year": 2025, "profile_id": "qd96-2023", "title": "Lấy phiếu", "members": 9}
     operations.create_round(work(session), body_code="T-SL", roster=[line], **common)
-    body = operations.add_body(work(session), "X-TN", "Xã Tân Nghiệp", level="commune", parent="T-SL")
+    body = operations.add_body(
+        work(session), "X-TN", "Xã Tân Nghiệp", level="commune", parent="T-SL"
+    )
     warnings = tree_warnings(session, body, 2025, [line])
     assert len(warnings) == 1
     assert "T-SL" in warnings[0].text("en")
@@ -172,8 +174,13 @@ def test_qd96_two_places_is_checked_when_a_roster_is_loaded(session: Session) ->
         assert f"({code})" in words
     # Another year, or the person exempt there, is no third place.
     assert tree_warnings(session, third, 2026, [line]) == []
-    exempt = RosterEntry(line=4, name="Lò Văn Minh", position="Bí thư", person_key="cb-001",
-                         exempt_reason="Đã có thông báo nghỉ hưu")
+    exempt = RosterEntry(
+        line=4,
+        name="Lò Văn Minh",
+        position="Bí thư",
+        person_key="cb-001",
+        exempt_reason="Đã có thông báo nghỉ hưu",
+    )
     assert tree_warnings(session, third, 2025, [exempt]) == []
     # Vietnamese: the places named and the rule quoted.
     assert "QĐ 96-QĐ/TW" in warnings[0].text("vi")
@@ -186,16 +193,32 @@ def test_two_places_warning_on_the_command_line(votes: VotesRunner, tmp_path: Pa
         assert votes("body", "add", code, f"Đơn vị {code}", "--kind", kind).exit_code == 0
     outcomes = [
         votes(
-            "round", "create", "--body", code, "--year", 2025, "--profile",
-            "qd96-2023" if code != "HDND-SL" else "nq96-2023", "--title", "Lấy phiếu",
-            "--members", 9, "--summoned", 9, "--present", 9, "--roster", roster,
+            "round",
+            "create",
+            "--body",
+            code,
+            "--year",
+            2025,
+            "--profile",
+            "qd96-2023" if code != "HDND-SL" else "nq96-2023",
+            "--title",
+            "Lấy phiếu",
+            "--members",
+            9,
+            "--summoned",
+            9,
+            "--present",
+            9,
+            "--roster",
+            roster,
         )
         for code in ("T-SL", "HDND-SL", "S-GD")
     ]
     assert all(o.exit_code == 0 for o in outcomes), [o.stderr for o in outcomes]
     assert "QĐ 96" not in outcomes[1].stderr
     assert "QĐ 96-QĐ/TW" in outcomes[2].stderr
-    assert "S-GD" in outcomes[2].stderr and "HDND-SL" in outcomes[2].stderr
+    assert "S-GD" in outcomes[2].stderr
+    assert "HDND-SL" in outcomes[2].stderr
 
 
 def test_migration_keeps_every_sealed_round_verifiable(tmp_path: Path) -> None:

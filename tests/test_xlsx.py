@@ -72,7 +72,9 @@ def test_a_wrong_roster_cell_is_named(row: list[object], cell: str) -> None:
 
 
 def test_paper_ballots_from_xlsx_and_their_cells() -> None:
-    good = workbook([["status", 1, 2], ["valid", "H", "L"], ["valid", 1, 3], ["invalid", None, "X"]])
+    good = workbook(
+        [["status", 1, 2], ["valid", "H", "L"], ["valid", 1, 3], ["invalid", None, "X"]]
+    )
     assert parse_paper_ballots(good, 2, "poll") == [
         ("valid", "HL"),
         ("valid", "HL"),
@@ -93,8 +95,20 @@ def test_cli_reads_xlsx_roster_and_ballots(votes: VotesRunner, tmp_path: Path) -
     roster.write_bytes(workbook(ROSTER))
     assert votes("body", "add", "HDND-X", "HĐND xã X", "--kind", "council").exit_code == 0
     made = votes(
-        "round", "create", "--body", "HDND-X", "--year", 2024, "--profile", "nq96-2023",
-        "--title", "Lấy phiếu", "--members", 3, "--roster", roster,
+        "round",
+        "create",
+        "--body",
+        "HDND-X",
+        "--year",
+        2024,
+        "--profile",
+        "nq96-2023",
+        "--title",
+        "Lấy phiếu",
+        "--members",
+        3,
+        "--roster",
+        roster,
     )
     assert made.exit_code == 0, made.stderr
     round_id = made.last_line
@@ -143,10 +157,10 @@ def test_a_formula_in_a_name_is_written_as_text(session: Session) -> None:
         work(session).body("HDND-X"),
         year=2013,
         profile_id="nq35-2012",
-        roster=[person("=HYPERLINK(\"http://x\")", key="k1")],
+        roster=[person('=HYPERLINK("http://x")', key="k1")],
         columns=[rated(1, 5)],
     )
     book = load_workbook(io.BytesIO(documents.results_xlsx(session, round_.id).data))
     cell = book["Kết quả"].cell(row=2, column=2)
     assert cell.data_type == "s"
-    assert cell.value == "=HYPERLINK(\"http://x\")"
+    assert cell.value == '=HYPERLINK("http://x")'

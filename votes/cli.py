@@ -41,9 +41,9 @@ from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
-from .persons import tree_warnings
-from .models import AuditEvent, Body, Round, TrustedKey
+from .models import AuditEvent, Round, TrustedKey
 from .operations import KEEP, documents
+from .persons import tree_warnings
 from .recount import check_bundle, read_bundle
 from .results import round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
@@ -1097,7 +1097,11 @@ def period_report(
     write_file(out, document.data)
     with working() as work:
         operations.log_download(
-            work, document, body=body_code, start=start.date().isoformat(), end=end.date().isoformat()
+            work,
+            document,
+            body=body_code,
+            start=start.date().isoformat(),
+            end=end.date().isoformat(),
         )
     click.echo(_("Written {path}.", path=out))
 
@@ -1427,7 +1431,9 @@ def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
                 click.echo(_("Demo tree: {what}", what=line))
             with reading() as session:
                 for tree_line in tree.tree_lines(session):
-                    click.echo(f"{'    ' * tree_line.depth}{tree_line.body.code}\t{tree_line.body.name}")
+                    click.echo(
+                        f"{'    ' * tree_line.depth}{tree_line.body.code}\t{tree_line.body.name}"
+                    )
         with reading() as session:
             for round_id in counted:
                 click.echo(

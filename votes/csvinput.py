@@ -106,7 +106,9 @@ def rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
         ) from exc
 
 
-def in_cells(data: bytes, parse: Callable[[], T], column: Callable[[InvalidInput], int | None]) -> T:
+def in_cells(
+    data: bytes, parse: Callable[[], T], column: Callable[[InvalidInput], int | None]
+) -> T:
     """Run a parse; on an .xlsx, each refusal names the sheet and the cell (or the row).
 
     `column` tells the column (1 = A) a refusal is about, from its message and parameters.

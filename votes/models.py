@@ -81,8 +81,8 @@ class Body(Base):
 
 def _own_key(context: DefaultExecutionContext) -> str:
     """Default a person's identity to the body's key for them (a person nobody else is yet)."""
-    key: str = context.get_current_parameters()["person_key"]
-    return key
+    parameters: dict[str, str] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return parameters["person_key"]
 
 
 class Person(Base):

@@ -18,8 +18,8 @@ whole package with the reason; the same package twice changes nothing.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import binascii
+import datetime as dt
 import hashlib
 import io
 import json
@@ -200,7 +200,9 @@ class Checked:
 
 def refused(reason: str, **params: Any) -> InvalidInput:
     """Return the refusal of a whole package, with its reason."""
-    return InvalidInput(N_("The package is refused: {reason}"), reason=InvalidInput(reason, **params))
+    return InvalidInput(
+        N_("The package is refused: {reason}"), reason=InvalidInput(reason, **params)
+    )
 
 
 def check_package(session: Session, data: bytes, *, trusted: bool = True) -> Checked:
@@ -220,12 +222,17 @@ def check_package(session: Session, data: bytes, *, trusted: bool = True) -> Che
         signature = bytes.fromhex(envelope["signature"])
         public_key = bytes.fromhex(statement["public_key"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise refused(N_("it is not signed (an export of an older version, or a plain bundle).")) from exc
+        raise refused(
+            N_("it is not signed (an export of an older version, or a plain bundle).")
+        ) from exc
     if statement.get("format") != STATEMENT_FORMAT:
         raise refused(N_("its signature is of an unknown format."))
-    if trusted and not session.scalars(
-        select(TrustedKey).where(TrustedKey.public_key == public_key)
-    ).first():
+    if (
+        trusted
+        and not session.scalars(
+            select(TrustedKey).where(TrustedKey.public_key == public_key)
+        ).first()
+    ):
         raise refused(
             N_(
                 "it is signed by a key that is not registered here (fingerprint {fingerprint}); "
@@ -236,7 +243,9 @@ def check_package(session: Session, data: bytes, *, trusted: bool = True) -> Che
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, _canonical(statement))
     except (InvalidSignature, ValueError) as exc:
-        raise refused(N_("the signature does not match: the package was changed after it was signed.")) from exc
+        raise refused(
+            N_("the signature does not match: the package was changed after it was signed.")
+        ) from exc
     if "SHA256SUMS" not in files or "round.json" not in files:
         raise refused(N_("it has no SHA256SUMS or round.json."))
     if hashlib.sha256(files["SHA256SUMS"]).hexdigest() != statement.get("sha256sums"):
@@ -367,9 +376,7 @@ def _person(session: Session, body: Body, name: str, key: str | None) -> Person:
     return person
 
 
-def _store_round(
-    session: Session, body: Body, package: ReportedPackage, checked: Checked
-) -> Round:
+def _store_round(session: Session, body: Body, package: ReportedPackage, checked: Checked) -> Round:
     definition = checked.definition
     files = checked.files
     profile = definition["profile"]

@@ -29,15 +29,15 @@ class Line(Protocol):
     """What this module reads of a roster line (votes.roster.RosterEntry)."""
 
     @property
-    def line(self) -> int: ...  # noqa: D102
+    def line(self) -> int: ...
     @property
-    def name(self) -> str: ...  # noqa: D102
+    def name(self) -> str: ...
     @property
-    def person_key(self) -> str | None: ...  # noqa: D102
+    def person_key(self) -> str | None: ...
     @property
-    def kind(self) -> str: ...  # noqa: D102
+    def kind(self) -> str: ...
     @property
-    def exempt_reason(self) -> str: ...  # noqa: D102
+    def exempt_reason(self) -> str: ...
 
 
 def _elsewhere(session: Session, body: Body, identity: str) -> list[Person]:

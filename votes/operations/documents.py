@@ -283,9 +283,7 @@ def log_download(
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def period(
-    session: Session, body_code: str, start: dt.date, end: dt.date
-) -> dict[str, Any]:
+def period(session: Session, body_code: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     """Return the periodic report of a body and its subtree (JSON-ready; votes.period)."""
     return period_report(session, rounds.get_body(session, body_code), start, end)
 

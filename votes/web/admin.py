@@ -248,8 +248,7 @@ def new_round(code: str) -> Any:
         form=form,
         profiles=choices,
         entries=entries,
-        warnings=roster_warnings(entries or [])
-        + _tree_warnings(found, form.year.data, entries),
+        warnings=roster_warnings(entries or []) + _tree_warnings(found, form.year.data, entries),
         problems=problems,
         questions=_questions(found, entries),
         answers=_identity_answers(),

@@ -144,8 +144,10 @@ def packages() -> Any:
                 flash(
                     _("The package is imported as round {id}.", id=round_id)
                     if new
-                    else _("This package was imported already (round {id}); nothing changed.",
-                           id=round_id),
+                    else _(
+                        "This package was imported already (round {id}); nothing changed.",
+                        id=round_id,
+                    ),
                     "ok",
                 )
                 return redirect(url_for("admin.round_page", round_id=round_id))
@@ -165,4 +167,3 @@ def packages() -> Any:
         fingerprint=package.fingerprint(public),
         trusted=trusted,
     ), (422 if problems else 200)
-
