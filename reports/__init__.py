@@ -29,7 +29,13 @@ from .period import period_pdf
 from .person_history import history
 from .results import summary
 from .slip_sheets import DEFAULT_BASE_URL, slips
-from .workbooks import findings_workbook, period_workbook, results_workbook, roster_workbook
+from .workbooks import (
+    findings_workbook,
+    histories_workbook,
+    period_workbook,
+    results_workbook,
+    roster_workbook,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -38,6 +44,7 @@ __all__ = [
     "ballot_form",
     "findings_list",
     "findings_workbook",
+    "histories_workbook",
     "history",
     "minutes",
     "outcome_report",

@@ -282,3 +282,46 @@ def roster_workbook(rows: Sequence[Sequence[str]]) -> bytes:
     book = Workbook()
     _sheet(book, "Danh sách", rows[0], rows[1:], first=True)
     return _bytes(book)
+
+
+def histories_workbook(histories: Sequence[Mapping[str, Any]]) -> bytes:
+    """Write histories: a row per person, body and round (an exempt year with its reason)."""
+    book = Workbook()
+    rows = []
+    for history in histories:
+        for entry in history["rounds"]:
+            counts = entry.get("counts") or {}
+            low = "no_trust" if entry["scale"] == "confidence_vote" else "low"
+            percent = (entry.get("percent") or {}).get(low)
+            rows.append(
+                [
+                    history["person"]["name"],
+                    history["body"]["name"],
+                    entry["year"],
+                    entry["round_id"],
+                    entry.get("position") or "",
+                    counts.get(low),
+                    (entry.get("denominator") or {}).get("value"),
+                    _percent(percent),
+                    entry.get("exempt") or "",
+                ]
+            )
+    _sheet(
+        book,
+        "Quá trình",
+        [
+            "Họ và tên",
+            "Đơn vị",
+            "Năm",
+            "Đợt",
+            "Chức vụ",
+            LEVEL_LABELS["low"],
+            "Mẫu số",
+            f"Tỷ lệ {LEVEL_LABELS['low'].lower()} (%)",
+            "Không lấy phiếu (lý do)",
+        ],
+        rows,
+        {3: "0", 4: "0", 6: COUNT, 7: COUNT, 8: PERCENT},
+        first=True,
+    )
+    return _bytes(book)

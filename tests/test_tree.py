@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -183,7 +185,7 @@ def test_qd96_two_places_is_checked_when_a_roster_is_loaded(session: Session) ->
     )
     assert tree_warnings(session, third, 2025, [exempt]) == []
     # Vietnamese: the places named and the rule quoted.
-    assert "QĐ 96-QĐ/TW" in warnings[0].text("vi")
+    assert "96-QĐ/TW" in warnings[0].text("vi")
 
 
 def test_two_places_warning_on_the_command_line(votes: VotesRunner, tmp_path: Path) -> None:
@@ -215,8 +217,8 @@ def test_two_places_warning_on_the_command_line(votes: VotesRunner, tmp_path: Pa
         for code in ("T-SL", "HDND-SL", "S-GD")
     ]
     assert all(o.exit_code == 0 for o in outcomes), [o.stderr for o in outcomes]
-    assert "QĐ 96" not in outcomes[1].stderr
-    assert "QĐ 96-QĐ/TW" in outcomes[2].stderr
+    assert "96-QĐ/TW" not in outcomes[1].stderr
+    assert "96-QĐ/TW" in outcomes[2].stderr
     assert "S-GD" in outcomes[2].stderr
     assert "HDND-SL" in outcomes[2].stderr
 
@@ -271,3 +273,32 @@ def test_migration_keeps_every_sealed_round_verifiable(tmp_path: Path) -> None:
         "k-2",
     ]
     engine.dispose()
+
+
+def test_one_history_across_places(session: Session, votes: VotesRunner, tmp_path: Path) -> None:
+    _tree(session)
+    minh = person("Lò Văn Minh", "Bí thư Tỉnh ủy", key="cb-001")
+    for code, profile, low in (("T-SL", "qd96-2023", 6), ("HDND-SL", "nq96-2023", 2)):
+        counted_round(
+            session,
+            work(session).body(code),
+            year=2025,
+            profile_id=profile,
+            roster=[minh],
+            columns=[rated(low, 10)],
+        )
+    session.commit()
+    shown = votes("history", "--person", "cb-001", "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    places = {h["body"]["code"]: h["rounds"][0]["counts"]["low"] for h in json.loads(shown.stdout)}
+    assert places == {"T-SL": 6, "HDND-SL": 2}
+    out = tmp_path / "history.xlsx"
+    assert votes("history", "--person", "cb-001", "--xlsx", out).exit_code == 0
+    sheet = load_workbook(out)["Quá trình"]
+    assert sorted((r[1].value, r[5].value) for r in sheet.iter_rows(2)) == [
+        ("HĐND tỉnh Sơn La", 2),
+        ("Tỉnh ủy Sơn La", 6),
+    ]
+    unknown = votes("history", "--person", "nobody")
+    assert unknown.exit_code != 0
+    assert "nobody" in unknown.stderr

@@ -912,10 +912,19 @@ def results_text(result: dict[str, Any]) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )
-def results(round_id: int, fmt: str) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the results as .xlsx"))
+def results(round_id: int, fmt: str, xlsx: str | None) -> None:
     """Print the results of a closed round (never of an open one)."""
     with reading() as session:
         result = round_results(session, rounds.get_round(session, round_id))
+        if xlsx:
+            document = documents.results_xlsx(session, round_id)
+    if xlsx:
+        write_file(xlsx, document.data)
+        with working() as work:
+            operations.log_download(work, document, round_id=round_id)
+        click.echo(_("Written {path}.", path=xlsx))
+        return
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
@@ -967,16 +976,23 @@ def profiles_add(path: str) -> None:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--pdf", type=click.Path(dir_okay=False), help=N_("write the findings list as PDF"))
-def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the findings as .xlsx"))
+def findings(body_code: str, year: int | None, fmt: str, pdf: str | None, xlsx: str | None) -> None:
     """List the findings of a body: bands and years in a row."""
     with reading() as session:
         if pdf:
             document = documents.findings_pdf(session, body_code, year)
+        if xlsx:
+            workbook = documents.findings_xlsx(session, body_code, year)
         found = documents.findings(session, body_code, year)
         kind = rounds.get_body(session, body_code).kind
+    if xlsx:
+        write_file(xlsx, workbook.data)
+        click.echo(_("Written {path}.", path=xlsx), err=True)
     if pdf:
         write_file(pdf, document.data)
         click.echo(_("Written {path}.", path=pdf), err=True)
+    if pdf or xlsx:
         return
     if fmt == "json":
         emit_json(found)
@@ -995,7 +1011,9 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 
 
 @cli.command("history")
-@click.option("--body", "body_code", required=True)
+@click.option(
+    "--body", "body_code", help=N_("the body (without it: the person in every body, by key)")
+)
 @click.option("--person", "person_key")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -1003,22 +1021,42 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 @click.option(
     "--pdf", type=click.Path(dir_okay=False), help=N_("write one person's history as PDF")
 )
-def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the histories as .xlsx"))
+def history(
+    body_code: str | None, person_key: str | None, fmt: str, pdf: str | None, xlsx: str | None
+) -> None:
     """Print each person's rounds by year with the low-confidence share and the findings."""
     if pdf and person_key is None:
         raise InvalidInput(N_("Give --person to write one person's history as PDF."))
+    if body_code is None and person_key is None:
+        raise InvalidInput(N_("Give --body CODE, --person KEY, or both."))
     with reading() as session:
-        if pdf and person_key is not None:
+        if pdf and person_key is not None and body_code is not None:
             document = documents.history_pdf(session, body_code, person_key)
             write_file(pdf, document.data)
             click.echo(_("Written {path}.", path=pdf), err=True)
             return
-        histories = documents.histories(session, body_code, person_key)
+        if body_code is None and person_key is not None:
+            # One person known tree-wide: their history in every body that polled them.
+            histories = documents.identity_histories(session, person_key)
+        else:
+            assert body_code is not None
+            histories = documents.histories(session, body_code, person_key)
+    if xlsx:
+        name = Path(xlsx).name
+        write_file(xlsx, documents.histories_xlsx(histories, name).data)
+        click.echo(_("Written {path}.", path=xlsx), err=True)
+        return
+    if pdf:
+        raise InvalidInput(N_("Give --body with --pdf: the PDF is one person's history in a body."))
     if fmt == "json":
-        emit_json(histories if not person_key else histories[0])
+        emit_json(histories if not person_key or body_code is None else histories[0])
         return
     for entry in histories:
-        click.echo(f"{entry['person']['name']} [{entry['person']['person_key']}]")
+        click.echo(
+            f"{entry['person']['name']} [{entry['person']['person_key']}]"
+            + ("" if body_code else f" — {entry['body']['name']} ({entry['body']['code']})")
+        )
         for r in entry["rounds"]:
             if r["counts"] is None:
                 reason = r["exempt"]

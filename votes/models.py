@@ -104,6 +104,8 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(300))
     identity: Mapped[str] = mapped_column(String(300), index=True, default=_own_key)
 
+    body: Mapped[Body] = relationship()
+
 
 class Round(Base):
     """A confidence poll (or a vote of confidence) of one body in one year."""

@@ -28,6 +28,7 @@ from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..meeting import meeting_details
 from ..models import Person, Round
 from ..period import period_report
+from ..persons import identity_persons
 from ..results import round_header, round_results
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
@@ -316,3 +317,16 @@ def findings_xlsx(session: Session, body_code: str, year: int | None = None) -> 
     body = rounds.get_body(session, body_code)
     data = reports.findings_workbook(findings(session, body_code, year))
     return Document("findings.xlsx", data, f"{file_name_part(body.code)}-findings.xlsx", XLSX)
+
+
+def identity_histories(session: Session, identity: str) -> list[dict[str, Any]]:
+    """Return one person's history in every body that polled them (one identity tree-wide)."""
+    persons = identity_persons(session, identity) if searchable(identity, "person_key") else []
+    if not persons:
+        raise NotFound(N_("Unknown person {key}."), key=identity)
+    return [rules.person_history(session, person.body, person) for person in persons]
+
+
+def histories_xlsx(histories: list[dict[str, Any]], name: str) -> Document:
+    """Build histories as an Excel workbook: a row per person, body and round."""
+    return Document("history.xlsx", reports.histories_workbook(histories), name, XLSX)
