@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ from tests.conftest import PG_URL, SECRET, VotesRunner, _postgres_database
 from tests.factories import column, counted_round, person, rated, work
 from votes import create_app, operations
 from votes.models import Round
+from votes.period import period_report
 
 
 @pytest.fixture
@@ -112,6 +114,14 @@ def test_the_province_imports_the_commune_package(
     assert checked.exit_code == 0, checked.stdout
     # Read-only here.
     assert upper("round", "publish", round_id).exit_code != 0
+    # The reported round enters the province's periodic report, counted from its ballots.
+    with upper_app.extensions["votes.sessions"]() as session:
+        report = period_report(
+            session, work(session).body("T-SL"), dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+        )
+    assert [r["reported"] for r in report["rounds"]] == [True]
+    assert report["persons_polled"] == 2
+    assert report["bands"] == {"over_half_under_two_thirds": 1}
     # The same package again changes nothing.
     again = upper("import-bundle", package)
     assert again.exit_code == 0

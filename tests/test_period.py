@@ -12,11 +12,13 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import VotesRunner
 from tests.factories import column, counted_round, person, rated, work
 from votes import operations
+from votes.models import Round
 from votes.period import period_report
 
 YEAR = 2025
@@ -226,3 +228,25 @@ def test_period_report_refusals(session: Session, votes: VotesRunner, tmp_path: 
     )
     assert unknown.exit_code != 0
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_votes_of_confidence_and_their_outcome(session: Session) -> None:
+    _known(session)
+    task = work(session)
+    poll = session.scalars(select(Round).where(Round.body_id == task.body("T-SL").id)).first()
+    assert poll is not None
+    vote = operations.follow_up(task, poll.id, members=10, summoned=10, present=10)
+    assert [i.name for i in vote.items] == ["Lò Văn Minh"]
+    operations.open_round(task, vote.id)
+    ballots = "status,1\n" + "valid,K\n" * 6 + "valid,T\n" * 4
+    operations.import_paper_ballots(task, vote.id, ballots.encode(), issued=10)
+    operations.close_round(task, vote.id)
+    session.commit()
+    report = period_report(session, task.body("T-SL"), START, END)
+    assert [
+        (v["body"], v["identity"], v["trust"], v["no_trust"], v["denominator"], v["no_confidence"])
+        for v in report["confidence_votes"]
+    ] == [("T-SL", "cb-001", 4, 6, 10, True)]
+    # The vote is a round held, but no poll: the persons polled and the bands do not move.
+    assert report["persons_polled"] == 3
+    assert report["bands"] == {"over_half_under_two_thirds": 1, "two_thirds_or_more": 1}
