@@ -125,26 +125,7 @@ def period_workbook(report: Mapping[str, Any]) -> bytes:
         {1: COUNT, 6: "0", 7: "0", 9: COUNT, 10: COUNT, 11: COUNT, 12: COUNT, 13: PERCENT},
         first=True,
     )
-    _sheet(
-        book,
-        "Kết luận",
-        ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Trường hợp", "Ngưỡng", "Năm", "Đợt", "Hệ quả"],
-        (
-            [
-                n,
-                f["name"],
-                f["position"],
-                f["body"],
-                RULE_NAMES.get(f["rule"], f["rule"]),
-                BAND_NAMES.get(f["band"], f["band"]),
-                years_text(f["years"]),
-                ", ".join(str(r) for r in f["rounds"]),
-                consequence_text(f),
-            ]
-            for n, f in enumerate(report["findings"], start=1)
-        ),
-        {1: COUNT},
-    )
+    _findings_sheet(book, report["findings"], with_body=True)
     _sheet(
         book,
         "Đợt lấy phiếu",
@@ -251,18 +232,21 @@ def results_workbook(result: Mapping[str, Any]) -> bytes:
     return _bytes(book)
 
 
-def findings_workbook(findings: Sequence[Mapping[str, Any]]) -> bytes:
-    """Write a list of findings: a row per finding."""
-    book = Workbook()
+def _findings_sheet(
+    book: Workbook, findings: Sequence[Mapping[str, Any]], *, with_body: bool, first: bool = False
+) -> None:
+    """Add the sheet "Kết luận": a row per finding (with its body, in a report of several)."""
+    body = ["Đơn vị"] if with_body else []
     _sheet(
         book,
         "Kết luận",
-        ["STT", "Họ và tên", "Chức vụ", "Trường hợp", "Ngưỡng", "Năm", "Đợt", "Hệ quả"],
+        ["STT", "Họ và tên", "Chức vụ", *body, "Trường hợp", "Ngưỡng", "Năm", "Đợt", "Hệ quả"],
         (
             [
                 n,
                 f["name"],
                 f["position"],
+                *([f["body"]] if with_body else []),
                 RULE_NAMES.get(f["rule"], f["rule"]),
                 BAND_NAMES.get(f["band"], f["band"]),
                 years_text(f["years"]),
@@ -272,8 +256,14 @@ def findings_workbook(findings: Sequence[Mapping[str, Any]]) -> bytes:
             for n, f in enumerate(findings, start=1)
         ),
         {1: COUNT},
-        first=True,
+        first=first,
     )
+
+
+def findings_workbook(findings: Sequence[Mapping[str, Any]]) -> bytes:
+    """Write a list of findings: a row per finding."""
+    book = Workbook()
+    _findings_sheet(book, findings, with_body=False, first=True)
     return _bytes(book)
 
 

@@ -124,22 +124,19 @@ def test_every_number_of_the_period_report(session: Session) -> None:
     assert commune["bands"] == {"two_thirds_or_more": 1}
 
 
+def _write_report(votes: VotesRunner, out: Path) -> None:
+    """Write the report of T-SL for 2025 through the command line."""
+    done = votes(
+        "report", "period", "--body", "T-SL", "--from", "2025-01-01", "--to", "2025-12-31",
+        "--out", out,
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+
+
 def test_the_period_report_as_xlsx(session: Session, votes: VotesRunner, tmp_path: Path) -> None:
     _known(session)
     out = tmp_path / "report.xlsx"
-    done = votes(
-        "report",
-        "period",
-        "--body",
-        "T-SL",
-        "--from",
-        "2025-01-01",
-        "--to",
-        "2025-12-31",
-        "--out",
-        out,
-    )
-    assert done.exit_code == 0, done.stderr
+    _write_report(votes, out)
     book = load_workbook(io.BytesIO(out.read_bytes()))
     assert book.sheetnames[:2] == ["Tổng hợp", "Kết luận"]
     sheet = book["Tổng hợp"]
@@ -177,19 +174,7 @@ def _text(data: bytes) -> str:
 def test_the_period_report_as_pdf(session: Session, votes: VotesRunner, tmp_path: Path) -> None:
     _known(session)
     out = tmp_path / "report.pdf"
-    done = votes(
-        "report",
-        "period",
-        "--body",
-        "T-SL",
-        "--from",
-        "2025-01-01",
-        "--to",
-        "2025-12-31",
-        "--out",
-        out,
-    )
-    assert done.exit_code == 0, done.stderr
+    _write_report(votes, out)
     words = _text(out.read_bytes())
     assert "BÁO CÁO KẾT QUẢ LẤY PHIẾU TÍN NHIỆM" in words
     assert "từ ngày 01/01/2025 đến ngày 31/12/2025" in words

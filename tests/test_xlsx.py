@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -123,18 +124,22 @@ def test_cli_reads_xlsx_roster_and_ballots(votes: VotesRunner, tmp_path: Path) -
     assert done.exit_code == 0, done.stderr
 
 
-def test_results_and_findings_as_xlsx(session: Session) -> None:
+def _council_round(session: Session, **facts: Any) -> int:
+    """Count a round of a People's Council under NQ 35/2012 (D = members)."""
     operations.add_body(work(session), "HDND-X", "HĐND X", "council")
-    round_ = counted_round(
+    return counted_round(
+        session, work(session).body("HDND-X"), year=2013, profile_id="nq35-2012", **facts
+    ).id
+
+
+def test_results_and_findings_as_xlsx(session: Session) -> None:
+    round_id = _council_round(
         session,
-        work(session).body("HDND-X"),
-        year=2013,
-        profile_id="nq35-2012",
         roster=[person("Người A"), person("Người B")],
         members=32,
         columns=[["H"] * 20 + ["C"] * 8 + ["L"] + ["X"], ["H"] * 5 + ["C"] * 8 + ["L"] * 17],
     )
-    book = load_workbook(io.BytesIO(documents.results_xlsx(session, round_.id).data))
+    book = load_workbook(io.BytesIO(documents.results_xlsx(session, round_id).data))
     sheet = book["Kết quả"]
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(2)]
@@ -151,16 +156,10 @@ def test_results_and_findings_as_xlsx(session: Session) -> None:
 
 
 def test_a_formula_in_a_name_is_written_as_text(session: Session) -> None:
-    operations.add_body(work(session), "HDND-X", "HĐND X", "council")
-    round_ = counted_round(
-        session,
-        work(session).body("HDND-X"),
-        year=2013,
-        profile_id="nq35-2012",
-        roster=[person('=HYPERLINK("http://x")', key="k1")],
-        columns=[rated(1, 5)],
+    round_id = _council_round(
+        session, roster=[person('=HYPERLINK("http://x")', key="k1")], columns=[rated(1, 5)]
     )
-    book = load_workbook(io.BytesIO(documents.results_xlsx(session, round_.id).data))
+    book = load_workbook(io.BytesIO(documents.results_xlsx(session, round_id).data))
     cell = book["Kết quả"].cell(row=2, column=2)
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")'
