@@ -284,3 +284,21 @@ def test_a_package_changed_and_signed_again_by_its_own_key_fails_the_recount(
     assert outcome.exit_code != 0
     assert "recount does not hold" in outcome.stderr or "kiểm lại" in outcome.stderr, outcome.stderr
     assert _rounds(upper_app) == 0
+
+
+def test_the_upper_level_may_name_the_levels_above_differently(
+    votes: VotesRunner, session: Session, tmp_path: Path, upper: VotesRunner, upper_app: Flask
+) -> None:
+    """The province calls itself TSL upstairs; the commune's own database says T-SL."""
+    round_id = _commune_round(session)
+    public = votes("keys", "show").stdout.strip()
+    out = tmp_path / "x-mh.zip"
+    assert votes("export", round_id, "--out", out).exit_code == 0
+    assert upper("body", "add", "TSL", "Tỉnh ủy Sơn La", "--level", "province").exit_code == 0
+    added = upper("body", "add", "X-MH", "Xã Mường Hung", "--level", "commune", "--parent", "TSL")
+    assert added.exit_code == 0
+    assert upper("keys", "trust", "X-MH", public).exit_code == 0
+    done = upper("import-bundle", out)
+    assert done.exit_code == 0, done.stderr
+    assert "X-MH" in upper("round", "list", "--under", "TSL").stdout
+    assert upper("body", "list").stdout.count("T-SL") == 0

@@ -163,3 +163,23 @@ def test_a_formula_in_a_name_is_written_as_text(session: Session) -> None:
     cell = book["Kết quả"].cell(row=2, column=2)
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")'
+
+
+def test_a_roster_downloaded_as_xlsx_loads_back(session: Session) -> None:
+    operations.add_body(work(session), "HDND-X", "HĐND X", "council")
+    round_ = operations.create_round(
+        work(session),
+        body_code="HDND-X",
+        year=2024,
+        profile_id="nq96-2023",
+        title="Lấy phiếu",
+        roster=parse_roster(workbook(ROSTER)),
+        members=3,
+    )
+    data = documents.roster_xlsx(session, round_.id).data
+    again = parse_roster(data)
+    assert [(e.name, e.position, e.person_key, e.kind, e.exempt_reason) for e in again] == [
+        ("Nguyễn Văn Thắng", "Bí thư Tỉnh ủy", "sl-001", "person", ""),
+        ("Tập thể Ban Thường vụ Tỉnh ủy", "", None, "collective", ""),
+        ("Ngô Quang Định", "Ủy viên BTV", "sl-010", "person", "Đã có thông báo nghỉ hưu"),
+    ]

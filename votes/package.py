@@ -330,23 +330,16 @@ def _local_body(session: Session, checked: Checked) -> Body:
         )
     )
     allowed = subtree_ids(session, trusted_roots)
-    # Walk down the signed place from the top to the round's body: every body that exists
-    # here must be allowed; new ones are made under the last one found.
-    parent: Body | None = None
-    for entry in reversed(place):
-        code = entry.get("code")
-        local = session.scalar(select(Body).where(Body.code == code))
-        if local is not None:
-            parent = local
-            continue
-        if parent is None or parent.id not in allowed:
-            parent = None
+    # The round's body as known here; when it is new here, it is placed under the nearest body
+    # of the signed place that exists here (the names of the levels above may differ here).
+    missing: list[dict[str, Any]] = []
+    found: Body | None = None
+    for entry in place:
+        found = session.scalar(select(Body).where(Body.code == entry.get("code")))
+        if found is not None:
             break
-        local = add_body(session, code, entry.get("name") or code, entry.get("kind") or "party")
-        place_body(session, local, entry.get("level") or "commune", parent)
-        allowed.add(local.id)
-        parent = local
-    if parent is None or parent.code != definition.get("body") or parent.id not in allowed:
+        missing.append(entry)
+    if found is None or found.id not in allowed:
         raise refused(
             N_(
                 "the key (fingerprint {fingerprint}) is not registered for {body} or a body "
@@ -355,7 +348,12 @@ def _local_body(session: Session, checked: Checked) -> Body:
             fingerprint=fingerprint(checked.public_key),
             body=definition.get("body"),
         )
-    return parent
+    for entry in reversed(missing):
+        code = str(entry.get("code"))
+        made = add_body(session, code, entry.get("name") or code, entry.get("kind") or "party")
+        place_body(session, made, entry.get("level") or "commune", found)
+        found = made
+    return found
 
 
 def _person(session: Session, body: Body, name: str, key: str | None) -> Person:

@@ -30,6 +30,7 @@ from ..models import Person, Round
 from ..period import period_report
 from ..persons import identity_persons
 from ..results import round_header, round_results
+from ..roster import ROSTER_COLUMNS, roster_entries
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
 from .codes import issue_codes
@@ -330,3 +331,21 @@ def identity_histories(session: Session, identity: str) -> list[dict[str, Any]]:
 def histories_xlsx(histories: list[dict[str, Any]], name: str) -> Document:
     """Build histories as an Excel workbook: a row per person, body and round."""
     return Document("history.xlsx", reports.histories_workbook(histories), name, XLSX)
+
+
+def roster_xlsx(session: Session, round_id: int) -> Document:
+    """Build a round's roster as an Excel workbook, in the columns a roster is loaded from."""
+    round_ = rounds.get_round(session, round_id)
+    rows = [list(ROSTER_COLUMNS)] + [
+        [
+            e.name,
+            e.position,
+            e.person_key or "",
+            e.kind,
+            e.exempt_reason,
+            e.exempt_decision,
+        ]
+        for e in roster_entries(round_)
+    ]
+    data = reports.roster_workbook(rows)
+    return Document("roster.xlsx", data, f"round-{round_id}-roster.xlsx", XLSX)

@@ -121,6 +121,18 @@ def results_file(round_id: int) -> Response:
     return send(document)
 
 
+@bp.route("/rounds/<int:round_id>/roster.xlsx")
+@role_required(*STAFF)
+def roster_file(round_id: int) -> Response:
+    """Download a round's roster as Excel (the columns it can be loaded back from)."""
+    session = reading()
+    round_for(session, round_id, manage=False)
+    document = documents.roster_xlsx(session, round_id)
+    with working() as work:
+        operations.log_download(work, document, round_id=round_id)
+    return send(document)
+
+
 @bp.route("/packages", methods=["GET", "POST"])
 @role_required("admin")
 def packages() -> Any:
