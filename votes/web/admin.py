@@ -50,6 +50,7 @@ from ..roster import (
 )
 from ..tally import quorum_warning
 from ..text import in_vietnam, name_sort_key
+from ..tree import tree_lines
 from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
 from ..voting import ImportResult
 from .auth import role_required
@@ -94,10 +95,9 @@ MANAGERS = ("admin", "organizer")
 def _visible_bodies() -> list[Body]:
     session = reading()
     user = staff_user(session)
-    query = select(Body).order_by(Body.code)
-    if user.role == "organizer":
-        query = query.where(Body.id.in_(staff.body_ids(session, user)))
-    return list(session.scalars(query))
+    only = staff.body_ids(session, user) if user.role == "organizer" else None
+    # In the order of the tree: each body followed by the bodies under it.
+    return [line.body for line in tree_lines(session, only)]
 
 
 def _problems(error: VotesError) -> list[str]:
