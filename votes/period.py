@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput
 from .models import Body, Person, Round, Scale
+from .results import round_header
 from .rules import body_findings, round_findings
 from .tally import RoundTally, tally_round
 from .text import percent, percent_text, sort_key
@@ -164,15 +165,9 @@ def period_report(session: Session, body: Body, start: dt.date, end: dt.date) ->
 
 def _round_head(round_: Round) -> dict[str, Any]:
     return {
-        "id": round_.id,
-        "body": round_.body.code,
-        "body_name": round_.body.name,
+        **round_header(round_),
         "level": round_.body.level,
-        "year": round_.year,
         "held_on": round_.held_on.isoformat() if round_.held_on else None,
-        "title": round_.title,
-        "status": round_.status,
-        "scale": round_.scale,
         "profile": {"id": round_.profile_id, "version": round_.profile_version},
         "reported": round_.reported_from is not None,
     }
