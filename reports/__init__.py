@@ -10,6 +10,8 @@ bytes; nothing here imports Flask or the ``votes`` package.
 - ``slips(round, codes, base_url)``: voter-code slips to cut apart
 - ``ballot_form(round)``: the paper ballot
 - ``outcome_report(results, meta=None)``: báo cáo kết quả, the consequences, one page
+- ``period_pdf(report)``: the periodic report of a body and its subtree, a chart per level
+- ``*_workbook(...)``: the same as Excel workbooks (.xlsx, openpyxl)
 """
 
 from __future__ import annotations
@@ -23,9 +25,17 @@ from .counting import minutes
 from .findings import findings_list
 from .fonts import FontFamily, register_fonts
 from .outcome import outcome_report
+from .period import period_pdf
 from .person_history import history
 from .results import summary
 from .slip_sheets import DEFAULT_BASE_URL, slips
+from .workbooks import (
+    findings_workbook,
+    histories_workbook,
+    period_workbook,
+    results_workbook,
+    roster_workbook,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -33,11 +43,17 @@ __all__ = [
     "FontFamily",
     "ballot_form",
     "findings_list",
+    "findings_workbook",
+    "histories_workbook",
     "history",
     "minutes",
     "outcome_report",
+    "period_pdf",
+    "period_workbook",
     "register_fonts",
     "render",
+    "results_workbook",
+    "roster_workbook",
     "slips",
     "summary",
     "write",

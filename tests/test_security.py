@@ -123,6 +123,27 @@ MATRIX: tuple[Row, ...] = (
     Row("audit.results_pdf", "GET", "/audit/rounds/{open}/minutes.pdf", "L L 403 403 409 409"),
     Row("audit.bundle", "GET", "/audit/rounds/{published}/bundle.zip", "L L 403 403 200 200"),
     Row("audit.bundle", "GET", "/audit/rounds/{open}/bundle.zip", "L L 403 403 409 409"),
+    # --- the tree of bodies (issue 17): reports, Excel files, packages from lower levels
+    Row("tree.period", "GET", "/admin/bodies/A/report", "L L 200 403 200 200"),
+    Row("tree.period", "GET", "/admin/bodies/B/report", "L L 403 200 200 200"),
+    Row(
+        "tree.period",
+        "GET",
+        "/admin/bodies/A/report?from=2014-12-31&to=2014-01-01",
+        "L L 422 403 422 422",
+    ),
+    Row("tree.period_file", "GET", "/admin/bodies/A/report.xlsx", "L L 200 403 200 200"),
+    Row(
+        "tree.period_file",
+        "GET",
+        "/admin/bodies/A/report.pdf?from=2014-01-01&to=2014-12-31",
+        "L L 200 403 200 200",
+    ),
+    Row("tree.findings_file", "GET", "/admin/bodies/A/findings.xlsx", "L L 200 403 200 200"),
+    Row("tree.results_file", "GET", "/admin/rounds/{closed}/results.xlsx", "L L 200 403 200 200"),
+    Row("tree.results_file", "GET", "/admin/rounds/{open}/results.xlsx", "L L 409 403 409 409"),
+    Row("tree.roster_file", "GET", "/admin/rounds/{draft}/roster.xlsx", "L L 200 403 200 200"),
+    Row("tree.packages", "GET", "/admin/packages", "L L 403 403 403 200"),
     Row("set_language", "GET", "/lang/vi?next=/admin/", "302 302 302 302 302 302"),
     # --- actions open to anyone (voters, the login form, the JSON API of voters)
     Row("ballot.enter_code", "POST", "/", "200 200 200 200 200 200", data={}),
@@ -141,6 +162,7 @@ MATRIX: tuple[Row, ...] = (
     ),
     # --- staff actions
     Row("admin.add_body", "POST", "/admin/bodies", "L L 403 403 403 422", data={}),
+    Row("tree.packages", "POST", "/admin/packages", "L L 403 403 403 422", data={}),
     Row("admin.new_round", "POST", "/admin/bodies/A/rounds/new", "L L 200 403 403 200", data={}),
     Row("admin.roster", "POST", "/admin/rounds/{draft}/roster", "L L 422 403 403 422", data={}),
     Row("admin.exempt", "POST", "/admin/rounds/{draft}/exempt", "L L 302 403 403 302", data={}),

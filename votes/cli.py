@@ -7,6 +7,7 @@ default). Every refusal is one translated line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -26,12 +27,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, profiles, rounds
+from . import create_app, operations, package, profiles, rounds, tree
 from .audit import event_dict
 from .ballotbox import receipts
 from .bundle import receipt_counted
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
+from .demo_tree import seed_tree
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
 from .i18n import LANGUAGES, translate
@@ -39,14 +41,16 @@ from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
-from .models import AuditEvent, Body, Round
+from .models import AuditEvent, Round, TrustedKey
 from .operations import KEEP, documents
+from .persons import tree_warnings
 from .recount import check_bundle, read_bundle
 from .results import round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
 from .tally import quorum_warning
 from .text import decimal_comma, in_vietnam, integer_text
+from .tree import LEVELS
 from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import (
     BODY_KINDS,
@@ -302,19 +306,49 @@ def body_group() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party", show_default=True)
-def body_add(code: str, name: str, kind: str) -> None:
+@click.option(
+    "--level",
+    type=click.Choice(list(LEVELS)),
+    help=N_("the level in the tree (default: central for the Assembly, else province)"),
+)
+@click.option("--parent", help=N_("the code of the body one level up"))
+def body_add(code: str, name: str, kind: str, level: str | None, parent: str | None) -> None:
     """Add a body."""
     with working() as work:
-        body = operations.add_body(work, code, name, kind)
+        body = operations.add_body(work, code, name, kind, level=level, parent=parent)
         click.echo(_("Body {code} added: {name}.", code=body.code, name=body.name))
 
 
+@body_group.command("set")
+@click.argument("code")
+@click.option("--level", type=click.Choice(list(LEVELS)), help=N_("the new level"))
+@click.option("--parent", help=N_('the code of the new parent ("" for the top of the tree)'))
+def body_set(code: str, level: str | None, parent: str | None) -> None:
+    """Move a body in the tree of bodies."""
+    with working() as work:
+        body = operations.place_body(work, code, level=level, parent=parent)
+        click.echo(
+            _(
+                "Body {code} is now at the level {level}: {path}.",
+                code=body.code,
+                level=_(LEVELS[body.level]),
+                path=tree.path_text(work.session, body),
+            )
+        )
+
+
 @body_group.command("list")
-def body_list() -> None:
-    """List the bodies."""
+@click.option("--under", "under", help=N_("only this body and the bodies under it"))
+def body_list(under: str | None) -> None:
+    """List the bodies as a tree: each body followed by those under it."""
     with reading() as session:
-        for body in session.scalars(select(Body).order_by(Body.code)):
-            click.echo(f"{body.code}\t{body.kind}\t{body.name}")
+        only = tree.subtree_ids(session, [rounds.get_body(session, under).id]) if under else None
+        for line in tree.tree_lines(session, only):
+            body = line.body
+            click.echo(
+                f"{'    ' * line.depth}{body.code}\t{_(LEVELS[body.level])}\t{body.kind}\t"
+                f"{body.name}"
+            )
 
 
 # ---------------------------------------------------------------------------- rounds
@@ -379,6 +413,8 @@ def round_create(
     for warning in roster_warnings(entries):
         click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
+        for warning in tree_warnings(work.session, work.body(body_code), year, entries):
+            click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
         identity = identity_answers(work, body_code, entries, same_person, new_person)
         round_ = operations.create_round(
             work,
@@ -605,12 +641,16 @@ def round_publish(round_id: int) -> None:
 
 @round_group.command("list")
 @click.option("--body", "body_code")
-def round_list(body_code: str | None) -> None:
+@click.option("--under", help=N_("the rounds of this body and of every body under it"))
+def round_list(body_code: str | None, under: str | None) -> None:
     """List rounds."""
     with reading() as session:
         query = select(Round).order_by(Round.id)
         if body_code:
             query = query.where(Round.body_id == rounds.get_body(session, body_code).id)
+        if under:
+            below = tree.subtree_ids(session, [rounds.get_body(session, under).id])
+            query = query.where(Round.body_id.in_(below))
         for round_ in session.scalars(query):
             click.echo(
                 f"{round_.id}\t{round_.body.code}\t{round_.year}\t{_(STATES[round_.status])}\t"
@@ -872,10 +912,19 @@ def results_text(result: dict[str, Any]) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )
-def results(round_id: int, fmt: str) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the results as .xlsx"))
+def results(round_id: int, fmt: str, xlsx: str | None) -> None:
     """Print the results of a closed round (never of an open one)."""
     with reading() as session:
         result = round_results(session, rounds.get_round(session, round_id))
+        if xlsx:
+            document = documents.results_xlsx(session, round_id)
+    if xlsx:
+        write_file(xlsx, document.data)
+        with working() as work:
+            operations.log_download(work, document, round_id=round_id)
+        click.echo(_("Written {path}.", path=xlsx))
+        return
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
@@ -927,16 +976,23 @@ def profiles_add(path: str) -> None:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--pdf", type=click.Path(dir_okay=False), help=N_("write the findings list as PDF"))
-def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the findings as .xlsx"))
+def findings(body_code: str, year: int | None, fmt: str, pdf: str | None, xlsx: str | None) -> None:
     """List the findings of a body: bands and years in a row."""
     with reading() as session:
         if pdf:
             document = documents.findings_pdf(session, body_code, year)
+        if xlsx:
+            workbook = documents.findings_xlsx(session, body_code, year)
         found = documents.findings(session, body_code, year)
         kind = rounds.get_body(session, body_code).kind
+    if xlsx:
+        write_file(xlsx, workbook.data)
+        click.echo(_("Written {path}.", path=xlsx), err=True)
     if pdf:
         write_file(pdf, document.data)
         click.echo(_("Written {path}.", path=pdf), err=True)
+    if pdf or xlsx:
         return
     if fmt == "json":
         emit_json(found)
@@ -955,7 +1011,9 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 
 
 @cli.command("history")
-@click.option("--body", "body_code", required=True)
+@click.option(
+    "--body", "body_code", help=N_("the body (without it: the person in every body, by key)")
+)
 @click.option("--person", "person_key")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -963,22 +1021,42 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
 @click.option(
     "--pdf", type=click.Path(dir_okay=False), help=N_("write one person's history as PDF")
 )
-def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -> None:
+@click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the histories as .xlsx"))
+def history(
+    body_code: str | None, person_key: str | None, fmt: str, pdf: str | None, xlsx: str | None
+) -> None:
     """Print each person's rounds by year with the low-confidence share and the findings."""
     if pdf and person_key is None:
         raise InvalidInput(N_("Give --person to write one person's history as PDF."))
+    if body_code is None and person_key is None:
+        raise InvalidInput(N_("Give --body CODE, --person KEY, or both."))
     with reading() as session:
-        if pdf and person_key is not None:
+        if pdf and person_key is not None and body_code is not None:
             document = documents.history_pdf(session, body_code, person_key)
             write_file(pdf, document.data)
             click.echo(_("Written {path}.", path=pdf), err=True)
             return
-        histories = documents.histories(session, body_code, person_key)
+        if body_code is None and person_key is not None:
+            # One person known tree-wide: their history in every body that polled them.
+            histories = documents.identity_histories(session, person_key)
+        else:
+            assert body_code is not None
+            histories = documents.histories(session, body_code, person_key)
+    if xlsx:
+        name = Path(xlsx).name
+        write_file(xlsx, documents.histories_xlsx(histories, name).data)
+        click.echo(_("Written {path}.", path=xlsx), err=True)
+        return
+    if pdf:
+        raise InvalidInput(N_("Give --body with --pdf: the PDF is one person's history in a body."))
     if fmt == "json":
-        emit_json(histories if not person_key else histories[0])
+        emit_json(histories if not person_key or body_code is None else histories[0])
         return
     for entry in histories:
-        click.echo(f"{entry['person']['name']} [{entry['person']['person_key']}]")
+        click.echo(
+            f"{entry['person']['name']} [{entry['person']['person_key']}]"
+            + ("" if body_code else f" — {entry['body']['name']} ({entry['body']['code']})")
+        )
         for r in entry["rounds"]:
             if r["counts"] is None:
                 reason = r["exempt"]
@@ -1005,11 +1083,10 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 
 
 @cli.command("report")
-@click.argument("round_id", type=int)
+@click.argument("round_id", metavar="ROUND_ID|period")
 @click.option(
     "--kind",
     type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
-    required=True,
     help=N_("report: the consequences, for the committee that decides"),
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
@@ -1019,7 +1096,55 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
     help=N_("slips: issue this many new codes and print them"),
 )
 @click.option("--place", help=N_("minutes: the place written in the date line"))
-def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
+@click.option("--body", "body_code", help=N_("period: the body (with every body under it)"))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: first day"))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: last day"))
+def report(
+    round_id: str,
+    kind: str | None,
+    out: str,
+    count: int | None,
+    place: str | None,
+    body_code: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """Write a PDF of a round, or `report period`: a body's periodic report (PDF or .xlsx)."""
+    if round_id == "period":
+        period_report(body_code, start, end, out)
+        return
+    if not round_id.isdigit() or int(round_id) > ID_MAX:
+        raise InvalidInput(N_("Give a round id or the word period."))
+    if kind is None:
+        raise InvalidInput(N_("Give --kind: minutes, report, summary, ballot or slips."))
+    _round_report(int(round_id), kind, out, count, place)
+
+
+def period_report(
+    body_code: str | None, start: dt.datetime | None, end: dt.datetime | None, out: str
+) -> None:
+    """Write the periodic report of a body and its subtree, as PDF or .xlsx by the file name."""
+    if not body_code or start is None or end is None:
+        raise InvalidInput(N_("The periodic report needs --body CODE --from DATE --to DATE."))
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise InvalidInput(N_("Write the periodic report to a .pdf or an .xlsx file."))
+    with reading() as session:
+        builder = documents.period_xlsx if suffix == ".xlsx" else documents.period_pdf
+        document = builder(session, body_code, start.date(), end.date())
+    write_file(out, document.data)
+    with working() as work:
+        operations.log_download(
+            work,
+            document,
+            body=body_code,
+            start=start.date().isoformat(),
+            end=end.date().isoformat(),
+        )
+    click.echo(_("Written {path}.", path=out))
+
+
+def _round_report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
     """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
@@ -1128,13 +1253,84 @@ def verify(
 @click.argument("round_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 def export(round_id: int, out: str) -> None:
-    """Write the export bundle of a closed round (zip) that anyone can recount."""
+    """Write the export bundle of a closed round (zip) that anyone can recount, signed."""
+    with working() as work:
+        operations.installation_key(work)  # made on first use, kept in the database
     with reading() as session:
         document = documents.bundle(session, round_id)
     write_file(out, document.data)
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
+
+
+@cli.command("import-bundle")
+@click.argument("path", type=click.Path(dir_okay=False))
+def import_bundle(path: str) -> None:
+    """Import a signed package of a lower installation: checked whole, or refused whole."""
+    data = read_file(path)
+    with working() as work:
+        imported = operations.import_package(work, data)
+        round_ = imported.round
+        if not imported.new:
+            click.echo(
+                _(
+                    "This package was imported already (round {id}); nothing changed.",
+                    id=round_.id,
+                )
+            )
+            return
+        click.echo(
+            _(
+                "Round {origin} of {body} imported as round {id} (key {fingerprint}): signature, "
+                "files, log, seal and recount hold.",
+                origin=round_.origin_id,
+                body=round_.body.code,
+                id=round_.id,
+                fingerprint=imported.fingerprint,
+            )
+        )
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Installation keys: sign packages sent up, trust those sent from below."""
+
+
+@keys_group.command("show")
+def keys_show() -> None:
+    """Print this installation's public key (one line) and its fingerprint on stderr."""
+    with working() as work:
+        public = operations.installation_key(work)
+    click.echo(package.key_text(public))
+    click.echo(_("Fingerprint: {fingerprint}", fingerprint=package.fingerprint(public)), err=True)
+
+
+@keys_group.command("trust")
+@click.argument("body_code")
+@click.argument("key")
+def keys_trust(body_code: str, key: str) -> None:
+    """Register a lower installation's public key for a body and every body under it."""
+    with working() as work:
+        public = operations.trust_key(work, body_code, key)
+    click.echo(
+        _(
+            "Key {fingerprint} is trusted for {body} and the bodies under it.",
+            fingerprint=package.fingerprint(public),
+            body=body_code,
+        )
+    )
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """List the keys trusted here, by body."""
+    with reading() as session:
+        for trusted in session.scalars(select(TrustedKey).order_by(TrustedKey.id)):
+            click.echo(
+                f"{trusted.body.code}\t{package.fingerprint(trusted.public_key)}\t"
+                f"{package.key_text(trusted.public_key)}"
+            )
 
 
 @cli.command("receipts")
@@ -1255,13 +1451,27 @@ def user_passwd(username: str) -> None:
 @click.option("--no-serve", is_flag=True, help=N_("only seed the demo and print the results"))
 @click.option("--host", default=DEMO_HOST, show_default=True)
 @click.option("--port", type=click.IntRange(min=1, max=65535), default=DEMO_PORT, show_default=True)
-def demo(no_serve: bool, host: str, port: int) -> None:
+@click.option(
+    "--tree",
+    "with_tree",
+    is_flag=True,
+    help=N_("also two communes and an agency under the province, one reporting by package"),
+)
+def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
     """Seed a demo body with two years of rounds, print the results and serve the site."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
         upgrade(app.extensions["votes.engine"])
         counted = seed_demo(sessions(), app.config["SECRET_KEY"])
+        if with_tree:
+            for line in seed_tree(sessions()):
+                click.echo(_("Demo tree: {what}", what=line))
+            with reading() as session:
+                for tree_line in tree.tree_lines(session):
+                    click.echo(
+                        f"{'    ' * tree_line.depth}{tree_line.body.code}\t{tree_line.body.name}"
+                    )
         with reading() as session:
             for round_id in counted:
                 click.echo(

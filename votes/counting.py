@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .csvinput import rows
+from .csvinput import in_cells, rows
 from .errors import N_, CountError, InvalidInput
 from .vocabulary import INVALID_MARKS, MANY_MARKS, NO_MARK, letters, levels
 
@@ -81,7 +81,23 @@ def normalise_marks(marks: Sequence[str] | Mapping[int | str, str], count: int, 
 
 
 def parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, str]]:
-    """Read a paper-ballot CSV into (status, packed marks); refuse it at its first bad line."""
+    """Read paper ballots (CSV, or an .xlsx's first sheet) into (status, packed marks).
+
+    The file is refused at its first bad line; an .xlsx names the cell.
+    """
+    return in_cells(data, lambda: _parse_paper_ballots(data, count, scale), _ballot_column)
+
+
+def _ballot_column(problem: InvalidInput) -> int | None:
+    """Return the column (1 = A) of a ballot a refusal is about: its status or an item's cell."""
+    if "order" in problem.params:
+        return int(problem.params["order"]) + 1
+    if "status" in problem.params:
+        return 1
+    return None
+
+
+def _parse_paper_ballots(data: bytes, count: int, scale: str) -> list[tuple[str, str]]:
     allowed = frozenset(letters(scale)) | {MANY_MARKS}
     # What a line typed cleanly packs to: one letter or nothing (NO_MARK) in every cell.
     clean = allowed | {NO_MARK}

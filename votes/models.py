@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -53,21 +54,45 @@ def random_id() -> bytes:
 
 
 class Body(Base):
-    """An organisation that holds rounds (a Party committee, a People's Council, the Assembly)."""
+    """An organisation that holds rounds (a Party committee, a People's Council, the Assembly).
+
+    Bodies form a tree (votes/tree.py): each has a level — central, province, commune (the
+    two-level local government since July 2025) or an agency — and a parent one level up.
+    """
 
     __tablename__ = "body"
-    __table_args__ = (CheckConstraint("kind IN ('party', 'council', 'assembly')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('party', 'council', 'assembly')", name="kind"),
+        CheckConstraint("level IN ('central', 'province', 'commune', 'agency')", name="level"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="party")
+    level: Mapped[str] = mapped_column(String(16), default="province", server_default="province")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("body.id", ondelete="RESTRICT"), index=True
+    )
 
     rounds: Mapped[list[Round]] = relationship(back_populates="body", order_by="Round.id")
 
 
+def _own_key(context: DefaultExecutionContext) -> str:
+    """Default a person's identity to the body's key for them (a person nobody else is yet)."""
+    parameters: dict[str, str] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return parameters["person_key"]
+
+
 class Person(Base):
-    """One rated person: one identity in a body across years and positions."""
+    """One rated person in one body: the body's key for them, and their identity tree-wide.
+
+    `person_key` is the body's own key (the roster's, else the name): it is what the rounds
+    already sealed name, so it never changes. `identity` is the stable key of the person
+    across the whole tree of bodies (votes/persons.py): the same identity in two bodies is
+    one person with one history.
+    """
 
     __tablename__ = "person"
     __table_args__ = (UniqueConstraint("body_id", "person_key"),)
@@ -77,6 +102,9 @@ class Person(Base):
     # The external key when the roster gives one, else the NFC-normalised name.
     person_key: Mapped[str] = mapped_column(String(300))
     name: Mapped[str] = mapped_column(String(300))
+    identity: Mapped[str] = mapped_column(String(300), index=True, default=_own_key)
+
+    body: Mapped[Body] = relationship()
 
 
 class Round(Base):
@@ -129,6 +157,12 @@ class Round(Base):
     proposal_number: Mapped[str | None] = mapped_column(String(200))
     proposal_on: Mapped[dt.date | None] = mapped_column()
     proposal_signatories: Mapped[int | None] = mapped_column(Integer)
+    # A round reported by a lower installation in a signed package: read-only here, with its
+    # id over there (which its seal names).
+    reported_from: Mapped[int | None] = mapped_column(
+        ForeignKey("reported_package.id", ondelete="RESTRICT")
+    )
+    origin_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
@@ -350,3 +384,56 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class InstallationKey(Base):
+    """This installation's Ed25519 signing key (one row), made on first use.
+
+    It signs the packages of closed rounds sent up to the upper level (votes/package.py); the
+    upper installation registers its public key as a TrustedKey for this installation's body.
+    """
+
+    __tablename__ = "installation_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+
+class TrustedKey(Base):
+    """The public key of a lower installation, trusted for packages about one body's subtree."""
+
+    __tablename__ = "trusted_key"
+    __table_args__ = (UniqueConstraint("body_id", "public_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="CASCADE"))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    added_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )
+
+    body: Mapped[Body] = relationship()
+
+
+class ReportedPackage(Base):
+    """A signed package imported from a lower installation, kept whole as it was received.
+
+    Its rounds are stored as read-only "reported" rounds (Round.reported_from); the package
+    itself stays the evidence: verifying a reported round re-verifies this package.
+    """
+
+    __tablename__ = "reported_package"
+    __table_args__ = (UniqueConstraint("sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    imported_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.current_timestamp()
+    )

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .csvinput import rows
+from .csvinput import in_cells, rows
 from .errors import N_, InvalidInput, Message, message
-from .limits import check_text, mixed_scripts
+from .limits import FIELD_WORDS, check_text, mixed_scripts
 from .models import Body, Person, Round
+from .persons import check_keys, new_identity
 from .text import clean_name, nfc, same_name
 
 ROSTER_COLUMNS = ("name", "position", "person_key", "kind", "exempt_reason", "exempt_decision")
@@ -68,8 +69,39 @@ class RosterEntry:
         return self.person_key or self.name
 
 
+# Which column a refusal of a roster line is about (an .xlsx names the cell).
+_PROBLEM_COLUMNS = {
+    "Line {line}: the name is empty.": "name",
+    "Line {line}: the position is empty.": "position",
+    "Line {line}: unknown kind {kind!r}; use person or collective.": "kind",
+    "Line {line}: the collective cannot be exempt.": "exempt_reason",
+    "Line {line}: {name} is already listed on line {first}.": "name",
+}
+_FIELD_COLUMNS = {
+    FIELD_WORDS["name"]: "name",
+    FIELD_WORDS["position"]: "position",
+    FIELD_WORDS["person_key"]: "person_key",
+    FIELD_WORDS["reason"]: "exempt_reason",
+}
+
+
 def parse_roster(data: bytes) -> list[RosterEntry]:
-    """Read a roster CSV; raise InvalidInput listing every bad line when anything is wrong."""
+    """Read a roster (CSV, or the first sheet of an .xlsx); refuse it listing every bad line."""
+    return in_cells(data, lambda: _parse_roster(data), lambda p: _roster_column(data, p))
+
+
+def _roster_column(data: bytes, problem: InvalidInput) -> int | None:
+    """Return the column (1 = A) of the roster a refusal is about, if it is about one cell."""
+    name = _PROBLEM_COLUMNS.get(problem.msgid)
+    inner = problem.params.get("problem")
+    if name is None and isinstance(inner, InvalidInput):
+        name = _FIELD_COLUMNS.get(str(inner.params.get("field_word")))
+    header = next((cells for _line, cells in rows(data)), [])
+    names = [nfc(cell).lower() for cell in header]
+    return names.index(name) + 1 if name in names else None
+
+
+def _parse_roster(data: bytes) -> list[RosterEntry]:
     problems: list[InvalidInput] = []
     entries: list[RosterEntry] = []
     header: list[str] | None = None
@@ -477,13 +509,19 @@ def resolve_persons(
         )
     if problems:
         raise InvalidInput.of(problems)
+    check_keys(session, body, [e for i, e in enumerate(entries) if chosen[i] is None])
     for index, entry in enumerate(entries):
         if entry.kind != "person" or chosen[index] is not None:
             continue
         # A new person, unless an earlier line of this roster created them already.
         person = persons.by_key(entry.identity)
         if person is None:
-            person = Person(body_id=body.id, person_key=entry.identity, name=entry.name)
+            person = Person(
+                body_id=body.id,
+                person_key=entry.identity,
+                name=entry.name,
+                identity=new_identity(session, body, entry),
+            )
             session.add(person)
             session.flush()
             persons.all.append(person)

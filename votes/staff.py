@@ -14,6 +14,7 @@ from .errors import N_, InvalidInput, NotFound
 from .limits import refused_character, searchable
 from .models import Body, Role, StaffBody, StaffUser
 from .text import nfc
+from .tree import subtree_ids
 
 ROLES = tuple(role.value for role in Role)
 MIN_PASSWORD_LENGTH = 10
@@ -136,8 +137,9 @@ def same_fingerprint(user: StaffUser, value: str) -> bool:
 
 
 def body_ids(session: Session, user: StaffUser) -> set[int]:
-    """Return the ids of the bodies a user is assigned to."""
-    return set(session.scalars(select(StaffBody.body_id).where(StaffBody.user_id == user.id)))
+    """Return the ids of the bodies a user may work on: those granted and all under them."""
+    granted = session.scalars(select(StaffBody.body_id).where(StaffBody.user_id == user.id))
+    return subtree_ids(session, granted)
 
 
 def can_view(session: Session, user: StaffUser, body_id: int) -> bool:

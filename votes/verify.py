@@ -14,6 +14,7 @@ from .ballotbox import ballots_collected, receipts_count
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
+from .package import check_reported
 from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
 from .vocabulary import COUNTED, SEAL_PART_WORDS
@@ -50,6 +51,13 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     """Recompute everything about a round and list each discrepancy in plain words."""
     report = audit.verify_chain(session) if chain else audit.Report()
     round_id = round_.id
+    if round_.reported_from is not None:
+        # A round reported from below is verified from the signed package kept for it.
+        for problem in check_reported(session, round_):
+            report.problem(N_("Round {id}: {problem}"), id=round_id, problem=problem)
+        if not report.problems:
+            report.check(N_("Round {id}: the package it was reported in holds."), id=round_id)
+        return report
     events = audit.round_events(session, round_id)
     kinds = [e.kind for e in events]
     if "round_created" not in kinds:

@@ -21,6 +21,7 @@ from .ballots import (
 )
 from .codes import issue_codes
 from .documents import Document, log_download
+from .packages import import_package, installation_key, trust_key
 from .rounds import (
     KEEP,
     add_body,
@@ -29,6 +30,7 @@ from .rounds import (
     exempt_person,
     follow_up,
     open_round,
+    place_body,
     publish_round,
     record_attendance,
     record_meeting,
@@ -56,10 +58,13 @@ __all__ = [
     "exempt_person",
     "finish_entry",
     "follow_up",
+    "import_package",
     "import_paper_ballots",
+    "installation_key",
     "issue_codes",
     "log_download",
     "open_round",
+    "place_body",
     "publish_round",
     "record_attendance",
     "record_login",
@@ -70,5 +75,6 @@ __all__ = [
     "restore_person",
     "set_roster",
     "set_staff_password",
+    "trust_key",
     "work",
 ]

@@ -8,6 +8,7 @@ builders refuse the others, so no door can hand out a number of an open round.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -19,14 +20,17 @@ from sqlalchemy.orm import Session
 
 import reports
 
-from .. import profiles, rounds, rules
+from .. import package, profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound, WrongState
 from ..i18n import translate
 from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..meeting import meeting_details
 from ..models import Person, Round
+from ..period import period_report
+from ..persons import identity_persons
 from ..results import round_header, round_results
+from ..roster import ROSTER_COLUMNS, roster_entries
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
 from .codes import issue_codes
@@ -252,7 +256,13 @@ def results_csv(session: Session, round_id: int) -> Document:
 
 def bundle(session: Session, round_id: int) -> Document:
     """Build the export bundle of a counted round: anyone can recount it with Python alone."""
-    data = export_round(session, rounds.get_round(session, round_id))
+    round_ = rounds.get_round(session, round_id)
+    # Signed with the installation's key once it has one (operations.installation_key makes
+    # it): a signed bundle is the package a lower level sends up (votes/package.py).
+    if package.has_installation_key(session) or round_.reported_from is not None:
+        data = package.signed_bundle(session, round_)
+    else:
+        data = export_round(session, round_)
     return Document("bundle", data, f"round-{round_id}-bundle.zip", "application/zip")
 
 
@@ -270,3 +280,72 @@ def log_download(
         round_id=round_id,
         details={"kind": document.kind, "sha256": document.sha256, **details},
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def period(session: Session, body_code: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Return the periodic report of a body and its subtree (JSON-ready; votes.period)."""
+    return period_report(session, rounds.get_body(session, body_code), start, end)
+
+
+def _period_name(body_code: str, start: dt.date, end: dt.date, suffix: str) -> str:
+    return f"{file_name_part(body_code)}-report-{start.isoformat()}-{end.isoformat()}.{suffix}"
+
+
+def period_pdf(session: Session, body_code: str, start: dt.date, end: dt.date) -> Document:
+    """Build the periodic report as PDF, with a chart per level."""
+    data = reports.period_pdf(period(session, body_code, start, end))
+    return Document("period", data, _period_name(body_code, start, end, "pdf"), PDF)
+
+
+def period_xlsx(session: Session, body_code: str, start: dt.date, end: dt.date) -> Document:
+    """Build the periodic report as an Excel workbook ("Tổng hợp", "Kết luận", …)."""
+    data = reports.period_workbook(period(session, body_code, start, end))
+    return Document("period.xlsx", data, _period_name(body_code, start, end, "xlsx"), XLSX)
+
+
+def results_xlsx(session: Session, round_id: int) -> Document:
+    """Build the results of a counted round as an Excel workbook."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    data = reports.results_workbook(result)
+    return Document("results.xlsx", data, f"round-{round_id}-results.xlsx", XLSX)
+
+
+def findings_xlsx(session: Session, body_code: str, year: int | None = None) -> Document:
+    """Build the findings of a body as an Excel workbook."""
+    body = rounds.get_body(session, body_code)
+    data = reports.findings_workbook(findings(session, body_code, year))
+    return Document("findings.xlsx", data, f"{file_name_part(body.code)}-findings.xlsx", XLSX)
+
+
+def identity_histories(session: Session, identity: str) -> list[dict[str, Any]]:
+    """Return one person's history in every body that polled them (one identity tree-wide)."""
+    persons = identity_persons(session, identity) if searchable(identity, "person_key") else []
+    if not persons:
+        raise NotFound(N_("Unknown person {key}."), key=identity)
+    return [rules.person_history(session, person.body, person) for person in persons]
+
+
+def histories_xlsx(histories: list[dict[str, Any]], name: str) -> Document:
+    """Build histories as an Excel workbook: a row per person, body and round."""
+    return Document("history.xlsx", reports.histories_workbook(histories), name, XLSX)
+
+
+def roster_xlsx(session: Session, round_id: int) -> Document:
+    """Build a round's roster as an Excel workbook, in the columns a roster is loaded from."""
+    round_ = rounds.get_round(session, round_id)
+    rows = [list(ROSTER_COLUMNS)] + [
+        [
+            e.name,
+            e.position,
+            e.person_key or "",
+            e.kind,
+            e.exempt_reason,
+            e.exempt_decision,
+        ]
+        for e in roster_entries(round_)
+    ]
+    data = reports.roster_workbook(rows)
+    return Document("roster.xlsx", data, f"round-{round_id}-roster.xlsx", XLSX)

@@ -7,7 +7,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from .. import paper, rounds
+from .. import paper, rounds, tree
 from ..errors import N_, WrongState
 from ..followup import Proposal, create_followup
 from ..meeting import Member, meeting_details
@@ -20,10 +20,42 @@ from ..vocabulary import COUNTED, PUBLIC_KINDS, RESIGNED
 from .work import Work
 
 
-def add_body(work: Work, code: str, name: str, kind: str = "party") -> Body:
-    """Add a body (the organisation that holds rounds)."""
+def add_body(
+    work: Work,
+    code: str,
+    name: str,
+    kind: str = "party",
+    level: str | None = None,
+    parent: str | None = None,
+) -> Body:
+    """Add a body (the organisation that holds rounds), placed in the tree of bodies."""
     body = rounds.add_body(work.session, code, name, kind)
-    work.log("body_added", details={"code": body.code, "name": body.name, "kind": body.kind})
+    above = work.body(parent) if parent else None
+    tree.place_body(work.session, body, level or tree.default_level(kind), above)
+    details: dict[str, object] = {"code": body.code, "name": body.name, "kind": body.kind}
+    # Logged only when the tree says something, so that the log of a flat body reads as before.
+    if level or above is not None:
+        details.update(level=body.level, parent=above.code if above is not None else None)
+    work.log("body_added", details=details)
+    return body
+
+
+def place_body(work: Work, code: str, level: str | None = None, parent: str | None = None) -> Body:
+    """Move a body in the tree: a new level, a new parent ("" for the top), or both."""
+    body = work.body(code)
+    if parent is None:
+        above = work.session.get(Body, body.parent_id) if body.parent_id else None
+    else:
+        above = work.body(parent) if parent else None
+    tree.place_body(work.session, body, level or body.level, above)
+    work.log(
+        "body_placed",
+        details={
+            "code": body.code,
+            "level": body.level,
+            "parent": above.code if above is not None else None,
+        },
+    )
     return body
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import audit
 from ..db import write_session
+from ..errors import N_, WrongState
 from ..models import AuditEvent, Body, Round
 from ..rounds import get_body, get_round
 
@@ -35,8 +36,15 @@ class Work:
         return audit.record(self.session, self.actor, kind, round_id=round_id, details=details)
 
     def round(self, round_id: int) -> Round:
-        """Return a round of this transaction by id (refused if unknown)."""
-        return get_round(self.session, round_id)
+        """Return a round of this transaction by id (refused if unknown or read-only here)."""
+        round_ = get_round(self.session, round_id)
+        if round_.reported_from is not None:
+            # Reported by a lower installation in a signed package: its figures are theirs.
+            raise WrongState(
+                N_("Round {id} was reported by a lower level: it is read-only here."),
+                id=round_id,
+            )
+        return round_
 
     def body(self, code: str) -> Body:
         """Return a body of this transaction by code (refused if unknown)."""

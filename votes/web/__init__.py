@@ -21,7 +21,7 @@ from ..limits import ID_MAX
 from ..profiles import UnknownProfile, get_profile, short_name
 from ..rules import finding_message
 from ..text import decimal_comma, in_vietnam, integer_text
-from . import admin, api, audit, auth, ballot, outage
+from . import admin, api, audit, auth, ballot, outage, tree
 from .auth import load_user
 from .common import message, reading, safe_next, template_gettext
 from .extensions import babel, csrf, limiter, login_manager
@@ -178,6 +178,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(ballot.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(tree.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(audit.bp, url_prefix="/audit")
     csrf.exempt(api.bp)

@@ -30,11 +30,13 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from .. import operations, paper, profiles, staff
 from ..ballotbox import ballots_collected, ballots_issued
 from ..credentials import codes_issued, codes_used
-from ..errors import InvalidInput, VotesError
+from ..csvinput import is_xlsx
+from ..errors import InvalidInput, Message, VotesError
 from ..followup import Proposal
 from ..meeting import committee_text, parse_committee
 from ..models import Body, Person, Round, RoundStatus, StaffUser
 from ..operations import documents
+from ..persons import tree_warnings
 from ..results import round_results
 from ..roster import (
     IdentityQuestion,
@@ -48,6 +50,7 @@ from ..roster import (
 )
 from ..tally import quorum_warning
 from ..text import in_vietnam, name_sort_key
+from ..tree import tree_lines
 from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
 from ..voting import ImportResult
 from .auth import role_required
@@ -92,10 +95,9 @@ MANAGERS = ("admin", "organizer")
 def _visible_bodies() -> list[Body]:
     session = reading()
     user = staff_user(session)
-    query = select(Body).order_by(Body.code)
-    if user.role == "organizer":
-        query = query.where(Body.id.in_(staff.body_ids(session, user)))
-    return list(session.scalars(query))
+    only = staff.body_ids(session, user) if user.role == "organizer" else None
+    # In the order of the tree: each body followed by the bodies under it.
+    return [line.body for line in tree_lines(session, only)]
 
 
 def _problems(error: VotesError) -> list[str]:
@@ -118,6 +120,15 @@ def _questions(body: Body, entries: list[RosterEntry] | None) -> list[IdentityQu
     if not entries:
         return []
     return identity_questions(reading(), body, entries)
+
+
+def _tree_warnings(
+    body: Body, year: int | None, entries: list[RosterEntry] | None, leave_out: int | None = None
+) -> list[Message]:
+    """Return the roster's warnings about the tree: QĐ 96's two places, namesakes elsewhere."""
+    if not entries or year is None:
+        return []
+    return tree_warnings(reading(), body, year, entries, leave_out=leave_out)
 
 
 # ------------------------------------------------------------------------------ bodies
@@ -248,7 +259,7 @@ def new_round(code: str) -> Any:
         form=form,
         profiles=choices,
         entries=entries,
-        warnings=roster_warnings(entries or []),
+        warnings=roster_warnings(entries or []) + _tree_warnings(found, form.year.data, entries),
         problems=problems,
         questions=_questions(found, entries),
         answers=_identity_answers(),
@@ -367,7 +378,11 @@ def roster(round_id: int) -> Any:
         entries, problems = _preview(data)
         if data is not None:
             form.roster_data.data = base64.b64encode(data).decode("ascii")
-            form.roster_text.data = data.decode("utf-8", errors="replace")
+            form.roster_text.data = (
+                roster_csv(entries or [])
+                if is_xlsx(data)
+                else data.decode("utf-8", errors="replace")
+            )
         if entries is not None and request.form.get("action") == "confirm" and not upload:
             try:
                 with working() as work:
@@ -391,7 +406,8 @@ def roster(round_id: int) -> Any:
         round=round_,
         form=form,
         entries=entries,
-        warnings=roster_warnings(entries or []),
+        warnings=roster_warnings(entries or [])
+        + _tree_warnings(round_.body, round_.year, entries, leave_out=round_.id),
         problems=problems,
         questions=_questions(round_.body, entries),
         answers=_identity_answers(),

@@ -214,6 +214,9 @@ def bundle(round_id: int) -> Response:
     """Download the export bundle of a counted round: anyone can recount it with Python alone."""
     round_ = _round(round_id)
     _counted(round_)
+    with working() as work:
+        operations.installation_key(work)  # the bundle is signed: the key is made once
+    reading().rollback()  # a read begun before the key was made would not see it
     return _download(documents.bundle(reading(), round_id), round_id=round_id)
 
 
