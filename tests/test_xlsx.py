@@ -183,3 +183,19 @@ def test_a_roster_downloaded_as_xlsx_loads_back(session: Session) -> None:
         ("Tập thể Ban Thường vụ Tỉnh ủy", "", None, "collective", ""),
         ("Ngô Quang Định", "Ủy viên BTV", "sl-010", "person", "Đã có thông báo nghỉ hưu"),
     ]
+
+
+def test_an_xlsx_roster_with_vietnamese_headings() -> None:
+    # The headings an office types in Vietnamese (issue 16) work in a workbook as in a CSV.
+    data = workbook(
+        [
+            ["Họ và tên", "Chức vụ", "Mã cá nhân"],
+            ["Nguyễn Văn An", "Bí thư", "an"],
+            ["Trần Thị Bình", "Phó Bí thư", None],
+        ]
+    )
+    entries = parse_roster(data)
+    assert [(e.name, e.position, e.person_key) for e in entries] == [
+        ("Nguyễn Văn An", "Bí thư", "an"),
+        ("Trần Thị Bình", "Phó Bí thư", None),
+    ]
