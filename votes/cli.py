@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from flask import Flask, current_app
@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, profiles, rounds
+from . import profiles, rounds
 from .audit import event_dict
 from .ballotbox import receipts
 from .bundle import receipt_counted
@@ -35,12 +35,11 @@ from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
 from .i18n import LANGUAGES, translate
+from .lazy import lazy_module
 from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
-from .migrate import upgrade
 from .models import AuditEvent, Body, Round
-from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
 from .results import round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
@@ -57,6 +56,16 @@ from .vocabulary import (
     basis_words,
     levels,
 )
+
+# What only some commands need (ReportLab, Alembic, argon2, the web application) is loaded
+# when a command first uses it: `votes --help` does not pay for it (votes/lazy.py).
+if TYPE_CHECKING:
+    from . import app as web_app
+    from . import migrate, operations
+else:
+    web_app = lazy_module("votes.app")
+    migrate = lazy_module("votes.migrate")
+    operations = lazy_module("votes.operations")
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
 _DEMO = {"active": False}
@@ -188,7 +197,7 @@ class Root(FlaskGroup, Group):
 
 
 def _make_app() -> Flask:
-    return create_app({"DEMO": True} if _DEMO["active"] else None)
+    return web_app.create_app({"DEMO": True} if _DEMO["active"] else None)
 
 
 cli = Root(
@@ -276,7 +285,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""
-    upgrade(current_app.extensions["votes.engine"])
+    migrate.upgrade(current_app.extensions["votes.engine"])
     click.echo(_("The database schema is up to date."))
 
 
@@ -453,9 +462,9 @@ def round_attendance(
             operations.record_attendance(
                 work,
                 round_id,
-                members=KEEP if members is None else members,
-                summoned=KEEP if summoned is None else summoned,
-                present=KEEP if present is None else present,
+                members=operations.KEEP if members is None else members,
+                summoned=operations.KEEP if summoned is None else summoned,
+                present=operations.KEEP if present is None else present,
             )
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
@@ -879,7 +888,7 @@ def results(round_id: int, fmt: str) -> None:
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
-        click.echo(documents.results_csv_text(result, language()), nl=False)
+        click.echo(operations.documents.results_csv_text(result, language()), nl=False)
     else:
         click.echo(results_text(result))
 
@@ -931,8 +940,8 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None) -> Non
     """List the findings of a body: bands and years in a row."""
     with reading() as session:
         if pdf:
-            document = documents.findings_pdf(session, body_code, year)
-        found = documents.findings(session, body_code, year)
+            document = operations.documents.findings_pdf(session, body_code, year)
+        found = operations.documents.findings(session, body_code, year)
         kind = rounds.get_body(session, body_code).kind
     if pdf:
         write_file(pdf, document.data)
@@ -969,11 +978,11 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
         raise InvalidInput(N_("Give --person to write one person's history as PDF."))
     with reading() as session:
         if pdf and person_key is not None:
-            document = documents.history_pdf(session, body_code, person_key)
+            document = operations.documents.history_pdf(session, body_code, person_key)
             write_file(pdf, document.data)
             click.echo(_("Written {path}.", path=pdf), err=True)
             return
-        histories = documents.histories(session, body_code, person_key)
+        histories = operations.documents.histories(session, body_code, person_key)
     if fmt == "json":
         emit_json(histories if not person_key else histories[0])
         return
@@ -1026,7 +1035,7 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
         if count is None:
             raise InvalidInput(N_("Slips print new codes: give --count N."))
         with working() as work:
-            document = documents.slips(
+            document = operations.documents.slips(
                 work,
                 round_id,
                 count,
@@ -1037,13 +1046,13 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
     else:
         with reading() as session:
             if kind == "ballot":
-                document = documents.ballot_form(session, round_id)
+                document = operations.documents.ballot_form(session, round_id)
             elif kind == "minutes":
-                document = documents.minutes(session, round_id, place=place)
+                document = operations.documents.minutes(session, round_id, place=place)
             elif kind == "report":
-                document = documents.outcome_report(session, round_id)
+                document = operations.documents.outcome_report(session, round_id)
             else:
-                document = documents.summary(session, round_id)
+                document = operations.documents.summary(session, round_id)
         write_file(out, document.data)
         with working() as work:
             operations.log_download(work, document, round_id=round_id)
@@ -1130,7 +1139,7 @@ def verify(
 def export(round_id: int, out: str) -> None:
     """Write the export bundle of a closed round (zip) that anyone can recount."""
     with reading() as session:
-        document = documents.bundle(session, round_id)
+        document = operations.documents.bundle(session, round_id)
     write_file(out, document.data)
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
@@ -1260,7 +1269,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
-        upgrade(app.extensions["votes.engine"])
+        migrate.upgrade(app.extensions["votes.engine"])
         counted = seed_demo(sessions(), app.config["SECRET_KEY"])
         with reading() as session:
             for round_id in counted:
