@@ -9,52 +9,14 @@ and receipts.txt in docs/AUDIT.md — and the whole seal must equal the one comp
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 
 import pytest
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from tests.factories import year_in_force
-from votes import rounds, seal
-from votes.models import Ballot, Receipt, Round
+from tests.factories import open_round_of, store_box
+from votes import seal
 from votes.recount import round_seal, seal_parts
-from votes.roster import RosterEntry
-
-
-def make_round(session: Session, items: int) -> Round:
-    body = rounds.add_body(session, f"S-{os.urandom(4).hex()}", "Đơn vị thử")
-    roster = [RosterEntry(line=n + 2, name=f"Người {n}", position="Ủy viên") for n in range(items)]
-    round_ = rounds.create_round(
-        session,
-        body,
-        year=year_in_force("tn-16kh-2012"),
-        profile_id="tn-16kh-2012",
-        title="Niêm phong",
-        roster=roster,
-        members=None,
-    )
-    rounds.open_round(session, round_)
-    return round_
-
-
-def fill(
-    session: Session, round_: Round, ballots: list[tuple[str, str]], receipts: list[str]
-) -> None:
-    session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
-    session.execute(delete(Receipt).where(Receipt.round_id == round_.id))
-    if ballots:
-        session.execute(
-            insert(Ballot),
-            [
-                {"round_id": round_.id, "id": os.urandom(16), "status": s, "marks": m}
-                for s, m in ballots
-            ],
-        )
-    if receipts:
-        session.execute(insert(Receipt), [{"round_id": round_.id, "receipt": r} for r in receipts])
-    session.flush()
 
 
 def expected_ballots_sha256(items: int, ballots: list[tuple[str, str]]) -> str:
@@ -104,9 +66,9 @@ CASES = [
 def test_the_streamed_digests_are_those_of_the_files(
     session: Session, items: int, ballots: list[tuple[str, str]]
 ) -> None:
-    round_ = make_round(session, items)
+    round_ = open_round_of(session, items)
     receipts = ["KMNP-QRTW-XY34", "ACDE-FGHJ-KMNP", "ACDE-FGHJ-KMNA"] if ballots else []
-    fill(session, round_, ballots, receipts)
+    store_box(session, round_, ballots, receipts)
     assert seal.ballots_digest(session, round_) == expected_ballots_sha256(items, ballots)
     assert seal.receipts_digest(session, round_) == expected_receipts_sha256(receipts)
 
@@ -117,10 +79,10 @@ def test_a_large_box_streams_to_the_seal_of_the_old_computation(
     """Several batches (a small batch size), and the whole seal as computed in memory."""
     monkeypatch.setattr(seal, "BATCH", 97)
     rng = random.Random(18)
-    round_ = make_round(session, 6)
+    round_ = open_round_of(session, 6)
     ballots = random_box(rng, 6, 1500)
     receipts = ["".join(rng.choices("ACDEFGHJKMNPQRTWXY34679", k=12)) for _ in range(700)]
-    fill(session, round_, ballots, receipts)
+    store_box(session, round_, ballots, receipts)
     assert seal.ballots_digest(session, round_) == expected_ballots_sha256(6, ballots)
     assert seal.receipts_digest(session, round_) == expected_receipts_sha256(receipts)
     old_parts = seal_parts(
@@ -137,7 +99,7 @@ def test_a_mark_out_of_the_usual_order_falls_back_to_sorting_in_memory(session: 
     """'!' sorts below '-' in the marks, but as the last cell "valid,H,!" sorts above the
     empty cell "valid,H,": the database's order is then not the CSV's, and the digest must
     still be the CSV's."""
-    round_ = make_round(session, 2)
+    round_ = open_round_of(session, 2)
     ballots = [("valid", "H!"), ("valid", "H-"), ("valid", "HH")]
-    fill(session, round_, ballots, [])
+    store_box(session, round_, ballots, [])
     assert seal.ballots_digest(session, round_) == expected_ballots_sha256(2, ballots)

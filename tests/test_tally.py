@@ -7,17 +7,16 @@ under test.
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tests.factories import year_in_force
+from tests.factories import open_round_of, store_box, year_in_force
 from votes import profiles, rounds, voting
 from votes.counting import count_marks
 from votes.errors import CountError
@@ -422,28 +421,8 @@ def test_a_ballot_with_only_the_collective_is_counted(session: Session) -> None:
 
 def stored_box(session: Session, items: int, profile: str, ballots: list[tuple[str, str]]) -> Round:
     """An open round of `items` persons holding exactly `ballots`, inserted as stored rows."""
-    kind = "party"
-    body = rounds.add_body(session, f"B-{os.urandom(4).hex()}", "Đơn vị thử", kind)
-    roster = [RosterEntry(line=n + 2, name=f"Người {n}", position="Ủy viên") for n in range(items)]
-    round_ = rounds.create_round(
-        session,
-        body,
-        year=year_in_force(profile),
-        profile_id=profile,
-        title="Lấy phiếu",
-        roster=roster,
-        members=None,
-    )
-    rounds.open_round(session, round_)
-    session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
-    if ballots:
-        session.execute(
-            insert(Ballot),
-            [
-                {"round_id": round_.id, "id": os.urandom(16), "status": status, "marks": marks}
-                for status, marks in ballots
-            ],
-        )
+    round_ = open_round_of(session, items, profile)
+    store_box(session, round_, ballots)
     round_.issued = len(ballots)
     session.flush()
     return round_
