@@ -1,10 +1,11 @@
 """Benchmark the PDF documents against bare ReportLab and bare segno; print ratios.
 
-    python bench/reports.py              # minutes of 50 items; 50 pages of slips
+    python bench/reports.py              # minutes of 20, 30, 50, 200 items; 50 pages of slips
     python bench/reports.py --pages 500  # the full slips figure (5 000 QR codes)
 
-(a) the counting minutes of a 50-item round against a bare ReportLab Table of the same
-    cells (plain strings) in the same font: target <= 2x.
+(a) the counting minutes of a round of 20, 30, 50 and 200 persons (`--items`) against a bare
+    ReportLab Table of the same cells (plain strings) in the same font: target <= 2x at
+    every size (the fixed cost of a document weighs most on the small ones).
 (b) N pages of slips (10 a page) against drawing the same QR codes, encoded by segno,
     on a canvas at the same places and nothing else: target <= 1.5x.
 """
@@ -29,6 +30,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
+from bench._measure import load_average
 from reports import minutes, register_fonts, slips
 from reports.slip_sheets import GRIDS, PADDING, PAGE_MARGIN, QR_SIDE, ballot_url
 from reports.text import fmt_int, fmt_percent
@@ -169,29 +171,44 @@ def compare(
 def main() -> None:
     """Run both comparisons and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--items", type=int, nargs="+", default=[20, 30, 50, 200])
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
     register_fonts()
-    results = results_of(args.items)
-    round_ = results["round"]
-    minutes(results)  # warm up: font subsetting tables, imports
-    bare_table(results)
-    t_minutes, t_table = compare(lambda: minutes(results), lambda: bare_table(results), args.repeat)
-    print(f"(a) minutes, {args.items} items:        {t_minutes * 1000:8.1f} ms")
-    print(f"    bare Table, same cells/font: {t_table * 1000:8.1f} ms")
-    print(f"    ratio: {t_minutes / t_table:.2f}x  (target <= 2x)")
+    print(f"CPU time of this process, medians of {args.repeat} alternating runs")
+    print("| document | persons | ours (ms) | bare (ms) | ratio | target | load |")
+    print("|---|---|---|---|---|---|---|")
+    for items in args.items:
+        results = results_of(items)
+        minutes(results)  # warm up: font subsetting tables, imports
+        bare_table(results)
+        t_minutes, t_table = compare(
+            lambda: minutes(results),  # noqa: B023
+            lambda: bare_table(results),  # noqa: B023
+            args.repeat,
+        )
+        ratio = t_minutes / t_table
+        print(
+            f"| minutes vs bare Table | {items} | {t_minutes * 1000:.1f} | "
+            f"{t_table * 1000:.1f} | {ratio:.2f}× | ≤ 2× {'ok' if ratio <= 2 else 'MISSED'} | "
+            f"{load_average()} |",
+            flush=True,
+        )
+    round_ = results_of(1)["round"]
 
     codes = [f"K7Q2-M9XD-{n:05d}" for n in range(args.pages * 10)]
     slip_repeat = max(1, min(args.repeat, 3 if args.pages <= 50 else 1))
     t_slips, t_segno = compare(
         lambda: slips(round_, codes, BASE_URL), lambda: segno_only(codes), slip_repeat
     )
-    print(f"(b) slips, {args.pages} pages ({len(codes)} codes): {t_slips:8.2f} s")
-    print(f"    segno QR codes alone:          {t_segno:8.2f} s")
-    print(f"    ratio: {t_slips / t_segno:.2f}x  (target <= 1.5x)")
+    ratio = t_slips / t_segno
+    print(
+        f"| slips vs segno alone | {args.pages} pages ({len(codes)} codes) | "
+        f"{t_slips * 1000:.0f} | {t_segno * 1000:.0f} | {ratio:.2f}× | "
+        f"≤ 1.5× {'ok' if ratio <= 1.5 else 'MISSED'} | {load_average()} |"
+    )
 
 
 if __name__ == "__main__":

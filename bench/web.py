@@ -1,13 +1,32 @@
-"""Benchmark: a burst of voters against gunicorn (sync workers), full path vs a bare Flask insert.
+"""Benchmark: the voter path against a bare app doing the same durable work (gunicorn).
 
-    python bench/web.py                     # SQLite, and PostgreSQL when 127.0.0.1:5432 answers
-    python bench/web.py --voters 500 --workers 2 4 --items 20 --pg URL
+    python bench/web.py                # SQLite, and PostgreSQL when 127.0.0.1:5432 answers
+    python bench/web.py --voters 300 --runs 3 --workers 2 4 --items 20
+    python bench/web.py --no-pg --workers 2 --voters 200     # a quick look
 
-Each voter fetches the ballot (GET /b/CODE: code look-up, form, CSRF token) and submits it
-(POST /ballot action=cast: CSRF, form validation, cast_ballot in one write transaction). The
-baseline is a bare Flask app on the same database that serves a page and inserts the same rows
-(a ballot and a receipt) with no validation. Loopback only; every run is bounded in time.
-It prints ballots/s, p50/p99 latency, errors, and checks stored ballots == receipts.
+Full path: a voter opens the code page (GET /b), sends the code (POST /: code look-up, the
+ballot page, CSRF token, session cookie) and casts (POST /ballot action=cast: CSRF, form
+validation, the rate limiter, cast_ballot in one write transaction, the receipt page).
+
+Bare baseline, written to do the same durable work and nothing else: Flask and a WTForms form
+with the code and one radio field per item, on the raw driver (sqlite3 / psycopg) with the same
+pragmas (WAL, synchronous=FULL, foreign_keys, secure_delete). Opening: the code's HMAC digest
+looked up (used? round open?) and the form's widgets (written out once) sent. Casting: the form
+validated, then in one transaction the code claimed by its HMAC digest (only if unused and its
+round open; PostgreSQL share-locks the round as ours does), the ballot inserted with a random
+key, a random receipt inserted, commit. No CSRF, no session, no template, no limiter, no ORM.
+Sealed ballots: when they exist, both sides must pay for the same encryption; `_sealing()` is
+the place for the bare side's call (a no-op until then — the output says which, and says when
+sealed ballots exist but the bare side does not encrypt yet).
+
+Both servers run at once on databases of their own; the client sends them the same kind of
+burst in turn (bare, full, bare, full, …, `--runs` times) and the medians are compared, so the
+load of a shared machine falls on both. Each figure comes with the load average, the client's
+CPU time (the client is pinned to a core of its own when there are ≥ 3 CPUs, or with
+`--pin yes`), and the server's CPU time per ballot (the workers' user + system time: the figure
+least moved by other jobs). Throughput: `--voters` voters, `--concurrency` in flight (closed
+loop). Then the burst: `--voters` voters arriving evenly over `--window` seconds (open loop),
+p50/p99 of every request. Afterwards stored ballots = receipts = codes used is checked.
 """
 
 from __future__ import annotations
@@ -15,38 +34,55 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import importlib
 import os
 import secrets
 import statistics
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import (
     DEFAULT_PG,
-    ROUND,
     SECRET,
-    TOKEN,
     census,
-    open_ballot,
     percentile,
     postgres_database,
     prepare,
     request,
     serve,
     sqlite_database,
+    vote_form,
+)
+from bench._measure import (
+    load_average,
+    median,
+    own_cpu,
+    pin_client,
+    pinning_text,
+    process_cpu,
 )
 
 # ---------------------------------------------------------------------------- the two servers
 
 
+def _pin_server() -> None:
+    cores = os.environ.get("BENCH_SERVER_CPUS")
+    if cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(c) for c in cores.split(",")})
+
+
 def full_app():  # type: ignore[no-untyped-def]
     """The real application, configured for plain-HTTP loopback (gunicorn factory)."""
+    _pin_server()
     from votes import create_app
 
     return create_app(
@@ -54,291 +90,431 @@ def full_app():  # type: ignore[no-untyped-def]
             "SECRET_KEY": SECRET,
             "INSECURE_COOKIES": True,
             "CODE_RATE_LIMIT": "100000/minute",
+            "RATELIMIT_KEY_PREFIX": os.environ.get("BENCH_LIMIT_PREFIX", "bench-web"),
         }
     )
 
 
-def bare_app():  # type: ignore[no-untyped-def]
-    """A bare Flask app on the same database: a page, then an insert of the same rows."""
-    from flask import Flask, request
-    from sqlalchemy import insert
+def _sealing() -> tuple[Callable[[str], object] | None, str]:
+    """Return the encryption a sealed ballot costs the bare side, and what the output says.
 
-    from votes.credentials import new_receipt
-    from votes.db import make_engine, make_sessionmaker, write_session
-    from votes.models import Ballot, Receipt
+    Until sealed ballots exist (issue 13: `votes.sealing.encrypt_ballot(public_key, context,
+    choices, options)`, the round's key and context read from the database) there is nothing
+    to pay on either side. Once they do, the bare app must encrypt each ballot with the same
+    call and store what cast_ballot stores; until it is written to, the output says plainly
+    that the comparison leaves the encryption out of the bare side (it never guesses a call).
+    """
+    try:
+        sealing = importlib.import_module("votes.sealing")
+    except ImportError:
+        return None, "sealed ballots: not in this code (votes.sealing absent): no encryption"
+    if callable(getattr(sealing, "encrypt_ballot", None)):
+        return None, (
+            "sealed ballots: IN this code, but the bare app does not encrypt yet (bench/web.py "
+            "_sealing): the full path pays for encryption and the bare one does not, so the "
+            "ratio is unfair to the full path"
+        )
+    return None, "sealed ballots: votes.sealing has no encrypt_ballot: no encryption"
+
+
+def bare_app():  # type: ignore[no-untyped-def]
+    """Flask + WTForms + the raw driver doing the cast's durable work, nothing more."""
+    _pin_server()
+    from flask import Flask, abort, request
+    from wtforms import Form, RadioField, StringField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import InputRequired, Length
+
+    items = int(os.environ["BENCH_ITEMS"])
+    url = os.environ["VOTES_DATABASE_URL"]
+    key = os.environ["VOTES_SECRET_KEY"].encode()
+    seal, _ = _sealing()
+    alphabet = "ACDEFGHJKMNPQRTWXY34679"
+
+    class BallotForm(Form):
+        code = StringField(validators=[InputRequired(), Length(min=12, max=40)])
+
+    levels = [SelectChoice("H", "high"), SelectChoice("C", "confidence"), SelectChoice("L", "low")]
+    for n in range(1, items + 1):
+        setattr(BallotForm, f"item_{n}", RadioField(choices=levels, validators=[InputRequired()]))
+    fields = [f"item_{n}" for n in range(1, items + 1)]
+
+    postgres = url.startswith("postgres")
+    state: dict[str, Any] = {}
+
+    def connection() -> Any:
+        # One connection per worker, opened after the fork.
+        if "db" not in state:
+            if postgres:
+                import psycopg
+
+                state["db"] = psycopg.connect(
+                    url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+                )
+            else:
+                import sqlite3
+
+                db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+                db.execute("PRAGMA busy_timeout=60000")
+                for pragma in (
+                    "PRAGMA foreign_keys=ON",
+                    "PRAGMA journal_mode=WAL",
+                    "PRAGMA synchronous=FULL",
+                    "PRAGMA secure_delete=ON",
+                ):
+                    db.execute(pragma)
+                state["db"] = db
+        return state["db"]
+
+    mark = "%s" if postgres else "?"
+    find = (
+        "SELECT credential.used, round.status FROM credential JOIN round "
+        f"ON round.id = credential.round_id WHERE credential.digest = {mark}"
+    )
+    claim = (
+        "UPDATE credential SET used = true WHERE digest = {m} AND used = false AND EXISTS "
+        "(SELECT 1 FROM round WHERE round.id = credential.round_id AND round.status = 'open'"
+        "{lock}) RETURNING round_id"
+    ).format(m=mark, lock=" FOR SHARE" if postgres else "")
+    add_ballot = (
+        f"INSERT INTO ballot (round_id, id, status, marks) VALUES ({mark}, {mark}, 'valid', {mark})"
+    )
+    add_receipt = f"INSERT INTO receipt (round_id, receipt) VALUES ({mark}, {mark})"
+
+    def code_digest(code: str) -> bytes:
+        return hmac.new(key, code.replace("-", "").upper().encode(), hashlib.sha256).digest()
 
     app = Flask("bare")
-    engine = make_engine(os.environ["VOTES_DATABASE_URL"])
-    factory = make_sessionmaker(engine)
-    round_id = int(os.environ["BENCH_ROUND_ID"])
 
-    @app.get("/bare/<code>")
-    def page(code: str) -> str:
-        return f'<form><input name="csrf_token" type="hidden" value="{code}"></form>'
+    @app.post("/bare/open")
+    def open_ballot() -> str:
+        form = BallotForm(request.form)
+        if not form.code.validate(form):
+            abort(400)
+        found = connection().execute(find, (code_digest(form.code.data),)).fetchone()
+        if found is None or found[0] or found[1] != "open":
+            abort(403)
+        return page
 
-    @app.post("/bare")
+    # The form's widgets are written out once (no template): the page is the same for everyone.
+    blank = BallotForm()
+    page = "<form>" + "".join(str(blank[name]) for name in fields) + "</form>"
+
+    @app.post("/bare/cast")
     def cast() -> str:
-        marks = "".join(
-            request.form.get(f"item_{n}", "H")
-            for n in range(1, 1000)
-            if f"item_{n}" in request.form
-        )
-        receipt = new_receipt()
-        with write_session(factory) as session:
-            session.execute(
-                insert(Ballot).values(
-                    round_id=round_id, id=secrets.token_bytes(16), status="valid", marks=marks
-                )
-            )
-            session.execute(insert(Receipt).values(round_id=round_id, receipt=receipt))
-        return receipt
+        form = BallotForm(request.form)
+        if not form.validate():
+            abort(400)
+        marks = "".join(form[name].data for name in fields)
+        stored = seal(marks) if seal is not None else marks
+        receipt = "".join(secrets.choice(alphabet) for _ in range(12))
+        db = connection()
+        if postgres:
+            with db.transaction():
+                claimed = db.execute(claim, (code_digest(form.code.data),)).fetchone()
+                if claimed is None:
+                    abort(403)
+                db.execute(add_ballot, (claimed[0], secrets.token_bytes(16), stored))
+                db.execute(add_receipt, (claimed[0], receipt))
+        else:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                claimed = db.execute(claim, (code_digest(form.code.data),)).fetchone()
+                if claimed is None:
+                    abort(403)
+                db.execute(add_ballot, (claimed[0], secrets.token_bytes(16), stored))
+                db.execute(add_receipt, (claimed[0], receipt))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return f'<p class="receipt-code">{receipt}</p>'
+
+    @app.get("/api/v1/openapi.json")
+    def ready() -> str:  # what the harness polls to know the server is up
+        return "{}"
 
     return app
 
 
-# ---------------------------------------------------------------------------- setup
+# ---------------------------------------------------------------------------- one voter
 
 
-def stored(database_url: str, round_id: int) -> tuple[int, int]:
-    """Count the ballots and receipts of a round."""
-    counted = census(database_url, round_id)
-    return counted.ballots, counted.receipts
+async def vote_bare(port: int, code: str, items: int) -> tuple[list[float], str]:
+    """Open and cast on the bare app; return the latencies and '' or what went wrong."""
+    latencies = []
+    start = time.perf_counter()
+    page = await request(
+        port, "POST", "/bare/open", body=urllib.parse.urlencode({"code": code}).encode()
+    )
+    latencies.append(time.perf_counter() - start)
+    if page.status != 200 or 'name="item_1"' not in page.body:
+        return latencies, f"open {page.status} {page.error}".strip()
+    data = urllib.parse.urlencode(
+        {"code": code, **{f"item_{n}": "HCL"[n % 3] for n in range(1, items + 1)}}
+    ).encode()
+    start = time.perf_counter()
+    cast = await request(port, "POST", "/bare/cast", body=data)
+    latencies.append(time.perf_counter() - start)
+    if cast.status != 200 or "receipt-code" not in cast.body:
+        return latencies, f"cast {cast.status} {cast.error}".strip()
+    return latencies, ""
 
 
-@contextlib.contextmanager
-def gunicorn(factory: str, workers: int, env: dict[str, str]) -> Iterator[str]:
-    """Run gunicorn with sync workers on a free loopback port; yield its base URL."""
-    with serve(env, workers, f"bench.web:{factory}()") as server:
-        yield server.url
+async def vote_full(port: int, code: str, items: int) -> tuple[list[float], str]:
+    """Vote as a phone does on the full app (code page, code, cast)."""
+    vote = await vote_form(port, code, items)
+    if vote.ok:
+        return vote.latencies, ""
+    return vote.latencies, f"{vote.step} {vote.status} {vote.error}".strip()
 
 
-# ---------------------------------------------------------------------------- the burst
+VOTERS = {"bare": vote_bare, "full": vote_full}
+WARM_UP = 40  # voters sent to each server before anything is measured
+
+
+# ---------------------------------------------------------------------------- a burst
 
 
 @dataclass
 class Burst:
-    """Latencies and outcomes of one burst."""
+    """What one burst did and what it cost."""
 
     latencies: list[float] = field(default_factory=list)
     ballots: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+    load: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.ballots / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_ms(self) -> float:
+        """Server CPU milliseconds per ballot."""
+        return 1000 * self.server_cpu / self.ballots if self.ballots else 0.0
 
 
-async def _voter(port: int, code: str, items: int, bare: bool, burst: Burst) -> None:
-    marks = {f"item_{n}": "HCL"[n % 3] for n in range(1, items + 1)}
-    try:
-        start = time.perf_counter()
-        # The application takes the code by POST (the code page, then the code); the bare
-        # baseline still opens its ballot with one GET.
-        page = (
-            await request(port, "GET", f"/bare/{code}") if bare else await open_ballot(port, code)
-        )
-        burst.latencies.append(time.perf_counter() - start)
-        token = TOKEN.search(page.body)
-        if page.status != 200 or token is None:
-            burst.errors.append(f"GET {page.status} {page.error}".strip())
-            return
-        round_id = ROUND.search(page.body)
-        data = urllib.parse.urlencode(
-            {
-                "csrf_token": token.group(1),
-                "code": code,
-                "action": "cast",
-                "round": round_id.group(1) if round_id else "",
-                **marks,
-            }
-        ).encode()
-        start = time.perf_counter()
-        cast = await request(
-            port, "POST", "/bare" if bare else "/ballot", cookie=page.cookie, body=data
-        )
-        burst.latencies.append(time.perf_counter() - start)
-        if cast.status == 200 and (bare or "receipt-code" in cast.body):
-            burst.ballots += 1
-        else:
-            burst.errors.append(f"POST {cast.status} {cast.error}".strip())
-    except OSError as exc:
-        burst.errors.append(type(exc).__name__ + ": " + str(exc)[:80])
-
-
-async def _burst(
-    port: int, codes: list[str], items: int, bare: bool, spread: float, concurrency: int
+async def _send(
+    port: int, kind: str, codes: list[str], items: int, spread: float, concurrency: int
 ) -> Burst:
     result = Burst()
-    gate = asyncio.Semaphore(concurrency) if concurrency else None
+    voter = VOTERS[kind]
+    pending = iter(enumerate(codes))
 
     async def one(index: int, code: str) -> None:
-        # Open loop: voter i arrives at i * spread / n seconds, whatever the server does.
-        await asyncio.sleep(index * spread / len(codes))
-        if gate is None:
-            await _voter(port, code, items, bare, result)
+        latencies, error = await voter(port, code, items)
+        result.latencies += latencies
+        if error:
+            result.errors.append(error)
         else:
-            async with gate:
-                await _voter(port, code, items, bare, result)
+            result.ballots += 1
+
+    async def lane() -> None:  # closed loop: the next voter when one is done
+        for index, code in pending:
+            await one(index, code)
+
+    async def arrival(index: int, code: str) -> None:  # open loop: voter i at i * spread / n
+        await asyncio.sleep(index * spread / len(codes))
+        await one(index, code)
 
     start = time.perf_counter()
-    await asyncio.gather(*(one(i, c) for i, c in enumerate(codes)))
+    if spread:
+        await asyncio.gather(*(arrival(i, c) for i, c in enumerate(codes)))
+    else:
+        await asyncio.gather(*(lane() for _ in range(concurrency)))
     result.seconds = time.perf_counter() - start
     return result
 
 
 def burst(
-    base: str, codes: list[str], items: int, bare: bool, spread: float, concurrency: int = 0
+    server: Any, kind: str, codes: list[str], items: int, spread: float, concurrency: int
 ) -> Burst:
-    """Send the voters: spread over `spread` seconds (0: all at once, `concurrency` at a time)."""
-    port = int(base.rsplit(":", 1)[1])
-    return asyncio.run(_burst(port, codes, items, bare, spread, concurrency))
+    """Send one burst and measure it, with the CPU of the client and of the server's workers."""
+    workers = server.worker_pids()
+    server_before = sum(process_cpu(pid) for pid in workers)
+    client_before = own_cpu()
+    result = asyncio.run(_send(server.port, kind, codes, items, spread, concurrency))
+    result.client_cpu = own_cpu() - client_before
+    result.server_cpu = sum(process_cpu(pid) for pid in workers) - server_before
+    result.load = load_average()
+    return result
 
 
-def _row(
-    database: str,
-    workers: int,
-    kind: str,
-    saturated: Burst,
-    spread: Burst,
-    stored_rows: tuple[int, int],
-    extra: int = 0,
-) -> dict[str, object]:
-    ballots, receipts = stored_rows
-    return {
-        "database": database,
-        "workers": workers,
-        "path": kind,
-        # Throughput: every voter at once, a fixed number in flight (closed loop).
-        "ballots_per_s": round(saturated.ballots / saturated.seconds, 1),
-        "requests_per_s": round(len(saturated.latencies) / saturated.seconds, 1),
-        # The burst: the voters arrive spread over the window (open loop), as in a hall.
-        "burst_voters": spread.ballots + len(spread.errors),
-        "burst_s": round(spread.seconds, 2),
-        "p50_ms": round(statistics.median(spread.latencies) * 1000, 1) if spread.latencies else 0,
-        "p99_ms": round(percentile(spread.latencies, 0.99) * 1000, 1),
-        "errors": len(saturated.errors) + len(spread.errors),
-        "first_error": (saturated.errors + spread.errors)[:1],
-        "stored": ballots,
-        "receipts": receipts,
-        "consistent": ballots == receipts == saturated.ballots + spread.ballots + extra,
-    }
+# ---------------------------------------------------------------------------- a configuration
 
 
-def run(database: str, url_maker, args: argparse.Namespace) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Measure the bare and the full path for each number of workers, on fresh databases."""
-    rows = []
-    for workers in args.workers:
-        for kind in ("bare", "full"):
-            with url_maker() as database_url:
-                round_id, codes = prepare(database_url, (args.repeat + 1) * args.voters, args.items)
-                env = {
-                    "VOTES_DATABASE_URL": database_url,
-                    "VOTES_SECRET_KEY": SECRET,
-                    "BENCH_ROUND_ID": str(round_id),
-                }
-                factory = "bare_app" if kind == "bare" else "full_app"
-                with gunicorn(factory, workers, env) as base:
-                    # Throughput is measured `repeat` times; the median run is kept (the
-                    # machine may be shared: one quiet or busy second must not decide).
-                    runs = [
-                        burst(
-                            base,
-                            codes[n * args.voters : (n + 1) * args.voters],
-                            args.items,
-                            kind == "bare",
-                            0,
-                            args.concurrency,
-                        )
-                        for n in range(args.repeat)
-                    ]
-                    runs.sort(key=lambda b: b.ballots / b.seconds)
-                    saturated = runs[len(runs) // 2]
-                    saturated.errors = [e for b in runs for e in b.errors]
-                    extra = sum(b.ballots for b in runs) - saturated.ballots
-                    spread = burst(
-                        base,
-                        codes[args.repeat * args.voters :],
-                        args.items,
-                        kind == "bare",
-                        args.window,
-                    )
-                row = _row(
-                    database,
-                    workers,
-                    kind,
-                    saturated,
-                    spread,
-                    stored(database_url, round_id),
-                    extra,
+@contextlib.contextmanager
+def server_for(
+    kind: str, url_maker: Callable[[], Any], args: argparse.Namespace, cpus: str
+) -> Iterator[tuple[Any, str, int, list[str]]]:
+    """A fresh database with an open round and its codes, and gunicorn serving one side."""
+    with url_maker() as database_url:
+        round_id, codes = prepare(database_url, (args.runs + 1) * args.voters + WARM_UP, args.items)
+        env = {
+            "VOTES_DATABASE_URL": database_url,
+            "VOTES_SECRET_KEY": SECRET,
+            "BENCH_ITEMS": str(args.items),
+            "BENCH_LIMIT_PREFIX": f"bench-web-{secrets.token_hex(4)}",
+        }
+        if cpus:
+            env["BENCH_SERVER_CPUS"] = cpus
+        target = f"bench.web:{kind}_app()"
+        with serve(env, args.workers_now, target) as server:
+            yield server, database_url, round_id, codes
+
+
+def measure(
+    database: str, url_maker: Callable[[], Any], workers: int, args: argparse.Namespace, cpus: str
+) -> dict[str, Any]:
+    """Both sides, interleaved: `runs` throughput bursts each, then one open-loop burst each."""
+    args.workers_now = workers
+    with (
+        server_for("bare", url_maker, args, cpus) as bare,
+        server_for("full", url_maker, args, cpus) as full,
+    ):
+        sides = {"bare": bare, "full": full}
+        warm = {}
+        for kind, (server, _url, _round, codes) in sides.items():
+            # Every worker's first requests import and compile what it needs: not measured.
+            warm[kind] = burst(server, kind, codes[-WARM_UP:], args.items, 0, 2 * workers)
+        saturated: dict[str, list[Burst]] = {"bare": [], "full": []}
+        for run in range(args.runs):
+            for kind, (server, _url, _round, codes) in sides.items():
+                batch = codes[run * args.voters : (run + 1) * args.voters]
+                got = burst(server, kind, batch, args.items, 0, args.concurrency)
+                saturated[kind].append(got)
+                print(
+                    f"  {database} {workers}w run {run + 1} {kind}: {got.rate:.1f} ballots/s, "
+                    f"server {got.server_ms:.2f} ms CPU/ballot, client CPU {got.client_cpu:.2f} s "
+                    f"in {got.seconds:.2f} s, errors {len(got.errors)}; {got.load}",
+                    flush=True,
                 )
-            rows.append(row)
-            print(row, flush=True)
-    return rows
-
-
-def report(rows: list[dict[str, object]]) -> None:
-    """Print the table and the full/bare ratios."""
-    print(
-        "\n| database | workers | path | ballots/s (saturated) | requests/s | burst: voters "
-        "in s | p50 ms | p99 ms | errors | stored = receipts |"
+        spread: dict[str, Burst] = {}
+        for kind, (server, _url, _round, codes) in sides.items():
+            batch = codes[args.runs * args.voters : (args.runs + 1) * args.voters]
+            spread[kind] = burst(server, kind, batch, args.items, args.window, 0)
+            print(
+                f"  {database} {workers}w burst {kind}: {len(batch)} voters over {args.window} s, "
+                f"p50 {statistics.median(spread[kind].latencies) * 1000:.1f} ms, "
+                f"p99 {percentile(spread[kind].latencies, 0.99) * 1000:.1f} ms, "
+                f"errors {len(spread[kind].errors)}; {spread[kind].load}",
+                flush=True,
+            )
+        checks = {}
+        for kind, (_server, url, round_id, _codes) in sides.items():
+            counted = census(url, round_id)
+            sent = sum(b.ballots for b in saturated[kind]) + spread[kind].ballots
+            sent += warm[kind].ballots
+            checks[kind] = counted.ballots == counted.receipts == counted.codes_used == sent
+    row: dict[str, Any] = {"database": database, "workers": workers}
+    for kind in ("bare", "full"):
+        runs = saturated[kind]
+        row[kind] = {
+            "rate": median([b.rate for b in runs]),
+            "server_ms": median([b.server_ms for b in runs]),
+            "client_cpu_share": median([b.client_cpu / b.seconds for b in runs]),
+            "p50": statistics.median(spread[kind].latencies) * 1000,
+            "p99": percentile(spread[kind].latencies, 0.99) * 1000,
+            "errors": sum(len(b.errors) for b in runs) + len(spread[kind].errors),
+            "consistent": checks[kind],
+            "load": spread[kind].load,
+        }
+    # The ratio of each pair measured back to back, then the median of those ratios.
+    row["ratio"] = median(
+        [
+            f.rate / b.rate
+            for b, f in zip(saturated["bare"], saturated["full"], strict=True)
+            if b.rate
+        ]
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    row["cpu_ratio"] = median(
+        [
+            b.server_ms / f.server_ms
+            for b, f in zip(saturated["bare"], saturated["full"], strict=True)
+            if f.server_ms
+        ]
+    )
+    return row
+
+
+def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
+    """Print the table of figures; return 1 when a target is missed."""
+    print(f"\n{sealing}\n{pinning}\n")
+    print(
+        "| database | workers | side | ballots/s (median) | server CPU ms/ballot | client CPU "
+        "share | burst p50 ms | burst p99 ms | errors | stored = receipts = used | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(
-            f"| {r['database']} | {r['workers']} | {r['path']} | {r['ballots_per_s']} | "
-            f"{r['requests_per_s']} | {r['burst_voters']} in {r['burst_s']} | {r['p50_ms']} | "
-            f"{r['p99_ms']} | {r['errors']} | {r['stored']} = {r['receipts']} "
-            f"({'ok' if r['consistent'] else 'MISMATCH'}) |"
-        )
+        for kind in ("bare", "full"):
+            s = r[kind]
+            print(
+                f"| {r['database']} | {r['workers']} | {kind} | {s['rate']:.1f} | "
+                f"{s['server_ms']:.2f} | {s['client_cpu_share']:.0%} | {s['p50']:.1f} | "
+                f"{s['p99']:.1f} | {s['errors']} | {'ok' if s['consistent'] else 'MISMATCH'} | "
+                f"{s['load']} |"
+            )
     print()
+    missed = 0
     for r in rows:
-        if r["path"] != "full":
-            continue
-        bare = next(
-            b
-            for b in rows
-            if b["path"] == "bare"
-            and b["database"] == r["database"]
-            and b["workers"] == r["workers"]
+        good = (
+            r["ratio"] >= 0.6
+            and r["full"]["p99"] < 250
+            and not r["full"]["errors"]
+            and r["full"]["consistent"]
         )
-        ratio = float(r["ballots_per_s"]) / float(bare["ballots_per_s"])  # type: ignore[arg-type]
-        good = ratio >= 0.6 and float(r["p99_ms"]) < 250 and not r["errors"]  # type: ignore[arg-type]
+        missed += not good
         print(
-            f"{r['database']}, {r['workers']} workers: full/bare = {ratio:.0%} "
-            f"(target ≥ 60 %), burst p99 {r['p99_ms']} ms (target < 250 ms), "
-            f"errors {r['errors']} — {'ok' if good else 'BELOW TARGET'}"
+            f"{r['database']}, {r['workers']} workers: full/bare throughput = {r['ratio']:.0%} "
+            f"(median of paired runs; target ≥ 60 %), server CPU per ballot bare/full = "
+            f"{r['cpu_ratio']:.0%}; full burst p99 {r['full']['p99']:.0f} ms (target < 250 ms "
+            f"on a quiet machine) — {'ok' if good else 'BELOW TARGET'}"
         )
+    return 1 if missed else 0
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--voters", type=int, default=500)
+    parser.add_argument("--voters", type=int, default=300, help="voters per burst")
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--runs", type=int, default=3, help="interleaved throughput runs (≥ 3)")
     parser.add_argument(
         "--concurrency", type=int, default=16, help="voters in flight when measuring throughput"
     )
-    parser.add_argument("--repeat", type=int, default=3, help="throughput runs (median kept)")
     parser.add_argument(
         "--window", type=float, default=10.0, help="seconds over which the burst's voters arrive"
     )
+    parser.add_argument("--pin", choices=("auto", "yes", "no"), default="auto")
     parser.add_argument(
         "--pg",
         default=os.environ.get("VOTES_BENCH_PG_URL", DEFAULT_PG),
-        help="PostgreSQL admin URL ('' to skip)",
+        help="PostgreSQL admin URL",
     )
+    parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
-    rows: list[dict[str, object]] = []
+    client, server = pin_client(args.pin)
+    cpus = ",".join(str(c) for c in sorted(server)) if server else ""
+    pinning = pinning_text(client, server)
+    _entry, sealing = _sealing()
+    print(f"{sealing}\n{pinning}\n{load_average()} at the start", flush=True)
+    databases: list[tuple[str, Callable[[], Any]]] = []
     if not args.no_sqlite:
-        rows += run("SQLite", sqlite_database, args)
-    if args.pg:
-        try:
-            with postgres_database(args.pg):
-                pass
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {exc}")
-        else:
-            rows += run("PostgreSQL", lambda: postgres_database(args.pg), args)
-    report(rows)
+        databases.append(("SQLite", sqlite_database))
+    if not args.no_pg:
+        databases.append(("PostgreSQL", lambda: postgres_database(args.pg)))
+    rows = [
+        measure(name, maker, workers, args, cpus)
+        for workers in args.workers
+        for name, maker in databases
+    ]
+    return report(rows, sealing, pinning)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 import segno
@@ -139,8 +139,14 @@ def qr_matrix(data: str, *, error: str = "m") -> list[bytearray]:
     return matrix
 
 
-def qr_runs(data: str, *, error: str = "m") -> tuple[int, list[tuple[int, int, int]]]:
-    """Encode ``data``; return the symbol width in modules and its dark runs (row, col, len)."""
+@lru_cache(maxsize=64)
+def qr_runs(data: str, *, error: str = "m") -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """Encode ``data``; return the symbol width in modules and its dark runs (row, col, len).
+
+    The last symbols are kept: a round's minutes, results and bundle print the same seal and
+    head of the log again and again (≈ 10 ms a symbol). Slips, a new code each, gain nothing
+    and keep at most 64 symbols (a few hundred kB).
+    """
     runs: list[tuple[int, int, int]] = []
     width = 0
     for row, line in enumerate(qr_matrix(data, error=error)):
@@ -154,12 +160,12 @@ def qr_runs(data: str, *, error: str = "m") -> tuple[int, list[tuple[int, int, i
                 start = -1
         if start >= 0:
             runs.append((row, start, width - start))
-    return width, runs
+    return width, tuple(runs)
 
 
 def draw_runs(
     canvas: Canvas,
-    symbol: tuple[int, list[tuple[int, int, int]]],
+    symbol: tuple[int, Sequence[tuple[int, int, int]]],
     x: float,
     y: float,
     size: float,

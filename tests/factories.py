@@ -8,12 +8,14 @@ Nothing here commits: the caller does when another session (the CLI) must see th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from votes import operations
-from votes.models import Body, Round, Scale
+from votes import operations, rounds
+from votes.models import Ballot, Body, Receipt, Round, Scale
 from votes.operations import Work
 from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
@@ -183,3 +185,42 @@ def counted_round(
     elif status != "closed":
         raise ValueError(f"unknown status {status!r}")
     return round_
+
+
+def open_round_of(session: Session, items: int, profile_id: str = "tn-16kh-2012") -> Round:
+    """An open round of `items` persons in a body of its own, members unknown."""
+    body = rounds.add_body(session, f"B-{os.urandom(4).hex()}", "Đơn vị thử")
+    roster = [RosterEntry(line=n + 2, name=f"Người {n}", position="Ủy viên") for n in range(items)]
+    round_ = rounds.create_round(
+        session,
+        body,
+        year=year_in_force(profile_id),
+        profile_id=profile_id,
+        title="Lấy phiếu",
+        roster=roster,
+        members=None,
+    )
+    rounds.open_round(session, round_)
+    return round_
+
+
+def store_box(
+    session: Session,
+    round_: Round,
+    ballots: Sequence[tuple[str, str]],
+    receipts: Sequence[str] = (),
+) -> None:
+    """Replace a round's ballots and receipts with these rows, stored as they are."""
+    session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
+    session.execute(delete(Receipt).where(Receipt.round_id == round_.id))
+    if ballots:
+        session.execute(
+            insert(Ballot),
+            [
+                {"round_id": round_.id, "id": os.urandom(16), "status": status, "marks": marks}
+                for status, marks in ballots
+            ],
+        )
+    if receipts:
+        session.execute(insert(Receipt), [{"round_id": round_.id, "receipt": r} for r in receipts])
+    session.flush()

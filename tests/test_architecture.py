@@ -47,8 +47,11 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(path: Path, name: str) -> Iterator[tuple[str, ast.stmt, bool]]:
-    """Yield (imported module, statement, inside a function) for every import of a file."""
+def imports(path: Path, name: str) -> Iterator[tuple[str, ast.AST, bool]]:
+    """Yield (imported module, statement, inside a function) for every import of a file.
+
+    A call of `lazy_module("votes.x")` (votes/lazy.py) is an import too.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -72,6 +75,15 @@ def imports(path: Path, name: str) -> Iterator[tuple[str, ast.stmt, bool]]:
                 yield target, node, inside
             for sub in known:
                 yield sub, node, inside
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "lazy_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            # votes/lazy.py: a module named at the top of a file, loaded on first use.
+            yield str(node.args[0].value), node, inside
 
 
 MODULES = modules()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
+from votes import i18n
 from votes.cli import cli
 from votes.i18n import catalogue
 
@@ -63,3 +65,40 @@ def test_the_command_line_help_is_translated() -> None:
 
     walk(cli)
     assert missing == []
+
+
+def test_the_catalogue_is_read_as_babel_reads_it() -> None:
+    """votes.i18n reads the .po file itself (fast start); Babel's reader is the reference."""
+    path = Path(i18n.TRANSLATIONS) / "vi" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale="vi")
+    expected = {}
+    for entry in catalog:
+        if not entry.id:
+            continue
+        msgid = entry.id if isinstance(entry.id, str) else entry.id[0]
+        string = (
+            entry.string
+            if isinstance(entry.string, str)
+            else (entry.string[0] if entry.string and all(entry.string) else "")
+        )
+        if string:
+            expected[str(msgid)] = str(string)
+    assert i18n.read_catalogue(path.read_text(encoding="utf-8")) == expected
+    assert len(expected) > 500
+
+
+def test_the_reader_handles_continued_lines_escapes_plurals_and_obsolete_entries() -> None:
+    text = (
+        'msgid ""\nmsgstr ""\n"Language: vi\\n"\n\n'
+        '#, python-brace-format\nmsgid "Two "\n"lines {n}"\nmsgstr "Hai "\n"dòng {n}"\n\n'
+        'msgid "A \\"quote\\"\\n"\nmsgstr "Một \\"trích\\"\\n"\n\n'
+        'msgid "one ballot"\nmsgid_plural "{n} ballots"\nmsgstr[0] "{n} phiếu"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n\n'
+        '#~ msgid "gone"\n#~ msgstr "đã bỏ"\n'
+    )
+    assert i18n.read_catalogue(text) == {
+        "Two lines {n}": "Hai dòng {n}",
+        'A "quote"\n': 'Một "trích"\n',
+        "one ballot": "{n} phiếu",
+    }

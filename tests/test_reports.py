@@ -17,6 +17,8 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 
 import reports
 from reports import ballot_form, findings_list, history, minutes, slips, summary
@@ -637,3 +639,29 @@ def test_render_dispatches_by_kind() -> None:
     assert reports.render("ballot", ballot_round(make_results())).startswith(b"%PDF")
     with pytest.raises(ValueError, match="unknown report kind"):
         reports.render("poster")
+
+
+def test_a_kept_font_subset_is_the_subset_reportlab_makes() -> None:
+    """reports.fonts keeps the subsets of earlier documents: the same bytes as made afresh."""
+    family = reports.register_fonts()
+    kept = pdfmetrics.getFont(family.regular)
+    fresh = TTFont("fresh-for-test", kept.face.filename)
+    subset = [0, *range(32, 127), *(ord(c) for c in "ạảấầẩẫậắằẳẵặđ")]
+    first = kept.face.makeSubset(subset)
+    assert first == fresh.face.makeSubset(subset)
+    assert kept.face.makeSubset(list(subset)) is first  # kept, not made again
+    assert kept.face.makeSubset(subset[:50]) == fresh.face.makeSubset(subset[:50])
+
+
+def test_the_seal_symbol_is_kept_and_still_segno_s() -> None:
+    seal = "ab" * 32
+    width, runs = qr_runs(seal)
+    assert qr_runs(seal) is qr_runs(seal)
+    rebuilt = [[0] * width for _ in range(width)]
+    for row, col, length in runs:
+        for c in range(col, col + length):
+            rebuilt[row][c] = 1
+    assert rebuilt == [
+        [1 if dark else 0 for dark in line]
+        for line in segno.make(seal, error="m", micro=False).matrix
+    ]

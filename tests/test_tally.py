@@ -11,12 +11,12 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tests.factories import year_in_force
+from tests.factories import open_round_of, store_box, year_in_force
 from votes import profiles, rounds, voting
 from votes.counting import count_marks
 from votes.errors import CountError
@@ -414,3 +414,88 @@ def test_a_ballot_with_only_the_collective_is_counted(session: Session) -> None:
     assert [(item.kind, item.person_key, item.counts) for item in tally.items] == [
         ("collective", None, {"high": 1, "confidence": 0, "low": 1, "invalid": 0})
     ]
+
+
+# ---------------------------------------------------------------------------- the database's count
+
+
+def stored_box(session: Session, items: int, profile: str, ballots: list[tuple[str, str]]) -> Round:
+    """An open round of `items` persons holding exactly `ballots`, inserted as stored rows."""
+    round_ = open_round_of(session, items, profile)
+    store_box(session, round_, ballots)
+    round_.issued = len(ballots)
+    session.flush()
+    return round_
+
+
+SCOPES = {"tn-16kh-2012": "row", "qd262-2014": "ballot"}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(min_value=1, max_value=6).flatmap(
+        lambda items: st.tuples(
+            st.just(items),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["valid", "valid", "valid", "invalid"]),
+                    st.text(alphabet="HCL-X", min_size=items, max_size=items),
+                ),
+                max_size=40,
+            ),
+        )
+    ),
+    st.sampled_from(sorted(SCOPES)),
+)
+def test_the_database_count_agrees_with_the_oracle(
+    session: Session, case: tuple[int, list[tuple[str, str]]], profile: str
+) -> None:
+    """tally_round (marks joined by the database, str.count per column) = ballot by ballot."""
+    items, ballots = case
+    round_ = stored_box(session, items, profile, ballots)
+    try:
+        tally = tally_round(session, round_)
+        expected_invalid, expected = oracle_count(ballots, items, SCOPES[profile], "HCL")
+        assert (tally.collected, tally.invalid) == (len(ballots), expected_invalid)
+        assert tally.valid == len(ballots) - expected_invalid
+        for item, want in zip(tally.items, expected, strict=True):
+            assert item.counts == {
+                "high": want["H"],
+                "confidence": want["C"],
+                "low": want["L"],
+                "invalid": want["invalid"],
+            }
+    finally:
+        session.rollback()
+
+
+@pytest.mark.parametrize("marks", ["HC", "HCLH", ""])
+def test_a_stored_ballot_of_the_wrong_length_is_refused_by_the_tally(
+    session: Session, marks: str
+) -> None:
+    round_ = stored_box(session, 3, "tn-16kh-2012", [("valid", "HCL"), ("invalid", marks)])
+    with pytest.raises(CountError, match="marks where the ballot has 3 items"):
+        tally_round(session, round_)
+
+
+def test_a_box_of_one_thousand_ballots_counts_as_by_hand(session: Session) -> None:
+    """A larger box with a known answer: 1 000 ballots in 4 patterns, counted by hand."""
+    patterns = {("valid", "HCX"): 400, ("valid", "LL-"): 300, ("invalid", "HHH"): 200}
+    patterns[("valid", "CCC")] = 100
+    ballots = [ballot for ballot, times in patterns.items() for _ in range(times)]
+    round_ = stored_box(session, 3, "tn-16kh-2012", ballots)
+    tally = tally_round(session, round_)
+    assert (tally.collected, tally.valid, tally.invalid) == (1000, 800, 200)
+    assert [item.counts for item in tally.items] == [
+        {"high": 400, "confidence": 100, "low": 300, "invalid": 0},
+        {"high": 0, "confidence": 500, "low": 300, "invalid": 0},
+        {"high": 0, "confidence": 100, "low": 0, "invalid": 700},
+    ]
+    ballot_scope = stored_box(session, 3, "qd262-2014", ballots)
+    tally = tally_round(session, ballot_scope)
+    assert (tally.collected, tally.valid, tally.invalid) == (1000, 100, 900)
+    assert [item.counts for item in tally.items] == [
+        {"high": 0, "confidence": 100, "low": 0, "invalid": 0},
+    ] * 3

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from flask import Flask, current_app
@@ -27,22 +27,20 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, package, profiles, rounds, tree
+from . import profiles, rounds, tree
 from .audit import event_dict
 from .ballotbox import receipts
 from .bundle import receipt_counted
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
-from .demo_tree import seed_tree
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
 from .i18n import LANGUAGES, translate
+from .lazy import lazy_module
 from .limits import ID_MAX
 from .logfilter import install_code_filter
 from .meeting import parse_committee, parse_local_moment, parse_local_time
-from .migrate import upgrade
 from .models import AuditEvent, Round, TrustedKey
-from .operations import KEEP, documents
 from .persons import tree_warnings
 from .recount import check_bundle, read_bundle
 from .results import round_results
@@ -61,6 +59,18 @@ from .vocabulary import (
     basis_words,
     levels,
 )
+
+# What only some commands need (ReportLab, Alembic, argon2, the web application) is loaded
+# when a command first uses it: `votes --help` does not pay for it (votes/lazy.py).
+if TYPE_CHECKING:
+    from . import app as web_app
+    from . import demo_tree, migrate, operations, package
+else:
+    web_app = lazy_module("votes.app")
+    migrate = lazy_module("votes.migrate")
+    operations = lazy_module("votes.operations")
+    package = lazy_module("votes.package")
+    demo_tree = lazy_module("votes.demo_tree")
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
 _DEMO = {"active": False}
@@ -192,7 +202,7 @@ class Root(FlaskGroup, Group):
 
 
 def _make_app() -> Flask:
-    return create_app({"DEMO": True} if _DEMO["active"] else None)
+    return web_app.create_app({"DEMO": True} if _DEMO["active"] else None)
 
 
 cli = Root(
@@ -280,7 +290,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""
-    upgrade(current_app.extensions["votes.engine"])
+    migrate.upgrade(current_app.extensions["votes.engine"])
     click.echo(_("The database schema is up to date."))
 
 
@@ -489,9 +499,9 @@ def round_attendance(
             operations.record_attendance(
                 work,
                 round_id,
-                members=KEEP if members is None else members,
-                summoned=KEEP if summoned is None else summoned,
-                present=KEEP if present is None else present,
+                members=operations.KEEP if members is None else members,
+                summoned=operations.KEEP if summoned is None else summoned,
+                present=operations.KEEP if present is None else present,
             )
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
@@ -918,7 +928,7 @@ def results(round_id: int, fmt: str, xlsx: str | None) -> None:
     with reading() as session:
         result = round_results(session, rounds.get_round(session, round_id))
         if xlsx:
-            document = documents.results_xlsx(session, round_id)
+            document = operations.documents.results_xlsx(session, round_id)
     if xlsx:
         write_file(xlsx, document.data)
         with working() as work:
@@ -928,7 +938,7 @@ def results(round_id: int, fmt: str, xlsx: str | None) -> None:
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
-        click.echo(documents.results_csv_text(result, language()), nl=False)
+        click.echo(operations.documents.results_csv_text(result, language()), nl=False)
     else:
         click.echo(results_text(result))
 
@@ -981,10 +991,10 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None, xlsx: 
     """List the findings of a body: bands and years in a row."""
     with reading() as session:
         if pdf:
-            document = documents.findings_pdf(session, body_code, year)
+            document = operations.documents.findings_pdf(session, body_code, year)
         if xlsx:
-            workbook = documents.findings_xlsx(session, body_code, year)
-        found = documents.findings(session, body_code, year)
+            workbook = operations.documents.findings_xlsx(session, body_code, year)
+        found = operations.documents.findings(session, body_code, year)
         kind = rounds.get_body(session, body_code).kind
     if xlsx:
         write_file(xlsx, workbook.data)
@@ -1032,19 +1042,19 @@ def history(
         raise InvalidInput(N_("Give --body CODE, --person KEY, or both."))
     with reading() as session:
         if pdf and person_key is not None and body_code is not None:
-            document = documents.history_pdf(session, body_code, person_key)
+            document = operations.documents.history_pdf(session, body_code, person_key)
             write_file(pdf, document.data)
             click.echo(_("Written {path}.", path=pdf), err=True)
             return
         if body_code is None and person_key is not None:
             # One person known tree-wide: their history in every body that polled them.
-            histories = documents.identity_histories(session, person_key)
+            histories = operations.documents.identity_histories(session, person_key)
         else:
             assert body_code is not None
-            histories = documents.histories(session, body_code, person_key)
+            histories = operations.documents.histories(session, body_code, person_key)
     if xlsx:
         name = Path(xlsx).name
-        write_file(xlsx, documents.histories_xlsx(histories, name).data)
+        write_file(xlsx, operations.documents.histories_xlsx(histories, name).data)
         click.echo(_("Written {path}.", path=xlsx), err=True)
         return
     if pdf:
@@ -1130,7 +1140,11 @@ def period_report(
     if suffix not in (".pdf", ".xlsx"):
         raise InvalidInput(N_("Write the periodic report to a .pdf or an .xlsx file."))
     with reading() as session:
-        builder = documents.period_xlsx if suffix == ".xlsx" else documents.period_pdf
+        builder = (
+            operations.documents.period_xlsx
+            if suffix == ".xlsx"
+            else operations.documents.period_pdf
+        )
         document = builder(session, body_code, start.date(), end.date())
     write_file(out, document.data)
     with working() as work:
@@ -1151,7 +1165,7 @@ def _round_report(round_id: int, kind: str, out: str, count: int | None, place: 
         if count is None:
             raise InvalidInput(N_("Slips print new codes: give --count N."))
         with working() as work:
-            document = documents.slips(
+            document = operations.documents.slips(
                 work,
                 round_id,
                 count,
@@ -1162,13 +1176,13 @@ def _round_report(round_id: int, kind: str, out: str, count: int | None, place: 
     else:
         with reading() as session:
             if kind == "ballot":
-                document = documents.ballot_form(session, round_id)
+                document = operations.documents.ballot_form(session, round_id)
             elif kind == "minutes":
-                document = documents.minutes(session, round_id, place=place)
+                document = operations.documents.minutes(session, round_id, place=place)
             elif kind == "report":
-                document = documents.outcome_report(session, round_id)
+                document = operations.documents.outcome_report(session, round_id)
             else:
-                document = documents.summary(session, round_id)
+                document = operations.documents.summary(session, round_id)
         write_file(out, document.data)
         with working() as work:
             operations.log_download(work, document, round_id=round_id)
@@ -1257,7 +1271,7 @@ def export(round_id: int, out: str) -> None:
     with working() as work:
         operations.installation_key(work)  # made on first use, kept in the database
     with reading() as session:
-        document = documents.bundle(session, round_id)
+        document = operations.documents.bundle(session, round_id)
     write_file(out, document.data)
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
@@ -1462,10 +1476,10 @@ def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
-        upgrade(app.extensions["votes.engine"])
+        migrate.upgrade(app.extensions["votes.engine"])
         counted = seed_demo(sessions(), app.config["SECRET_KEY"])
         if with_tree:
-            for line in seed_tree(sessions()):
+            for line in demo_tree.seed_tree(sessions()):
                 click.echo(_("Demo tree: {what}", what=line))
             with reading() as session:
                 for tree_line in tree.tree_lines(session):

@@ -11,13 +11,18 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import TypeVar
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import N_, InvalidInput
+from .lazy import lazy_module
+
+# openpyxl is read only when a workbook is (votes --help does not pay for it).
+if TYPE_CHECKING:
+    import openpyxl
+    import openpyxl.utils
+    import openpyxl.utils.exceptions
+else:
+    openpyxl = lazy_module("openpyxl")
 
 T = TypeVar("T")
 # An .xlsx is a zip file: it starts as every zip file does.
@@ -61,8 +66,14 @@ def _cell_text(value: object) -> str:
 def _workbook(data: bytes) -> tuple[str, list[list[str]]]:
     """Return the first sheet of a workbook: its title and its rows as text."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (
+        openpyxl.utils.exceptions.InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+    ) as exc:
         raise InvalidInput(
             N_("The file cannot be read as an Excel workbook (.xlsx): {reason}."), reason=str(exc)
         ) from exc
@@ -134,6 +145,6 @@ def _named(sheet: str, problem: InvalidInput, column: int | None) -> InvalidInpu
     return InvalidInput(
         N_("Sheet {sheet}, cell {cell}: {problem}"),
         sheet=sheet,
-        cell=f"{get_column_letter(column)}{row}",
+        cell=f"{openpyxl.utils.get_column_letter(column)}{row}",
         problem=problem,
     )

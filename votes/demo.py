@@ -18,15 +18,22 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import operations
 from .errors import N_, NotFound, VotesError
+from .lazy import lazy_module
 from .meeting import parse_committee
 from .models import Body, Round, RoundStatus
 from .roster import RosterEntry
+
+if TYPE_CHECKING:
+    from . import operations
+else:
+    # Loaded by the demo command when it runs, not by `votes --help` (votes/lazy.py).
+    operations = lazy_module("votes.operations")
 
 ACTOR = "demo"
 DEMO_HOST = "127.0.0.1"

@@ -124,9 +124,14 @@ def ballot_line(status: str, marks: str) -> str:
     return ",".join([status, *("" if mark == NO_MARK else mark for mark in marks)])
 
 
+def csv_header(item_count: int) -> str:
+    """Return the header line of the paper-ballot CSV of a ballot of `item_count` items."""
+    return ",".join(["status", *(str(n) for n in range(1, item_count + 1))])
+
+
 def canonical_csv(item_count: int, ballots: Iterable[tuple[str, str]]) -> bytes:
     """Return every ballot as the paper CSV, lines sorted: the same box gives the same bytes."""
-    header = ",".join(["status", *(str(n) for n in range(1, item_count + 1))])
+    header = csv_header(item_count)
     lines = sorted(ballot_line(status, marks) for status, marks in ballots)
     return ("\n".join([header, *lines]) + "\n").encode("utf-8")
 
@@ -200,6 +205,18 @@ def seal_parts(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -
         name: hashlib.sha256(data).hexdigest()
         for name, data in part_bytes(definition, receipts, ballots).items()
     }
+
+
+def seal_parts_of_digests(
+    definition: Mapping[str, Any], receipts_sha256: str, ballots_sha256: str
+) -> dict[str, str]:
+    """Return the SHA-256 of each part of a round's seal, given those of the two large parts.
+
+    The same digests as `seal_parts`: receipts.txt and ballots.csv may then be hashed as they
+    are read (a round of a million ballots need not be held in memory).
+    """
+    parts = seal_parts(definition, b"", b"")
+    return {**parts, "receipts": receipts_sha256, "ballots": ballots_sha256}
 
 
 def round_seal(parts: Mapping[str, str]) -> str:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import profiles
-from .ballotbox import ballot_box, ballots_collected, ballots_issued
-from .counting import count_marks
+from .ballotbox import ballots_collected, ballots_issued, packed_box
+from .counting import count_packed
 from .credentials import codes_issued
 from .errors import N_, CountError, Message, message
 from .models import Person, Round, Scale
@@ -73,10 +73,19 @@ class RoundTally:
 def tally_round(session: Session, round_: Round) -> RoundTally:
     """Count the marks of one round."""
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    ballots = ballot_box(session, round_.id)
+    # The database joins the counted marks; each item is then one str.count per level.
+    box = packed_box(session, round_.id, spoiled_by_marks=profile.invalid_marks == "ballot")
     items = list(round_.items)
-    invalid, per_item = count_marks(ballots, len(items), round_.scale, profile.invalid_marks)
-    collected = len(ballots)
+    invalid, per_item = count_packed(
+        box.ballots,
+        box.counted,
+        box.shortest,
+        box.longest,
+        box.joined,
+        len(items),
+        round_.scale,
+    )
+    collected = box.ballots
     issued = round_.issued if round_.issued is not None else ballots_issued(session, round_)
     valid = collected - invalid
     if collected > issued:

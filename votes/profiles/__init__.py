@@ -8,6 +8,7 @@ was counted under, so a new version never changes an old result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -694,7 +695,12 @@ def _check_bands(bands: list[Band], where: Where) -> None:
                 )
 
 
-def _load_builtins() -> dict[tuple[str, int], Profile]:
+@functools.cache
+def builtin_profiles() -> dict[tuple[str, int], Profile]:
+    """Return the profiles shipped with the code, read and checked on first use.
+
+    Not at import: reading and validating the fourteen files is work `votes --help` need not do.
+    """
     found: dict[tuple[str, int], Profile] = {}
     for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
@@ -703,7 +709,11 @@ def _load_builtins() -> dict[tuple[str, int], Profile]:
     return found
 
 
-BUILTIN: dict[tuple[str, int], Profile] = _load_builtins()
+def __getattr__(name: str) -> Any:
+    """`BUILTIN`: the shipped profiles (builtin_profiles()), read when first asked for."""
+    if name == "BUILTIN":
+        return builtin_profiles()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UnknownProfile(NotFound):
@@ -717,7 +727,7 @@ def _stored(session: Session) -> dict[tuple[str, int], Profile]:
 
 def all_profiles(session: Session | None = None) -> dict[tuple[str, int], Profile]:
     """Return every profile version known: built-in ones and those added to the database."""
-    found = dict(BUILTIN)
+    found = dict(builtin_profiles())
     if session is not None:
         found.update(_stored(session))
     return found
