@@ -138,7 +138,7 @@ def pages(live: Live) -> Pages:
             year=2025,
             profile_id="nq96-2023",
             title="Lấy phiếu tín nhiệm năm 2025",
-            roster=parse_roster(_roster(names)),
+            roster=parse_roster(_roster(names, "h")),
             members=20,
             summoned=18,
             present=17,
