@@ -350,3 +350,96 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CommitteeState(enum.StrEnum):
+    """The ceremony of a counting committee's key: members named → public parts → key made."""
+
+    # Members named; each makes a key on their own machine and sends its public part.
+    SETUP = "setup"
+    # Every public part is in; each member sends the shares made for the others.
+    SHARES = "shares"
+    # Every member checked the shares they received: the joint key is made.
+    COMPLETE = "complete"
+
+
+class CountingKey(Base):
+    """The counting committee's key of a round: k of n members can decrypt the totals.
+
+    Only public values are kept: each member's public part (commitments and proofs), the
+    shares they made for the others (encrypted to each recipient), each member's check of the
+    shares received, and the joint public key the online ballots are encrypted to. After the
+    close: the encrypted totals and, once k members have decrypted them, the totals.
+    """
+
+    __tablename__ = "counting_key"
+    __table_args__ = (
+        CheckConstraint("threshold >= 1 AND threshold <= size", name="threshold"),
+        CheckConstraint("size BETWEEN 1 AND 25", name="size"),
+        CheckConstraint("state IN ('setup', 'shares', 'complete')", name="state"),
+        CheckConstraint("single_member = (size = 1)", name="single_member"),
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    threshold: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    # One member holds the whole key: for small bodies, and weaker (said wherever it shows).
+    single_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default=CommitteeState.SETUP.value)
+    # The joint public key (the library's encoding), set when the ceremony completes.
+    public_key: Mapped[str | None] = mapped_column(Text)
+    # After the close: the products of the encrypted ballots, per item and level (JSON).
+    encrypted_totals: Mapped[str | None] = mapped_column(Text)
+    # Once k partial decryptions are in and checked: the online totals (canonical JSON).
+    totals: Mapped[str | None] = mapped_column(Text)
+
+    holders: Mapped[list[KeyHolder]] = relationship(
+        back_populates="key", order_by="KeyHolder.number", cascade="all, delete-orphan"
+    )
+
+
+class KeyHolder(Base):
+    """A member of the counting committee in the key ceremony, by number (1 … n)."""
+
+    __tablename__ = "key_holder"
+    __table_args__ = (
+        CheckConstraint("number >= 1", name="number"),
+        CheckConstraint("role IN ('head', 'member')", name="role"),
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("counting_key.round_id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    # The member's public part: the commitments of their key and its proofs (JSON).
+    public_part: Mapped[str | None] = mapped_column(Text)
+    # The shares this member made for the others, each encrypted to its recipient (JSON).
+    shares: Mapped[str | None] = mapped_column(Text)
+    # The member's check of the shares they received, with their verification key (JSON).
+    confirmation: Mapped[str | None] = mapped_column(Text)
+    # After the close: the member's partial decryption of the totals, with its proofs (JSON).
+    partial: Mapped[str | None] = mapped_column(Text)
+
+    key: Mapped[CountingKey] = relationship(back_populates="holders")
+
+
+class SealedBallot(Base):
+    """An online ballot encrypted to the committee's key, with its proofs. Nothing else.
+
+    The key is the ballot's tracker (its hash): no voter, no code, no time, no sequence; on
+    SQLite the table is WITHOUT ROWID, so the file's order follows the tracker.
+    """
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    tracker: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # The encrypted ballot in the library's canonical encoding (ciphertexts and proofs).
+    content: Mapped[bytes] = mapped_column(LargeBinary)
