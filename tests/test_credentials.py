@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import math
 import re
+import secrets
 from collections import Counter
 
 import pytest
@@ -168,3 +169,25 @@ def test_receipts_are_random_and_well_formed() -> None:
     receipts = [credentials.new_receipt() for _ in range(2000)]
     assert all(CODE.match(receipt) for receipt in receipts)
     assert len(set(receipts)) == len(receipts)
+
+
+SEALED_RECEIPT = re.compile(r"^BN( [0-9]{4}){4}$")
+
+
+def test_a_sealed_receipt_is_the_trackers_digits_and_never_a_code() -> None:
+    tracker = bytes(range(32))
+    # The first 8 bytes as a big-endian integer, modulo 10^16, written with 16 digits.
+    expected = int("0001020304050607", 16) % 10**16
+    assert credentials.tracker_receipt(tracker) == "BN " + " ".join(
+        f"{expected:016d}"[i : i + 4] for i in range(0, 16, 4)
+    )
+    for _ in range(2000):
+        receipt = credentials.tracker_receipt(secrets.token_bytes(32))
+        assert SEALED_RECEIPT.match(receipt)
+        for typed in (receipt, receipt.replace(" ", ""), receipt.replace(" ", "-"), receipt[3:]):
+            with pytest.raises(credentials.CodeFormatError):
+                credentials.normalise_code(typed)
+        assert credentials.normalise_receipt(receipt.lower().replace(" ", "-")) == receipt
+    # Nor is a code ever read as a receipt.
+    assert credentials.normalise_receipt(credentials.new_code()) is None
+    assert credentials.normalise_receipt("BN 1234 5678") is None

@@ -86,5 +86,39 @@ def codes_used(session: Session, round_id: int) -> int:
 
 
 def new_receipt() -> str:
-    """Return a random receipt: not derived from the vote or the code, so it proves nothing."""
+    """Return a random receipt: not derived from the vote or the code, so it proves nothing.
+
+    The receipts of rounds cast before sealed ballots; a sealed ballot's receipt is its tracker's.
+    """
     return group(_random_chars(RECEIPT_LENGTH))
+
+
+# A sealed ballot's receipt: "BN" and 16 decimal digits in groups of four. It can never be
+# taken for a code: a code has 12 characters of ALPHABET, which has no B, no N and no 0, 1,
+# 2, 5 or 8 (tests/test_credentials.py checks it). "BN" is for "biên nhận".
+RECEIPT_PREFIX = "BN"
+RECEIPT_DIGITS = 16
+
+
+def tracker_receipt(tracker: bytes) -> str:
+    """Return the receipt shown to a voter for a sealed ballot: BN 1234 5678 9012 3456.
+
+    The digits are the first 8 bytes of the tracker (the ballot's hash) read as an integer,
+    modulo 10^16; the full tracker is in the published record. A voter finds the receipt in
+    the list of counted ballots; it says nothing about how they voted.
+    """
+    number = int.from_bytes(tracker[:8], "big") % 10**RECEIPT_DIGITS
+    digits = f"{number:0{RECEIPT_DIGITS}d}"
+    return " ".join([RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))])
+
+
+def normalise_receipt(text: str) -> str | None:
+    """Return a typed receipt in its printed form, or None if it is not one.
+
+    Spaces, dashes and case do not matter: "bn1234-5678 9012 3456" is BN 1234 5678 9012 3456.
+    """
+    folded = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch.isalnum())
+    digits = folded.removeprefix(RECEIPT_PREFIX)
+    if len(digits) != RECEIPT_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    return " ".join([RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))])

@@ -24,10 +24,15 @@ from .db import Base
 
 
 class RoundStatus(enum.StrEnum):
-    """The life of a round: draft → open → closed → published."""
+    """The life of a round: draft → open → (decrypting →) closed → published.
+
+    A round with encrypted online ballots is `decrypting` from the end of voting until k
+    members of its counting committee have decrypted the totals; it has no result until then.
+    """
 
     DRAFT = "draft"
     OPEN = "open"
+    DECRYPTING = "decrypting"
     CLOSED = "closed"
     PUBLISHED = "published"
 
@@ -84,7 +89,9 @@ class Round(Base):
 
     __tablename__ = "round"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'open', 'closed', 'published')", name="status"),
+        CheckConstraint(
+            "status IN ('draft', 'open', 'decrypting', 'closed', 'published')", name="status"
+        ),
         CheckConstraint("scale IN ('poll', 'confidence_vote')", name="scale"),
         CheckConstraint("year BETWEEN 1945 AND 2200", name="year"),
         CheckConstraint("members IS NULL OR members >= 0", name="members"),

@@ -192,6 +192,7 @@ REFERRALS: dict[str, str] = {
 STATES: dict[str, str] = {
     "draft": N_("draft"),
     "open": N_("open"),
+    "decrypting": N_("awaiting decryption"),
     "closed": N_("closed"),
     "published": N_("published"),
 }

@@ -21,6 +21,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("round", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_round_status"), type_="check")
+        batch_op.create_check_constraint(
+            "status", "status IN ('draft', 'open', 'decrypting', 'closed', 'published')"
+        )
     op.create_table(
         "counting_key",
         sa.Column("round_id", sa.Integer(), nullable=False),
@@ -89,3 +94,8 @@ def downgrade() -> None:
     op.drop_table("sealed_ballot")
     op.drop_table("key_holder")
     op.drop_table("counting_key")
+    with op.batch_alter_table("round", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_round_status"), type_="check")
+        batch_op.create_check_constraint(
+            "status", "status IN ('draft', 'open', 'closed', 'published')"
+        )
