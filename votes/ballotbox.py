@@ -11,10 +11,10 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from .credentials import codes_issued
+from .credentials import codes_issued, tracker_receipt
 from .errors import N_, CountError
 from .limits import check_count
-from .models import Ballot, BallotItem, Receipt, Round, random_id
+from .models import Ballot, BallotItem, Receipt, Round, SealedBallot, random_id
 
 INSERT_BALLOT = insert(cast(Table, Ballot.__table__))
 
@@ -40,8 +40,38 @@ def item_count(session: Session, round_id: int) -> int:
 
 
 def ballots_collected(session: Session, round_id: int) -> int:
-    """Count the ballots in the box of a round."""
-    return session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0
+    """Count the ballots in the box of a round: paper (and older online) ones, and sealed ones."""
+    return (session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0) + (
+        sealed_count(session, round_id)
+    )
+
+
+def sealed_count(session: Session, round_id: int) -> int:
+    """Count the sealed (encrypted) online ballots of a round."""
+    return session.scalar(select(func.count()).where(SealedBallot.round_id == round_id)) or 0
+
+
+def sealed_box(session: Session, round_id: int) -> list[tuple[bytes, bytes]]:
+    """Return the (tracker, content) of every sealed ballot of a round, by tracker."""
+    return [
+        (tracker, content)
+        for tracker, content in session.execute(
+            select(SealedBallot.tracker, SealedBallot.content)
+            .where(SealedBallot.round_id == round_id)
+            .order_by(SealedBallot.tracker)
+        )
+    ]
+
+
+def trackers(session: Session, round_id: int) -> list[bytes]:
+    """Return the trackers of a round's sealed ballots, sorted."""
+    return list(
+        session.scalars(
+            select(SealedBallot.tracker)
+            .where(SealedBallot.round_id == round_id)
+            .order_by(SealedBallot.tracker)
+        )
+    )
 
 
 def ballots_issued(session: Session, round_: Round) -> int:
@@ -50,7 +80,7 @@ def ballots_issued(session: Session, round_: Round) -> int:
 
 
 def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
-    """Return the (status, marks) of every ballot of a round."""
+    """Return the (status, marks) of every ballot of a round kept in the clear (paper ballots)."""
     return [
         (status, marks)
         for status, marks in session.execute(
@@ -60,13 +90,23 @@ def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
 
 
 def receipts_count(session: Session, round_id: int) -> int:
-    """Count the receipts of a round."""
-    return session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0
+    """Count the receipts of a round: random ones (before sealing) and those of sealed ballots."""
+    return (session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0) + (
+        sealed_count(session, round_id)
+    )
 
 
 def receipts(session: Session, round_id: int) -> list[str]:
-    """Return the receipts of a round, sorted (an order that says nothing)."""
-    return sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
+    """Return the receipts of a round, sorted (an order that says nothing).
+
+    A sealed ballot's receipt is its tracker's (credentials.tracker_receipt).
+    """
+    return sorted(
+        [
+            *session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)),
+            *(tracker_receipt(tracker) for tracker in trackers(session, round_id)),
+        ]
+    )
 
 
 def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str]]) -> None:

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, profiles
+from .ballotbox import receipts
+from .credentials import normalise_receipt
 from .errors import N_, WrongState
 from .models import AuditEvent, Receipt, Round
 from .recount import event_hash_v2
@@ -54,6 +56,9 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
             id=round_.id,
             status=round_.status,
         )
+    sealed = normalise_receipt(receipt)
+    if sealed is not None:
+        return sealed in receipts(session, round_.id)
     wanted = "".join(ch for ch in receipt.upper() if ch.isalnum())
     wanted = "-".join(wanted[i : i + 4] for i in range(0, len(wanted), 4))
     return (

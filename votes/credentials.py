@@ -109,7 +109,9 @@ def tracker_receipt(tracker: bytes) -> str:
     """
     number = int.from_bytes(tracker[:8], "big") % 10**RECEIPT_DIGITS
     digits = f"{number:0{RECEIPT_DIGITS}d}"
-    return " ".join([RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))])
+    return " ".join(
+        [RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))]
+    )
 
 
 def normalise_receipt(text: str) -> str | None:
@@ -121,4 +123,6 @@ def normalise_receipt(text: str) -> str | None:
     digits = folded.removeprefix(RECEIPT_PREFIX)
     if len(digits) != RECEIPT_DIGITS or not digits.isascii() or not digits.isdigit():
         return None
-    return " ".join([RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))])
+    return " ".join(
+        [RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))]
+    )

@@ -164,7 +164,22 @@ def receipts_text(receipts: Iterable[str]) -> bytes:
     return "".join(receipt + "\n" for receipt in sorted(receipts)).encode("ascii")
 
 
-def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, bytes]:
+def sealed_box_text(box: Iterable[tuple[str, bytes]]) -> bytes:
+    """Return the list of a round's sealed ballots: "TRACKER SHA256" a line, sorted.
+
+    TRACKER is the ballot's tracker in hexadecimal, SHA256 that of its encrypted content;
+    its SHA-256 is the box's digest, shown while the round is open and sealed at close.
+    """
+    lines = sorted(f"{tracker} {hashlib.sha256(content).hexdigest()}\n" for tracker, content in box)
+    return "".join(lines).encode("ascii")
+
+
+def part_bytes(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    sealed: Mapping[str, bytes] | None = None,
+) -> dict[str, bytes]:
     """Return each part of a round's seal in canonical form.
 
     `definition` is the round as the bundle's round.json holds it; `receipts` and `ballots`
@@ -191,14 +206,23 @@ def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -
         "counts": json_part({key: definition[key] for key in COUNT_FIELDS}),
         "receipts": receipts,
         "ballots": ballots,
+        # A round with sealed ballots: the box (sealed_box_text) and the sealed tally
+        # (the committee's public values, the encrypted totals, the partial decryptions and
+        # the totals, as canonical JSON).
+        **(sealed or {}),
     }
 
 
-def seal_parts(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, str]:
+def seal_parts(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    sealed: Mapping[str, bytes] | None = None,
+) -> dict[str, str]:
     """Return the SHA-256 of each part of a round's seal."""
     return {
         name: hashlib.sha256(data).hexdigest()
-        for name, data in part_bytes(definition, receipts, ballots).items()
+        for name, data in part_bytes(definition, receipts, ballots, sealed).items()
     }
 
 

@@ -24,7 +24,9 @@ from .ballotbox import (
     check_paper_issued,
     check_within_members,
     lock_round,
+    sealed_count,
 )
+from .committee import check_ready_to_open, combine, require_key_for_codes, seal_totals
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState, message
 from .i18n import translate
@@ -435,6 +437,7 @@ def open_round(session: Session, round_: Round) -> None:
         )
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
+    check_ready_to_open(session, round_)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     if not round_.time_exception:
         check_time(
@@ -470,7 +473,14 @@ def open_round(session: Session, round_: Round) -> None:
 
 
 def close_round(session: Session, round_: Round) -> None:
-    """Close an open round: no more ballots; freeze issued and collected; erase row order."""
+    """End voting in an open round: no more ballots; freeze issued and collected.
+
+    A round with sealed online ballots goes on to await decryption (status `decrypting`):
+    its encrypted ballots are multiplied per item and level, and the round is counted when k
+    members of its committee have decrypted the totals (finish_count). A round without them
+    is counted at once (closed). Nothing is rewritten: sealed ballots reveal nothing, and
+    paper ballots are typed from a shaken box, in batches that lead to nobody.
+    """
     if session.get_bind().dialect.name == "postgresql":
         # Casts share-lock the round's row and do not wait for one another, so casts that keep
         # overlapping would hold off a close waiting on the row for as long as voting goes on.
@@ -503,12 +513,32 @@ def close_round(session: Session, round_: Round) -> None:
         issued=round_.issued,
         collected=round_.collected,
     )
+    if sealed_count(session, round_.id):
+        seal_totals(session, round_)
+        round_.status = RoundStatus.DECRYPTING.value
+        session.flush()
+        return
     round_.status = RoundStatus.CLOSED.value
-    rewrite_ballot_box(session, round_.id)
+    if codes_used(session, round_.id):
+        # Online ballots stored in the clear (cast before sealed ballots existed): the engine's
+        # bookkeeping could still hint at the order of casting. See docs/ANONYMITY.md.
+        rewrite_ballot_box(session, round_.id)
+        event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
     session.flush()
-    # Once the close is committed, whoever closed it (command line, web, demo), let the engine
-    # forget the pages and log entries written while the round was open.
-    event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
+
+
+def finish_count(session: Session, round_: Round) -> None:
+    """Count a round awaiting decryption once k members' partial decryptions are in."""
+    session.refresh(round_, with_for_update=True)
+    if round_.status != RoundStatus.DECRYPTING.value:
+        raise WrongState(
+            N_("Round {id} is {status}; only a round awaiting decryption can be counted."),
+            id=round_.id,
+            status=round_.status,
+        )
+    combine(session, round_)
+    round_.status = RoundStatus.CLOSED.value
+    session.flush()
 
 
 def closing_record(session: Session, round_: Round) -> dict[str, Any]:
@@ -610,6 +640,7 @@ def issue_round_codes(
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
     check_count(count, "codes")
+    require_key_for_codes(session, round_)
     check_within_members(
         basis_of(session, round_), round_.members, issued=ballots_issued(session, round_) + count
     )

@@ -9,14 +9,24 @@ docs/AUDIT.md, "The seal".
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .ballotbox import ballot_box, receipts
+from .ballotbox import ballot_box, receipts, sealed_box
+from .committee import get_key
 from .credentials import codes_issued, codes_used
 from .models import Round
-from .recount import canonical_csv, receipts_text, round_seal, seal_parts
+from .recount import (
+    canonical,
+    canonical_csv,
+    receipts_text,
+    round_seal,
+    seal_parts,
+    sealed_box_text,
+)
 from .roster import roster_details
 
 
@@ -57,12 +67,71 @@ def ballots_file(session: Session, round_: Round) -> bytes:
     return canonical_csv(len(round_.items), ballot_box(session, round_.id))
 
 
+def sealed_box_file(session: Session, round_id: int) -> bytes:
+    """Return the list of a round's sealed ballots (tracker and digest of each, sorted)."""
+    return sealed_box_text(
+        (tracker.hex(), content) for tracker, content in sealed_box(session, round_id)
+    )
+
+
+def sealed_box_digest(session: Session, round_id: int) -> str:
+    """Return the digest of a round's box of sealed ballots (shown while open, sealed at close)."""
+    return hashlib.sha256(sealed_box_file(session, round_id)).hexdigest()
+
+
+def sealed_tally(session: Session, round_: Round) -> dict[str, Any] | None:
+    """Return the public record of a round's sealed tally, or None for a round without a key.
+
+    The committee's public values (public parts, shares, confirmations, the joint key), the
+    encrypted totals, the partial decryptions with their proofs and the totals found.
+    """
+    key = get_key(session, round_.id)
+    if key is None:
+        return None
+    return {
+        "threshold": key.threshold,
+        "size": key.size,
+        "single_member": key.single_member,
+        "public_key": key.public_key,
+        "members": [
+            {
+                "number": h.number,
+                "name": h.name,
+                "role": h.role,
+                "public_part": _json(h.public_part),
+                "shares": _json(h.shares),
+                "confirmation": _json(h.confirmation),
+                "partial": _json(h.partial),
+            }
+            for h in key.holders
+        ],
+        "encrypted_totals": _json(key.encrypted_totals),
+        "totals": _json(key.totals),
+    }
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+def sealed_files(session: Session, round_: Round) -> dict[str, bytes] | None:
+    """Return the parts a round with a committee key adds to its seal, in canonical form."""
+    tally = sealed_tally(session, round_)
+    if tally is None:
+        return None
+    return {
+        "sealed_box": sealed_box_file(session, round_.id),
+        "sealed_tally": canonical(tally).encode("utf-8"),
+    }
+
+
 def current_parts(session: Session, round_: Round) -> dict[str, str]:
     """Return the digest of each part of the round's seal, from the database as it is now."""
     return seal_parts(
         round_definition(session, round_),
         receipts_file(session, round_),
         ballots_file(session, round_),
+        sealed_files(session, round_),
     )
 
 

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import profiles
-from .ballotbox import ballot_box, ballots_collected, ballots_issued
+from .ballotbox import ballot_box, ballots_collected, ballots_issued, sealed_count
+from .committee import online_totals
 from .counting import count_marks
 from .credentials import codes_issued
-from .errors import N_, CountError, Message, message
+from .errors import N_, CountError, Message, WrongState, message
 from .models import Person, Round, Scale
 from .profiles import both_languages
 from .text import percent
@@ -53,6 +54,9 @@ class RoundTally:
     denominator: int | None
     quorum: dict[str, object]
     items: list[ItemTally] = field(default_factory=list)
+    # Of the ballots collected: the online ones, sealed and decrypted by the committee only as
+    # totals (the rest are paper ballots, counted in the clear).
+    sealed: int = 0
 
     @property
     def quorum_met(self) -> bool | None:
@@ -76,7 +80,23 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
     ballots = ballot_box(session, round_.id)
     items = list(round_.items)
     invalid, per_item = count_marks(ballots, len(items), round_.scale, profile.invalid_marks)
-    collected = len(ballots)
+    sealed = sealed_count(session, round_.id)
+    if sealed:
+        # Online ballots are sealed: their totals exist once k members have decrypted them;
+        # paper ballots (above) are counted in the clear and added.
+        online = online_totals(session, round_.id)
+        if online is None or len(online) != len(items):
+            raise WrongState(
+                N_(
+                    "Round {id} is awaiting decryption: its online ballots are counted when "
+                    "enough members of the counting committee have decrypted the totals."
+                ),
+                id=round_.id,
+            )
+        for counts, decrypted in zip(per_item, online, strict=True):
+            for level, count in decrypted.items():
+                counts[level] += count
+    collected = len(ballots) + sealed
     issued = round_.issued if round_.issued is not None else ballots_issued(session, round_)
     valid = collected - invalid
     if collected > issued:
@@ -115,6 +135,7 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
         basis=basis,
         denominator=figures[basis],
         quorum=quorum_status(session, round_, profile),
+        sealed=sealed,
         items=[
             ItemTally(
                 order=item.order,

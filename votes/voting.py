@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import audit, credentials, profiles
+from . import audit, credentials, profiles, sealing
 from .ballotbox import (
     ballots_collected,
     ballots_issued,
@@ -35,8 +35,9 @@ from .ballotbox import (
 from .counting import INVALID, normalise_marks, parse_paper_ballots
 from .db import WRITE
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
-from .models import Ballot, BallotItem, Credential, Receipt, Round, RoundStatus, random_id
+from .models import BallotItem, CountingKey, Credential, Round, RoundStatus, SealedBallot
 from .text import local_time_text
+from .vocabulary import letters
 
 
 class CastRefused(VotesError):
@@ -52,8 +53,8 @@ class CastRefused(VotesError):
 _credential = cast(Table, Credential.__table__)
 _round = cast(Table, Round.__table__)
 _item = cast(Table, BallotItem.__table__)
-_ballot = cast(Table, Ballot.__table__)
-_receipt = cast(Table, Receipt.__table__)
+_key = cast(Table, CountingKey.__table__)
+_sealed = cast(Table, SealedBallot.__table__)
 # One statement finds the code, its round and the number of items, and on PostgreSQL takes a
 # share lock on the round's row: closing the round (FOR UPDATE) waits for ballots being cast.
 # Why a code could not be claimed. The share lock on the round's row (PostgreSQL) waits for a
@@ -96,8 +97,7 @@ _CLAIM_CODE = (
         ),
     )
 )
-_INSERT_BALLOT = insert(_ballot)
-_INSERT_RECEIPT = insert(_receipt)
+_INSERT_SEALED = insert(_sealed)
 
 
 def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -> CastRefused:
@@ -112,6 +112,64 @@ def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -
     return CastRefused("not_open", N_("Voting is not open for this round."))
 
 
+# Before the transaction: the round of a code, what its ballot holds, and the key to seal it to.
+_SEALING_TARGET = (
+    select(
+        _credential.c.round_id,
+        _credential.c.used,
+        _round.c.status,
+        _round.c.scale,
+        _key.c.public_key,
+        select(func.count())
+        .where(_item.c.round_id == _credential.c.round_id)
+        .scalar_subquery()
+        .label("items"),
+    )
+    .select_from(
+        _credential.join(_round, _round.c.id == _credential.c.round_id).outerjoin(
+            _key, _key.c.round_id == _credential.c.round_id
+        )
+    )
+    .where(_credential.c.digest == bindparam("digest"))
+)
+
+
+def seal_ballot(
+    session: Session,
+    code_digest: bytes,
+    marks: Sequence[str] | Mapping[int | str, str],
+    round_id: int | None,
+) -> tuple[int, bytes, bytes]:
+    """Check the marks and encrypt them to the round's committee key: (round, tracker, content).
+
+    This runs before the cast's transaction and holds no lock: encryption and its proofs take
+    milliseconds that no other voter waits for. The plaintext marks live only in this call.
+    """
+    session.rollback()
+    found = session.execute(_SEALING_TARGET, {"digest": code_digest}).first()
+    session.rollback()
+    if found is None or (round_id is not None and found.round_id != round_id):
+        raise CastRefused("unknown", N_("This code is not valid for this round."))
+    if found.status != RoundStatus.OPEN.value:
+        raise CastRefused("not_open", N_("Voting is not open for this round."))
+    if found.used:
+        raise CastRefused("used", N_("This code has already been used."))
+    if found.public_key is None:
+        # Opening with codes needs a complete key (committee.check_ready_to_open): only a
+        # round opened before sealed ballots existed can get here, and it is not sealed.
+        raise CastRefused(
+            "not_open",
+            N_("This round has no counting committee key: online ballots cannot be sealed."),
+        )
+    try:
+        packed = normalise_marks(marks, found.items, found.scale)
+    except InvalidInput as refused:
+        raise CastRefused("marks", refused.msgid, **refused.params) from refused
+    choices = [letters(found.scale).index(letter) for letter in packed]
+    tracker, content = sealing.encrypt_ballot(found.public_key, choices, len(letters(found.scale)))
+    return found.round_id, tracker, content
+
+
 def cast_ballot(
     session: Session,
     secret: str | bytes,
@@ -120,10 +178,11 @@ def cast_ballot(
     *,
     round_id: int | None = None,
 ) -> str:
-    """Cast an online ballot with a voter code; return the voter's random receipt.
+    """Cast an online ballot with a voter code; return the voter's receipt (BN and 16 digits).
 
-    Marking the code used and storing the ballot happen in one transaction, and the stored
-    ballot carries nothing that leads back to the code: no key, no time, no order.
+    The marks are encrypted to the counting committee's key first (seal_ballot); then one
+    transaction marks the code used and stores the encrypted ballot, keyed by its tracker.
+    Nothing stored leads back to the code: no key, no time, no order, and no readable choice.
     The cast ends the session's transaction first, then commits or rolls back its own: call it
     on a session with nothing pending.
     """
@@ -133,41 +192,29 @@ def cast_ballot(
         raise CastRefused(
             "malformed", N_("This is not a valid code; check what you typed.")
         ) from exc
+    sealed_round, tracker, content = seal_ballot(session, code_digest, marks, round_id)
     # One transaction, which holds the write lock from its first statement on SQLite (so what is
     # read below cannot change before the write) and a share lock on the round's row on
-    # PostgreSQL (so the round cannot close in between). Three statements between BEGIN and
-    # COMMIT — claim the code, store the ballot, store the receipt: a cast is bound by round
-    # trips and commits, not by the work it does. A transaction the caller left open (reading
-    # the round, say) is ended first, or it would not be a write transaction.
+    # PostgreSQL (so the round cannot close in between). Two statements between BEGIN and
+    # COMMIT — claim the code, store the sealed ballot: a cast is bound by round trips and
+    # commits, not by the work it does. The code is claimed in the round it was sealed for.
     session.rollback()
     connection = session.connection(execution_options=WRITE)
     try:
         claimed = connection.execute(
-            _CLAIM_CODE, {"code_digest": code_digest, "named_round": round_id}
+            _CLAIM_CODE, {"code_digest": code_digest, "named_round": sealed_round}
         ).first()
         if claimed is None:
-            raise _refusal(connection, code_digest, round_id)
-        cast_round, scale, items = claimed
-        try:
-            packed = normalise_marks(marks, items, scale)
-        except InvalidInput as refused:  # the claim is rolled back
-            raise CastRefused("marks", refused.msgid, **refused.params) from refused
-        receipt = credentials.new_receipt()
+            raise _refusal(connection, code_digest, sealed_round)
         connection.execute(
-            _INSERT_BALLOT,
-            {
-                "round_id": cast_round,
-                "id": random_id(),
-                "status": "valid",
-                "marks": packed,
-            },
+            _INSERT_SEALED,
+            {"round_id": sealed_round, "tracker": tracker, "content": content},
         )
-        connection.execute(_INSERT_RECEIPT, {"round_id": cast_round, "receipt": receipt})
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return receipt
+    return credentials.tracker_receipt(tracker)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from ..errors import N_, WrongState
 from ..followup import Proposal, create_followup
 from ..meeting import Member, meeting_details
 from ..meeting import record_meeting as record_meeting_of
-from ..models import Body, Person, Round, Scale
+from ..models import Body, Person, Round, RoundStatus, Scale
 from ..profiles import get_profile
 from ..roster import RosterEntry, roster_details
 from ..seal import current_seal
 from ..vocabulary import COUNTED, PUBLIC_KINDS, RESIGNED
+from .committee import voting_closed_record
 from .work import Work
 
 
@@ -259,6 +260,11 @@ def close_round(work: Work, round_id: int) -> Round:
     dropped = paper.discard_pending(work.session, round_.id)
     if dropped:
         work.log("paper_entries_discarded", round_id=round_.id, details={"ballots": dropped})
+    if round_.status == RoundStatus.DECRYPTING.value:
+        # Sealed online ballots: counted once k members of the committee have decrypted the
+        # totals (operations.committee.receive_committee_file writes the close record then).
+        work.log("voting_closed", round_id=round_.id, details=voting_closed_record(work, round_))
+        return round_
     work.log(
         "round_closed", round_id=round_.id, details=rounds.closing_record(work.session, round_)
     )

@@ -1,0 +1,549 @@
+"""The counting committee's key of a round: its members, the ceremony, and the decryption.
+
+Before a round with online voting opens, its counting committee (Ban kiểm phiếu, or a body
+named for it) makes a k-of-n key in a ceremony run on each member's own machine
+(`votes trustee`, votes/trustee.py). The server only relays and checks public files:
+
+1. each member makes a key and sends its **public part** (commitments and proofs);
+2. once every public part is in, each member sends the **shares** made for the others, each
+   encrypted to its recipient (a committee of one skips this);
+3. each member checks the shares received and sends a **confirmation** with their
+   verification key; once all are in, the joint public key is made and the round can open.
+
+After the close, the encrypted ballots are multiplied per item and level (the **encrypted
+totals**); k members each send a **partial decryption** with its proof; once k are in and
+checked, the totals are found and the round is counted. Only public values are stored.
+
+Guard checks and state changes only; the operations in votes/operations/committee.py log them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import sealing
+from .ballotbox import sealed_box, sealed_count
+from .credentials import codes_issued
+from .errors import N_, InvalidInput, NotFound, WrongState
+from .meeting import Member
+from .models import CommitteeState, CountingKey, KeyHolder, Round, RoundStatus
+from .recount import canonical
+from .vocabulary import level_names
+
+# Every file of the ceremony and of the decryption is JSON with this format and a kind.
+FILE_FORMAT = "phieu-tin-nhiem committee 1"
+KIND_COMMITTEE = "committee"  # the server's public state, read by `votes trustee`
+KIND_PUBLIC_PART = "public_part"
+KIND_SHARES = "shares"
+KIND_CONFIRMATION = "confirmation"
+KIND_TOTALS = "encrypted_totals"  # the server's encrypted totals, for `votes trustee decrypt`
+KIND_PARTIAL = "partial_decryption"
+MEMBER_KINDS = (KIND_PUBLIC_PART, KIND_SHARES, KIND_CONFIRMATION, KIND_PARTIAL)
+# Bounds: a committee of at most 25, a file of at most 4 MB (the shares of 25 members).
+SIZE_MAX = 25
+FILE_MAX = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a committee file was: its kind, its member, and the committee's state after it."""
+
+    kind: str
+    number: int
+    name: str
+    state: str
+    sha256: str
+    # Set when this file completed the key (the joint key's fingerprint) or the decryption.
+    key_made: str | None = None
+    decrypted: bool = False
+
+
+def get_key(session: Session, round_id: int) -> CountingKey | None:
+    """Return the counting committee's key of a round, or None if it has none."""
+    return session.get(CountingKey, round_id)
+
+
+def require_key(session: Session, round_: Round) -> CountingKey:
+    """Return the round's committee key, or refuse: the round has no counting committee."""
+    key = get_key(session, round_.id)
+    if key is None:
+        raise NotFound(
+            N_(
+                "Round {id} has no counting committee key: create one with `votes committee "
+                "create` (or on the round's page)."
+            ),
+            id=round_.id,
+        )
+    return key
+
+
+def create_committee(
+    session: Session, round_: Round, threshold: int, members: Sequence[Member]
+) -> CountingKey:
+    """Name the members of a draft round's counting committee and how many must decrypt."""
+    if round_.status != RoundStatus.DRAFT.value:
+        raise WrongState(
+            N_("Round {id} is {status}: its counting committee is made before it opens."),
+            id=round_.id,
+            status=round_.status,
+        )
+    if get_key(session, round_.id) is not None:
+        raise InvalidInput(
+            N_("Round {id} already has a counting committee; remove it first to make another."),
+            id=round_.id,
+        )
+    size = len(members)
+    if not 1 <= size <= SIZE_MAX:
+        raise InvalidInput(
+            N_("A counting committee has 1 to {limit} members; {count} were given."),
+            limit=SIZE_MAX,
+            count=size,
+        )
+    if not 1 <= threshold <= size:
+        raise InvalidInput(
+            N_(
+                "The number of members needed to decrypt must be between 1 and the {size} "
+                "members; {threshold} was given."
+            ),
+            size=size,
+            threshold=threshold,
+        )
+    key = CountingKey(
+        round_id=round_.id,
+        threshold=threshold,
+        size=size,
+        single_member=size == 1,
+        state=CommitteeState.SETUP.value,
+    )
+    key.holders = [
+        KeyHolder(number=number, name=member.name, role=member.role)
+        for number, member in enumerate(members, start=1)
+    ]
+    session.add(key)
+    session.flush()
+    return key
+
+
+def remove_committee(session: Session, round_: Round) -> CountingKey:
+    """Remove the counting committee of a draft round (to name it again)."""
+    key = require_key(session, round_)
+    if round_.status != RoundStatus.DRAFT.value:
+        raise WrongState(
+            N_("Round {id} is {status}: its counting committee can no longer be removed."),
+            id=round_.id,
+            status=round_.status,
+        )
+    session.delete(key)
+    session.flush()
+    return key
+
+
+def context(round_: Round, key: CountingKey) -> dict[str, Any]:
+    """Return what binds every file of the ceremony to this round and this committee."""
+    return {
+        "round": round_.id,
+        "body": round_.body.code,
+        "title": round_.title,
+        "year": round_.year,
+        "threshold": key.threshold,
+        "size": key.size,
+        "members": [{"number": h.number, "name": h.name, "role": h.role} for h in key.holders],
+    }
+
+
+def context_digest(round_: Round, key: CountingKey) -> str:
+    """Return the SHA-256 of the round's ceremony context (the label every file carries)."""
+    return hashlib.sha256(canonical(context(round_, key)).encode()).hexdigest()
+
+
+def committee_file(session: Session, round_: Round) -> dict[str, Any]:
+    """Return the committee's public state, as read by `votes trustee` on a member's machine."""
+    key = require_key(session, round_)
+    return {
+        "format": FILE_FORMAT,
+        "kind": KIND_COMMITTEE,
+        "context": context(round_, key),
+        "context_digest": context_digest(round_, key),
+        "state": key.state,
+        "public_key": key.public_key,
+        "members": [
+            {
+                "number": holder.number,
+                "name": holder.name,
+                "role": holder.role,
+                "public_part": _loaded(holder.public_part),
+                "shares": _loaded(holder.shares),
+                "confirmation": _loaded(holder.confirmation),
+            }
+            for holder in key.holders
+        ],
+    }
+
+
+def totals_file(session: Session, round_: Round) -> dict[str, Any]:
+    """Return the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    key = require_key(session, round_)
+    if key.encrypted_totals is None:
+        raise WrongState(
+            N_("Round {id} is {status}: its encrypted totals exist once voting has ended."),
+            id=round_.id,
+            status=round_.status,
+        )
+    return {
+        "format": FILE_FORMAT,
+        "kind": KIND_TOTALS,
+        "context": context(round_, key),
+        "context_digest": context_digest(round_, key),
+        "public_key": key.public_key,
+        "verification_keys": {
+            str(h.number): _loaded(h.confirmation) for h in key.holders if h.confirmation
+        },
+        "ballots": sealed_count(session, round_.id),
+        "totals": json.loads(key.encrypted_totals),
+    }
+
+
+def _loaded(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+def read_file(data: bytes) -> dict[str, Any]:
+    """Read a committee file: JSON of our format with a known kind; refuse anything else."""
+    if len(data) > FILE_MAX:
+        raise InvalidInput(
+            N_("This file is larger than a counting committee's file can be ({limit} MB)."),
+            limit=FILE_MAX // (1024 * 1024),
+        )
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(
+            N_("This is not a file of the counting committee (not JSON: {reason})."),
+            reason=str(exc)[:100],
+        ) from exc
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise InvalidInput(
+            N_("This is not a file of the counting committee (no format {format!r})."),
+            format=FILE_FORMAT,
+        )
+    return document
+
+
+def receive(session: Session, round_: Round, data: bytes) -> Received:
+    """Store a member's file (public part, shares, confirmation or partial decryption).
+
+    The file is checked against the round's context and its proofs before anything is
+    stored; a file received before (the very same) is accepted again without change.
+    """
+    document = read_file(data)
+    key = require_key(session, round_)
+    kind = document.get("kind")
+    if kind not in MEMBER_KINDS:
+        raise InvalidInput(
+            N_("This file of kind {kind!r} is not one a committee member sends."), kind=kind
+        )
+    if document.get("context_digest") != context_digest(round_, key):
+        raise InvalidInput(
+            N_(
+                "This file was made for another round or another committee (round {round}); "
+                "it does not belong to round {id} as its committee is now."
+            ),
+            round=(document.get("context") or {}).get("round", "?")
+            if isinstance(document.get("context"), dict)
+            else "?",
+            id=round_.id,
+        )
+    number = document.get("member")
+    holder = next((h for h in key.holders if h.number == number), None)
+    if holder is None:
+        raise InvalidInput(
+            N_("This file names no member of the committee ({number!r})."), number=number
+        )
+    payload = document.get("payload")
+    sha256 = hashlib.sha256(data).hexdigest()
+    stored = canonical(payload)
+    received = Received(kind, holder.number, holder.name, key.state, sha256)
+    if kind == KIND_PUBLIC_PART:
+        return _public_part(session, round_, key, holder, stored, payload, received)
+    if kind == KIND_SHARES:
+        return _shares(round_, key, holder, stored, payload, received)
+    if kind == KIND_CONFIRMATION:
+        return _confirmation(session, round_, key, holder, stored, payload, received)
+    return _partial(session, round_, key, holder, stored, payload, received)
+
+
+def _same_again(current: str | None, stored: str) -> bool:
+    return current is not None and current == stored
+
+
+def _refuse_second(holder: KeyHolder, what: str) -> InvalidInput:
+    return InvalidInput(
+        N_(
+            "{name} (member {number}) already sent a different {what}; a member sends one. "
+            "If the key was lost, remove the committee and make it again."
+        ),
+        name=holder.name,
+        number=holder.number,
+        what=what,
+    )
+
+
+def _require_draft(round_: Round) -> None:
+    if round_.status != RoundStatus.DRAFT.value:
+        raise WrongState(
+            N_("Round {id} is {status}: the key ceremony happens before the round opens."),
+            id=round_.id,
+            status=round_.status,
+        )
+
+
+def _public_part(
+    session: Session,
+    round_: Round,
+    key: CountingKey,
+    holder: KeyHolder,
+    stored: str,
+    payload: Any,
+    received: Received,
+) -> Received:
+    if _same_again(holder.public_part, stored):
+        return received
+    _require_draft(round_)
+    if key.state != CommitteeState.SETUP.value or holder.public_part is not None:
+        raise _refuse_second(holder, "public part")
+    sealing.check_public_part(context_digest(round_, key), key.threshold, holder.number, payload)
+    holder.public_part = stored
+    if all(h.public_part is not None for h in key.holders):
+        if key.size == 1:
+            return _complete(session, key, received)
+        key.state = CommitteeState.SHARES.value
+    session.flush()
+    return Received(**{**received.__dict__, "state": key.state})
+
+
+def _shares(
+    round_: Round,
+    key: CountingKey,
+    holder: KeyHolder,
+    stored: str,
+    payload: Any,
+    received: Received,
+) -> Received:
+    if _same_again(holder.shares, stored):
+        return received
+    _require_draft(round_)
+    if key.state != CommitteeState.SHARES.value:
+        raise WrongState(
+            N_("Shares are sent once every member's public part is in ({have} of {size})."),
+            have=sum(1 for h in key.holders if h.public_part is not None),
+            size=key.size,
+        )
+    if holder.shares is not None:
+        raise _refuse_second(holder, "set of shares")
+    sealing.check_shares(
+        context_digest(round_, key),
+        holder.number,
+        payload,
+        [h.number for h in key.holders],
+    )
+    holder.shares = stored
+    return received
+
+
+def _confirmation(
+    session: Session,
+    round_: Round,
+    key: CountingKey,
+    holder: KeyHolder,
+    stored: str,
+    payload: Any,
+    received: Received,
+) -> Received:
+    if _same_again(holder.confirmation, stored):
+        return received
+    _require_draft(round_)
+    if key.state != CommitteeState.SHARES.value or any(h.shares is None for h in key.holders):
+        raise WrongState(
+            N_(
+                "A member confirms the shares once every member's shares are in ({have} of {size})."
+            ),
+            have=sum(1 for h in key.holders if h.shares is not None),
+            size=key.size,
+        )
+    if holder.confirmation is not None:
+        raise _refuse_second(holder, "confirmation")
+    sealing.check_confirmation(
+        context_digest(round_, key),
+        key.threshold,
+        holder.number,
+        payload,
+        {h.number: _loaded(h.public_part) for h in key.holders},
+    )
+    holder.confirmation = stored
+    if all(h.confirmation is not None for h in key.holders):
+        return _complete(session, key, received)
+    session.flush()
+    return received
+
+
+def _complete(session: Session, key: CountingKey, received: Received) -> Received:
+    key.public_key = sealing.joint_public_key([_loaded(h.public_part) for h in key.holders])
+    key.state = CommitteeState.COMPLETE.value
+    session.flush()
+    return Received(
+        **{
+            **received.__dict__,
+            "state": key.state,
+            "key_made": fingerprint(key.public_key),
+        }
+    )
+
+
+def fingerprint(public_key: str | None) -> str:
+    """Return a short fingerprint of the joint key, to read aloud and compare: 4 groups of 4."""
+    if public_key is None:
+        return "—"
+    digest = hashlib.sha256(public_key.encode()).hexdigest()[:16].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def verification_keys(key: CountingKey) -> dict[int, Any]:
+    """Return each member's public verification key (from the confirmations)."""
+    if key.size == 1:
+        return {
+            h.number: sealing.single_verification_key(_loaded(h.public_part)) for h in key.holders
+        }
+    return {
+        h.number: sealing.verification_key(_loaded(h.confirmation))
+        for h in key.holders
+        if h.confirmation is not None
+    }
+
+
+def check_ready_to_open(session: Session, round_: Round) -> None:
+    """Refuse to open a round with online codes whose committee key is not complete.
+
+    A round counted on paper only needs no key; codes issued mean online ballots, which are
+    encrypted to the committee's key and counted only when k members decrypt the totals.
+    """
+    key = get_key(session, round_.id)
+    if key is not None and key.state != CommitteeState.COMPLETE.value:
+        raise WrongState(
+            N_(
+                "Round {id} cannot open: its counting committee's key is not made yet "
+                "({state}). Each member runs `votes trustee` and the files are received."
+            ),
+            id=round_.id,
+            state=key.state,
+        )
+    if key is None and codes_issued(session, round_.id):
+        raise WrongState(
+            N_(
+                "Round {id} has online codes but no counting committee key: online ballots "
+                "are encrypted to that key. Create the committee and run the key ceremony "
+                "before opening."
+            ),
+            id=round_.id,
+        )
+
+
+def require_key_for_codes(session: Session, round_: Round) -> None:
+    """Refuse codes for an open round without a complete key: its ballots could not be sealed."""
+    if round_.status != RoundStatus.OPEN.value:
+        return
+    key = get_key(session, round_.id)
+    if key is None or key.state != CommitteeState.COMPLETE.value:
+        raise WrongState(
+            N_(
+                "Round {id} is open without a counting committee key: it is counted on paper "
+                "only, and online codes cannot be issued for it."
+            ),
+            id=round_.id,
+        )
+
+
+def seal_totals(session: Session, round_: Round) -> CountingKey:
+    """At the end of voting: multiply the encrypted ballots per item and level, and keep it."""
+    key = require_key(session, round_)
+    if key.public_key is None:
+        raise WrongState(N_("Round {id}: its committee key is not made."), id=round_.id)
+    contents = [content for _tracker, content in sealed_box(session, round_.id)]
+    totals = sealing.encrypted_totals(key.public_key, contents)
+    key.encrypted_totals = canonical(totals)
+    session.flush()
+    return key
+
+
+def _partial(
+    session: Session,
+    round_: Round,
+    key: CountingKey,
+    holder: KeyHolder,
+    stored: str,
+    payload: Any,
+    received: Received,
+) -> Received:
+    if _same_again(holder.partial, stored):
+        return received
+    if round_.status != RoundStatus.DECRYPTING.value or key.encrypted_totals is None:
+        raise WrongState(
+            N_(
+                "Round {id} is {status}: partial decryptions are received while it awaits "
+                "decryption."
+            ),
+            id=round_.id,
+            status=round_.status,
+        )
+    if holder.partial is not None:
+        raise _refuse_second(holder, "partial decryption")
+    keys = verification_keys(key)
+    if holder.number not in keys:
+        raise InvalidInput(
+            N_("Member {number} has no verification key in this committee."),
+            number=holder.number,
+        )
+    sealing.check_partial(
+        json.loads(key.encrypted_totals), keys[holder.number], holder.number, payload
+    )
+    holder.partial = stored
+    session.flush()
+    return received
+
+
+def ready_to_combine(key: CountingKey) -> bool:
+    """Tell whether k checked partial decryptions are in."""
+    return sum(1 for h in key.holders if h.partial is not None) >= key.threshold
+
+
+def combine(session: Session, round_: Round) -> list[dict[str, int]]:
+    """Combine k partial decryptions into the online totals, one {level: count} per item."""
+    key = require_key(session, round_)
+    if key.encrypted_totals is None or not ready_to_combine(key):
+        raise WrongState(N_("Round {id}: fewer than k partial decryptions are in."), id=round_.id)
+    partials = {h.number: _loaded(h.partial) for h in key.holders if h.partial is not None}
+    found = sealing.combine(
+        json.loads(key.encrypted_totals),
+        partials,
+        key.threshold,
+        sealed_count(session, round_.id),
+    )
+    names = level_names(round_.scale)
+    totals = [dict(zip(names, counts, strict=True)) for counts in found]
+    key.totals = canonical(totals)
+    session.flush()
+    return totals
+
+
+def online_totals(session: Session, round_id: int) -> list[dict[str, int]] | None:
+    """Return the decrypted online totals of a round, or None (none, or not yet decrypted)."""
+    key = get_key(session, round_id)
+    if key is None or key.totals is None:
+        return None
+    totals: list[dict[str, int]] = json.loads(key.totals)
+    return totals
