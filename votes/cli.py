@@ -28,8 +28,17 @@ from werkzeug.serving import run_simple
 
 from . import create_app, operations, profiles, rounds
 from .audit import event_dict
-from .ballotbox import receipts
+from .ballotbox import receipts, sealed_count
 from .bundle import receipt_counted
+from .committee import (
+    ALL_NEEDED_WARNING,
+    COMMITTEE_FILE_WORDS,
+    SINGLE_MEMBER_WARNING,
+    committee_file,
+    committee_lines,
+    get_key,
+    totals_file,
+)
 from .config import ConfigError
 from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
 from .errors import N_, InvalidInput, VotesError
@@ -37,14 +46,15 @@ from .followup import Proposal
 from .i18n import LANGUAGES, translate
 from .limits import ID_MAX
 from .logfilter import install_code_filter
-from .meeting import parse_committee, parse_local_moment, parse_local_time
+from .meeting import Member, parse_committee, parse_local_moment, parse_local_time
 from .migrate import upgrade
-from .models import AuditEvent, Body, Round
+from .models import AuditEvent, Body, Round, RoundStatus
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
 from .results import round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
+from .seal import sealed_box_digest, sealed_box_file
 from .tally import quorum_warning
 from .text import decimal_comma, in_vietnam, integer_text
 from .verify import verify_all, verify_anchors, verify_round
@@ -581,7 +591,25 @@ def round_open(round_id: int) -> None:
 @click.argument("round_id", type=int)
 def round_close(round_id: int) -> None:
     """Close an open round; no ballot is accepted after this."""
-    _transition(round_id, operations.close_round, N_("Round {id} is closed."))
+    with working() as work:
+        round_ = operations.close_round(work, round_id)
+        awaiting = round_.status == RoundStatus.DECRYPTING.value
+        key = get_key(work.session, round_id)
+        threshold, size = (key.threshold, key.size) if key is not None else (0, 0)
+    if not awaiting:
+        click.echo(_("Round {id} is closed.", id=round_id))
+        return
+    click.echo(
+        _(
+            "Voting in round {id} has ended. Its online ballots are sealed: the round is "
+            "counted when {threshold} of the {size} members of the counting committee have "
+            "decrypted the totals. Write the file for them with `votes committee totals {id} "
+            "--out FILE`.",
+            id=round_id,
+            threshold=threshold,
+            size=size,
+        )
+    )
 
 
 @round_group.command("publish")
@@ -1135,6 +1163,156 @@ def export(round_id: int, out: str) -> None:
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
+
+
+# ---------------------------------------------------------------------------- the sealed box
+
+
+@cli.group("committee")
+def committee_group() -> None:
+    """The counting committee's key: the ceremony, and the decryption of the totals."""
+
+
+@committee_group.command("create")
+@click.argument("round_id", type=int)
+@click.option(
+    "--threshold",
+    "-k",
+    type=click.IntRange(min=1),
+    required=True,
+    help=N_("how many members are needed to decrypt the totals"),
+)
+@click.option(
+    "--members",
+    "members_text",
+    help=N_('"Họ tên (Trưởng ban); Họ tên; …" (default: the counting committee of the meeting)'),
+)
+def committee_create(round_id: int, threshold: int, members_text: str | None) -> None:
+    """Name the counting committee that holds the key of a draft round (k of n)."""
+    with working() as work:
+        if members_text is None:
+            recorded = work.round(round_id).committee
+            if not recorded:
+                raise InvalidInput(
+                    N_(
+                        "Round {id} has no counting committee recorded at its meeting: give "
+                        "the members with --members."
+                    ),
+                    id=round_id,
+                )
+            members = [Member(m.name, m.role) for m in recorded]
+        else:
+            members = parse_committee(members_text)
+        key = operations.create_committee(work, round_id, threshold, members)
+        size = key.size
+    click.echo(
+        _(
+            "Round {id}: a counting committee of {size}; {threshold} of them are needed to "
+            "decrypt the totals.",
+            id=round_id,
+            size=size,
+            threshold=threshold,
+        )
+    )
+    if size == 1:
+        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+    elif threshold == size:
+        click.echo(_(ALL_NEEDED_WARNING), err=True)
+    click.echo(
+        _(
+            "Next: `votes committee file {id} --out FILE` for the members, who each run "
+            "`votes trustee new` on their own machine.",
+            id=round_id,
+        )
+    )
+
+
+@committee_group.command("remove")
+@click.argument("round_id", type=int)
+def committee_remove(round_id: int) -> None:
+    """Remove the counting committee of a draft round (to name it again)."""
+    with working() as work:
+        operations.remove_committee(work, round_id)
+    click.echo(_("Round {id}: the counting committee was removed.", id=round_id))
+
+
+@committee_group.command("file")
+@click.argument("round_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def committee_file_command(round_id: int, out: str) -> None:
+    """Write the committee's public file, which members read with `votes trustee`."""
+    with reading() as session:
+        document = committee_file(session, rounds.get_round(session, round_id))
+    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+    click.echo(_("Written {path}.", path=out))
+
+
+@committee_group.command("totals")
+@click.argument("round_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def committee_totals(round_id: int, out: str) -> None:
+    """Write the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    with reading() as session:
+        document = totals_file(session, rounds.get_round(session, round_id))
+    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+    click.echo(_("Written {path}.", path=out))
+
+
+@committee_group.command("receive")
+@click.argument("round_id", type=int)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def committee_receive(round_id: int, paths: tuple[str, ...]) -> None:
+    """Receive members' files: public parts, shares, confirmations, partial decryptions."""
+    for path in paths:
+        data = read_file(path)
+        with working() as work:
+            received = operations.receive_committee_file(work, round_id, data)
+        click.echo(
+            _(
+                "{path}: {kind} of {name} (member {number}) received and checked.",
+                path=path,
+                kind=_(COMMITTEE_FILE_WORDS[received.kind]),
+                name=received.name,
+                number=received.number,
+            )
+        )
+        if received.key_made:
+            click.echo(
+                _(
+                    "The committee's key is made; its fingerprint is {fingerprint}. Round {id} "
+                    "can open.",
+                    fingerprint=received.key_made,
+                    id=round_id,
+                )
+            )
+        if received.decrypted:
+            click.echo(_("The totals are decrypted: round {id} is counted.", id=round_id))
+
+
+@committee_group.command("show")
+@click.argument("round_id", type=int)
+def committee_show(round_id: int) -> None:
+    """Show the counting committee of a round and where its ceremony stands."""
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
+        for line in committee_lines(session, round_):
+            click.echo(_(line.msgid, **line.params))
+
+
+@cli.command("box")
+@click.argument("round_id", type=int)
+@click.option("--list", "listing", is_flag=True, help=N_("print every sealed ballot's tracker"))
+def box_command(round_id: int, listing: bool) -> None:
+    """Show the box of sealed ballots of a round: how many, and its digest (any state)."""
+    with reading() as session:
+        rounds.get_round(session, round_id)
+        count = sealed_count(session, round_id)
+        digest = sealed_box_digest(session, round_id)
+        lines = sealed_box_file(session, round_id).decode("ascii")
+    click.echo(_("Round {id}: {count} sealed ballots.", id=round_id, count=count))
+    click.echo(_("Digest of the box: {digest}", digest=digest))
+    if listing:
+        click.echo(lines, nl=False)
 
 
 @cli.command("receipts")

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from . import sealing
 from .ballotbox import sealed_box, sealed_count
 from .credentials import codes_issued
-from .errors import N_, InvalidInput, NotFound, WrongState
+from .errors import N_, InvalidInput, Message, NotFound, WrongState, message
 from .meeting import Member
 from .models import CommitteeState, CountingKey, KeyHolder, Round, RoundStatus
 from .recount import canonical
@@ -45,6 +45,27 @@ KIND_CONFIRMATION = "confirmation"
 KIND_TOTALS = "encrypted_totals"  # the server's encrypted totals, for `votes trustee decrypt`
 KIND_PARTIAL = "partial_decryption"
 MEMBER_KINDS = (KIND_PUBLIC_PART, KIND_SHARES, KIND_CONFIRMATION, KIND_PARTIAL)
+COMMITTEE_FILE_WORDS = {
+    KIND_PUBLIC_PART: N_("public part of the key"),
+    KIND_SHARES: N_("shares for the other members"),
+    KIND_CONFIRMATION: N_("check of the shares received"),
+    KIND_PARTIAL: N_("partial decryption"),
+}
+STATE_WORDS = {
+    CommitteeState.SETUP.value: N_("waiting for the members' public parts"),
+    CommitteeState.SHARES.value: N_("waiting for the shares and their checks"),
+    CommitteeState.COMPLETE.value: N_("the key is made"),
+}
+# Said wherever a committee of one shows: the command line, the pages and the minutes.
+SINGLE_MEMBER_WARNING = N_(
+    "Weaker: a committee of one member holds the whole key. That member alone can decrypt, "
+    "and if the key file or its passphrase is lost the online ballots can never be counted. "
+    "Use it only for a small body; a committee of three with two needed is safer."
+)
+ALL_NEEDED_WARNING = N_(
+    "Every member is needed to decrypt: if one of them cannot come, or loses the key file or "
+    "its passphrase, the online ballots can never be counted. Consider needing fewer."
+)
 # Bounds: a committee of at most 25, a file of at most 4 MB (the shares of 25 members).
 SIZE_MAX = 25
 FILE_MAX = 4 * 1024 * 1024
@@ -424,6 +445,75 @@ def verification_keys(key: CountingKey) -> dict[int, Any]:
         for h in key.holders
         if h.confirmation is not None
     }
+
+
+def committee_lines(session: Session, round_: Round) -> list[Message]:
+    """Describe a round's committee and where its ceremony or decryption stands, line by line."""
+    key = get_key(session, round_.id)
+    if key is None:
+        return [
+            message(
+                N_(
+                    "Round {id} has no counting committee key: it can be counted on paper only "
+                    "(online codes need a key)."
+                ),
+                id=round_.id,
+            )
+        ]
+    lines = [
+        message(
+            N_(
+                "Round {id}: a counting committee of {size}; {threshold} of them are needed to "
+                "decrypt the totals. Key: {state}; fingerprint {fingerprint}."
+            ),
+            id=round_.id,
+            size=key.size,
+            threshold=key.threshold,
+            state=message(STATE_WORDS[key.state]),
+            fingerprint=fingerprint(key.public_key),
+        )
+    ]
+    if key.single_member:
+        lines.append(message(SINGLE_MEMBER_WARNING))
+    lines.append(
+        message(
+            N_(
+                "If fewer than {threshold} members can decrypt (absent, key file or passphrase "
+                "lost), the online ballots of this round can never be counted."
+            ),
+            threshold=key.threshold,
+        )
+    )
+    for holder in key.holders:
+        lines.append(
+            message(
+                N_(
+                    "Member {number}: {name}{head} — public part {public}, shares {shares}, "
+                    "check {check}, partial decryption {partial}."
+                ),
+                number=holder.number,
+                name=holder.name,
+                head=message(N_(" (head)")) if holder.role == "head" else "",
+                public=_tick(holder.public_part),
+                shares=_tick(holder.shares) if key.size > 1 else "·",
+                check=_tick(holder.confirmation) if key.size > 1 else "·",
+                partial=_tick(holder.partial),
+            )
+        )
+    if round_.status == RoundStatus.DECRYPTING.value:
+        have = sum(1 for h in key.holders if h.partial is not None)
+        lines.append(
+            message(
+                N_("Awaiting decryption: {have} of the {threshold} partial decryptions needed."),
+                have=have,
+                threshold=key.threshold,
+            )
+        )
+    return lines
+
+
+def _tick(value: str | None) -> str:
+    return "✓" if value is not None else "—"
 
 
 def check_ready_to_open(session: Session, round_: Round) -> None:
