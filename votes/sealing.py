@@ -70,3 +70,13 @@ def check_partial(totals: Any, verification: Any, number: int, payload: Any) -> 
 def combine(totals: Any, partials: dict[int, Any], threshold: int, ballots: int) -> list[list[int]]:
     """Combine k partial decryptions and find the totals: per item, one count per level."""
     raise NotImplementedError
+
+
+def ballot_holds(public_key: str, tracker: bytes, content: bytes) -> bool:
+    """Tell whether a stored sealed ballot is its tracker's and its proofs hold for the key."""
+    raise NotImplementedError
+
+
+def tally_problems(record: Any, contents: list[bytes]) -> list[str]:
+    """Check a round's whole sealed tally; return each problem found (none: it holds)."""
+    raise NotImplementedError

@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .ballotbox import ballots_collected, receipts_count
+from . import audit, sealing
+from .ballotbox import ballots_collected, receipts_count, sealed_box, sealed_count
+from .committee import get_key
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
 from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
+from .seal import sealed_box_digest, sealed_tally
 from .vocabulary import COUNTED, SEAL_PART_WORDS
 
 # The figures of the close event that a recount must give again.
@@ -122,6 +124,8 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
             count=receipts - used,
         )
 
+    _verify_sealed(session, round_, events, report)
+
     if round_.status not in COUNTED:
         if "round_closed" in kinds:
             report.problem(
@@ -202,6 +206,62 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         ballots=ballots,
     )
     return report
+
+
+def _verify_sealed(
+    session: Session, round_: Round, events: list[AuditEvent], report: audit.Report
+) -> None:
+    """Check a round's sealed ballots in any state: each one's tracker and proofs, the box
+    against its digest at the end of voting, and, once decrypted, the whole sealed tally."""
+    key = get_key(session, round_.id)
+    if key is None:
+        if sealed_count(session, round_.id):
+            report.problem(
+                N_("Round {id}: sealed ballots exist, but the round has no committee key."),
+                id=round_.id,
+            )
+        return
+    logged_key = [json.loads(e.details) for e in events if e.kind == "committee_key_made"]
+    if key.public_key is not None and (
+        not logged_key or logged_key[-1].get("public_key") != key.public_key
+    ):
+        report.problem(
+            N_("Round {id}: the committee's key is not the key the log recorded when it was made."),
+            id=round_.id,
+        )
+    bad = 0
+    for tracker, content in sealed_box(session, round_.id):
+        if key.public_key is None or not sealing.ballot_holds(key.public_key, tracker, content):
+            bad += 1
+    if bad:
+        report.problem(
+            N_(
+                "Round {id}: {count} sealed ballot(s) do not check (a tracker that is not the "
+                "ballot's hash, or a proof that fails): the box was changed."
+            ),
+            id=round_.id,
+            count=bad,
+        )
+    ended = [json.loads(e.details) for e in events if e.kind == "voting_closed"]
+    if ended and ended[-1].get("sealed_box") != sealed_box_digest(session, round_.id):
+        report.problem(
+            N_(
+                "Round {id}: the box of sealed ballots changed after voting ended (digest "
+                "{recorded} then, {now} now)."
+            ),
+            id=round_.id,
+            recorded=ended[-1].get("sealed_box"),
+            now=sealed_box_digest(session, round_.id),
+        )
+    if round_.status in COUNTED and sealed_count(session, round_.id):
+        record = sealed_tally(session, round_)
+        contents = [content for _tracker, content in sealed_box(session, round_.id)]
+        for problem in sealing.tally_problems(record, contents):
+            report.problem(
+                N_("Round {id}: the sealed tally does not check: {reason}."),
+                id=round_.id,
+                reason=problem,
+            )
 
 
 def _compare_seal(
