@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,17 @@ from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from .. import operations, paper, profiles, staff
-from ..ballotbox import ballots_collected, ballots_issued
+from ..ballotbox import ballots_collected, ballots_issued, sealed_count
+from ..committee import (
+    COMMITTEE_FILE_WORDS,
+    FILE_MAX,
+    SINGLE_MEMBER_WARNING,
+    committee_file,
+    committee_lines,
+    fingerprint,
+    get_key,
+    totals_file,
+)
 from ..credentials import codes_issued, codes_used
 from ..errors import InvalidInput, VotesError
 from ..followup import Proposal
@@ -46,6 +57,7 @@ from ..roster import (
     roster_entries,
     roster_warnings,
 )
+from ..seal import sealed_box_digest
 from ..tally import quorum_warning
 from ..text import in_vietnam, name_sort_key
 from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
@@ -70,6 +82,8 @@ from .forms import (
     BatchForm,
     BodyForm,
     CodesForm,
+    CommitteeFileForm,
+    CommitteeForm,
     ConfirmForm,
     ExemptForm,
     MeetingForm,
@@ -277,12 +291,34 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "restore_form": RestoreForm(),
         "confirm_form": ConfirmForm(),
         "upload_form": PaperUploadForm(),
+        **_committee_context(round_),
         "attendance_form": AttendanceForm(
             formdata=None,
             members=round_.members,
             summoned=round_.summoned,
             present=round_.present,
         ),
+    }
+
+
+def _committee_context(round_: Round) -> dict[str, Any]:
+    """What the round's page shows of the counting committee's key and its ceremony."""
+    session = reading()
+    key = get_key(session, round_.id)
+    form = CommitteeForm(
+        formdata=None,
+        members=committee_text(round_) if round_.committee else "",
+        threshold=(len(round_.committee) // 2 + 1) if round_.committee else None,
+    )
+    return {
+        "key": key,
+        "key_lines": committee_lines(session, round_),
+        "key_fingerprint": fingerprint(key.public_key) if key is not None else None,
+        "single_member_warning": SINGLE_MEMBER_WARNING,
+        "committee_form": form,
+        "committee_file_form": CommitteeFileForm(),
+        "sealed_ballots": sealed_count(session, round_.id),
+        "box_digest": sealed_box_digest(session, round_.id) if key is not None else None,
     }
 
 
@@ -862,6 +898,95 @@ def paper_upload(round_id: int) -> BaseResponse:
     else:
         flash(_imported(result), "ok")
     return _to_round(round_id)
+
+
+# ------------------------------------------------------------------------------ the key
+
+
+@bp.route("/rounds/<int:round_id>/committee", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_create(round_id: int) -> BaseResponse:
+    """Name the counting committee that holds the round's key, and k."""
+    form = CommitteeForm()
+    if not form.validate():
+        flash(_("Give the members of the committee and how many are needed."), "error")
+        return _to_round(round_id)
+
+    def create(work: operations.Work) -> None:
+        members = parse_committee(form.members.data or "")
+        operations.create_committee(work, round_id, form.threshold.data or 0, members)
+
+    _act(round_id, create, _("The counting committee is named: now each member makes a key."))
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/committee/remove", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_remove(round_id: int) -> BaseResponse:
+    """Remove the counting committee of a draft round."""
+    if ConfirmForm().validate_on_submit():
+        _act(
+            round_id,
+            lambda work: operations.remove_committee(work, round_id),
+            _("The counting committee was removed."),
+        )
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/committee/upload", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_upload(round_id: int) -> BaseResponse:
+    """Receive a file from a member of the counting committee; every proof is checked."""
+    round_for(reading(), round_id, manage=True)
+    form = CommitteeFileForm()
+    if not form.validate() or not form.committee_file.data:
+        flash(_("Choose the file the member of the committee sent."), "error")
+        return _to_round(round_id)
+    data = form.committee_file.data.read(FILE_MAX + 1)
+    try:
+        with working() as work:
+            received = operations.receive_committee_file(work, round_id, data)
+    except VotesError as error:
+        flash(message(error), "error")
+        return _to_round(round_id)
+    flash(
+        _(
+            "{kind} of {name} (member {number}) received and checked.",
+            kind=_(COMMITTEE_FILE_WORDS[received.kind]),
+            name=received.name,
+            number=received.number,
+        ),
+        "ok",
+    )
+    if received.key_made:
+        flash(
+            _(
+                "The committee's key is made; its fingerprint is {fingerprint}.",
+                fingerprint=received.key_made,
+            ),
+            "ok",
+        )
+    if received.decrypted:
+        flash(_("The totals are decrypted: the round is counted."), "ok")
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/<any(committee, totals):kind>.json")
+@role_required(*STAFF)
+def committee_download(round_id: int, kind: str) -> Response:
+    """Download the committee's public file, or the encrypted totals for the members."""
+    session = reading()
+    round_ = round_for(session, round_id, manage=False)
+    build = committee_file if kind == "committee" else totals_file
+    try:
+        document = build(session, round_)
+    except VotesError as error:
+        abort(409, description=message(error))
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=1) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="round-{round_id}-{kind}.json"'},
+    )
 
 
 # ------------------------------------------------------------------------------ results

@@ -370,3 +370,23 @@ class PaperUploadForm(NFCForm):
     )
     # A double click, a reload or a resent form carries the same token: imported once.
     submission = HiddenField(default=one_time_token, validators=[Length(max=64)])
+
+
+class CommitteeForm(NFCForm):
+    """The counting committee that holds the key of a round: its members and k."""
+
+    members = TextAreaField(
+        lazy_gettext("Members who hold the key"),
+        validators=[DataRequired(), Length(max=3000)],
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+    threshold = IntegerField(
+        lazy_gettext("Members needed to decrypt the totals"),
+        validators=[InputRequired(), NumberRange(min=1, max=25)],
+    )
+
+
+class CommitteeFileForm(NFCForm):
+    """A file sent by a member of the counting committee (made by `votes trustee`)."""
+
+    committee_file = FileField(lazy_gettext("File from a member of the committee"))
