@@ -54,7 +54,7 @@ from .recount import check_bundle, read_bundle
 from .results import round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
-from .seal import sealed_box_digest, sealed_box_file
+from .seal import box_digest, sealed_box_file
 from .tally import quorum_warning
 from .text import decimal_comma, in_vietnam, integer_text
 from .verify import verify_all, verify_anchors, verify_round
@@ -1307,7 +1307,7 @@ def box_command(round_id: int, listing: bool) -> None:
     with reading() as session:
         rounds.get_round(session, round_id)
         count = sealed_count(session, round_id)
-        digest = sealed_box_digest(session, round_id)
+        digest = box_digest(session, round_id) or "—"
         lines = sealed_box_file(session, round_id).decode("ascii")
     click.echo(_("Round {id}: {count} sealed ballots.", id=round_id, count=count))
     click.echo(_("Digest of the box: {digest}", digest=digest))

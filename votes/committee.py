@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import sealing
+from . import sealed, sealing
 from .ballotbox import sealed_box, sealed_count
 from .credentials import codes_issued
 from .errors import N_, InvalidInput, Message, NotFound, WrongState, message
@@ -183,6 +183,39 @@ def context_digest(round_: Round, key: CountingKey) -> str:
     return hashlib.sha256(canonical(context(round_, key)).encode()).hexdigest()
 
 
+def ceremony(round_: Round, key: CountingKey) -> bytes:
+    """Return the context of the round's key ceremony (bound into every proof of the members)."""
+    return sealing.ceremony(context_digest(round_, key), key.threshold, key.size)
+
+
+def committee_of(round_: Round, key: CountingKey) -> sealed.Committee:
+    """Return the committee's public values, every member's proofs checked again."""
+    return sealing.make_committee(
+        ceremony(round_, key), [_loaded(h.public_part) for h in key.holders]
+    )
+
+
+def round_parameters(key: CountingKey) -> sealed.RoundParameters:
+    """Return what the round's ballots are bound to (fixed when it opened)."""
+    if key.parameters is None:
+        raise WrongState(
+            N_("Round {id} has not opened: its ballots are not defined yet."), id=key.round_id
+        )
+    return sealing.read_parameters(key.parameters)
+
+
+def fix_parameters(session: Session, round_: Round) -> None:
+    """When a round with a key opens, bind its ballots to its items and their levels."""
+    key = get_key(session, round_.id)
+    if key is None:
+        return
+    items = [f"{item.order}. {item.name} — {item.position}".strip(" —") for item in round_.items]
+    key.parameters = canonical(
+        sealing.parameters(round_.id, items, len(level_names(round_.scale))).to_dict()
+    )
+    session.flush()
+
+
 def committee_file(session: Session, round_: Round) -> dict[str, Any]:
     """Return the committee's public state, as read by `votes trustee` on a member's machine."""
     key = require_key(session, round_)
@@ -191,6 +224,7 @@ def committee_file(session: Session, round_: Round) -> dict[str, Any]:
         "kind": KIND_COMMITTEE,
         "context": context(round_, key),
         "context_digest": context_digest(round_, key),
+        "ceremony": ceremony(round_, key).hex(),
         "state": key.state,
         "public_key": key.public_key,
         "members": [
@@ -221,10 +255,8 @@ def totals_file(session: Session, round_: Round) -> dict[str, Any]:
         "kind": KIND_TOTALS,
         "context": context(round_, key),
         "context_digest": context_digest(round_, key),
-        "public_key": key.public_key,
-        "verification_keys": {
-            str(h.number): _loaded(h.confirmation) for h in key.holders if h.confirmation
-        },
+        "parameters": json.loads(key.parameters or "null"),
+        "committee": committee_of(round_, key).to_dict(),
         "ballots": sealed_count(session, round_.id),
         "totals": json.loads(key.encrypted_totals),
     }
@@ -338,11 +370,13 @@ def _public_part(
     _require_draft(round_)
     if key.state != CommitteeState.SETUP.value or holder.public_part is not None:
         raise _refuse_second(holder, "public part")
-    sealing.check_public_part(context_digest(round_, key), key.threshold, holder.number, payload)
+    sealing.check_public_part(
+        ceremony(round_, key), key.threshold, key.size, holder.number, payload
+    )
     holder.public_part = stored
     if all(h.public_part is not None for h in key.holders):
         if key.size == 1:
-            return _complete(session, key, received)
+            return _complete(session, round_, key, received)
         key.state = CommitteeState.SHARES.value
     session.flush()
     return Received(**{**received.__dict__, "state": key.state})
@@ -367,12 +401,7 @@ def _shares(
         )
     if holder.shares is not None:
         raise _refuse_second(holder, "set of shares")
-    sealing.check_shares(
-        context_digest(round_, key),
-        holder.number,
-        payload,
-        [h.number for h in key.holders],
-    )
+    sealing.check_shares(holder.number, payload, [h.number for h in key.holders])
     holder.shares = stored
     return received
 
@@ -399,22 +428,16 @@ def _confirmation(
         )
     if holder.confirmation is not None:
         raise _refuse_second(holder, "confirmation")
-    sealing.check_confirmation(
-        context_digest(round_, key),
-        key.threshold,
-        holder.number,
-        payload,
-        {h.number: _loaded(h.public_part) for h in key.holders},
-    )
+    sealing.check_confirmation(committee_of(round_, key), holder.number, payload)
     holder.confirmation = stored
     if all(h.confirmation is not None for h in key.holders):
-        return _complete(session, key, received)
+        return _complete(session, round_, key, received)
     session.flush()
     return received
 
 
-def _complete(session: Session, key: CountingKey, received: Received) -> Received:
-    key.public_key = sealing.joint_public_key([_loaded(h.public_part) for h in key.holders])
+def _complete(session: Session, round_: Round, key: CountingKey, received: Received) -> Received:
+    key.public_key = committee_of(round_, key).public_key.hex()
     key.state = CommitteeState.COMPLETE.value
     session.flush()
     return Received(
@@ -432,19 +455,6 @@ def fingerprint(public_key: str | None) -> str:
         return "—"
     digest = hashlib.sha256(public_key.encode()).hexdigest()[:16].upper()
     return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
-
-
-def verification_keys(key: CountingKey) -> dict[int, Any]:
-    """Return each member's public verification key (from the confirmations)."""
-    if key.size == 1:
-        return {
-            h.number: sealing.single_verification_key(_loaded(h.public_part)) for h in key.holders
-        }
-    return {
-        h.number: sealing.verification_key(_loaded(h.confirmation))
-        for h in key.holders
-        if h.confirmation is not None
-    }
 
 
 def committee_lines(session: Session, round_: Round) -> list[Message]:
@@ -564,7 +574,7 @@ def seal_totals(session: Session, round_: Round) -> CountingKey:
     if key.public_key is None:
         raise WrongState(N_("Round {id}: its committee key is not made."), id=round_.id)
     contents = [content for _tracker, content in sealed_box(session, round_.id)]
-    totals = sealing.encrypted_totals(key.public_key, contents)
+    totals = sealing.encrypted_totals(round_parameters(key), contents)
     key.encrypted_totals = canonical(totals)
     session.flush()
     return key
@@ -592,14 +602,12 @@ def _partial(
         )
     if holder.partial is not None:
         raise _refuse_second(holder, "partial decryption")
-    keys = verification_keys(key)
-    if holder.number not in keys:
-        raise InvalidInput(
-            N_("Member {number} has no verification key in this committee."),
-            number=holder.number,
-        )
     sealing.check_partial(
-        json.loads(key.encrypted_totals), keys[holder.number], holder.number, payload
+        committee_of(round_, key),
+        round_parameters(key),
+        json.loads(key.encrypted_totals),
+        holder.number,
+        payload,
     )
     holder.partial = stored
     session.flush()
@@ -616,12 +624,12 @@ def combine(session: Session, round_: Round) -> list[dict[str, int]]:
     key = require_key(session, round_)
     if key.encrypted_totals is None or not ready_to_combine(key):
         raise WrongState(N_("Round {id}: fewer than k partial decryptions are in."), id=round_.id)
-    partials = {h.number: _loaded(h.partial) for h in key.holders if h.partial is not None}
+    partials = [_loaded(h.partial) for h in key.holders if h.partial is not None]
     found = sealing.combine(
+        committee_of(round_, key),
+        round_parameters(key),
         json.loads(key.encrypted_totals),
         partials,
-        key.threshold,
-        sealed_count(session, round_.id),
     )
     names = level_names(round_.scale)
     totals = [dict(zip(names, counts, strict=True)) for counts in found]

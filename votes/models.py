@@ -395,8 +395,11 @@ class CountingKey(Base):
     # One member holds the whole key: for small bodies, and weaker (said wherever it shows).
     single_member: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default=CommitteeState.SETUP.value)
-    # The joint public key (the library's encoding), set when the ceremony completes.
+    # The joint public key (hexadecimal), set when the ceremony completes.
     public_key: Mapped[str | None] = mapped_column(Text)
+    # What every ballot is bound to, fixed when the round opens: the round's items and the
+    # options of each, and the context hashed from them (JSON, the record's form).
+    parameters: Mapped[str | None] = mapped_column(Text)
     # After the close: the products of the encrypted ballots, per item and level (JSON).
     encrypted_totals: Mapped[str | None] = mapped_column(Text)
     # Once k partial decryptions are in and checked: the online totals (canonical JSON).

@@ -26,7 +26,13 @@ from .ballotbox import (
     lock_round,
     sealed_count,
 )
-from .committee import check_ready_to_open, combine, require_key_for_codes, seal_totals
+from .committee import (
+    check_ready_to_open,
+    combine,
+    fix_parameters,
+    require_key_for_codes,
+    seal_totals,
+)
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState, message
 from .i18n import translate
@@ -469,6 +475,7 @@ def open_round(session: Session, round_: Round) -> None:
             rule=rule.words,
         )
     round_.status = RoundStatus.OPEN.value
+    fix_parameters(session, round_)
     session.flush()
 
 

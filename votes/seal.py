@@ -9,14 +9,14 @@ docs/AUDIT.md, "The seal".
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .ballotbox import ballot_box, receipts, sealed_box
-from .committee import get_key
+from . import sealing
+from .ballotbox import ballot_box, receipts, sealed_box, trackers
+from .committee import committee_of, get_key, round_parameters
 from .credentials import codes_issued, codes_used
 from .models import Round
 from .recount import (
@@ -74,55 +74,59 @@ def sealed_box_file(session: Session, round_id: int) -> bytes:
     )
 
 
-def sealed_box_digest(session: Session, round_id: int) -> str:
-    """Return the digest of a round's box of sealed ballots (shown while open, sealed at close)."""
-    return hashlib.sha256(sealed_box_file(session, round_id)).hexdigest()
+def box_digest(session: Session, round_id: int) -> str | None:
+    """Return the digest of a round's box of sealed ballots, or None before it opened.
+
+    Shown to auditors while the round is open, recorded when voting ends, printed on the
+    minutes: its count and its trackers, sorted (docs/CRYPTO.md §7).
+    """
+    key = get_key(session, round_id)
+    if key is None or key.parameters is None:
+        return None
+    return sealing.box_digest(round_parameters(key), trackers(session, round_id))
 
 
-def sealed_tally(session: Session, round_: Round) -> dict[str, Any] | None:
-    """Return the public record of a round's sealed tally, or None for a round without a key.
+def public_record(session: Session, round_: Round) -> dict[str, Any] | None:
+    """Return the public record of a round's sealed ballots once decrypted, else None.
 
-    The committee's public values (public parts, shares, confirmations, the joint key), the
-    encrypted totals, the partial decryptions with their proofs and the totals found.
+    The library's record (votes/sealed/record.py): the round's parameters, the committee's
+    public values and proofs, every sealed ballot, the encrypted totals, the partial
+    decryptions with their proofs, and the totals; `verify_record` checks all of it.
+    """
+    key = get_key(session, round_.id)
+    if key is None or key.totals is None or key.parameters is None:
+        return None
+    return sealing.record(
+        round_parameters(key),
+        committee_of(round_, key),
+        [content for _tracker, content in sealed_box(session, round_.id)],
+        [json.loads(h.partial) for h in key.holders if h.partial is not None],
+    )
+
+
+def sealed_files(session: Session, round_: Round) -> dict[str, bytes] | None:
+    """Return the parts a round with a committee key adds to its seal, in canonical form.
+
+    `sealed_box`: the sealed ballots, one "TRACKER SHA256" line each, sorted;
+    `sealed_tally`: the public record without its ballots (those are the other part).
     """
     key = get_key(session, round_.id)
     if key is None:
         return None
+    record = public_record(session, round_)
+    tally: dict[str, Any] = (
+        {name: value for name, value in record.items() if name != "ballots"}
+        if record is not None
+        else {"public_key": key.public_key, "parameters": _json(key.parameters), "ballots": 0}
+    )
     return {
-        "threshold": key.threshold,
-        "size": key.size,
-        "single_member": key.single_member,
-        "public_key": key.public_key,
-        "members": [
-            {
-                "number": h.number,
-                "name": h.name,
-                "role": h.role,
-                "public_part": _json(h.public_part),
-                "shares": _json(h.shares),
-                "confirmation": _json(h.confirmation),
-                "partial": _json(h.partial),
-            }
-            for h in key.holders
-        ],
-        "encrypted_totals": _json(key.encrypted_totals),
-        "totals": _json(key.totals),
+        "sealed_box": sealed_box_file(session, round_.id),
+        "sealed_tally": canonical(tally).encode("utf-8"),
     }
 
 
 def _json(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
-
-
-def sealed_files(session: Session, round_: Round) -> dict[str, bytes] | None:
-    """Return the parts a round with a committee key adds to its seal, in canonical form."""
-    tally = sealed_tally(session, round_)
-    if tally is None:
-        return None
-    return {
-        "sealed_box": sealed_box_file(session, round_.id),
-        "sealed_tally": canonical(tally).encode("utf-8"),
-    }
 
 
 def current_parts(session: Session, round_: Round) -> dict[str, str]:

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from . import audit, sealing
 from .ballotbox import ballots_collected, receipts_count, sealed_box, sealed_count
-from .committee import get_key
+from .committee import get_key, round_parameters
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
 from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
-from .seal import sealed_box_digest, sealed_tally
+from .seal import box_digest, public_record
 from .vocabulary import COUNTED, SEAL_PART_WORDS
 
 # The figures of the close event that a recount must give again.
@@ -230,9 +230,17 @@ def _verify_sealed(
             id=round_.id,
         )
     bad = 0
-    for tracker, content in sealed_box(session, round_.id):
-        if key.public_key is None or not sealing.ballot_holds(key.public_key, tracker, content):
-            bad += 1
+    box = sealed_box(session, round_.id)
+    if box:
+        if key.public_key is None or key.parameters is None:
+            bad = len(box)
+        else:
+            parameters = round_parameters(key)
+            bad = sum(
+                1
+                for tracker, content in box
+                if not sealing.ballot_holds(key.public_key, parameters, tracker, content)
+            )
     if bad:
         report.problem(
             N_(
@@ -243,20 +251,28 @@ def _verify_sealed(
             count=bad,
         )
     ended = [json.loads(e.details) for e in events if e.kind == "voting_closed"]
-    if ended and ended[-1].get("sealed_box") != sealed_box_digest(session, round_.id):
+    if ended and ended[-1].get("box_digest") != box_digest(session, round_.id):
         report.problem(
             N_(
                 "Round {id}: the box of sealed ballots changed after voting ended (digest "
                 "{recorded} then, {now} now)."
             ),
             id=round_.id,
-            recorded=ended[-1].get("sealed_box"),
-            now=sealed_box_digest(session, round_.id),
+            recorded=ended[-1].get("box_digest"),
+            now=box_digest(session, round_.id),
         )
-    if round_.status in COUNTED and sealed_count(session, round_.id):
-        record = sealed_tally(session, round_)
-        contents = [content for _tracker, content in sealed_box(session, round_.id)]
-        for problem in sealing.tally_problems(record, contents):
+    if round_.status in COUNTED and box:
+        try:
+            record = public_record(session, round_)
+        except VotesError as error:
+            report.problem(
+                N_("Round {id}: the sealed tally does not check: {reason}."),
+                id=round_.id,
+                reason=error,
+            )
+            return
+        problems = ["no decrypted totals"] if record is None else sealing.record_problems(record)
+        for problem in problems[:10]:
             report.problem(
                 N_("Round {id}: the sealed tally does not check: {reason}."),
                 id=round_.id,

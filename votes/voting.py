@@ -120,6 +120,7 @@ _SEALING_TARGET = (
         _round.c.status,
         _round.c.scale,
         _key.c.public_key,
+        _key.c.parameters,
         select(func.count())
         .where(_item.c.round_id == _credential.c.round_id)
         .scalar_subquery()
@@ -154,7 +155,7 @@ def seal_ballot(
         raise CastRefused("not_open", N_("Voting is not open for this round."))
     if found.used:
         raise CastRefused("used", N_("This code has already been used."))
-    if found.public_key is None:
+    if found.public_key is None or found.parameters is None:
         # Opening with codes needs a complete key (committee.check_ready_to_open): only a
         # round opened before sealed ballots existed can get here, and it is not sealed.
         raise CastRefused(

@@ -10,7 +10,7 @@ from ..ballotbox import sealed_count
 from ..committee import Received
 from ..meeting import Member
 from ..models import CountingKey, Round
-from ..seal import sealed_box_digest
+from ..seal import box_digest
 from .work import Work
 
 
@@ -99,7 +99,7 @@ def voting_closed_record(work: Work, round_: Round) -> dict[str, object]:
         "issued": round_.issued,
         "collected": round_.collected,
         "sealed_ballots": sealed_count(work.session, round_.id),
-        "sealed_box": sealed_box_digest(work.session, round_.id),
+        "box_digest": box_digest(work.session, round_.id),
         "encrypted_totals": hashlib.sha256((key.encrypted_totals or "").encode()).hexdigest(),
         "threshold": key.threshold,
         "size": key.size,

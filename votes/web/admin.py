@@ -57,7 +57,7 @@ from ..roster import (
     roster_entries,
     roster_warnings,
 )
-from ..seal import sealed_box_digest
+from ..seal import box_digest
 from ..tally import quorum_warning
 from ..text import in_vietnam, name_sort_key
 from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
@@ -318,7 +318,7 @@ def _committee_context(round_: Round) -> dict[str, Any]:
         "committee_form": form,
         "committee_file_form": CommitteeFileForm(),
         "sealed_ballots": sealed_count(session, round_.id),
-        "box_digest": sealed_box_digest(session, round_.id) if key is not None else None,
+        "box_digest": box_digest(session, round_.id),
     }
 
 

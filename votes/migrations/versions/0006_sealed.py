@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("single_member", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("public_key", sa.Text(), nullable=True),
+        sa.Column("parameters", sa.Text(), nullable=True),
         sa.Column("encrypted_totals", sa.Text(), nullable=True),
         sa.Column("totals", sa.Text(), nullable=True),
         sa.CheckConstraint(
