@@ -26,7 +26,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import create_app, operations, profiles, rounds
+from reports.key_sheet import key_sheet
+
+from . import create_app, operations, profiles, rounds, sealed, trustee
 from .audit import event_dict
 from .ballotbox import receipts, sealed_count
 from .bundle import receipt_counted
@@ -1163,6 +1165,246 @@ def export(round_id: int, out: str) -> None:
     with working() as work:
         operations.log_download(work, document, round_id=round_id)
     click.echo(_("Written {path}.", path=out))
+
+
+# ---------------------------------------------------------------------------- trustees
+
+
+@cli.group("trustee")
+def trustee_group() -> None:
+    """A member of the counting committee, on their own machine (no database, no server)."""
+
+
+STRENGTH_OPTION = click.option(
+    "--strength",
+    type=click.Choice(["interactive", "moderate", "sensitive"]),
+    default=trustee.STRENGTH,
+    show_default=True,
+    help=N_("how hard the passphrase is made to guess (and the key file slow to open)"),
+)
+
+
+def _passphrase(new: bool) -> str:
+    """Read the key file's passphrase from a prompt (twice for a new one) or one stdin line."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        value: str = click.prompt(
+            _("Passphrase of the key file"),
+            hide_input=True,
+            confirmation_prompt=_("Repeat the passphrase") if new else False,
+        )
+        return value
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write a key file, never over an existing one (a key lost that way is lost for good)."""
+    if Path(path).exists():
+        raise InvalidInput(
+            N_("{path} exists already; a key file is never overwritten. Choose another name."),
+            path=path,
+        )
+    write_file(path, data)
+
+
+def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | None) -> None:
+    context = json.loads(committee_doc)["context"] if committee_doc else {}
+    title = _("Key of member {number} of the counting committee", number=number)
+    lines = [
+        _(
+            "Round {round} ({body}): {title}.",
+            round=context.get("round", "?"),
+            body=context.get("body", "?"),
+            title=context.get("title", "?"),
+        ),
+        _(
+            "This sheet is the member's key file, locked by their passphrase. Keep it sealed "
+            "and apart from the passphrase; to use it, scan the code or type the text with "
+            "`votes trustee restore`."
+        ),
+        _("Fingerprint of the key file: {fingerprint}.", fingerprint=trustee.fingerprint(key_file)),
+    ]
+    pdf = key_sheet(
+        title=title,
+        lines=lines,
+        qr_text=sealed.qr_payload(key_file),
+        printable=sealed.printable(key_file),
+        footer=title,
+    )
+    write_file(path, pdf)
+    click.echo(_("Written {path}.", path=path))
+
+
+@trustee_group.command("new", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--member",
+    "number",
+    required=True,
+    type=click.IntRange(min=1),
+    help=N_("your number in the committee"),
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the key file to make (kept on this machine)"),
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the public part to send to the organizer"),
+)
+@click.option(
+    "--print",
+    "print_path",
+    type=click.Path(dir_okay=False),
+    help=N_("also write the key file as a printable page with a QR code (PDF)"),
+)
+@STRENGTH_OPTION
+def trustee_new(
+    committee_path: str,
+    number: int,
+    key_path: str,
+    out: str,
+    print_path: str | None,
+    strength: str,
+) -> None:
+    """Make your key: a passphrase-protected key file and the public part to send."""
+    document = read_file(committee_path)
+    if Path(key_path).exists():
+        _write_new(key_path, b"")
+    key_file, public = trustee.new_member(document, number, _passphrase(True), strength)
+    _write_new(key_path, key_file)
+    write_file(out, public)
+    click.echo(_("Written {path}.", path=key_path))
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+    if json.loads(document)["context"]["size"] == 1:
+        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+    if print_path:
+        _key_sheet(print_path, key_file, number, document)
+
+
+@trustee_group.command("shares", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the shares to send to the organizer"),
+)
+def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
+    """Make the shares for the other members, each encrypted to its recipient."""
+    answer = trustee.make_shares(read_file(committee_path), read_file(key_path), _passphrase(False))
+    write_file(out, answer)
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+
+
+@trustee_group.command("check", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("your key file (it becomes your final key)"),
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the confirmation to send to the organizer"),
+)
+@click.option(
+    "--print",
+    "print_path",
+    type=click.Path(dir_okay=False),
+    help=N_("also write the final key file as a printable page with a QR code (PDF)"),
+)
+@STRENGTH_OPTION
+def trustee_check(
+    committee_path: str, key_path: str, out: str, print_path: str | None, strength: str
+) -> None:
+    """Check the shares the others sent you; your key file becomes your final key."""
+    document = read_file(committee_path)
+    key_file, answer = trustee.check_shares(
+        document, read_file(key_path), _passphrase(False), strength
+    )
+    write_file(key_path, key_file)
+    write_file(out, answer)
+    click.echo(_("The shares you received check. Your key file is now your final key."))
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+    if print_path:
+        number = json.loads(answer)["member"]
+        _key_sheet(print_path, key_file, number, document)
+
+
+@trustee_group.command("decrypt", with_appcontext=False)
+@click.option(
+    "--totals",
+    "totals_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the encrypted totals from the organizer"),
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("your partial decryption, to send to the organizer"),
+)
+def trustee_decrypt(totals_path: str, key_path: str, out: str) -> None:
+    """Decrypt your part of a round's totals (with proofs): only totals, never a ballot."""
+    answer = trustee.decrypt(read_file(totals_path), read_file(key_path), _passphrase(False))
+    write_file(out, answer)
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+
+
+@trustee_group.command("restore", with_appcontext=False)
+@click.argument("text_path", type=click.Path(dir_okay=False))
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the key file to write"),
+)
+def trustee_restore(text_path: str, key_path: str) -> None:
+    """Write a key file back from its printed text or the scanned QR code."""
+    try:
+        data = sealed.from_printable(read_file(text_path).decode("utf-8", "replace"))
+    except sealed.KeyFileError as error:
+        raise InvalidInput(
+            N_("The printed key cannot be read: {reason}."), reason=str(error)
+        ) from error
+    _write_new(key_path, data)
+    click.echo(_("Written {path}.", path=key_path))
 
 
 # ---------------------------------------------------------------------------- the sealed box
