@@ -8,12 +8,14 @@ Nothing here commits: the caller does when another session (the CLI) must see th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from votes import operations
-from votes.models import Body, Round, Scale
+from votes import committee, operations, sealed
+from votes.meeting import Member
+from votes.models import Body, Round, RoundStatus, Scale
 from votes.operations import Work
 from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
@@ -182,4 +184,72 @@ def counted_round(
         operations.publish_round(task, round_.id)
     elif status != "closed":
         raise ValueError(f"unknown status {status!r}")
+    return round_
+
+
+# ------------------------------------------------------------------ sealed ballots (issue 13)
+
+# The member keys of the committees the tests made, by ceremony: what each member would keep on
+# their own machine. A test decrypts with them as the members would (decrypt_round).
+MEMBER_KEYS: dict[str, list[sealed.MemberKey]] = {}
+
+
+def add_committee(session: Session, round_id: int, name: str = "Thành viên kiểm phiếu") -> None:
+    """Give a draft round a single-member counting committee with its key made (fast path).
+
+    The member's steps are those of `votes trustee new` without the key file: the public part
+    goes through the same operation as an uploaded file, every proof checked.
+    """
+    task = work(session)
+    operations.create_committee(task, round_id, 1, [Member(name, "head")])
+    round_ = task.round(round_id)
+    document = committee.committee_file(session, round_)
+    committee_, key = sealed.single_member(bytes.fromhex(document["ceremony"]))
+    MEMBER_KEYS[document["ceremony"]] = [key]
+    answer = {
+        "format": committee.FILE_FORMAT,
+        "kind": committee.KIND_PUBLIC_PART,
+        "context": document["context"],
+        "context_digest": document["context_digest"],
+        "member": 1,
+        "payload": committee_.members[0].to_dict(),
+    }
+    operations.receive_committee_file(task, round_id, json.dumps(answer).encode())
+
+
+def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None = None) -> None:
+    """Have members of a round's committee decrypt its totals (all whose keys we hold)."""
+    task = work(session)
+    round_ = task.round(round_id)
+    document = committee.totals_file(session, round_)
+    ceremony = committee.ceremony(round_, committee.require_key(session, round_)).hex()
+    for key in MEMBER_KEYS[ceremony]:
+        if members is not None and key.index not in members:
+            continue
+        # What `votes trustee decrypt` computes (tests/test_sealed.py runs that command itself),
+        # without a key file to open: Argon2id would cost every test a quarter of a second.
+        partial = sealed.partial_decrypt(
+            key,
+            sealed.Committee.from_dict(document["committee"]),
+            sealed.RoundParameters.from_dict(document["parameters"]).context,
+            sealed.EncryptedTally.from_dict(document["totals"]),
+        )
+        answer = {
+            "format": committee.FILE_FORMAT,
+            "kind": committee.KIND_PARTIAL,
+            "context": document["context"],
+            "context_digest": document["context_digest"],
+            "member": key.index,
+            "payload": partial.to_dict(),
+        }
+        operations.receive_committee_file(task, round_id, json.dumps(answer).encode())
+        if task.round(round_id).status != RoundStatus.DECRYPTING.value:
+            break
+
+
+def close_and_count(session: Session, round_id: int) -> Round:
+    """Close a round; if its online ballots are sealed, have its committee decrypt them."""
+    round_ = operations.close_round(work(session), round_id)
+    if round_.status == RoundStatus.DECRYPTING.value:
+        decrypt_round(session, round_id)
     return round_

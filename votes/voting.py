@@ -167,7 +167,10 @@ def seal_ballot(
     except InvalidInput as refused:
         raise CastRefused("marks", refused.msgid, **refused.params) from refused
     choices = [letters(found.scale).index(letter) for letter in packed]
-    tracker, content = sealing.encrypt_ballot(found.public_key, choices, len(letters(found.scale)))
+    context = json.loads(found.parameters)["context"]
+    tracker, content = sealing.encrypt_ballot(
+        found.public_key, context, choices, len(letters(found.scale))
+    )
     return found.round_id, tracker, content
 
 

@@ -20,6 +20,7 @@ from .ballots import (
     reopen_entry,
 )
 from .codes import issue_codes
+from .committee import create_committee, receive_committee_file, remove_committee
 from .documents import Document, log_download
 from .rounds import (
     KEEP,
@@ -51,6 +52,7 @@ __all__ = [
     "cast_ballot",
     "close_round",
     "correct_entries",
+    "create_committee",
     "create_round",
     "discard_entry",
     "exempt_person",
@@ -58,6 +60,8 @@ __all__ = [
     "follow_up",
     "import_paper_ballots",
     "issue_codes",
+    "receive_committee_file",
+    "remove_committee",
     "log_download",
     "open_round",
     "publish_round",
