@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from votes import committee, operations, sealed
 from votes.meeting import Member
-from votes.models import Body, Round, RoundStatus, Scale
+from votes.models import Body, Round, RoundStatus, Scale, SealedBallot
 from votes.operations import Work
 from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
+from votes.sealed import group
+from votes.vocabulary import letters
 
 # Who the audit log says did what the tests do.
 TEST_ACTOR = "test"
@@ -253,3 +256,33 @@ def close_and_count(session: Session, round_id: int) -> Round:
     if round_.status == RoundStatus.DECRYPTING.value:
         decrypt_round(session, round_id)
     return round_
+
+
+def opened_ballots(session: Session, round_id: int) -> list[str]:
+    """Decrypt every sealed ballot of a round one by one with the test committee's key: marks.
+
+    Only a test can do this: it holds the whole key of a committee of one, which is exactly
+    the power the sealing takes away from everybody else (a committee member alone, with k > 1,
+    cannot). The marks come back sorted, in the packed form of a paper ballot ("HCL").
+    """
+    round_ = session.get(Round, round_id)
+    assert round_ is not None
+    key = committee.get_key(session, round_id)
+    if key is None:
+        return []
+    ceremony = committee.ceremony(round_, key).hex()
+    (member,) = MEMBER_KEYS[ceremony]
+    marks = []
+    for content in session.scalars(
+        select(SealedBallot.content).where(SealedBallot.round_id == round_id)
+    ):
+        ballot = sealed.SealedBallot.from_bytes(content)
+        packed = ""
+        for row in ballot.rows:
+            plain = [
+                group.sub(c.beta, group.mult(member.secret, c.alpha)) for c in row.ciphertexts
+            ]
+            (chosen,) = [n for n, point in enumerate(plain) if point == group.GENERATOR]
+            packed += letters(round_.scale)[chosen]
+        marks.append(packed)
+    return sorted(marks)
