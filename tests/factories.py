@@ -224,6 +224,8 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
     """Have members of a round's committee decrypt its totals (all whose keys we hold)."""
     task = work(session)
     round_ = task.round(round_id)
+    if round_.status != RoundStatus.DECRYPTING.value:
+        return  # nothing sealed to decrypt (no online ballot), or decrypted already
     document = committee.totals_file(session, round_)
     ceremony = committee.ceremony(round_, committee.require_key(session, round_)).hex()
     for key in MEMBER_KEYS[ceremony]:
@@ -279,9 +281,7 @@ def opened_ballots(session: Session, round_id: int) -> list[str]:
         ballot = sealed.SealedBallot.from_bytes(content)
         packed = ""
         for row in ballot.rows:
-            plain = [
-                group.sub(c.beta, group.mult(member.secret, c.alpha)) for c in row.ciphertexts
-            ]
+            plain = [group.sub(c.beta, group.mult(member.secret, c.alpha)) for c in row.ciphertexts]
             (chosen,) = [n for n, point in enumerate(plain) if point == group.GENERATOR]
             packed += letters(round_.scale)[chosen]
         marks.append(packed)

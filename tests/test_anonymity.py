@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import Date, Time
 
+from tests.factories import add_committee
 from votes import rounds
 from votes.db import write_session
 from votes.models import Ballot, Credential, Receipt
@@ -84,6 +85,7 @@ def cast_in_order(
             roster=roster,
             members=len(ballots),
         )
+        add_committee(session, round_.id)
         codes = rounds.issue_round_codes(session, round_, len(ballots), SECRET)
         rounds.open_round(session, round_)
         round_id = round_.id
@@ -323,6 +325,7 @@ def test_the_receipt_is_random_and_not_stored_with_the_ballot(
             members=10,
             roster=[RosterEntry(line=2, name="Ngô Thị Tám", position="Ủy viên")],
         )
+        add_committee(writer, round_.id)
         codes = rounds.issue_round_codes(writer, round_, 6, SECRET)
         rounds.open_round(writer, round_)
         round_id = round_.id

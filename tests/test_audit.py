@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
+from tests.factories import add_committee, decrypt_round
 from votes import audit, operations, rounds
 from votes.bundle import export_round, receipt_counted
 from votes.models import AuditEvent, Ballot, Credential, Receipt, Round
@@ -47,6 +48,7 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
             present=11,
         ).id
         operations.open_round(work, round_id)
+        add_committee(work.session, round_id)
         codes = operations.issue_codes(work, round_id, 7, SECRET)
         operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=4)
     with sessions() as session:
@@ -56,6 +58,7 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
         ]
     with operations.work(sessions, "tester") as work:
         operations.close_round(work, round_id)
+        decrypt_round(work.session, round_id)
     return round_id, receipts
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import SECRET, VotesRunner
-from tests.factories import work
+from tests.factories import add_committee, decrypt_round, work
 from votes import operations, rounds, tally, voting
 from votes.errors import CountError, WrongState
 from votes.results import round_results
@@ -38,6 +38,7 @@ def _closed_round(
     """A round with 30 codes, `ballots` of them cast online, then closed."""
     round_ = _round(session, summoned=summoned, present=present)
     rounds.open_round(session, round_)
+    add_committee(session, round_.id)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
     round_id = round_.id
@@ -45,6 +46,7 @@ def _closed_round(
         voting.cast_ballot(session, SECRET, code, ["H", "C"], round_id=round_id)
     round_ = rounds.get_round(session, round_id)
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     return round_
 
 
@@ -62,6 +64,7 @@ def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> No
     """
     round_ = _round(session, summoned=30, present=30)
     rounds.open_round(session, round_)
+    add_committee(session, round_.id)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
     round_id = round_.id
@@ -70,6 +73,7 @@ def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> No
     round_ = rounds.get_round(session, round_id)
     session.connection(execution_options={"votes_write": True})
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     result = round_results(session, round_)
     assert result["quorum_met"] is False
     assert result["quorum"]["required"] == 20
@@ -149,6 +153,7 @@ def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session
 
 def test_attendance_must_be_possible(session: Session) -> None:
     round_ = _round(session, summoned=30, present=None)
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 25, SECRET)
     session.commit()
     with pytest.raises(CountError) as refused:

@@ -7,28 +7,24 @@ totals; paper ballots are counted in the clear and added.
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.factories import (
-    MEMBER_KEYS,
     add_committee,
     add_test_body,
-    close_and_count,
     decrypt_round,
     paper_csv,
     person,
     work,
 )
-from votes import committee, operations, trustee
-from votes.errors import InvalidInput, NotFound, VotesError, WrongState
+from votes import operations
+from votes.errors import WrongState
 from votes.meeting import Member
-from votes.models import Ballot, Credential, CountingKey, Round, SealedBallot
+from votes.models import Ballot, Credential, Round, SealedBallot
 from votes.results import round_results
 from votes.verify import verify_round
 from votes.voting import CastRefused, cast_ballot

@@ -34,6 +34,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
+from tests.factories import add_committee, decrypt_round
 from votes import audit, operations
 from votes.meeting import parse_committee
 from votes.models import (
@@ -86,6 +87,7 @@ def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) 
             committee=parse_committee("Người Năm (Trưởng ban); Người Sáu"),
         )
         operations.open_round(work, round_id)
+        add_committee(work.session, round_id)
         codes = operations.issue_codes(work, round_id, 6, SECRET)
         operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=3)
     with sessions() as session:
@@ -93,6 +95,7 @@ def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) 
             operations.cast_ballot(session, SECRET, code, list(marks), round_id=round_id)
     with operations.work(sessions, "tester") as work:
         operations.close_round(work, round_id)
+        decrypt_round(work.session, round_id)
     if publish:
         with operations.work(sessions, "tester") as work:
             operations.publish_round(work, round_id)
@@ -248,6 +251,7 @@ def test_receipts_are_accounted_while_the_round_is_open(
             members=9,
         ).id
         operations.open_round(work, round_id)
+        add_committee(work.session, round_id)
         codes = operations.issue_codes(work, round_id, 2, SECRET)
     with sessions() as session:
         operations.cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_id)

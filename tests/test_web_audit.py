@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
+from tests.factories import add_committee, decrypt_round
 from tests.web_fixtures import PASSWORD, World, build_world, csrf_token, login
 from votes import audit, operations
 from votes.db import write_session
@@ -78,6 +79,7 @@ def build_audit_world(app: Flask) -> AuditWorld:
             present=10,
         )
         world.ids["published"] = round_.id
+        add_committee(work.session, round_.id)
         codes = operations.issue_codes(work, round_.id, 8, secret)
         operations.open_round(work, round_.id)
     audit_world = AuditWorld(world)
@@ -89,6 +91,7 @@ def build_audit_world(app: Flask) -> AuditWorld:
             )
     with operations.work(world.sessions, "setup") as work:
         operations.close_round(work, world.ids["published"])
+        decrypt_round(work.session, world.ids["published"])
         operations.record_meeting(
             work,
             world.ids["published"],
