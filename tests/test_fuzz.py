@@ -24,7 +24,6 @@ from schemathesis.checks import not_a_server_error
 from sqlalchemy import func, select
 
 from tests.conftest import PG_URL, _postgres_database
-from tests.factories import add_committee
 from tests.web_fixtures import World, build_world, csrf_token
 from votes import create_app, rounds
 from votes.counting import parse_paper_ballots
@@ -180,7 +179,6 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzWorld]:
         # Room for more codes than 10 persons (D counts all members: 1 000 of them).
         round_.summoned = round_.present = None
         round_.members = 1000
-        add_committee(session, round_.id)
         codes = rounds.issue_round_codes(session, round_, 200, app.config["SECRET_KEY"])
     try:
         yield FuzzWorld(world, codes)

@@ -328,9 +328,10 @@ def test_collected_may_not_exceed_issued(session: Session) -> None:
 
 
 def test_online_codes_count_as_issued(session: Session) -> None:
-    round_ = make_round(session)
+    round_ = make_round(session, state="draft")
     add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 2, SECRET)
+    rounds.open_round(session, round_)
     voting.import_paper_ballots(
         session, round_, csv_bytes("status,1,2,3", "valid,H,C,L", "valid,C,C,C")
     )

@@ -17,7 +17,6 @@ import pytest
 from flask import Flask
 
 from tests import web_fixtures
-from tests.factories import add_committee
 from tests.web_fixtures import World, csrf_token, login, open_ballot
 from votes import rounds
 from votes.credentials import ALPHABET
@@ -86,7 +85,6 @@ def test_a_hall_of_500_behind_one_address_is_never_slowed(app: Flask, world: Wor
     with write_session(world.sessions) as session:
         round_ = rounds.get_round(session, world.ids["open"])
         round_.members = round_.summoned = round_.present = 600
-        add_committee(session, round_.id)
         codes = rounds.issue_round_codes(session, round_, hall, app.config["SECRET_KEY"])
     rng = random.Random(12)
     mistyping = set(rng.sample(range(hall), hall * 5 // 100))

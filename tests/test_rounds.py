@@ -37,8 +37,8 @@ def _closed_round(
 ) -> rounds.Round:
     """A round with 30 codes, `ballots` of them cast online, then closed."""
     round_ = _round(session, summoned=summoned, present=present)
-    rounds.open_round(session, round_)
     add_committee(session, round_.id)
+    rounds.open_round(session, round_)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
     round_id = round_.id
@@ -63,8 +63,8 @@ def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> No
     (The number present must be known before closing: the quorum is judged on it too.)
     """
     round_ = _round(session, summoned=30, present=30)
-    rounds.open_round(session, round_)
     add_committee(session, round_.id)
+    rounds.open_round(session, round_)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
     round_id = round_.id

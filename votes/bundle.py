@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, profiles
+from . import audit, profiles, sealed
 from .ballotbox import receipts
 from .credentials import normalise_receipt
 from .errors import N_, WrongState
 from .models import AuditEvent, Receipt, Round
-from .recount import event_hash_v2
+from .recount import SEALED_LIBRARY, SEALED_RECORD, event_hash_v2
 from .results import round_results
-from .seal import ballots_file, receipts_file, round_definition
+from .seal import ballots_file, public_record, receipts_file, round_definition
 from .vocabulary import COUNTED
 
 RECOUNT_SCRIPT = Path(__file__).with_name("recount.py")
@@ -105,6 +105,12 @@ def export_round(session: Session, round_: Round) -> bytes:
         "findings.json": _json(findings),
         "verify.py": RECOUNT_SCRIPT.read_bytes(),
     }
+    record = public_record(session, round_)
+    if record is not None:
+        # The sealed ballots' public record, and the library that checks it (the standard
+        # library and libsodium only), imported by verify.py from the zip.
+        files[SEALED_RECORD] = _json(record)
+        files[SEALED_LIBRARY] = sealed_library()
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     ).encode("ascii")
@@ -116,6 +122,18 @@ def export_round(session: Session, round_: Round) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def sealed_library() -> bytes:
+    """Return the sealed-ballot library (votes/sealed/*.py) as a zip that Python imports from."""
+    folder = Path(sealed.__file__).parent
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        stamp = (1980, 1, 1, 0, 0, 0)
+        archive.writestr(zipfile.ZipInfo("votes/__init__.py", stamp), b"")
+        for path in sorted(folder.glob("*.py")):
+            archive.writestr(zipfile.ZipInfo(f"votes/sealed/{path.name}", stamp), path.read_bytes())
     return buffer.getvalue()
 
 

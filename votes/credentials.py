@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Credential, Round
+from .recount import RECEIPT_DIGITS, RECEIPT_PREFIX
+from .recount import tracker_receipt as tracker_receipt
 
 # No 0/O, 1/I/L, 5/S, 8/B, 2/Z, U/V: nothing a voter can misread on a slip or type wrong.
 ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
@@ -91,27 +93,6 @@ def new_receipt() -> str:
     The receipts of rounds cast before sealed ballots; a sealed ballot's receipt is its tracker's.
     """
     return group(_random_chars(RECEIPT_LENGTH))
-
-
-# A sealed ballot's receipt: "BN" and 16 decimal digits in groups of four. It can never be
-# taken for a code: a code has 12 characters of ALPHABET, which has no B, no N and no 0, 1,
-# 2, 5 or 8 (tests/test_credentials.py checks it). "BN" is for "biên nhận".
-RECEIPT_PREFIX = "BN"
-RECEIPT_DIGITS = 16
-
-
-def tracker_receipt(tracker: bytes) -> str:
-    """Return the receipt shown to a voter for a sealed ballot: BN 1234 5678 9012 3456.
-
-    The digits are the first 8 bytes of the tracker (the ballot's hash) read as an integer,
-    modulo 10^16; the full tracker is in the published record. A voter finds the receipt in
-    the list of counted ballots; it says nothing about how they voted.
-    """
-    number = int.from_bytes(tracker[:8], "big") % 10**RECEIPT_DIGITS
-    digits = f"{number:0{RECEIPT_DIGITS}d}"
-    return " ".join(
-        [RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))]
-    )
 
 
 def normalise_receipt(text: str) -> str | None:

@@ -20,12 +20,15 @@ status 0 only if everything holds.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import hashlib
+import importlib
 import io
 import itertools
 import json
 import sys
+import tempfile
 import tomllib
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -162,6 +165,56 @@ COUNT_FIELDS = (
 def receipts_text(receipts: Iterable[str]) -> bytes:
     """Return the receipts of a round one a line, sorted: the bundle's receipts.txt."""
     return "".join(receipt + "\n" for receipt in sorted(receipts)).encode("ascii")
+
+
+# A sealed ballot's receipt: "BN" and 16 decimal digits (docs/AUDIT.md, "Receipts").
+RECEIPT_PREFIX = "BN"
+RECEIPT_DIGITS = 16
+
+
+def tracker_receipt(tracker: bytes) -> str:
+    """Return the receipt of a sealed ballot: BN and the first 8 bytes of its tracker, mod 10^16."""
+    number = int.from_bytes(tracker[:8], "big") % 10**RECEIPT_DIGITS
+    digits = f"{number:0{RECEIPT_DIGITS}d}"
+    return " ".join([RECEIPT_PREFIX, *(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))])
+
+
+SEALED_RECORD = "sealed_record.json"
+
+
+def record_parts(record: Mapping[str, Any]) -> dict[str, bytes]:
+    """Return the seal's sealed parts from a round's public record (sealed_record.json)."""
+    box = [
+        (tracker, base64.b64decode(ballot))
+        for tracker, ballot in zip(record["trackers"], record["ballots"], strict=True)
+    ]
+    tally = {name: value for name, value in record.items() if name != "ballots"}
+    return {
+        "sealed_box": sealed_box_text(box),
+        "sealed_tally": canonical(tally).encode("utf-8"),
+    }
+
+
+SEALED_LIBRARY = "sealed-library.zip"
+
+
+def sealed_verifier(library: bytes | None) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Return the sealed-ballot library's verify_record: the installed one, or the bundle's.
+
+    A bundle ships the library (votes/sealed/: the standard library and libsodium only) as
+    sealed-library.zip; it is imported from there when the application is not installed.
+    """
+    try:
+        module = importlib.import_module("votes.sealed")
+    except ImportError:
+        if library is None:
+            raise
+        folder = Path(tempfile.mkdtemp(prefix="verify-sealed-"))
+        (folder / SEALED_LIBRARY).write_bytes(library)
+        sys.path.insert(0, str(folder / SEALED_LIBRARY))
+        module = importlib.import_module("votes.sealed")
+    verify: Callable[[Mapping[str, Any]], list[str]] = module.verify_record
+    return verify
 
 
 def sealed_box_text(box: Iterable[tuple[str, bytes]]) -> bytes:
@@ -426,7 +479,13 @@ def _check_seal(
             lines.problem(N_("ballots.csv does not match the seal recorded when the round closed."))
         now = closing["seal"]
     else:
-        parts = seal_parts(definition, files.get("receipts.txt", b""), ballots_csv)
+        record = files.get(SEALED_RECORD)
+        parts = seal_parts(
+            definition,
+            files.get("receipts.txt", b""),
+            ballots_csv,
+            record_parts(json.loads(record)) if record is not None else None,
+        )
         for name in sorted(set(parts) | set(recorded_parts)):
             if name not in parts:
                 lines.check(N_("Part {part_id} of the seal is not checked here."), part_id=name)
@@ -575,8 +634,10 @@ def _recount(
         for status, m in ballots
         if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
     ]
-    collected = len(ballots)
-    valid = len(counted)
+    online = _check_sealed(files, count, lines)
+    sealed_ballots = sum(online[0]) if online else 0
+    collected = len(ballots) + sealed_ballots
+    valid = len(counted) + sealed_ballots
     accounting = {
         "issued": definition["issued"],
         "collected": collected,
@@ -646,6 +707,9 @@ def _recount(
         column = [marks[index] for marks in counted]
         counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
         counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
+        if online:  # the sealed ballots' decrypted totals, level by level in ballot order
+            for (name, _letter), total in zip(SCALE_LETTERS[scale], online[index], strict=True):
+                counts[name] += total
         reported = results["items"][index]
         if reported["counts"] != counts:
             lines.problem(
@@ -716,6 +780,42 @@ def _recount(
         value=denominator,
         basis_id=basis,
     )
+
+
+def _check_sealed(files: Mapping[str, bytes], count: int, lines: Lines) -> list[list[int]]:
+    """Check the sealed ballots' public record with the library; return its totals per item.
+
+    Every ballot's proofs, the trackers and the box digest, the encrypted totals recomputed,
+    every partial decryption's proof, and the totals recombined (docs/CRYPTO.md §12); then
+    the receipts: each is the BN number of a sealed ballot's tracker.
+    """
+    data = files.get(SEALED_RECORD)
+    if data is None:
+        return []
+    record = json.loads(data)
+    try:
+        verify_record = sealed_verifier(files.get(SEALED_LIBRARY))
+    except (ImportError, OSError) as exc:
+        lines.problem(N_("The sealed ballots cannot be checked: {reason}."), reason=str(exc))
+        return []
+    for problem in verify_record(record):
+        lines.problem(N_("Sealed ballots: {problem}."), problem=problem)
+    totals: list[list[int]] = record.get("totals") or []
+    if len(totals) != count:
+        lines.problem(N_("Sealed ballots: the totals do not have one row per item."))
+        return []
+    receipts = {line for line in files.get("receipts.txt", b"").decode().splitlines() if line}
+    derived = {tracker_receipt(bytes.fromhex(t)) for t in record.get("trackers", [])}
+    if not derived <= receipts:
+        lines.problem(
+            N_("Sealed ballots: {count} ballot(s) whose receipt is not in receipts.txt."),
+            count=len(derived - receipts),
+        )
+    lines.check(
+        N_("{count} sealed ballots: every proof, the encrypted totals and their decryption."),
+        count=len(record.get("ballots", [])),
+    )
+    return totals
 
 
 def main(argv: list[str]) -> int:
