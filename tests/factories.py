@@ -214,6 +214,7 @@ def add_committee(session: Session, round_id: int, name: str = "Thành viên ki�
         "kind": committee.KIND_PUBLIC_PART,
         "context": document["context"],
         "context_digest": document["context_digest"],
+        "ceremony": document["ceremony"],
         "member": 1,
         "payload": committee_.members[0].to_dict(),
     }
@@ -244,6 +245,7 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
             "kind": committee.KIND_PARTIAL,
             "context": document["context"],
             "context_digest": document["context_digest"],
+        "ceremony": document["ceremony"],
             "member": key.index,
             "payload": partial.to_dict(),
         }

@@ -86,8 +86,8 @@ def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) 
             held_on=dt.date(2013 if body == "HDND-T" else 2014, 12, 5),
             committee=parse_committee("Người Năm (Trưởng ban); Người Sáu"),
         )
-        operations.open_round(work, round_id)
         add_committee(work.session, round_id)
+        operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 6, SECRET)
         operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=3)
     with sessions() as session:
@@ -250,8 +250,8 @@ def test_receipts_are_accounted_while_the_round_is_open(
             roster=parse_roster(ROSTER.encode()),
             members=9,
         ).id
-        operations.open_round(work, round_id)
         add_committee(work.session, round_id)
+        operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 2, SECRET)
     with sessions() as session:
         operations.cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_id)

@@ -146,6 +146,7 @@ def create_committee(
         KeyHolder(number=number, name=member.name, role=member.role)
         for number, member in enumerate(members, start=1)
     ]
+    key.ceremony = sealing.ceremony(context_digest(round_, key), threshold, size).hex()
     session.add(key)
     session.flush()
     return key
@@ -184,8 +185,12 @@ def context_digest(round_: Round, key: CountingKey) -> str:
 
 
 def ceremony(round_: Round, key: CountingKey) -> bytes:
-    """Return the context of the round's key ceremony (bound into every proof of the members)."""
-    return sealing.ceremony(context_digest(round_, key), key.threshold, key.size)
+    """Return the context of the round's key ceremony (bound into every proof of the members).
+
+    Fixed when the committee was named: a later change to the round's details is caught by
+    the seal's part "round", and does not unmake the committee's key.
+    """
+    return bytes.fromhex(key.ceremony)
 
 
 def committee_of(round_: Round, key: CountingKey) -> sealed.Committee:
@@ -255,6 +260,7 @@ def totals_file(session: Session, round_: Round) -> dict[str, Any]:
         "kind": KIND_TOTALS,
         "context": context(round_, key),
         "context_digest": context_digest(round_, key),
+        "ceremony": key.ceremony,
         "parameters": json.loads(key.parameters or "null"),
         "committee": committee_of(round_, key).to_dict(),
         "ballots": sealed_count(session, round_.id),
@@ -301,7 +307,7 @@ def receive(session: Session, round_: Round, data: bytes) -> Received:
         raise InvalidInput(
             N_("This file of kind {kind!r} is not one a committee member sends."), kind=kind
         )
-    if document.get("context_digest") != context_digest(round_, key):
+    if document.get("ceremony") != key.ceremony:
         raise InvalidInput(
             N_(
                 "This file was made for another round or another committee (round {round}); "

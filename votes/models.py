@@ -395,6 +395,9 @@ class CountingKey(Base):
     # One member holds the whole key: for small bodies, and weaker (said wherever it shows).
     single_member: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default=CommitteeState.SETUP.value)
+    # The context of the key ceremony (hexadecimal), bound into every member's proofs: the
+    # round, its body and title, k, n and the members, as they were when the committee was named.
+    ceremony: Mapped[str] = mapped_column(String(64))
     # The joint public key (hexadecimal), set when the ceremony completes.
     public_key: Mapped[str | None] = mapped_column(Text)
     # What every ballot is bound to, fixed when the round opens: the round's items and the

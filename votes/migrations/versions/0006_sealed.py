@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("single_member", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("ceremony", sa.String(length=64), nullable=False),
         sa.Column("public_key", sa.Text(), nullable=True),
         sa.Column("parameters", sa.Text(), nullable=True),
         sa.Column("encrypted_totals", sa.Text(), nullable=True),
