@@ -245,7 +245,7 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
             "kind": committee.KIND_PARTIAL,
             "context": document["context"],
             "context_digest": document["context_digest"],
-        "ceremony": document["ceremony"],
+            "ceremony": document["ceremony"],
             "member": key.index,
             "payload": partial.to_dict(),
         }

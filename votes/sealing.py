@@ -205,12 +205,15 @@ def record(
     partials: Sequence[Any],
 ) -> dict[str, object]:
     """Return the public record of a counted round (the library's verify_record reads it)."""
-    return sealed.make_record(
-        round_parameters,
-        committee,
-        list(contents),
-        [sealed.PartialDecryption.from_dict(p) for p in partials],
-    )
+    try:
+        return sealed.make_record(
+            round_parameters,
+            committee,
+            list(contents),
+            [sealed.PartialDecryption.from_dict(p) for p in partials],
+        )
+    except sealed.SealedError as error:
+        raise _refused("sealed record", error) from error
 
 
 def record_problems(document: Mapping[str, object]) -> list[str]:
