@@ -70,9 +70,11 @@ def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> No
     round_id = round_.id
     for code in codes[:19]:
         voting.cast_ballot(session, SECRET, code, ["H", "C"], round_id=round_id)
-    round_ = rounds.get_round(session, round_id)
+    session.rollback()
     session.connection(execution_options={"votes_write": True})
+    round_ = rounds.get_round(session, round_id)
     rounds.close_round(session, round_)
+    session.commit()
     decrypt_round(session, round_.id)
     result = round_results(session, round_)
     assert result["quorum_met"] is False
