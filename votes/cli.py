@@ -42,7 +42,15 @@ from .committee import (
     totals_file,
 )
 from .config import ConfigError
-from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
+from .demo import (
+    DEMO_HOST,
+    DEMO_KEY_FILE,
+    DEMO_PASSPHRASE,
+    DEMO_PORT,
+    demo_access,
+    hold_demo,
+    seed_demo,
+)
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
 from .i18n import LANGUAGES, translate
@@ -1681,7 +1689,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
         upgrade(app.extensions["votes.engine"])
-        counted = seed_demo(sessions(), app.config["SECRET_KEY"])
+        counted = seed_demo(sessions(), app.config["SECRET_KEY"], Path(app.instance_path))
         with reading() as session:
             for round_id in counted:
                 click.echo(
@@ -1716,6 +1724,18 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     click.echo(_("Voter codes of the open demo round (each works once):"))
     for code in access.codes:
         click.echo(f"  {code}")
+    key_path = Path(app.instance_path) / DEMO_KEY_FILE.format(id=access.round_id)
+    click.echo(
+        _(
+            "Its ballots are sealed to the key of a demo committee of one (weaker: for the demo "
+            "only). To count it: votes round close {id}; votes committee totals {id} --out "
+            "totals.json; votes trustee decrypt --totals totals.json --key {key} --out "
+            "partial.json (passphrase: {passphrase}); votes committee receive {id} partial.json",
+            id=access.round_id,
+            key=key_path,
+            passphrase=DEMO_PASSPHRASE,
+        )
+    )
     click.echo(_("Press Ctrl+C to stop."))
     install_code_filter()
     # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.

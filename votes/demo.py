@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import io
+import json
 import os
 import random
 import secrets
@@ -22,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import operations
+from . import committee, operations, trustee
 from .errors import N_, NotFound, VotesError
-from .meeting import parse_committee
+from .meeting import Member, parse_committee
 from .models import Body, Round, RoundStatus
 from .roster import RosterEntry
 
@@ -162,6 +163,7 @@ MEETINGS = {
     2025: ("2025-12-19", "08:00", "2025-12-19 10:15", "Nguyễn Văn Thắng"),
 }
 COMMITTEE = "Hà Thị Mai (Trưởng ban); Vương Đình Khoa; Triệu Thị Hồng"
+COMMITTEE_HEAD = "Hà Thị Mai"
 
 
 def roster(year: int) -> list[RosterEntry]:
@@ -203,6 +205,34 @@ def _paper_csv(packed: list[str], items: int) -> bytes:
         writer.writerow(["valid", *[("" if m == "-" else m) for m in marks]])
     writer.writerow(["invalid", *[""] * items])
     return out.getvalue().encode("utf-8")
+
+
+# The demo's counting committee: one member (the weaker mode, said where it shows) whose key
+# file is made by the same steps as `votes trustee new`; its passphrase is printed, so that
+# whoever runs the demo can decrypt its open round too. Never for a real round.
+DEMO_PASSPHRASE = "chỉ dùng cho bản minh họa"  # noqa: S105 - printed by the demo, by design
+DEMO_KEY_FILE = "demo-committee-key-round-{id}.key"
+
+
+def demo_committee(work: operations.Work, round_id: int, key_folder: Path | None) -> bytes:
+    """Give a draft demo round a committee of one and make its key; return the key file."""
+    operations.create_committee(work, round_id, 1, [Member(COMMITTEE_HEAD, "head")])
+    document = committee.committee_file(work.session, work.round(round_id))
+    key_file, public = trustee.new_member(
+        json.dumps(document).encode(), 1, DEMO_PASSPHRASE, "interactive"
+    )
+    operations.receive_committee_file(work, round_id, public)
+    if key_folder is not None:
+        key_folder.mkdir(parents=True, exist_ok=True)
+        (key_folder / DEMO_KEY_FILE.format(id=round_id)).write_bytes(key_file)
+    return key_file
+
+
+def demo_decrypt(work: operations.Work, round_id: int, key_file: bytes) -> None:
+    """Have the demo's committee decrypt a round's totals (`votes trustee decrypt`)."""
+    document = committee.totals_file(work.session, work.round(round_id))
+    answer = trustee.decrypt(json.dumps(document).encode(), key_file, DEMO_PASSPHRASE)
+    operations.receive_committee_file(work, round_id, answer)
 
 
 def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
@@ -250,6 +280,8 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
                 committee=parse_committee(COMMITTEE),
             )
             keys = [item.person.person_key if item.person else COLLECTIVE for item in round_.items]
+            if year != 2024:  # online ballots are sealed to the committee's key
+                key_file = demo_committee(work, round_id, None)
             operations.open_round(work, round_id)
             packed = ballots(year, keys)
             if year == 2024:  # paper ballots, typed in by the counting committee
@@ -264,6 +296,8 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
                     operations.cast_ballot(session, secret, code, list(marks), round_id=round_id)
         with operations.work(sessions, ACTOR) as work:
             operations.close_round(work, round_id)
+            if year != 2024:
+                demo_decrypt(work, round_id, key_file)
             if year == 2025:
                 operations.publish_round(work, round_id)
         ids.append(round_id)
@@ -280,8 +314,14 @@ def _account(work: operations.Work, username: str, role: str, bodies: list[str])
     return password
 
 
-def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
-    """Seed the demo (once): two counted rounds and an open round; return the counted ids."""
+def seed_demo(
+    sessions: sessionmaker[Session], secret: str | bytes, key_folder: Path | None = None
+) -> list[int]:
+    """Seed the demo (once): two counted rounds and an open round; return the counted ids.
+
+    The open round's committee key file is written to `key_folder` (its passphrase is
+    DEMO_PASSPHRASE), so that the demo's open round can be closed and decrypted too.
+    """
     counted = seed_rounds(sessions, secret)
     with operations.work(sessions, ACTOR) as work:
         body = work.session.scalar(select(Body).where(Body.code == OPEN_BODY[0]))
@@ -298,6 +338,7 @@ def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]
                 members=40,
                 place="Sơn Lâm",
             )
+            demo_committee(work, round_.id, key_folder)
             operations.open_round(work, round_.id)
     return counted
 
@@ -319,6 +360,7 @@ class DemoAccess:
     auditor: str
     auditor_password: str
     codes: list[str]
+    round_id: int
 
 
 def demo_access(sessions: sessionmaker[Session], secret: str | bytes) -> DemoAccess:
@@ -330,7 +372,7 @@ def demo_access(sessions: sessionmaker[Session], secret: str | bytes) -> DemoAcc
         if round_ is None:
             raise NotFound(N_("The demo has no open round: run `votes demo` again."))
         codes = operations.issue_codes(work, round_.id, 5, secret)
-    return DemoAccess(DEMO_ORGANIZER, organizer, DEMO_AUDITOR, auditor, codes)
+    return DemoAccess(DEMO_ORGANIZER, organizer, DEMO_AUDITOR, auditor, codes, round_.id)
 
 
 class DemoBusy(VotesError):

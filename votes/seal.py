@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import sealing
-from .sealing import SealingError
 from .ballotbox import ballot_box, receipts, sealed_box, trackers
 from .committee import committee_of, get_key, round_parameters
 from .credentials import codes_issued, codes_used
@@ -29,6 +28,7 @@ from .recount import (
     sealed_box_text,
 )
 from .roster import roster_details
+from .sealing import SealingError
 
 
 def round_definition(session: Session, round_: Round) -> dict[str, Any]:
