@@ -69,7 +69,9 @@ def receipts(session: Session, round_id: int) -> list[str]:
     return sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
 
 
-def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str]]) -> None:
+def insert_ballots(
+    session: Session, round_id: int, ballots: list[tuple[str, str]], *, group: int = 1
+) -> None:
     """Insert ballots with one executemany of the driver.
 
     Through SQLAlchemy every row costs about 10 µs of parameter handling, more than SQLite
@@ -77,10 +79,10 @@ def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str
     Each ballot gets a fresh random key, as a cast one does.
     """
     connection = session.connection()
-    keys = ["round_id", "id", "status", "marks"]
+    keys = ["round_id", "id", "group_number", "status", "marks"]
     compiled = INSERT_BALLOT.compile(dialect=connection.dialect, column_keys=keys)
     rows: list[tuple[object, ...]] = [
-        (round_id, random_id(), status, marks) for status, marks in ballots
+        (round_id, random_id(), group, status, marks) for status, marks in ballots
     ]
     if compiled.positional:
         order = [keys.index(name) for name in compiled.positiontup or ()]

@@ -94,9 +94,7 @@ class Round(Base):
             "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
         ),
         CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
-        CheckConstraint(
-            "deciding_group IS NULL OR deciding_group >= 1", name="deciding_group"
-        ),
+        CheckConstraint("deciding_group IS NULL OR deciding_group >= 1", name="deciding_group"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -290,8 +288,9 @@ class Credential(Base):
 class Ballot(Base):
     """An anonymous ballot: the round, whether it is valid, and its marks. Nothing else.
 
-    No voter, no credential, no time, no sequence (its voter group, yes): the key is random (and on SQLite the table is
-    WITHOUT ROWID, so the file's row order follows that random key, not the order of casting).
+    No voter, no credential, no time, no sequence (only its voter group): the key is random
+    (and on SQLite the table is WITHOUT ROWID, so the file's row order follows that random key,
+    not the order of casting).
     `marks` packs one character per ballot item in ballot order (frozen when the round opens):
     H/C/L for a poll, T/K for a vote of confidence, '-' for no box marked, 'X' for several.
     """

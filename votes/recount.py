@@ -147,6 +147,22 @@ SEAL_PARTS = ("body", "round", "items", "exemptions", "counts", "receipts", "bal
 ROUND_FIELDS = ("id", "year", "title", "scale", "profile", "place", "held_on", "followup_of")
 ITEM_FIELDS = ("order", "kind", "person_key", "name", "position")
 EXEMPT_FIELDS = ("person_key", "name", "position", "reason")
+# A round of several voter groups adds two parts (docs/AUDIT.md): "groups", each group's
+# figures and which result decides; "group_ballots", every ballot with its group, in the
+# canonical CSV with a first column "group". A round of one group has neither: its seal is
+# what it was before voter groups existed.
+GROUP_FIELDS = (
+    "number",
+    "name",
+    "members",
+    "summoned",
+    "present",
+    "paper_issued",
+    "issued",
+    "collected",
+    "codes_issued",
+    "codes_used",
+)
 COUNT_FIELDS = (
     "members",
     "summoned",
@@ -164,11 +180,29 @@ def receipts_text(receipts: Iterable[str]) -> bytes:
     return "".join(receipt + "\n" for receipt in sorted(receipts)).encode("ascii")
 
 
-def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, bytes]:
+def group_ballots_csv(item_count: int, ballots: Iterable[tuple[int, str, str]]) -> bytes:
+    """Return every ballot with its voter group as a CSV, lines sorted (canonical)."""
+    header = ",".join(["group", "status", *(str(n) for n in range(1, item_count + 1))])
+    lines = sorted(f"{group},{ballot_line(status, marks)}" for group, status, marks in ballots)
+    return ("\n".join([header, *lines]) + "\n").encode("utf-8")
+
+
+def is_widened(definition: Mapping[str, Any]) -> bool:
+    """Tell whether a round (as round.json holds it) has more than one voter group."""
+    return len(definition.get("groups") or []) > 1
+
+
+def part_bytes(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    group_ballots: bytes | None = None,
+) -> dict[str, bytes]:
     """Return each part of a round's seal in canonical form.
 
     `definition` is the round as the bundle's round.json holds it; `receipts` and `ballots`
-    are the bytes of receipts.txt and ballots.csv.
+    are the bytes of receipts.txt and ballots.csv; `group_ballots` those of group_ballots.csv
+    (a round of several voter groups; a bundle that hides a small group leaves it out).
     """
 
     def json_part(value: Any) -> bytes:
@@ -191,14 +225,39 @@ def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -
         "counts": json_part({key: definition[key] for key in COUNT_FIELDS}),
         "receipts": receipts,
         "ballots": ballots,
+        **(
+            {
+                "groups": json_part(
+                    {
+                        "deciding": definition["deciding"],
+                        "groups": [
+                            {key: group[key] for key in GROUP_FIELDS}
+                            for group in definition["groups"]
+                        ],
+                    }
+                )
+            }
+            if is_widened(definition)
+            else {}
+        ),
+        **(
+            {"group_ballots": group_ballots}
+            if is_widened(definition) and group_ballots is not None
+            else {}
+        ),
     }
 
 
-def seal_parts(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, str]:
+def seal_parts(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    group_ballots: bytes | None = None,
+) -> dict[str, str]:
     """Return the SHA-256 of each part of a round's seal."""
     return {
         name: hashlib.sha256(data).hexdigest()
-        for name, data in part_bytes(definition, receipts, ballots).items()
+        for name, data in part_bytes(definition, receipts, ballots, group_ballots).items()
     }
 
 

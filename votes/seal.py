@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .ballotbox import ballot_box, receipts
 from .credentials import codes_issued, codes_used
-from .models import Round
-from .recount import canonical_csv, receipts_text, round_seal, seal_parts
+from .groups import codes_issued_in, codes_used_in, deciding_label
+from .models import Ballot, Round
+from .recount import canonical_csv, group_ballots_csv, receipts_text, round_seal, seal_parts
 from .roster import roster_details
 
 
@@ -44,7 +46,38 @@ def round_definition(session: Session, round_: Round) -> dict[str, Any]:
         "codes_issued": codes_issued(session, round_.id),
         "codes_used": codes_used(session, round_.id),
         **roster_details(round_),
+        "deciding": deciding_label(round_),
+        "groups": [
+            {
+                "number": group.number,
+                "name": group.name,
+                "status": group.status,
+                "members": group.members,
+                "summoned": group.summoned,
+                "present": group.present,
+                "paper_issued": group.paper_issued,
+                "issued": group.issued,
+                "collected": group.collected,
+                "codes_issued": codes_issued_in(session, round_.id, group.number),
+                "codes_used": codes_used_in(session, round_.id, group.number),
+                "place": group.place,
+                "held_on": group.held_on.isoformat() if group.held_on else None,
+            }
+            for group in round_.groups
+        ],
     }
+
+
+def group_ballots_file(session: Session, round_: Round) -> bytes:
+    """Return every ballot of a round with its voter group (the seal's part "group_ballots")."""
+    return group_ballots_csv(
+        len(round_.items),
+        session.execute(
+            select(Ballot.group_number, Ballot.status, Ballot.marks).where(
+                Ballot.round_id == round_.id
+            )
+        ).tuples(),
+    )
 
 
 def receipts_file(session: Session, round_: Round) -> bytes:
@@ -59,10 +92,12 @@ def ballots_file(session: Session, round_: Round) -> bytes:
 
 def current_parts(session: Session, round_: Round) -> dict[str, str]:
     """Return the digest of each part of the round's seal, from the database as it is now."""
+    definition = round_definition(session, round_)
     return seal_parts(
-        round_definition(session, round_),
+        definition,
         receipts_file(session, round_),
         ballots_file(session, round_),
+        group_ballots_file(session, round_) if len(round_.groups) > 1 else None,
     )
 
 

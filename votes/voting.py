@@ -24,8 +24,6 @@ from sqlalchemy.orm import Session
 
 from . import audit, credentials, profiles
 from .ballotbox import (
-    ballots_collected,
-    ballots_issued,
     check_paper_issued,
     check_within_members,
     insert_ballots,
@@ -35,7 +33,24 @@ from .ballotbox import (
 from .counting import INVALID, normalise_marks, parse_paper_ballots
 from .db import WRITE
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
-from .models import Ballot, BallotItem, Credential, Receipt, Round, RoundStatus, random_id
+from .groups import (
+    GROUP_OPEN,
+    collected_in,
+    get_group,
+    issued_in,
+    require_group_open,
+    sync_round,
+)
+from .models import (
+    Ballot,
+    BallotItem,
+    Credential,
+    Receipt,
+    Round,
+    RoundStatus,
+    VoterGroup,
+    random_id,
+)
 from .text import local_time_text
 
 
@@ -54,12 +69,24 @@ _round = cast(Table, Round.__table__)
 _item = cast(Table, BallotItem.__table__)
 _ballot = cast(Table, Ballot.__table__)
 _receipt = cast(Table, Receipt.__table__)
+_group = cast(Table, VoterGroup.__table__)
 # One statement finds the code, its round and the number of items, and on PostgreSQL takes a
 # share lock on the round's row: closing the round (FOR UPDATE) waits for ballots being cast.
 # Why a code could not be claimed. The share lock on the round's row (PostgreSQL) waits for a
 # close in progress, so a round that closed meanwhile is reported as not open.
 _FIND_CODE = (
-    select(_credential.c.round_id, _credential.c.used, _round.c.status)
+    select(
+        _credential.c.round_id,
+        _credential.c.used,
+        _round.c.status,
+        select(_group.c.status)
+        .where(
+            _group.c.round_id == _credential.c.round_id,
+            _group.c.number == _credential.c.group_number,
+        )
+        .scalar_subquery()
+        .label("group_status"),
+    )
     .select_from(_credential.join(_round, _round.c.id == _credential.c.round_id))
     .where(_credential.c.digest == bindparam("digest"))
     .with_for_update(read=True, of=_round)
@@ -84,10 +111,19 @@ _CLAIM_CODE = (
             )
             .with_for_update(read=True)
         ),
+        # The code's voter group must be open too (groups open and close separately).
+        exists(
+            select(_group.c.id).where(
+                _group.c.round_id == _credential.c.round_id,
+                _group.c.number == _credential.c.group_number,
+                _group.c.status == GROUP_OPEN,
+            )
+        ),
     )
     .values(used=True)
     .returning(
         _credential.c.round_id,
+        _credential.c.group_number,
         # Written out: SQLAlchemy renders the columns of a RETURNING clause without their
         # table on SQLite, which would turn these correlations into "round_id = round_id".
         literal_column("(SELECT round.scale FROM round WHERE round.id = credential.round_id)"),
@@ -106,7 +142,7 @@ def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -
     # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.
     if found is None or (round_id is not None and found.round_id != round_id):
         return CastRefused("unknown", N_("This code is not valid for this round."))
-    if found.used or found.status == RoundStatus.OPEN.value:
+    if found.used or (found.status == RoundStatus.OPEN.value and found.group_status == GROUP_OPEN):
         # Used (by a concurrent cast that committed first, maybe).
         return CastRefused("used", N_("This code has already been used."))
     return CastRefused("not_open", N_("Voting is not open for this round."))
@@ -147,7 +183,7 @@ def cast_ballot(
         ).first()
         if claimed is None:
             raise _refusal(connection, code_digest, round_id)
-        cast_round, scale, items = claimed
+        cast_round, group_number, scale, items = claimed
         try:
             packed = normalise_marks(marks, items, scale)
         except InvalidInput as refused:  # the claim is rolled back
@@ -158,6 +194,7 @@ def cast_ballot(
             {
                 "round_id": cast_round,
                 "id": random_id(),
+                "group_number": group_number,
                 "status": "valid",
                 "marks": packed,
             },
@@ -270,6 +307,7 @@ def import_paper_ballots(
     issued: int | None = None,
     another_stack: bool = False,
     submission: str | None = None,
+    group: int | None = None,
 ) -> ImportResult:
     """Store a file of paper ballots typed in by the counting committee: all of it or nothing.
 
@@ -279,25 +317,30 @@ def import_paper_ballots(
 
     The same file (by SHA-256) is imported once per round unless `another_stack` says it is
     another stack that happens to give the same file; a form sent twice (the same
-    `submission` digest) is refused even then.
+    `submission` digest) is refused even then. The ballots belong to one voter group (`group`;
+    without it, the round's only group), which must be open.
     """
     _refuse_unless_open(round_)
+    target = get_group(round_, group)
     ballots = parse_paper_ballots(data, item_count(session, round_.id), round_.scale)
     sha256 = hashlib.sha256(data).hexdigest()
     require_open_for_paper(session, round_)
+    session.refresh(target)
+    require_group_open(round_, target)
     _refuse_a_second_import(
         session, round_, sha256, another_stack=another_stack, submission=submission
     )
     if issued is not None:
         if issued < 0:
             raise CountError(N_("The number of ballots issued cannot be negative."))
-        check_paper_issued(issued, round_.present)
-        round_.paper_issued = issued
-    total_issued = ballots_issued(session, round_)
-    collected = ballots_collected(session, round_.id) + len(ballots)
+        check_paper_issued(issued, target.present)
+        target.paper_issued = issued
+        sync_round(round_)
+    total_issued = issued_in(session, target)
+    collected = collected_in(session, round_.id, target.number) + len(ballots)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     basis = profile.vote_denominator if round_.scale == "confidence_vote" else profile.denominator
-    check_within_members(basis, round_.members, issued=total_issued, collected=collected)
+    check_within_members(basis, target.members, issued=total_issued, collected=collected)
     if collected > total_issued:
         raise CountError(
             N_(
@@ -307,7 +350,7 @@ def import_paper_ballots(
             collected=collected,
             issued=total_issued,
         )
-    insert_ballots(session, round_.id, ballots)
+    insert_ballots(session, round_.id, ballots, group=target.number)
     session.flush()
     invalid = sum(1 for status, _ in ballots if status == INVALID)
     return ImportResult(

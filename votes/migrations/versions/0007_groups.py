@@ -64,7 +64,10 @@ def upgrade() -> None:
             "paper_issued IS NULL OR paper_issued >= 0", name=op.f("ck_voter_group_paper_issued")
         ),
         sa.ForeignKeyConstraint(
-            ["round_id"], ["round.id"], name=op.f("fk_voter_group_round_id_round"), ondelete="CASCADE"
+            ["round_id"],
+            ["round.id"],
+            name=op.f("fk_voter_group_round_id_round"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_voter_group")),
         sa.UniqueConstraint("round_id", "number", name=op.f("uq_voter_group_round_id_number")),
@@ -121,7 +124,11 @@ def upgrade() -> None:
             "number": 1,
             "name": GROUP_NAMES.get(r.kind, GROUP_NAMES["party"]),
             # A published round's group is closed: publishing is the round's, not a group's.
-            "status": "draft" if r.status == "draft" else "open" if r.status == "open" else "closed",
+            "status": "draft"
+            if r.status == "draft"
+            else "open"
+            if r.status == "open"
+            else "closed",
             "members": r.members,
             "summoned": r.summoned,
             "present": r.present,
