@@ -17,7 +17,7 @@ from .errors import N_, WrongState
 from .models import AuditEvent, Receipt, Round
 from .recount import event_hash_v2
 from .results import round_results
-from .seal import ballots_file, receipts_file, round_definition
+from .seal import ballots_file, group_ballots_file, receipts_file, round_definition
 from .vocabulary import COUNTED
 
 RECOUNT_SCRIPT = Path(__file__).with_name("recount.py")
@@ -34,7 +34,9 @@ README = """Bundle of round {id}: {title} ({body}, {year})
   chain.jsonl    the log from the round's first event to the head at export: the other
                  events by the digest of their content only
   anchors.json   the seal of the round (and of each part) and the head of the log at export
-  results.json   the results as published by `votes results`
+  results.json   the results as published by `votes results` (with voter groups: each
+                 group's result and the combined one; a small group only inside the combined)
+  group_ballots.csv  with voter groups, when none is hidden: every ballot with its group
   findings.json  the findings of the round with their evidence
   verify.py      recount everything with Python 3.11+ alone:
                      python3 verify.py --expect-seal SEAL --expect-head N:HEAD
@@ -64,9 +66,15 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
     )
 
 
-def export_round(session: Session, round_: Round) -> bytes:
-    """Build the zip bundle of a closed or published round."""
-    result = round_results(session, round_)  # refuses a round that is not counted
+def export_round(session: Session, round_: Round, *, small_minimum: int | None = None) -> bytes:
+    """Build the zip bundle of a closed or published round.
+
+    A round of several voter groups adds group_ballots.csv (every ballot with its group) only
+    when no group is hidden: a group under the small-round minimum is never given alone, so
+    its ballots are then only inside ballots.csv.
+    """
+    # refuses a round that is not counted
+    result = round_results(session, round_, small_minimum=small_minimum)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     own = audit.round_events(session, round_.id)
     events = [audit.event_dict(e) for e in own]
@@ -100,6 +108,8 @@ def export_round(session: Session, round_: Round) -> bytes:
         "findings.json": _json(findings),
         "verify.py": RECOUNT_SCRIPT.read_bytes(),
     }
+    if len(round_.groups) > 1 and not any(g["hidden_small"] for g in result["groups"]):
+        files["group_ballots.csv"] = group_ballots_file(session, round_)
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     ).encode("ascii")

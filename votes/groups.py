@@ -13,6 +13,7 @@ operations in votes/operations/groups.py log them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,9 +28,18 @@ from .text import clean_name, nfc
 
 # The result that decides when the organizer names no group: "combined" is written for NULL.
 COMBINED = "combined"
-# A group under this many ballots (or members) is never shown alone (DOMAIN.md §2). The
-# pages and the command line pass the configured VOTES_SMALL_ROUND_MINIMUM; this is its default.
+# A group under this many ballots (or members) is never shown alone (DOMAIN.md §2): the
+# setting VOTES_SMALL_ROUND_MINIMUM (votes/config.py), whose default this is.
 SMALL_MINIMUM = 5
+
+
+def small_minimum() -> int:
+    """Return the small-round minimum as configured (VOTES_SMALL_ROUND_MINIMUM), for every door."""
+    try:
+        return max(1, int(os.environ.get("VOTES_SMALL_ROUND_MINIMUM", SMALL_MINIMUM)))
+    except ValueError:
+        return SMALL_MINIMUM
+
 
 # The name of a round's first group: the body's own members (stored in Vietnamese, as the
 # migration of existing rounds names it).

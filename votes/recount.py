@@ -563,6 +563,8 @@ def check_bundle(
     closing = closes[0]["details"]
     _check_seal(files, definition, latest_seal(events) or closing, expect_seal, lines)
     _recount(files, definition, results, profile, closing, events, lines)
+    if is_widened(definition):
+        _recount_groups(files, definition, results, profile, closing, lines)
     return lines.problems, lines.checked
 
 
@@ -618,6 +620,15 @@ def _recount(
         "valid": valid,
         "invalid": collected - valid,
     }
+    # A round of several voter groups: ballots.csv holds every group's ballots, which give the
+    # combined result; the result that decides (the top level) may be one group's.
+    widened = is_widened(definition)
+    combined_decides = not widened or definition.get("deciding") == "combined"
+    if widened:
+        results = results["combined"]
+        if results.get("withheld"):
+            lines.check(N_("The combined result is withheld (it would show a small group)."))
+            return
     if results["ballots"] != accounting:
         lines.problem(
             N_("Ballots: results.json says {reported}, a recount gives {recount}."),
@@ -717,7 +728,8 @@ def _recount(
             )
         if item["kind"] != "person" or not denominator:
             continue
-        if results.get("void"):  # void for want of quorum: counted, but no finding
+        # Void, or shown for reference (another result decides): it raises no finding.
+        if not combined_decides or results.get("void"):
             expected = []
         elif scale == "confidence_vote":
             expected = ["over_half"] if counts["no_trust"] * 2 > denominator else []
@@ -736,8 +748,10 @@ def _recount(
                 reported=found,
                 recount=expected,
             )
-    if "findings" in closing and sorted(map(canonical, closing["findings"])) != sorted(
-        map(canonical, expected_findings)
+    if (
+        combined_decides
+        and "findings" in closing
+        and sorted(map(canonical, closing["findings"])) != sorted(map(canonical, expected_findings))
     ):
         lines.problem(
             N_("Findings: the close event says {recorded}, the profile's rules give {recount}."),
@@ -751,6 +765,130 @@ def _recount(
         value=denominator,
         basis_id=basis,
     )
+
+
+def _bands(scale: str, profile: Mapping[str, Any], counts: Mapping[str, int], d: int) -> list[str]:
+    """Return the bands that hold for one person's counts on D."""
+    if scale == "confidence_vote":
+        return ["over_half"] if counts["no_trust"] * 2 > d else []
+    return [band["id"] for band in profile["bands"] if BANDS[band["id"]](counts["low"], d)]
+
+
+def _recount_groups(
+    files: Mapping[str, bytes],
+    definition: Mapping[str, Any],
+    results: Mapping[str, Any],
+    profile: Mapping[str, Any],
+    closing: Mapping[str, Any],
+    lines: Lines,
+) -> None:
+    """Recount each voter group shown in results.json from group_ballots.csv.
+
+    A bundle in which a group is hidden (under the small-round minimum) has no
+    group_ballots.csv: the group's ballots are inside ballots.csv only, and its seal part is
+    checked by `votes verify` against the database.
+    """
+    data = files.get("group_ballots.csv")
+    if data is None:
+        lines.check(
+            N_(
+                "A voter group is too small to be shown alone: its ballots are only inside "
+                "ballots.csv, and the groups are not recounted one by one here."
+            )
+        )
+        return
+    items = definition["items"]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    boxes: dict[int, list[tuple[str, str]]] = {}
+    for row in rows[1:]:
+        boxes.setdefault(int(row[0]), []).append(
+            (row[1], "".join(cell or NO_MARK for cell in row[2:]))
+        )
+    everything = [ballot for box in boxes.values() for ballot in box]
+    if canonical_csv(len(items), everything) != files["ballots.csv"]:
+        lines.problem(N_("group_ballots.csv does not hold the same ballots as ballots.csv."))
+    scale = definition["scale"]
+    scope = profile["invalid_marks"]
+    basis = (
+        profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
+        if scale == "confidence_vote"
+        else profile["denominator"]
+    )
+    recorded = {g["number"]: g for g in closing.get("groups", [])}
+    figures_of = {g["number"]: g for g in definition["groups"]}
+    expected_findings: list[dict[str, Any]] = []
+    for group in results["groups"]:
+        number = group["number"]
+        box = boxes.get(number, [])
+        counted = [
+            m
+            for status, m in box
+            if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
+        ]
+        collected, valid = len(box), len(counted)
+        figures = figures_of[number]
+        d = {
+            "members": figures["members"],
+            "summoned": figures["summoned"],
+            "present": figures["present"],
+            "collected": collected,
+            "valid": valid,
+        }[basis]
+        at_close = recorded.get(number, {})
+        for key, value in (("collected", collected), ("valid", valid)):
+            if at_close.get(key) != value:
+                lines.problem(
+                    N_(
+                        "Voter group {number}, {key}: the close event says {recorded}, a recount "
+                        "gives {recount}."
+                    ),
+                    number=number,
+                    key=key,
+                    recorded=at_close.get(key),
+                    recount=value,
+                )
+        if group.get("hidden_small"):
+            continue
+        for index, item in enumerate(items):
+            column = [marks[index] for marks in counted]
+            counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
+            counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
+            reported = group["items"][index]
+            shares = {name: percent(counts[name], d) for name, _ in SCALE_LETTERS[scale]}
+            if reported["counts"] != counts or reported["percent"] != shares:
+                lines.problem(
+                    N_(
+                        "Voter group {number}, item {order} ({name}): results.json says "
+                        "{reported}, a recount gives {recount}."
+                    ),
+                    number=number,
+                    order=index + 1,
+                    name=item["name"],
+                    reported=reported["counts"],
+                    recount=counts,
+                )
+            if group.get("deciding") and item["kind"] == "person" and d and not group.get("void"):
+                expected_findings += [
+                    {"person_key": item["person_key"], "band": band}
+                    for band in _bands(scale, profile, counts, d)
+                ]
+        lines.check(
+            N_("Voter group {number}: {collected} ballots recounted on D = {value}."),
+            number=number,
+            collected=collected,
+            value=d,
+        )
+    if definition.get("deciding") != "combined" and sorted(
+        map(canonical, closing.get("findings", []))
+    ) != sorted(map(canonical, expected_findings)):
+        lines.problem(
+            N_(
+                "Findings: the close event says {recorded}, the deciding group's recount gives "
+                "{recount}."
+            ),
+            recorded=closing.get("findings"),
+            recount=expected_findings,
+        )
 
 
 def main(argv: list[str]) -> int:

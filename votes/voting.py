@@ -78,6 +78,7 @@ _FIND_CODE = (
     select(
         _credential.c.round_id,
         _credential.c.used,
+        _credential.c.group_number,
         _round.c.status,
         select(_group.c.status)
         .where(
@@ -103,6 +104,8 @@ _CLAIM_CODE = (
         _credential.c.used.is_(False),
         _credential.c.round_id
         == func.coalesce(bindparam("named_round", type_=Integer), _credential.c.round_id),
+        _credential.c.group_number
+        == func.coalesce(bindparam("named_group", type_=Integer), _credential.c.group_number),
         exists(
             select(_round.c.id)
             .where(
@@ -136,11 +139,17 @@ _INSERT_BALLOT = insert(_ballot)
 _INSERT_RECEIPT = insert(_receipt)
 
 
-def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -> CastRefused:
+def _refusal(
+    connection: Connection, code_digest: bytes, round_id: int | None, group: int | None = None
+) -> CastRefused:
     """Say why a code could not be claimed: unknown (here), used, or its round not open."""
     found = connection.execute(_FIND_CODE, {"digest": code_digest}).first()
     # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.
-    if found is None or (round_id is not None and found.round_id != round_id):
+    if (
+        found is None
+        or (round_id is not None and found.round_id != round_id)
+        or (group is not None and found.group_number != group)
+    ):
         return CastRefused("unknown", N_("This code is not valid for this round."))
     if found.used or (found.status == RoundStatus.OPEN.value and found.group_status == GROUP_OPEN):
         # Used (by a concurrent cast that committed first, maybe).
@@ -155,8 +164,12 @@ def cast_ballot(
     marks: Sequence[str] | Mapping[int | str, str],
     *,
     round_id: int | None = None,
+    group: int | None = None,
 ) -> str:
     """Cast an online ballot with a voter code; return the voter's random receipt.
+
+    With `group`, the code must be one of that voter group's (the ballot always carries the
+    group its code was issued for).
 
     Marking the code used and storing the ballot happen in one transaction, and the stored
     ballot carries nothing that leads back to the code: no key, no time, no order.
@@ -179,10 +192,11 @@ def cast_ballot(
     connection = session.connection(execution_options=WRITE)
     try:
         claimed = connection.execute(
-            _CLAIM_CODE, {"code_digest": code_digest, "named_round": round_id}
+            _CLAIM_CODE,
+            {"code_digest": code_digest, "named_round": round_id, "named_group": group},
         ).first()
         if claimed is None:
-            raise _refusal(connection, code_digest, round_id)
+            raise _refusal(connection, code_digest, round_id, group)
         cast_round, group_number, scale, items = claimed
         try:
             packed = normalise_marks(marks, items, scale)
@@ -219,6 +233,9 @@ class ImportResult:
     another_stack: bool = False
     # A digest of the one-time token of the form (or the API's Idempotency-Key) that sent it.
     submission: str | None = None
+    # The voter group the ballots belong to, and whether the round has several.
+    group: int = 1
+    widened: bool = False
 
 
 class AlreadyImported(VotesError):
@@ -360,4 +377,6 @@ def import_paper_ballots(
         sha256=sha256,
         another_stack=another_stack,
         submission=submission,
+        group=target.number,
+        widened=len(round_.groups) > 1,
     )

@@ -21,6 +21,7 @@ from .ballots import (
 )
 from .codes import issue_codes
 from .documents import Document, log_download
+from .groups import add_group, choose_deciding
 from .rounds import (
     KEEP,
     add_body,
@@ -45,10 +46,12 @@ __all__ = [
     "Work",
     "accept_entries",
     "add_body",
+    "add_group",
     "add_paper_ballot",
     "add_profile",
     "add_staff",
     "cast_ballot",
+    "choose_deciding",
     "close_round",
     "correct_entries",
     "create_round",

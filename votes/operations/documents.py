@@ -222,6 +222,9 @@ def results_csv_text(result: dict[str, Any], language: str = "vi") -> str:
             "log_head",
         ]
     )
+    groups = result.get("groups") or []
+    if len(groups) > 1:
+        return _widened_csv(result, language, levels, head_text)
     for item in result["items"]:
         writer.writerow(
             [
@@ -240,6 +243,67 @@ def results_csv_text(result: dict[str, Any], language: str = "vi") -> str:
                 head_text,
             ]
         )
+    return out.getvalue()
+
+
+def _widened_csv(result: dict[str, Any], language: str, levels: list[str], head_text: str) -> str:
+    """Write the result of a round of several voter groups: one line per group shown and item,
+    then the combined result; a first column names the result ("1", "2", … or "combined")
+    and "deciding" marks the one that decides. A hidden (small) group has no line."""
+    kind = result["round"].get("body_kind")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "result",
+            "group_name",
+            "deciding",
+            "order",
+            "person_key",
+            "name",
+            "position",
+            *levels,
+            "invalid",
+            *[f"{level}_percent" for level in levels],
+            "denominator_basis",
+            "denominator",
+            "findings",
+            "seal",
+            "log_head",
+        ]
+    )
+    shown = [
+        (str(group["number"]), group["name"], group)
+        for group in result["groups"]
+        if not group["hidden_small"]
+    ]
+    if not result["combined"].get("withheld"):
+        shown.append(("combined", "", result["combined"]))
+    for label, name, part in shown:
+        for item in part["items"]:
+            writer.writerow(
+                [
+                    label,
+                    spreadsheet_safe(name),
+                    "yes" if part["deciding"] else "",
+                    item["order"],
+                    spreadsheet_safe(item["person_key"] or ""),
+                    spreadsheet_safe(item["name"]),
+                    spreadsheet_safe(item["position"]),
+                    *[item["counts"][level] for level in levels],
+                    item["counts"]["invalid"],
+                    *[item["percent"][level] or "" for level in levels],
+                    part["denominator"]["basis"],
+                    part["denominator"]["value"]
+                    if part["denominator"]["value"] is not None
+                    else "",
+                    "; ".join(
+                        rules.finding_message(f, kind).text(language) for f in item["findings"]
+                    ),
+                    result.get("seal") or "",
+                    head_text,
+                ]
+            )
     return out.getvalue()
 
 
