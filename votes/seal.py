@@ -72,11 +72,14 @@ def group_ballots_file(session: Session, round_: Round) -> bytes:
     """Return every ballot of a round with its voter group (the seal's part "group_ballots")."""
     return group_ballots_csv(
         len(round_.items),
-        session.execute(
-            select(Ballot.group_number, Ballot.status, Ballot.marks).where(
-                Ballot.round_id == round_.id
+        [
+            (number, status, marks)
+            for number, status, marks in session.execute(
+                select(Ballot.group_number, Ballot.status, Ballot.marks).where(
+                    Ballot.round_id == round_.id
+                )
             )
-        ).tuples(),
+        ],
     )
 
 
