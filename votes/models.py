@@ -94,7 +94,6 @@ class Round(Base):
             "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
         ),
         CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
-        CheckConstraint("deciding_group IS NULL OR deciding_group >= 1", name="deciding_group"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

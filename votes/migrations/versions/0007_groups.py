@@ -72,11 +72,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_voter_group")),
         sa.UniqueConstraint("round_id", "number", name=op.f("uq_voter_group_round_id_number")),
     )
+    # A plain ADD COLUMN: on SQLite a constraint would make the batch rebuild the round table,
+    # and dropping it would cascade to every ballot, code and item (foreign keys are on).
     with op.batch_alter_table("round", schema=None) as batch_op:
         batch_op.add_column(sa.Column("deciding_group", sa.Integer(), nullable=True))
-        batch_op.create_check_constraint(
-            "deciding_group", "deciding_group IS NULL OR deciding_group >= 1"
-        )
     for table in ("ballot", "credential"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(
@@ -152,7 +151,6 @@ def downgrade() -> None:
     for table in ("credential", "ballot"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("group_number")
-    with op.batch_alter_table("round", schema=None) as batch_op:
-        batch_op.drop_constraint("deciding_group", type_="check")
-        batch_op.drop_column("deciding_group")
+    # Not a batch: rebuilding the round table on SQLite would cascade to its ballots.
+    op.drop_column("round", "deciding_group")
     op.drop_table("voter_group")
