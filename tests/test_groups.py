@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.factories import add_test_body, column, pack, paper_csv, person, rated, work
 from votes import operations
 from votes.bundle import export_round
+from votes.demo import seed_demo
 from votes.errors import VotesError
 from votes.groups import shown_results
 from votes.models import Round
@@ -414,3 +415,31 @@ def test_column_helper_is_independent() -> None:
     """The oracle of these tests: a column of 6 of 10 low holds 4 high and 6 low marks."""
     assert sorted(rated(6, 10)) == ["H"] * 4 + ["L"] * 6
     assert column(high=1, low=2) == ["H", "L", "L"]
+
+
+def test_demo_widened_round(session: Session, app: Any) -> None:
+    """The demo's three groups: 55 (54 present, deciding), 40 (38) and 12 (12), one invalid
+    ballot each. Quân: 30 of 54 low in the deciding group (55.56 %: a finding), 40 of 104
+    combined (38.46 %); Hà: 25 of 38 and 9 of 12 low in the other groups (65.79 %, 75.00 %:
+    no finding), 44 of 104 combined (42.31 %); Tùng: 50 of 104 combined (48.08 %)."""
+    ids = seed_demo(app.extensions["votes.sessions"], SECRET)
+    round_ = session.get(Round, ids[-1])
+    assert round_ is not None
+    result = round_results(session, round_, small_minimum=5)
+    assert [(g["name"], g["deciding"], g["hidden_small"]) for g in result["groups"]] == [
+        ("Ban Chấp hành Đảng bộ Khối", True, False),
+        ("Trưởng các phòng, ban chuyên môn", False, False),
+        ("Cán bộ lãnh đạo đã nghỉ hưu", False, False),
+    ]
+    one, two, three = result["groups"]
+    assert items(one)["sl-duk-quan"][1]["low"] == "55.56"
+    assert items(two)["sl-duk-ha"][1]["low"] == "65.79"
+    assert items(three)["sl-duk-ha"][1]["low"] == "75.00"
+    combined = items(result["combined"])
+    assert combined["sl-duk-quan"][1]["low"] == "38.46"
+    assert combined["sl-duk-ha"][1]["low"] == "42.31"
+    assert combined["sl-duk-tung"][1]["low"] == "48.08"
+    assert bands(result) == {"sl-duk-quan": ["over_half"], "sl-duk-ha": [], "sl-duk-tung": []}
+    assert one["ballots"]["invalid"] == 1
+    assert result["combined"]["denominator"]["value"] == 104
+    assert verify_round(session, round_).problems == []

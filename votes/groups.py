@@ -13,6 +13,7 @@ operations in votes/operations/groups.py log them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -339,3 +340,44 @@ def shown_results(
             break
         hidden.add(candidates.pop(0)[1])
     return Shown(frozenset(small), frozenset(hidden - small), combined_withheld=withheld)
+
+
+def record_group_meeting(
+    round_: Round,
+    group: VoterGroup,
+    *,
+    held_on: dt.date,
+    place: str | None,
+    committee: Sequence[tuple[str, str]],
+) -> dict[str, object]:
+    """Record a group's own meeting (date, place) and counting committee; return the former.
+
+    `committee` is (name, role) with one head, as votes.meeting reads it. A group of a round
+    of one group shares the round's meeting: record that one instead.
+    """
+    if len(round_.groups) <= 1:
+        raise InvalidInput(
+            N_("Round {id} has one voter group: its meeting is the round's."), id=round_.id
+        )
+    before: dict[str, object] = {
+        "held_on": group.held_on.isoformat() if group.held_on else None,
+        "place": group.place,
+        "committee": group.committee,
+    }
+    group.held_on = held_on
+    group.place = check_text(place, "place") if place else None
+    group.committee = "\n".join(
+        f"head: {name}" if role == "head" else name for name, role in committee
+    )
+    return before
+
+
+def group_committee(group: VoterGroup) -> list[tuple[str, str]]:
+    """Return a group's counting committee as (name, role), the head first."""
+    members = []
+    for line in (group.committee or "").splitlines():
+        if line.startswith("head: "):
+            members.append((line[len("head: ") :], "head"))
+        elif line.strip():
+            members.append((line, "member"))
+    return sorted(members, key=lambda member: member[1] != "head")

@@ -21,7 +21,7 @@ from .ballots import (
 )
 from .codes import issue_codes
 from .documents import Document, log_download
-from .groups import add_group, choose_deciding
+from .groups import add_group, choose_deciding, record_group_meeting
 from .rounds import (
     KEEP,
     add_body,
@@ -65,6 +65,7 @@ __all__ = [
     "open_round",
     "publish_round",
     "record_attendance",
+    "record_group_meeting",
     "record_login",
     "record_meeting",
     "remove_paper_ballot",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .. import groups, rounds
+from ..meeting import Member
 from ..models import VoterGroup
 from .work import Work
 
@@ -53,3 +56,38 @@ def choose_deciding(work: Work, round_id: int, number: int | None) -> int | str:
     chosen = groups.deciding_label(round_)
     work.log("deciding_chosen", round_id=round_.id, details={"deciding": chosen, "before": before})
     return chosen
+
+
+def record_group_meeting(
+    work: Work,
+    round_id: int,
+    group: int,
+    *,
+    held_on: dt.date,
+    place: str | None,
+    committee: list[Member],
+) -> VoterGroup:
+    """Record a voter group's own meeting and counting committee (who signs its minutes)."""
+    round_ = work.round(round_id)
+    target = groups.get_group(round_, group)
+    before = groups.record_group_meeting(
+        round_,
+        target,
+        held_on=held_on,
+        place=place,
+        committee=[(member.name, member.role) for member in committee],
+    )
+    work.log(
+        "group_meeting_recorded",
+        round_id=round_.id,
+        details={
+            "group": target.number,
+            "held_on": held_on.isoformat(),
+            "place": target.place,
+            "committee": [
+                {"name": name, "role": role} for name, role in groups.group_committee(target)
+            ],
+            "before": before,
+        },
+    )
+    return target
