@@ -7,6 +7,7 @@ default). Every refusal is one translated line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -43,7 +44,7 @@ from .migrate import upgrade
 from .models import AuditEvent, Body, Round
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
-from .results import round_results
+from .results import group_view, round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
 from .tally import quorum_warning
@@ -917,6 +918,44 @@ def group_list(round_id: int) -> None:
             click.echo(_("* The combined result of all groups decides."))
 
 
+@group_group.command("meeting")
+@click.argument("round_id", type=int)
+@click.argument("number", type=click.IntRange(min=1, max=ID_MAX))
+@click.option("--held-on", required=True, help=N_("the date of the group's meeting (YYYY-MM-DD)"))
+@click.option("--place", help=N_("the place of the meeting"))
+@click.option(
+    "--committee",
+    required=True,
+    help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; …"'),
+)
+def group_meeting(
+    round_id: int, number: int, held_on: str, place: str | None, committee: str
+) -> None:
+    """Record a voter group's own meeting and counting committee (who sign its minutes)."""
+    try:
+        day = dt.date.fromisoformat(held_on.strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            N_("The date {value!r} is not a date (YYYY-MM-DD)."), value=held_on
+        ) from exc
+    with working() as work:
+        operations.record_group_meeting(
+            work,
+            round_id,
+            number,
+            held_on=day,
+            place=place,
+            committee=parse_committee(committee),
+        )
+    click.echo(
+        _(
+            "The meeting of voter group {number} of round {id} is recorded.",
+            number=number,
+            id=round_id,
+        )
+    )
+
+
 @group_group.command("decide")
 @click.argument("round_id", type=int)
 @click.argument("which")
@@ -1031,7 +1070,7 @@ def results(round_id: int, fmt: str, group: int | None) -> None:
         result = round_results(session, round_, small_minimum=minimum())
         if group is not None:
             get_group(round_, group)
-            result = one_group(result, group)
+            result = group_view(result, group)
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
@@ -1046,31 +1085,6 @@ def results(round_id: int, fmt: str, group: int | None) -> None:
 def minimum() -> int:
     """Return the configured small-round minimum (VOTES_SMALL_ROUND_MINIMUM)."""
     return int(current_app.config.get("SMALL_ROUND_MINIMUM", small_minimum()))
-
-
-def one_group(result: dict[str, Any], number: int) -> dict[str, Any]:
-    """Return a result shaped as the top level, for one voter group (refused when hidden)."""
-    group = next(g for g in result["groups"] if g["number"] == number)
-    if group["hidden_small"]:
-        raise InvalidInput(
-            N_(
-                "The result of voter group {number} ({name}) is not shown alone: too few "
-                "ballots or members (under {minimum}) to keep the vote secret, or it would "
-                "let such a group be computed. It is counted inside the combined result."
-            ),
-            number=number,
-            name=group["name"],
-            minimum=result["small_minimum"],
-        )
-    return {
-        **result,
-        **{key: group[key] for key in ("members", "summoned", "present", "quorum", "void")},
-        "quorum_met": group["quorum_met"],
-        "ballots": group["ballots"],
-        "denominator": group["denominator"],
-        "items": group["items"],
-        "void_reason": result["void_reason"] if group["deciding"] else None,
-    }
 
 
 def groups_text(result: dict[str, Any]) -> str:
@@ -1238,7 +1252,7 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 @click.argument("round_id", type=int)
 @click.option(
     "--kind",
-    type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
+    type=click.Choice(["minutes", "report", "summary", "groups", "ballot", "slips"]),
     required=True,
     help=N_("report: the consequences, for the committee that decides"),
 )
@@ -1249,8 +1263,12 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
     help=N_("slips: issue this many new codes and print them"),
 )
 @click.option("--place", help=N_("minutes: the place written in the date line"))
-def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
-    """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
+@GROUP_OPTION
+def report(
+    round_id: int, kind: str, out: str, count: int | None, place: str | None, group: int | None
+) -> None:
+    """Write a PDF: counting minutes (of one voter group with --group), report of the results,
+    summary, summary across voter groups, paper ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
@@ -1269,7 +1287,9 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
             if kind == "ballot":
                 document = documents.ballot_form(session, round_id)
             elif kind == "minutes":
-                document = documents.minutes(session, round_id, place=place)
+                document = documents.minutes(session, round_id, place=place, group=group)
+            elif kind == "groups":
+                document = documents.groups_summary(session, round_id)
             elif kind == "report":
                 document = documents.outcome_report(session, round_id)
             else:

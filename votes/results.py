@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .audit import head, round_events
-from .errors import N_, WrongState, message
-from .groups import Shown, deciding_label, shown_results
+from .errors import N_, InvalidInput, NotFound, WrongState, message
+from .groups import Shown, deciding_label, group_committee, shown_results
 from .groups import small_minimum as configured_minimum
 from .meeting import meeting_details
 from .models import Round, VoterGroup
@@ -122,6 +122,52 @@ def round_results(
     }
 
 
+def group_view(result: dict[str, Any], number: int) -> dict[str, Any]:
+    """Return one voter group's result shaped as a round's (for its minutes), dated and placed
+    by the group's meeting; refused for a group that is not shown alone."""
+    group = next((g for g in result["groups"] if g["number"] == number), None)
+    if group is None:
+        raise NotFound(
+            N_("Round {id} has no voter group {number}."), id=result["round"]["id"], number=number
+        )
+    if group["hidden_small"]:
+        raise InvalidInput(
+            N_(
+                "The result of voter group {number} ({name}) is not shown alone: too few "
+                "ballots or members (under {minimum}) to keep the vote secret, or it would "
+                "let such a group be computed. It is counted inside the combined result."
+            ),
+            number=number,
+            name=group["name"],
+            minimum=result["small_minimum"],
+        )
+    if len(result["groups"]) == 1:
+        return result
+    round_ = dict(result["round"])
+    round_["title"] = f"{round_['title']} — {group['name']}"
+    round_["held_on"] = group["held_on"]
+    round_["place"] = group["place"]
+    round_["meeting"] = {
+        **(round_.get("meeting") or {}),
+        "held_on": group["held_on"],
+        "place": group["place"],
+        "committee": group.get("committee") or [],
+        "starts_at": None,
+        "counted_at": None,
+        "chair": None,
+    }
+    return {
+        **result,
+        "round": round_,
+        **{key: group[key] for key in ("members", "summoned", "present", "quorum", "void")},
+        "quorum_met": group["quorum_met"],
+        "void_reason": result["void_reason"] if group["deciding"] else None,
+        "ballots": group["ballots"],
+        "denominator": group["denominator"],
+        "items": group["items"],
+    }
+
+
 def _counts(
     tally: RoundTally, findings: dict[int, list[Finding]], referrals: dict[int, str | None]
 ) -> dict[str, Any]:
@@ -187,6 +233,7 @@ def _group_result(
         else None,
         "place": group.place,
         "held_on": group.held_on.isoformat() if group.held_on else None,
+        "committee": [{"name": name, "role": role} for name, role in group_committee(group)],
         **_figures(tally),
     }
     if group.number in shown.hidden:

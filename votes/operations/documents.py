@@ -22,11 +22,12 @@ import reports
 from .. import profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound, WrongState
+from ..groups import get_group
 from ..i18n import translate
 from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..meeting import meeting_details
 from ..models import Person, Round
-from ..results import round_header, round_results
+from ..results import group_view, round_header, round_results
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
 from .codes import issue_codes
@@ -92,10 +93,30 @@ def _dated(round_: Round) -> None:
         )
 
 
-def minutes(session: Session, round_id: int, *, place: str | None = None) -> Document:
-    """Build the counting minutes of a counted round, dated and placed by its meeting."""
+def minutes(
+    session: Session, round_id: int, *, place: str | None = None, group: int | None = None
+) -> Document:
+    """Build the counting minutes of a counted round (or of one voter group: its own meeting
+    and counting committee), dated and placed by its meeting."""
     round_ = rounds.get_round(session, round_id)
     result = round_results(session, round_)
+    if group is not None and len(round_.groups) > 1:
+        target = get_group(round_, group)
+        if target.held_on is None:
+            raise WrongState(
+                N_(
+                    "Voter group {number} of round {id} has no meeting date, and its minutes "
+                    "are dated by its meeting. Record it first: votes group meeting {id} "
+                    '{number} --held-on YYYY-MM-DD --committee "Họ tên (Trưởng ban); Họ tên".'
+                ),
+                number=group,
+                id=round_id,
+            )
+        result = group_view(result, group)
+        pdf = reports.minutes(
+            result, {"words": _words(round_.body.kind), **({"place": place} if place else {})}
+        )
+        return Document("minutes", pdf, f"round-{round_id}-group-{group}-minutes.pdf", PDF)
     _dated(round_)
     meta: dict[str, Any] = {"words": _words(round_.body.kind)}
     if place:
@@ -118,6 +139,12 @@ def summary(session: Session, round_id: int) -> Document:
     """Build the results summary of a counted round, with its chart."""
     result = round_results(session, rounds.get_round(session, round_id))
     return Document("summary", reports.summary(result), f"round-{round_id}-summary.pdf", PDF)
+
+
+def groups_summary(session: Session, round_id: int) -> Document:
+    """Build the summary across the voter groups of a counted round: persons × groups."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    return Document("groups", reports.groups_summary(result), f"round-{round_id}-groups.pdf", PDF)
 
 
 def ballot_form(session: Session, round_id: int) -> Document:
