@@ -1280,6 +1280,7 @@ def report(
                 count,
                 current_app.config["SECRET_KEY"],
                 current_app.config["BASE_URL"],
+                group=group,
             )
             write_file(out, document.data)
     else:

@@ -154,17 +154,27 @@ def ballot_form(session: Session, round_id: int) -> Document:
     return Document("ballot", pdf, f"round-{round_id}-ballot.pdf", PDF)
 
 
-def slips(work: Work, round_id: int, count: int, secret: str | bytes, base_url: str) -> Document:
+def slips(
+    work: Work,
+    round_id: int,
+    count: int,
+    secret: str | bytes,
+    base_url: str,
+    *,
+    group: int | None = None,
+) -> Document:
     """Issue `count` new codes and print them on slips (codes are never stored, only printed)."""
-    codes = issue_codes(work, round_id, count, secret)
+    codes = issue_codes(work, round_id, count, secret, group=group)
     round_ = work.round(round_id)
     pdf = reports.slips(round_document(work.session, round_), codes, base_url)
     return Document("slips", pdf, f"round-{round_id}-codes.pdf", PDF)
 
 
-def codes_text(work: Work, round_id: int, count: int, secret: str | bytes) -> Document:
+def codes_text(
+    work: Work, round_id: int, count: int, secret: str | bytes, *, group: int | None = None
+) -> Document:
     """Issue `count` new codes as a text file, one a line."""
-    codes = issue_codes(work, round_id, count, secret)
+    codes = issue_codes(work, round_id, count, secret, group=group)
     data = ("\n".join(codes) + "\n").encode("ascii")
     return Document("codes", data, f"round-{round_id}-codes.txt", "text/plain; charset=utf-8")
 
