@@ -460,8 +460,7 @@ def round_attendance(
     present: int | None,
     group: int | None,
 ) -> None:
-    """Show, or change while draft or open, the members, summoned and present of a round
-    (of one voter group with --group)."""
+    """Show, or change while draft or open, members, summoned and present (of one group)."""
     if (members, summoned, present) != (None, None, None):
         with working() as work:  # an option left out keeps the figure recorded
             operations.record_attendance(
@@ -618,8 +617,7 @@ def round_open(round_id: int, group: int | None) -> None:
 @click.argument("round_id", type=int)
 @GROUP_OPTION
 def round_close(round_id: int, group: int | None) -> None:
-    """Close an open round (one voter group with --group; without it, every group still open);
-    no ballot is accepted after this."""
+    """Close an open round, or one voter group (--group); no ballot is accepted after this."""
     with working() as work:
         round_ = operations.close_round(work, round_id, group)
         closed = round_.status != "open"
@@ -831,8 +829,7 @@ def ballots_group() -> None:
 def ballots_import(
     round_id: int, path: str, issued: int | None, another_stack: bool, group: int | None
 ) -> None:
-    """Import a CSV of paper ballots (of one voter group): the whole file or nothing, and
-    each file once."""
+    """Import a CSV of paper ballots (of one voter group): the whole file or nothing, once."""
     data = read_file(path)
     with working() as work:
         result = operations.import_paper_ballots(
@@ -1063,8 +1060,7 @@ def results_text(result: dict[str, Any]) -> str:
 )
 @GROUP_OPTION
 def results(round_id: int, fmt: str, group: int | None) -> None:
-    """Print the results of a closed round (never of an open one); with voter groups, the
-    result that decides, each group's and the combined one (--group: one group's)."""
+    """Print the results of a closed round (never of an open one), per voter group too."""
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
         result = round_results(session, round_, small_minimum=minimum())
@@ -1267,8 +1263,7 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 def report(
     round_id: int, kind: str, out: str, count: int | None, place: str | None, group: int | None
 ) -> None:
-    """Write a PDF: counting minutes (of one voter group with --group), report of the results,
-    summary, summary across voter groups, paper ballot or slips."""
+    """Write a PDF: minutes (of a group), report, summary (across groups), ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
