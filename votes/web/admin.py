@@ -279,7 +279,11 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "confirm_form": ConfirmForm(),
         "group_form": GroupForm(formdata=None),
         "upload_form": PaperUploadForm(),
-        "attendance_form": AttendanceForm(
+        # A round of several groups records each group's figures: nothing is prefilled, or
+        # the round's sums would be taken for the group chosen.
+        "attendance_form": AttendanceForm(formdata=None)
+        if len(round_.groups) > 1
+        else AttendanceForm(
             formdata=None,
             members=round_.members,
             summoned=round_.summoned,
