@@ -9,13 +9,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from tests.conftest import VotesRunner
 from tests.factories import add_test_body, column, pack, paper_csv, person, rated, work
 from votes import operations
 from votes.bundle import export_round
@@ -443,3 +447,70 @@ def test_demo_widened_round(session: Session, app: Any) -> None:
     assert one["ballots"]["invalid"] == 1
     assert result["combined"]["denominator"]["value"] == 104
     assert verify_round(session, round_).problems == []
+
+
+def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
+    """`votes group add` prints the number last; --group on codes, cast, import, attendance,
+    open, close, results and report; results JSON with "groups" and "combined"."""
+    assert votes("body", "add", "TU-CLI", "Tỉnh ủy CLI", "--kind", "party").exit_code == 0
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,position,person_key\nNguyễn Văn An,Bí thư,a\n", encoding="utf-8")
+    created = votes(
+        "round",
+        "create",
+        "--body",
+        "TU-CLI",
+        "--year",
+        2024,
+        "--profile",
+        "tn-16kh-2012",
+        "--title",
+        "Lấy phiếu",
+        "--members",
+        6,
+        "--summoned",
+        6,
+        "--present",
+        6,
+        "--roster",
+        roster,
+    )
+    round_id = int(created.last_line)
+    added = votes("group", "add", round_id, "Cán bộ hưu trí", "--members", 5, "--summoned", 5)
+    assert added.exit_code == 0, added.stderr
+    assert added.last_line == "2"
+    refused = votes("codes", "issue", round_id, "--count", 1)
+    assert refused.exit_code != 0
+    assert "--group" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    codes = votes("codes", "issue", round_id, "--count", 5, "--group", 2).stdout.split()
+    assert len(codes) == 5
+    assert votes("round", "attendance", round_id, "--present", 5, "--group", 2).exit_code == 0
+    assert votes("round", "open", round_id).exit_code == 0
+    paper = tmp_path / "paper.csv"
+    paper.write_bytes(paper_csv(pack([rated(4, 6)])))
+    imported = votes("ballots", "import", round_id, paper, "--issued", 6, "--group", 1)
+    assert imported.exit_code == 0, imported.stderr
+    for code in codes:  # 5 of 5 low in group 2
+        cast = votes("cast", round_id, "--code", code, "--marks", "L", "--group", 2)
+        assert cast.exit_code == 0, cast.stderr
+    assert votes("round", "close", round_id, "--group", 2).exit_code == 0
+    assert votes("results", round_id).exit_code != 0  # group 1 still open
+    assert votes("round", "close", round_id).exit_code == 0
+    result = json.loads(votes("results", round_id, "--format", "json").stdout)
+    # Group 1: 4 of 6 low (66.67); group 2: 5 of 5 (100.00); combined 9 of 11 (81.82).
+    assert [(g["number"], g["deciding"], g["hidden_small"]) for g in result["groups"]] == [
+        (1, True, False),
+        (2, False, False),
+    ]
+    assert result["items"][0]["percent"]["low"] == "66.67"
+    assert result["groups"][1]["items"][0]["percent"]["low"] == "100.00"
+    assert result["combined"]["items"][0]["percent"]["low"] == "81.82"
+    assert result["combined"]["ballots"]["collected"] == 11
+    one = json.loads(votes("results", round_id, "--format", "json", "--group", 2).stdout)
+    assert one["ballots"]["collected"] == 5
+    assert votes("verify", round_id).exit_code == 0
+    out = tmp_path / "groups.pdf"
+    assert votes("report", round_id, "--kind", "groups", "--out", out).exit_code == 0
+    text = " ".join((p.extract_text() or "") for p in PdfReader(out).pages)
+    assert "81,82" in " ".join(text.split())
