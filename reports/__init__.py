@@ -10,6 +10,7 @@ bytes; nothing here imports Flask or the ``votes`` package.
 - ``slips(round, codes, base_url)``: voter-code slips to cut apart
 - ``ballot_form(round)``: the paper ballot
 - ``outcome_report(results, meta=None)``: báo cáo kết quả, the consequences, one page
+- ``groups_summary(results)``: a widened poll, persons × voter groups, with a chart
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .ballot import ballot_form
 from .counting import minutes
 from .findings import findings_list
 from .fonts import FontFamily, register_fonts
+from .groups import groups_summary
 from .outcome import outcome_report
 from .person_history import history
 from .results import summary
@@ -33,6 +35,7 @@ __all__ = [
     "FontFamily",
     "ballot_form",
     "findings_list",
+    "groups_summary",
     "history",
     "minutes",
     "outcome_report",
@@ -52,6 +55,7 @@ KINDS: dict[str, Callable[..., bytes]] = {
     "slips": slips,
     "ballot": ballot_form,
     "report": outcome_report,
+    "groups": groups_summary,
 }
 
 

@@ -222,10 +222,15 @@ def add_committee(session: Session, round_id: int, name: str = "Thành viên ki�
 
 
 def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None = None) -> None:
-    """Have members of a round's committee decrypt its totals (all whose keys we hold)."""
+    """Have members of a round's committee decrypt the totals awaiting decryption.
+
+    Every voter group closed with sealed ballots and not decrypted yet (all whose keys we
+    hold); nothing when no group awaits decryption.
+    """
     task = work(session)
     round_ = task.round(round_id)
-    if round_.status != RoundStatus.DECRYPTING.value:
+    key_ = committee.get_key(session, round_id)
+    if key_ is None or not committee.pending_groups(key_):
         return  # nothing sealed to decrypt (no online ballot), or decrypted already
     document = committee.totals_file(session, round_)
     ceremony = committee.ceremony(round_, committee.require_key(session, round_)).hex()
@@ -234,12 +239,15 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
             continue
         # What `votes trustee decrypt` computes (tests/test_sealed.py runs that command itself),
         # without a key file to open: Argon2id would cost every test a quarter of a second.
-        partial = sealed.partial_decrypt(
-            key,
-            sealed.Committee.from_dict(document["committee"]),
-            sealed.RoundParameters.from_dict(document["parameters"]).context,
-            sealed.EncryptedTally.from_dict(document["totals"]),
-        )
+        partials = {
+            str(group["number"]): sealed.partial_decrypt(
+                key,
+                sealed.Committee.from_dict(document["committee"]),
+                sealed.RoundParameters.from_dict(document["parameters"]).context,
+                sealed.EncryptedTally.from_dict(group["totals"]),
+            ).to_dict()
+            for group in document["groups"]
+        }
         answer = {
             "format": committee.FILE_FORMAT,
             "kind": committee.KIND_PARTIAL,
@@ -247,18 +255,18 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
             "context_digest": document["context_digest"],
             "ceremony": document["ceremony"],
             "member": key.index,
-            "payload": partial.to_dict(),
+            "payload": {"groups": partials},
         }
         operations.receive_committee_file(task, round_id, json.dumps(answer).encode())
-        if task.round(round_id).status != RoundStatus.DECRYPTING.value:
+        current = committee.get_key(session, round_id)
+        if current is None or not committee.pending_groups(current):
             break
 
 
 def close_and_count(session: Session, round_id: int) -> Round:
     """Close a round; if its online ballots are sealed, have its committee decrypt them."""
     round_ = operations.close_round(work(session), round_id)
-    if round_.status == RoundStatus.DECRYPTING.value:
-        decrypt_round(session, round_id)
+    decrypt_round(session, round_id)
     return round_
 
 

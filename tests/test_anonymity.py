@@ -34,9 +34,11 @@ ITEMS = 12
 LEVELS = "HCL"
 
 # Documented in docs/ANONYMITY.md and models.py; anything more needs a reason written down.
-BALLOT_COLUMNS = {"round_id", "id", "status", "marks"}
+# A ballot and a code carry their voter group (issue 15): a small number the organizer chose,
+# the same for every ballot of the group, with a constant default (1) for rounds of one group.
+BALLOT_COLUMNS = {"round_id", "id", "group_number", "status", "marks"}
 RECEIPT_COLUMNS = {"round_id", "receipt"}
-CREDENTIAL_COLUMNS = {"id", "round_id", "digest", "used"}
+CREDENTIAL_COLUMNS = {"id", "round_id", "group_number", "digest", "used"}
 
 
 def marks_of(n: int) -> str:
@@ -137,7 +139,11 @@ def test_ballot_receipt_and_credential_have_only_the_documented_columns(app: Fla
             if table == "credential":
                 continue  # its serial id follows the order of issue, which reveals nothing
             # Nothing the engine fills in by itself: a sequence, a default clock, an identity.
-            assert column.get("default") is None, (table, column)
+            # The group's constant default (1, a round of one group) says nothing of order.
+            if column["name"] == "group_number":
+                assert str(column.get("default")).strip("'()") == "1", (table, column)
+            else:
+                assert column.get("default") is None, (table, column)
             assert not column.get("identity"), (table, column)
         # The only foreign key leads to the round: never to a credential or a person.
         assert [fk["referred_table"] for fk in inspector.get_foreign_keys(table)] == ["round"]

@@ -282,9 +282,10 @@ def test_demo_is_idempotent(votes: VotesRunner) -> None:
     second = ok(votes("demo", "--no-serve"))
     assert second.stdout == first.stdout
     assert ok(votes("round", "list")).stdout == rounds_after_first
-    # Two counted rounds of the Party committee, one open round of the People's Council.
-    assert len(rounds_after_first.strip().splitlines()) == 3
-    assert ok(votes("body", "list")).stdout.count("\n") == 2
+    # Two counted rounds of the Party committee, a counted round of three voter groups (its
+    # own body), one open round of the People's Council.
+    assert len(rounds_after_first.strip().splitlines()) == 4
+    assert ok(votes("body", "list")).stdout.count("\n") == 3
     assert "Nguyễn Văn Thắng" in first.stdout
 
 

@@ -6,7 +6,7 @@ that every door applies before anything is stored.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
@@ -46,29 +46,38 @@ def ballots_collected(session: Session, round_id: int) -> int:
     )
 
 
-def sealed_count(session: Session, round_id: int) -> int:
-    """Count the sealed (encrypted) online ballots of a round."""
-    return session.scalar(select(func.count()).where(SealedBallot.round_id == round_id)) or 0
+def _in_group(round_id: int, group: int | None) -> list[Any]:
+    where: list[Any] = [SealedBallot.round_id == round_id]
+    if group is not None:
+        where.append(SealedBallot.group_number == group)
+    return where
 
 
-def sealed_box(session: Session, round_id: int) -> list[tuple[bytes, bytes]]:
-    """Return the (tracker, content) of every sealed ballot of a round, by tracker."""
+def sealed_count(session: Session, round_id: int, group: int | None = None) -> int:
+    """Count the sealed (encrypted) online ballots of a round (or of one of its voter groups)."""
+    return session.scalar(select(func.count()).where(*_in_group(round_id, group))) or 0
+
+
+def sealed_box(
+    session: Session, round_id: int, group: int | None = None
+) -> list[tuple[bytes, bytes]]:
+    """Return the (tracker, content) of every sealed ballot of a round (or group), by tracker."""
     return [
         (tracker, content)
         for tracker, content in session.execute(
             select(SealedBallot.tracker, SealedBallot.content)
-            .where(SealedBallot.round_id == round_id)
+            .where(*_in_group(round_id, group))
             .order_by(SealedBallot.tracker)
         )
     ]
 
 
-def trackers(session: Session, round_id: int) -> list[bytes]:
-    """Return the trackers of a round's sealed ballots, sorted."""
+def trackers(session: Session, round_id: int, group: int | None = None) -> list[bytes]:
+    """Return the trackers of a round's (or a group's) sealed ballots, sorted."""
     return list(
         session.scalars(
             select(SealedBallot.tracker)
-            .where(SealedBallot.round_id == round_id)
+            .where(*_in_group(round_id, group))
             .order_by(SealedBallot.tracker)
         )
     )
@@ -109,7 +118,9 @@ def receipts(session: Session, round_id: int) -> list[str]:
     )
 
 
-def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str]]) -> None:
+def insert_ballots(
+    session: Session, round_id: int, ballots: list[tuple[str, str]], *, group: int = 1
+) -> None:
     """Insert ballots with one executemany of the driver.
 
     Through SQLAlchemy every row costs about 10 µs of parameter handling, more than SQLite
@@ -117,10 +128,10 @@ def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str
     Each ballot gets a fresh random key, as a cast one does.
     """
     connection = session.connection()
-    keys = ["round_id", "id", "status", "marks"]
+    keys = ["round_id", "id", "group_number", "status", "marks"]
     compiled = INSERT_BALLOT.compile(dialect=connection.dialect, column_keys=keys)
     rows: list[tuple[object, ...]] = [
-        (round_id, random_id(), status, marks) for status, marks in ballots
+        (round_id, random_id(), group, status, marks) for status, marks in ballots
     ]
     if compiled.positional:
         order = [keys.index(name) for name in compiled.positiontup or ()]

@@ -7,6 +7,7 @@ default). Every refusal is one translated line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import os
@@ -39,6 +40,7 @@ from .committee import (
     committee_file,
     committee_lines,
     get_key,
+    pending_groups,
     totals_file,
 )
 from .config import ConfigError
@@ -53,6 +55,7 @@ from .demo import (
 )
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
+from .groups import COMBINED, get_group, small_minimum
 from .i18n import LANGUAGES, translate
 from .limits import ID_MAX
 from .logfilter import install_code_filter
@@ -61,7 +64,7 @@ from .migrate import upgrade
 from .models import AuditEvent, Body, Round, RoundStatus
 from .operations import KEEP, documents
 from .recount import check_bundle, read_bundle
-from .results import round_results
+from .results import group_view, round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
 from .seal import box_digest, sealed_box_file
@@ -79,6 +82,12 @@ from .vocabulary import (
 )
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
+GROUP_OPTION = click.option(
+    "--group",
+    "group",
+    type=click.IntRange(min=1, max=ID_MAX),
+    help=N_("the voter group's number (default: the only group)"),
+)
 _DEMO = {"active": False}
 
 
@@ -464,10 +473,15 @@ def _transition(round_id: int, action: Callable[[operations.Work, int], Round], 
 @click.option("--members", type=click.IntRange(min=0))
 @click.option("--summoned", type=click.IntRange(min=0))
 @click.option("--present", type=click.IntRange(min=0))
+@GROUP_OPTION
 def round_attendance(
-    round_id: int, members: int | None, summoned: int | None, present: int | None
+    round_id: int,
+    members: int | None,
+    summoned: int | None,
+    present: int | None,
+    group: int | None,
 ) -> None:
-    """Show, or change while draft or open, the members, summoned and present of a round."""
+    """Show, or change while draft or open, members, summoned and present (of one group)."""
     if (members, summoned, present) != (None, None, None):
         with working() as work:  # an option left out keeps the figure recorded
             operations.record_attendance(
@@ -476,9 +490,25 @@ def round_attendance(
                 members=KEEP if members is None else members,
                 summoned=KEEP if summoned is None else summoned,
                 present=KEEP if present is None else present,
+                group=group,
             )
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
+        if len(round_.groups) > 1:
+            for each in round_.groups:
+                if group is not None and each.number != group:
+                    continue
+                click.echo(
+                    _(
+                        "Voter group {number} ({name}): {members} members, {summoned} "
+                        "summoned, {present} present.",
+                        number=each.number,
+                        name=each.name,
+                        members=integer_text(each.members),
+                        summoned=integer_text(each.summoned),
+                        present=integer_text(each.present),
+                    )
+                )
         click.echo(
             _(
                 "Round {id}: {members} members, {summoned} summoned, {present} present.",
@@ -592,20 +622,44 @@ def round_restore(round_id: int, person_key: str) -> None:
 
 @round_group.command("open")
 @click.argument("round_id", type=int)
-def round_open(round_id: int) -> None:
-    """Open a draft round for voting."""
-    _transition(round_id, operations.open_round, N_("Round {id} is open."))
+@GROUP_OPTION
+def round_open(round_id: int, group: int | None) -> None:
+    """Open a draft round for voting (one voter group with --group; without it, every group)."""
+    with working() as work:
+        round_ = operations.open_round(work, round_id, group)
+        widened = len(round_.groups) > 1
+    if group is not None and widened:
+        click.echo(_("Voter group {number} of round {id} is open.", number=group, id=round_id))
+    else:
+        click.echo(_("Round {id} is open.", id=round_id))
 
 
 @round_group.command("close")
 @click.argument("round_id", type=int)
-def round_close(round_id: int) -> None:
-    """Close an open round; no ballot is accepted after this."""
+@GROUP_OPTION
+def round_close(round_id: int, group: int | None) -> None:
+    """Close an open round, or one voter group (--group); no ballot is accepted after this."""
     with working() as work:
-        round_ = operations.close_round(work, round_id)
+        round_ = operations.close_round(work, round_id, group)
         awaiting = round_.status == RoundStatus.DECRYPTING.value
+        closed = round_.status != RoundStatus.OPEN.value
         key = get_key(work.session, round_id)
         threshold, size = (key.threshold, key.size) if key is not None else (0, 0)
+        pending = pending_groups(key) if key is not None else []
+    if group is not None and not closed:
+        click.echo(_("Voter group {number} of round {id} is closed.", number=group, id=round_id))
+        if group in pending:
+            click.echo(
+                _(
+                    "Its online ballots are sealed: its result is found when {threshold} of "
+                    "the {size} members of the counting committee have decrypted its totals. "
+                    "Write the file for them with `votes committee totals {id} --out FILE`.",
+                    id=round_id,
+                    threshold=threshold,
+                    size=size,
+                )
+            )
+        return
     if not awaiting:
         click.echo(_("Round {id} is closed.", id=round_id))
         return
@@ -766,10 +820,13 @@ def codes_group() -> None:
 @click.argument("round_id", type=int)
 @click.option("--count", type=click.IntRange(min=1, max=100_000), required=True)
 @click.option("--out", type=click.Path(dir_okay=False))
-def codes_issue(round_id: int, count: int, out: str | None) -> None:
-    """Issue voter codes for a draft or open round; one code per line."""
+@GROUP_OPTION
+def codes_issue(round_id: int, count: int, out: str | None, group: int | None) -> None:
+    """Issue voter codes for a draft or open round (one voter group); one code per line."""
     with working() as work:
-        codes = operations.issue_codes(work, round_id, count, current_app.config["SECRET_KEY"])
+        codes = operations.issue_codes(
+            work, round_id, count, current_app.config["SECRET_KEY"], group=group
+        )
         text = "\n".join(codes) + "\n"
         if out:  # written before the codes are committed: none is issued that was not kept
             write_file(out, text.encode("ascii"))
@@ -785,12 +842,20 @@ def codes_issue(round_id: int, count: int, out: str | None) -> None:
 @click.option(
     "--marks", required=True, help=N_("H,C,L,… in ballot order (T,K for a vote of confidence)")
 )
-def cast_command(round_id: int, code: str, marks: str) -> None:
-    """Cast one online ballot with a voter code; print the receipt."""
+@GROUP_OPTION
+def cast_command(round_id: int, code: str, marks: str, group: int | None) -> None:
+    """Cast one online ballot with a voter code (of the voter group --group); print the receipt."""
     with sessions()() as session:
-        rounds.get_round(session, round_id)
+        round_ = rounds.get_round(session, round_id)
+        if group is not None:
+            get_group(round_, group)
         receipt = operations.cast_ballot(
-            session, current_app.config["SECRET_KEY"], code, marks.split(","), round_id=round_id
+            session,
+            current_app.config["SECRET_KEY"],
+            code,
+            marks.split(","),
+            round_id=round_id,
+            group=group,
         )
     click.echo(receipt)
 
@@ -809,12 +874,15 @@ def ballots_group() -> None:
     is_flag=True,
     help=N_("the same file was imported before, but this is another stack of ballots"),
 )
-def ballots_import(round_id: int, path: str, issued: int | None, another_stack: bool) -> None:
-    """Import a CSV of paper ballots: the whole file or nothing, and each file once."""
+@GROUP_OPTION
+def ballots_import(
+    round_id: int, path: str, issued: int | None, another_stack: bool, group: int | None
+) -> None:
+    """Import a CSV of paper ballots (of one voter group): the whole file or nothing, once."""
     data = read_file(path)
     with working() as work:
         result = operations.import_paper_ballots(
-            work, round_id, data, issued=issued, another_stack=another_stack
+            work, round_id, data, issued=issued, another_stack=another_stack, group=group
         )
     click.echo(
         _(
@@ -824,6 +892,135 @@ def ballots_import(round_id: int, path: str, issued: int | None, another_stack: 
             invalid=result.invalid,
             sha=result.sha256,
         )
+    )
+
+
+# ---------------------------------------------------------------------------- voter groups
+
+
+@cli.group("group")
+def group_group() -> None:
+    """Voter groups of a round (widened participation)."""
+
+
+@group_group.command("add")
+@click.argument("round_id", type=int)
+@click.argument("name")
+@click.option("--members", type=click.IntRange(min=0), required=True)
+@click.option("--summoned", type=click.IntRange(min=0))
+@click.option("--present", type=click.IntRange(min=0))
+@click.option("--deciding", is_flag=True, help=N_("this group's result decides"))
+def group_add(
+    round_id: int,
+    name: str,
+    members: int,
+    summoned: int | None,
+    present: int | None,
+    deciding: bool,
+) -> None:
+    """Add a voter group to a draft round; print its number on the last line."""
+    with working() as work:
+        group = operations.add_group(
+            work,
+            round_id,
+            name,
+            members=members,
+            summoned=summoned,
+            present=present,
+            deciding=deciding,
+        )
+        number = group.number
+        name = group.name
+    click.echo(
+        _(
+            "Voter group {number} ({name}) added to round {id}.",
+            number=number,
+            name=name,
+            id=round_id,
+        )
+    )
+    click.echo(str(number))
+
+
+@group_group.command("list")
+@click.argument("round_id", type=int)
+def group_list(round_id: int) -> None:
+    """List the voter groups of a round, the one that decides marked with *."""
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
+        for group in round_.groups:
+            mark = "*" if round_.deciding_group == group.number else " "
+            click.echo(
+                f"{mark} {group.number:>3}  {group.name}  "
+                + _(
+                    "{members} members, {summoned} summoned, {present} present; {status}.",
+                    members=integer_text(group.members),
+                    summoned=integer_text(group.summoned),
+                    present=integer_text(group.present),
+                    status=_(STATES[group.status]),
+                )
+            )
+        if round_.deciding_group is None:
+            click.echo(_("* The combined result of all groups decides."))
+
+
+@group_group.command("meeting")
+@click.argument("round_id", type=int)
+@click.argument("number", type=click.IntRange(min=1, max=ID_MAX))
+@click.option("--held-on", required=True, help=N_("the date of the group's meeting (YYYY-MM-DD)"))
+@click.option("--place", help=N_("the place of the meeting"))
+@click.option(
+    "--committee",
+    required=True,
+    help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; …"'),
+)
+def group_meeting(
+    round_id: int, number: int, held_on: str, place: str | None, committee: str
+) -> None:
+    """Record a voter group's own meeting and counting committee (who sign its minutes)."""
+    try:
+        day = dt.date.fromisoformat(held_on.strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            N_("The date {value!r} is not a date (YYYY-MM-DD)."), value=held_on
+        ) from exc
+    with working() as work:
+        operations.record_group_meeting(
+            work,
+            round_id,
+            number,
+            held_on=day,
+            place=place,
+            committee=parse_committee(committee),
+        )
+    click.echo(
+        _(
+            "The meeting of voter group {number} of round {id} is recorded.",
+            number=number,
+            id=round_id,
+        )
+    )
+
+
+@group_group.command("decide")
+@click.argument("round_id", type=int)
+@click.argument("which")
+def group_decide(round_id: int, which: str) -> None:
+    """Name the result that decides, before the round opens: a group's number, or "combined"."""
+    if which.strip().casefold() == COMBINED:
+        number: int | None = None
+    elif which.strip().isdigit() and int(which) <= ID_MAX:
+        number = int(which)
+    else:
+        raise InvalidInput(
+            N_('Give a voter group\'s number or "combined", not {value!r}.'), value=which
+        )
+    with working() as work:
+        operations.choose_deciding(work, round_id, number)
+    click.echo(
+        _("The combined result of all groups decides round {id}.", id=round_id)
+        if number is None
+        else _("The result of voter group {number} decides round {id}.", number=number, id=round_id)
     )
 
 
@@ -910,16 +1107,70 @@ def results_text(result: dict[str, Any]) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )
-def results(round_id: int, fmt: str) -> None:
-    """Print the results of a closed round (never of an open one)."""
+@GROUP_OPTION
+def results(round_id: int, fmt: str, group: int | None) -> None:
+    """Print the results of a closed round (never of an open one), per voter group too."""
     with reading() as session:
-        result = round_results(session, rounds.get_round(session, round_id))
+        round_ = rounds.get_round(session, round_id)
+        result = round_results(session, round_, small_minimum=minimum())
+        if group is not None:
+            get_group(round_, group)
+            result = group_view(result, group)
     if fmt == "json":
         emit_json(result)
     elif fmt == "csv":
         click.echo(documents.results_csv_text(result, language()), nl=False)
     else:
         click.echo(results_text(result))
+        if group is None and len(result.get("groups") or []) > 1:
+            click.echo("")
+            click.echo(groups_text(result))
+
+
+def minimum() -> int:
+    """Return the configured small-round minimum (VOTES_SMALL_ROUND_MINIMUM)."""
+    return int(current_app.config.get("SMALL_ROUND_MINIMUM", small_minimum()))
+
+
+def groups_text(result: dict[str, Any]) -> str:
+    """Render the voter groups side by side: each person's low share per group and combined."""
+    lowest = levels(result["round"]["scale"])[-1]
+    low = lowest.name
+    columns: list[tuple[str, dict[str, Any]]] = [
+        (f"{g['number']}. {g['name']}" + (" *" if g["deciding"] else ""), g)
+        for g in result["groups"]
+    ]
+    combined = result["combined"]
+    columns.append((_("Combined") + (" *" if combined["deciding"] else ""), combined))
+    lines = [_("Voter groups (* decides): the share of {level} per group.", level=_(lowest.word))]
+    for title, part in columns:
+        if part.get("hidden_small") or part.get("withheld"):
+            lines.append(
+                "  "
+                + _(
+                    "{title}: not shown alone (fewer than {minimum} ballots or members); "
+                    "counted inside the combined result.",
+                    title=title,
+                    minimum=result["small_minimum"],
+                )
+            )
+            continue
+        lines.append(
+            "  "
+            + _(
+                "{title}: {collected} ballots collected; D = {value}.",
+                title=title,
+                collected=integer_text(part["ballots"]["collected"]),
+                value=integer_text(part["denominator"]["value"]),
+            )
+        )
+        for item in part["items"]:
+            share = item["percent"][low]
+            lines.append(
+                f"      {item['order']:>3}  {item['name']}: {item['counts'][low]} "
+                f"({decimal_comma(share) if share is not None else '—'} %)"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- rules
@@ -1046,7 +1297,7 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
 @click.argument("round_id", type=int)
 @click.option(
     "--kind",
-    type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
+    type=click.Choice(["minutes", "report", "summary", "groups", "ballot", "slips"]),
     required=True,
     help=N_("report: the consequences, for the committee that decides"),
 )
@@ -1057,8 +1308,11 @@ def history(body_code: str, person_key: str | None, fmt: str, pdf: str | None) -
     help=N_("slips: issue this many new codes and print them"),
 )
 @click.option("--place", help=N_("minutes: the place written in the date line"))
-def report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
-    """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
+@GROUP_OPTION
+def report(
+    round_id: int, kind: str, out: str, count: int | None, place: str | None, group: int | None
+) -> None:
+    """Write a PDF: minutes (of a group), report, summary (across groups), ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
@@ -1070,6 +1324,7 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
                 count,
                 current_app.config["SECRET_KEY"],
                 current_app.config["BASE_URL"],
+                group=group,
             )
             write_file(out, document.data)
     else:
@@ -1077,7 +1332,9 @@ def report(round_id: int, kind: str, out: str, count: int | None, place: str | N
             if kind == "ballot":
                 document = documents.ballot_form(session, round_id)
             elif kind == "minutes":
-                document = documents.minutes(session, round_id, place=place)
+                document = documents.minutes(session, round_id, place=place, group=group)
+            elif kind == "groups":
+                document = documents.groups_summary(session, round_id)
             elif kind == "report":
                 document = documents.outcome_report(session, round_id)
             else:

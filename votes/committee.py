@@ -247,14 +247,20 @@ def committee_file(session: Session, round_: Round) -> dict[str, Any]:
 
 
 def totals_file(session: Session, round_: Round) -> dict[str, Any]:
-    """Return the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    """Return the encrypted totals awaiting decryption, for `votes trustee decrypt`.
+
+    Every voter group whose voting has ended and whose totals are not decrypted yet is in it
+    ("groups": number, ballots, encrypted totals); a member decrypts them all in one step.
+    """
     key = require_key(session, round_)
-    if key.encrypted_totals is None:
+    pending = pending_groups(key)
+    if not pending:
         raise WrongState(
             N_("Round {id} is {status}: its encrypted totals exist once voting has ended."),
             id=round_.id,
             status=round_.status,
         )
+    encrypted = by_group(key.encrypted_totals)
     return {
         "format": FILE_FORMAT,
         "kind": KIND_TOTALS,
@@ -263,9 +269,29 @@ def totals_file(session: Session, round_: Round) -> dict[str, Any]:
         "ceremony": key.ceremony,
         "parameters": json.loads(key.parameters or "null"),
         "committee": committee_of(round_, key).to_dict(),
-        "ballots": sealed_count(session, round_.id),
-        "totals": json.loads(key.encrypted_totals),
+        "groups": [
+            {
+                "number": number,
+                "ballots": sealed_count(session, round_.id, number),
+                "totals": encrypted[str(number)],
+            }
+            for number in pending
+        ],
     }
+
+
+def by_group(text: str | None) -> dict[str, Any]:
+    """Read a value kept per voter group (JSON object keyed by the group's number)."""
+    if text is None:
+        return {}
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+def pending_groups(key: CountingKey) -> list[int]:
+    """Return the groups whose voting ended with sealed ballots and whose totals are not found."""
+    decrypted = by_group(key.totals)
+    return sorted(int(n) for n in by_group(key.encrypted_totals) if n not in decrypted)
 
 
 def _loaded(text: str | None) -> Any:
@@ -516,8 +542,9 @@ def committee_lines(session: Session, round_: Round) -> list[Message]:
                 partial=_tick(holder.partial),
             )
         )
-    if round_.status == RoundStatus.DECRYPTING.value:
-        have = sum(1 for h in key.holders if h.partial is not None)
+    pending = pending_groups(key)
+    if pending:
+        have = sum(1 for h in key.holders if all(str(n) in by_group(h.partial) for n in pending))
         lines.append(
             message(
                 N_("Awaiting decryption: {have} of the {threshold} partial decryptions needed."),
@@ -574,16 +601,32 @@ def require_key_for_codes(session: Session, round_: Round) -> None:
         )
 
 
-def seal_totals(session: Session, round_: Round) -> CountingKey:
-    """At the end of voting: multiply the encrypted ballots per item and level, and keep it."""
-    key = require_key(session, round_)
+def seal_totals(session: Session, round_: Round, group: int) -> CountingKey | None:
+    """At the end of a group's voting: multiply its sealed ballots per item and level.
+
+    A group without sealed ballots has nothing to decrypt (None); the others keep their
+    encrypted totals, by group, until k members have decrypted them.
+    """
+    key = get_key(session, round_.id)
+    if key is None or not sealed_count(session, round_.id, group):
+        return None
     if key.public_key is None:
         raise WrongState(N_("Round {id}: its committee key is not made."), id=round_.id)
-    contents = [content for _tracker, content in sealed_box(session, round_.id)]
+    contents = [content for _tracker, content in sealed_box(session, round_.id, group)]
     totals = sealing.encrypted_totals(round_parameters(key), contents)
-    key.encrypted_totals = canonical(totals)
+    encrypted = by_group(key.encrypted_totals)
+    encrypted[str(group)] = totals
+    key.encrypted_totals = canonical(encrypted)
     session.flush()
     return key
+
+
+def partial_payload(payload: Any) -> dict[str, Any]:
+    """Read a member's partial decryption file's payload: one partial decryption per group."""
+    groups = payload.get("groups") if isinstance(payload, dict) else None
+    if not isinstance(groups, dict) or not groups:
+        raise InvalidInput(N_("This partial decryption names no voter group."))
+    return groups
 
 
 def _partial(
@@ -595,59 +638,84 @@ def _partial(
     payload: Any,
     received: Received,
 ) -> Received:
-    if _same_again(holder.partial, stored):
-        return received
-    if round_.status != RoundStatus.DECRYPTING.value or key.encrypted_totals is None:
-        raise WrongState(
-            N_(
-                "Round {id} is {status}: partial decryptions are received while it awaits "
-                "decryption."
-            ),
-            id=round_.id,
-            status=round_.status,
+    groups = partial_payload(payload)
+    mine = by_group(holder.partial)
+    if all(canonical(mine.get(n)) == canonical(p) for n, p in groups.items()):
+        return received  # the very same file again
+    pending = pending_groups(key)
+    encrypted = by_group(key.encrypted_totals)
+    for number, partial in groups.items():
+        if not number.isdigit() or int(number) not in pending:
+            raise WrongState(
+                N_(
+                    "Round {id} is {status}: partial decryptions are received for a voter "
+                    "group whose voting has ended, until its totals are found."
+                ),
+                id=round_.id,
+                status=round_.status,
+            )
+        if number in mine and canonical(mine[number]) != canonical(partial):
+            raise _refuse_second(holder, "partial decryption")
+        sealing.check_partial(
+            committee_of(round_, key),
+            round_parameters(key),
+            encrypted[number],
+            holder.number,
+            partial,
         )
-    if holder.partial is not None:
-        raise _refuse_second(holder, "partial decryption")
-    sealing.check_partial(
-        committee_of(round_, key),
-        round_parameters(key),
-        json.loads(key.encrypted_totals),
-        holder.number,
-        payload,
-    )
-    holder.partial = stored
+        mine[number] = partial
+    holder.partial = canonical(mine)
     session.flush()
     return received
 
 
-def ready_to_combine(key: CountingKey) -> bool:
-    """Tell whether k checked partial decryptions are in."""
-    return sum(1 for h in key.holders if h.partial is not None) >= key.threshold
+def ready_to_combine(key: CountingKey, group: int) -> bool:
+    """Tell whether k checked partial decryptions of a group's totals are in."""
+    have = sum(1 for h in key.holders if str(group) in by_group(h.partial))
+    return have >= key.threshold
 
 
-def combine(session: Session, round_: Round) -> list[dict[str, int]]:
-    """Combine k partial decryptions into the online totals, one {level: count} per item."""
+def combine(session: Session, round_: Round, group: int) -> list[dict[str, int]]:
+    """Combine k partial decryptions of a group into its online totals ({level: count} per item)."""
     key = require_key(session, round_)
-    if key.encrypted_totals is None or not ready_to_combine(key):
+    encrypted = by_group(key.encrypted_totals)
+    if str(group) not in encrypted or not ready_to_combine(key, group):
         raise WrongState(N_("Round {id}: fewer than k partial decryptions are in."), id=round_.id)
-    partials = [_loaded(h.partial) for h in key.holders if h.partial is not None]
+    partials = [
+        by_group(h.partial)[str(group)] for h in key.holders if str(group) in by_group(h.partial)
+    ]
     found = sealing.combine(
-        committee_of(round_, key),
-        round_parameters(key),
-        json.loads(key.encrypted_totals),
-        partials,
+        committee_of(round_, key), round_parameters(key), encrypted[str(group)], partials
     )
     names = level_names(round_.scale)
     totals = [dict(zip(names, counts, strict=True)) for counts in found]
-    key.totals = canonical(totals)
+    decrypted = by_group(key.totals)
+    decrypted[str(group)] = totals
+    key.totals = canonical(decrypted)
     session.flush()
     return totals
 
 
-def online_totals(session: Session, round_id: int) -> list[dict[str, int]] | None:
-    """Return the decrypted online totals of a round, or None (none, or not yet decrypted)."""
+def online_totals(
+    session: Session, round_id: int, group: int | None = None
+) -> list[dict[str, int]] | None:
+    """Return the decrypted online totals of a group (all groups added, without one), or None.
+
+    None when the round has no sealed ballot decrypted (or a group's are not decrypted yet).
+    """
     key = get_key(session, round_id)
     if key is None or key.totals is None:
         return None
-    totals: list[dict[str, int]] = json.loads(key.totals)
-    return totals
+    decrypted = by_group(key.totals)
+    if group is not None:
+        found: list[dict[str, int]] | None = decrypted.get(str(group))
+        return found
+    summed: list[dict[str, int]] | None = None
+    for totals in decrypted.values():
+        if summed is None:
+            summed = [dict(item) for item in totals]
+            continue
+        for item, more in zip(summed, totals, strict=True):
+            for level, count in more.items():
+                item[level] = item.get(level, 0) + count
+    return summed

@@ -58,16 +58,20 @@ def digest(secret: str | bytes, code: str) -> bytes:
     return hmac.new(key, normalise_code(code).encode("ascii"), hashlib.sha256).digest()
 
 
-def issue_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
+def issue_codes(
+    session: Session, round_: Round, count: int, secret: str | bytes, *, group: int = 1
+) -> list[str]:
     """Create `count` new codes for a round and return them; only their digests are stored.
 
     The codes are returned once, to be printed or handed out by lot; the system never records
-    which code went to which person.
+    which code went to which person, only the voter group it is for.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
     codes = [new_code() for _ in range(count)]
-    session.add_all(Credential(round_id=round_.id, digest=digest(secret, c)) for c in codes)
+    session.add_all(
+        Credential(round_id=round_.id, group_number=group, digest=digest(secret, c)) for c in codes
+    )
     session.flush()
     return codes
 

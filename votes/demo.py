@@ -304,6 +304,107 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
     return ids
 
 
+# A widened poll (issue 15): one list of persons rated by three voter groups that meet
+# separately. The executive committee's result decides; the others are read beside it. Each
+# group: (name, members = summoned, present, meeting day, low marks per person).
+WIDE_BODY = ("SL-DUK", "Đảng ủy Khối các cơ quan tỉnh Sơn Lâm (dữ liệu minh họa)")
+WIDE_PERSONS = [
+    ("Hoàng Minh Quân", "Bí thư Đảng ủy Khối", "sl-duk-quan"),
+    ("Đặng Thu Hà", "Phó Bí thư Thường trực", "sl-duk-ha"),
+    ("Lương Văn Tùng", "Phó Bí thư", "sl-duk-tung"),
+]
+WIDE_GROUPS = [
+    # Quân is low in the deciding group only (30 of 54); combined he is not (40 of 104).
+    ("Ban Chấp hành Đảng bộ Khối", 55, 54, "2025-12-10", (30, 10, 20)),
+    # Hà is low among the heads of departments (25 of 38) and the retired leaders (9 of 12),
+    # but not in the deciding group: read for reference, no finding.
+    ("Trưởng các phòng, ban chuyên môn", 40, 38, "2025-12-11", (8, 25, 22)),
+    ("Cán bộ lãnh đạo đã nghỉ hưu", 12, 12, "2025-12-12", (2, 9, 8)),
+]
+WIDE_COMMITTEES = [
+    "Bùi Thị Lan (Trưởng ban); Ngô Văn Hải; Phan Thị Mai",
+    "Đỗ Văn Khánh (Trưởng ban); Trịnh Thị Yến; Mai Văn Đức",
+    "Tạ Quang Vinh (Trưởng ban); Lê Thị Hồng; Vương Văn Sơn",
+]
+
+
+def _group_ballots(size: int, lows: tuple[int, ...], seed: int) -> list[str]:
+    """Build `size` packed ballots with exactly `lows[i]` low marks for item i."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible on purpose
+    columns = []
+    for low in lows:
+        rest = size - low
+        column = ["L"] * low + ["H"] * (rest * 2 // 3) + ["C"] * (rest - rest * 2 // 3)
+        rng.shuffle(column)
+        columns.append(column)
+    return ["".join(marks) for marks in zip(*columns, strict=True)]
+
+
+def seed_widened(sessions: sessionmaker[Session]) -> int:
+    """Create the demo's widened round (three voter groups, counted) unless it exists."""
+    with sessions() as session:
+        body = session.scalar(select(Body).where(Body.code == WIDE_BODY[0]))
+        if body is not None:
+            found = session.scalar(select(Round.id).where(Round.body_id == body.id))
+            if found is not None:
+                return found
+    with operations.work(sessions, ACTOR) as work:
+        if work.session.scalar(select(Body).where(Body.code == WIDE_BODY[0])) is None:
+            operations.add_body(work, *WIDE_BODY, "party")
+        name, members, present, _day, _lows = WIDE_GROUPS[0]
+        round_ = operations.create_round(
+            work,
+            body_code=WIDE_BODY[0],
+            year=2025,
+            profile_id="tn-16kh-2012",
+            title="Lấy phiếu tín nhiệm mở rộng đối tượng tham gia năm 2025",
+            roster=[
+                RosterEntry(line=n, name=who, position=post, person_key=key)
+                for n, (who, post, key) in enumerate(WIDE_PERSONS, start=2)
+            ],
+            members=members,
+            summoned=members,
+            present=present,
+            place="Sơn Lâm",
+        )
+        round_id = round_.id
+        round_.groups[0].name = name
+        for name, members, present, _day, _lows in WIDE_GROUPS[1:]:
+            operations.add_group(
+                work, round_id, name, members=members, summoned=members, present=present
+            )
+        for number, ((_n, _m, _p, day, _l), committee) in enumerate(
+            zip(WIDE_GROUPS, WIDE_COMMITTEES, strict=True), start=1
+        ):
+            operations.record_group_meeting(
+                work,
+                round_id,
+                number,
+                held_on=dt.date.fromisoformat(day),
+                place="Hội trường Đảng ủy Khối các cơ quan tỉnh",
+                committee=parse_committee(committee),
+            )
+        operations.record_meeting(
+            work,
+            round_id,
+            held_on=dt.date.fromisoformat(WIDE_GROUPS[0][3]),
+            place="Hội trường Đảng ủy Khối các cơ quan tỉnh",
+            committee=parse_committee(WIDE_COMMITTEES[0]),
+        )
+        operations.open_round(work, round_id)
+        for number, (_n, _m, present, _d, lows) in enumerate(WIDE_GROUPS, start=1):
+            operations.import_paper_ballots(
+                work,
+                round_id,
+                _paper_csv(_group_ballots(present - 1, lows, number), len(lows)),
+                issued=present,
+                group=number,
+            )
+    with operations.work(sessions, ACTOR) as work:
+        operations.close_round(work, round_id)
+    return round_id
+
+
 def _account(work: operations.Work, username: str, role: str, bodies: list[str]) -> str:
     """Create a demo account, or give it a new password; return the password."""
     password = secrets.token_urlsafe(9)
@@ -323,6 +424,7 @@ def seed_demo(
     DEMO_PASSPHRASE), so that the demo's open round can be closed and decrypted too.
     """
     counted = seed_rounds(sessions, secret)
+    counted.append(seed_widened(sessions))
     with operations.work(sessions, ACTOR) as work:
         body = work.session.scalar(select(Body).where(Body.code == OPEN_BODY[0]))
         if body is None:
@@ -366,7 +468,9 @@ class DemoAccess:
 def demo_access(sessions: sessionmaker[Session], secret: str | bytes) -> DemoAccess:
     """Give the demo's organizer and auditor new passwords; issue five codes of the open round."""
     with operations.work(sessions, ACTOR) as work:
-        organizer = _account(work, DEMO_ORGANIZER, "organizer", [BODY_CODE, OPEN_BODY[0]])
+        organizer = _account(
+            work, DEMO_ORGANIZER, "organizer", [BODY_CODE, OPEN_BODY[0], WIDE_BODY[0]]
+        )
         auditor = _account(work, DEMO_AUDITOR, "auditor", [])
         round_ = _open_round(work)
         if round_ is None:

@@ -136,6 +136,9 @@ class Round(Base):
     proposal_number: Mapped[str | None] = mapped_column(String(200))
     proposal_on: Mapped[dt.date | None] = mapped_column()
     proposal_signatories: Mapped[int | None] = mapped_column(Integer)
+    # Which result decides (DOMAIN.md §2, voter groups): the number of a voter group, or
+    # NULL for the combined result of all groups. Chosen before the round opens (and logged).
+    deciding_group: Mapped[int | None] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
@@ -150,6 +153,53 @@ class Round(Base):
     committee: Mapped[list[CountingMember]] = relationship(
         back_populates="round", order_by="CountingMember.order", cascade="all, delete-orphan"
     )
+    groups: Mapped[list[VoterGroup]] = relationship(
+        back_populates="round", order_by="VoterGroup.number", cascade="all, delete-orphan"
+    )
+
+
+class VoterGroup(Base):
+    """A voter group of a round ("nhóm lấy phiếu"): its own electorate, meeting and state.
+
+    A round is rated by one or more groups that meet separately (the executive committee,
+    heads of departments, retired leaders …). Each has its members, summoned and present,
+    its own codes and paper ballots, its counting committee and its open/close. The round's
+    own figures are the sums over its groups; a round created as before has one group, 1.
+    """
+
+    __tablename__ = "voter_group"
+    __table_args__ = (
+        UniqueConstraint("round_id", "number"),
+        CheckConstraint("number >= 1", name="number"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("members IS NULL OR members >= 0", name="members"),
+        CheckConstraint("summoned IS NULL OR summoned >= 0", name="summoned"),
+        CheckConstraint("present IS NULL OR present >= 0", name="present"),
+        CheckConstraint(
+            "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
+        ),
+        CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    members: Mapped[int | None] = mapped_column(Integer)
+    summoned: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    paper_issued: Mapped[int | None] = mapped_column(Integer)
+    # Frozen when the group closes, as the round's are when the round closes.
+    issued: Mapped[int | None] = mapped_column(Integer)
+    collected: Mapped[int | None] = mapped_column(Integer)
+    # The group's own meeting: place, local date, and its counting committee (one member a
+    # line, "Name" or "head: Name", as `votes round meeting --committee` reads it).
+    place: Mapped[str | None] = mapped_column(String(200))
+    held_on: Mapped[dt.date | None] = mapped_column()
+    committee: Mapped[str | None] = mapped_column(Text)
+
+    round: Mapped[Round] = relationship(back_populates="groups")
 
 
 class BallotItem(Base):
@@ -235,6 +285,8 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    # The voter group the code was issued for (its number in the round).
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -242,8 +294,9 @@ class Credential(Base):
 class Ballot(Base):
     """An anonymous ballot: the round, whether it is valid, and its marks. Nothing else.
 
-    No voter, no credential, no time, no sequence: the key is random (and on SQLite the table is
-    WITHOUT ROWID, so the file's row order follows that random key, not the order of casting).
+    No voter, no credential, no time, no sequence (only its voter group): the key is random
+    (and on SQLite the table is WITHOUT ROWID, so the file's row order follows that random key,
+    not the order of casting).
     `marks` packs one character per ballot item in ballot order (frozen when the round opens):
     H/C/L for a poll, T/K for a vote of confidence, '-' for no box marked, 'X' for several.
     """
@@ -258,6 +311,8 @@ class Ballot(Base):
         ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
     )
     id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True, default=random_id)
+    # The voter group that cast it: the only thing a ballot says besides its marks.
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(8), default="valid")
     marks: Mapped[str] = mapped_column(String(2000))
 
@@ -288,6 +343,9 @@ class PaperEntry(Base):
 
     round_id: Mapped[int] = mapped_column(
         ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_number: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, default=1, server_default="1"
     )
     entry: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     clerk: Mapped[str] = mapped_column(String(100))
@@ -454,5 +512,7 @@ class SealedBallot(Base):
         ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
     )
     tracker: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # The voter group that cast it: the only thing a sealed ballot says besides its content.
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The encrypted ballot in the library's canonical encoding (ciphertexts and proofs).
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -12,17 +12,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import sealing
-from .ballotbox import ballot_box, receipts, sealed_box, trackers
-from .committee import committee_of, get_key, round_parameters
+from .ballotbox import ballot_box, receipts, sealed_box, sealed_count, trackers
+from .committee import by_group, committee_of, get_key, round_parameters
 from .credentials import codes_issued, codes_used
-from .models import Round
+from .groups import codes_issued_in, codes_used_in, deciding_label
+from .models import Ballot, Round, SealedBallot
 from .recount import (
     canonical,
     canonical_csv,
+    group_ballots_csv,
     receipts_text,
+    record_parts,
     round_seal,
     seal_parts,
     sealed_box_text,
@@ -55,7 +59,42 @@ def round_definition(session: Session, round_: Round) -> dict[str, Any]:
         "codes_issued": codes_issued(session, round_.id),
         "codes_used": codes_used(session, round_.id),
         **roster_details(round_),
+        "deciding": deciding_label(round_),
+        "groups": [
+            {
+                "number": group.number,
+                "name": group.name,
+                "status": group.status,
+                "members": group.members,
+                "summoned": group.summoned,
+                "present": group.present,
+                "paper_issued": group.paper_issued,
+                "issued": group.issued,
+                "collected": group.collected,
+                "codes_issued": codes_issued_in(session, round_.id, group.number),
+                "codes_used": codes_used_in(session, round_.id, group.number),
+                "box_digest": box_digest(session, round_.id, group.number),
+                "place": group.place,
+                "held_on": group.held_on.isoformat() if group.held_on else None,
+            }
+            for group in round_.groups
+        ],
     }
+
+
+def group_ballots_file(session: Session, round_: Round) -> bytes:
+    """Return every ballot of a round with its voter group (the seal's part "group_ballots")."""
+    return group_ballots_csv(
+        len(round_.items),
+        [
+            (number, status, marks)
+            for number, status, marks in session.execute(
+                select(Ballot.group_number, Ballot.status, Ballot.marks).where(
+                    Ballot.round_id == round_.id
+                )
+            )
+        ],
+    )
 
 
 def receipts_file(session: Session, round_: Round) -> bytes:
@@ -75,52 +114,116 @@ def sealed_box_file(session: Session, round_id: int) -> bytes:
     )
 
 
-def box_digest(session: Session, round_id: int) -> str | None:
-    """Return the digest of a round's box of sealed ballots, or None before it opened.
+def box_digest(session: Session, round_id: int, group: int | None = None) -> str | None:
+    """Return the digest of a round's (or one voter group's) box of sealed ballots.
 
-    Shown to auditors while the round is open, recorded when voting ends, printed on the
-    minutes: its count and its trackers, sorted (docs/CRYPTO.md §7).
+    None before the round opened (or without a committee key). Shown to auditors while the
+    round is open, recorded when voting ends, printed on the minutes: its count and its
+    trackers, sorted (docs/CRYPTO.md §7).
     """
     key = get_key(session, round_id)
     if key is None or key.parameters is None:
         return None
-    return sealing.box_digest(round_parameters(key), trackers(session, round_id))
+    return sealing.box_digest(round_parameters(key), trackers(session, round_id, group))
 
 
-def public_record(session: Session, round_: Round) -> dict[str, Any] | None:
-    """Return the public record of a round's sealed ballots once decrypted, else None.
+def public_record(
+    session: Session, round_: Round, group: int | None = None
+) -> dict[str, Any] | None:
+    """Return the public record of a round's (or a group's) sealed ballots once decrypted.
 
     The library's record (votes/sealed/record.py): the round's parameters, the committee's
     public values and proofs, every sealed ballot, the encrypted totals, the partial
-    decryptions with their proofs, and the totals; `verify_record` checks all of it.
+    decryptions with their proofs, and the totals; `verify_record` checks all of it. A round
+    of several voter groups has one record per group (public_records); without `group`, a
+    round of one group gives its group's record.
     """
     key = get_key(session, round_.id)
-    if key is None or key.totals is None or key.parameters is None:
+    if key is None or key.parameters is None:
+        return None
+    if group is None:
+        if len(round_.groups) > 1:
+            return None
+        group = round_.groups[0].number if round_.groups else 1
+    if str(group) not in by_group(key.totals):
         return None
     return sealing.record(
         round_parameters(key),
         committee_of(round_, key),
-        [content for _tracker, content in sealed_box(session, round_.id)],
-        [json.loads(h.partial) for h in key.holders if h.partial is not None],
+        [content for _tracker, content in sealed_box(session, round_.id, group)],
+        [by_group(h.partial)[str(group)] for h in key.holders if str(group) in by_group(h.partial)],
     )
+
+
+def public_records(
+    session: Session, round_: Round, hidden: frozenset[int] = frozenset()
+) -> dict[str, Any] | None:
+    """Return the public record of a round's sealed ballots as the bundle ships it.
+
+    A round of one group: its record. Several groups: {"groups": [{number, hidden_small,
+    record}]} for every group with sealed ballots; a group hidden as too small keeps its
+    ballots, trackers, box digest and encrypted totals, but not its partial decryptions nor
+    its totals (they would show its result alone).
+    """
+    if len(round_.groups) <= 1:
+        return public_record(session, round_)
+    key = get_key(session, round_.id)
+    if key is None or key.parameters is None:
+        return None
+    entries = []
+    for group in round_.groups:
+        if not sealed_count(session, round_.id, group.number):
+            continue
+        record = public_record(session, round_, group.number)
+        if record is None:
+            return None
+        if group.number in hidden:
+            record = {
+                name: value
+                for name, value in record.items()
+                if name not in ("partial_decryptions", "totals")
+            }
+        entries.append(
+            {"number": group.number, "hidden_small": group.number in hidden, "record": record}
+        )
+    return {"groups": entries}
 
 
 def sealed_files(session: Session, round_: Round) -> dict[str, bytes] | None:
     """Return the parts a round with a committee key adds to its seal, in canonical form.
 
-    `sealed_box`: the sealed ballots, one "TRACKER SHA256" line each, sorted;
-    `sealed_tally`: the public record without its ballots (those are the other part).
+    `sealed_box`: the sealed ballots, one "TRACKER SHA256" line each, sorted (in a round of
+    several voter groups, "GROUP TRACKER SHA256"); `sealed_tally`: the public record without
+    its ballots (those are the other part), one per group in a round of several.
     """
     key = get_key(session, round_.id)
     if key is None:
         return None
+    widened = len(round_.groups) > 1
     try:
-        record = public_record(session, round_)
+        record = public_records(session, round_)
     except SealingError as error:
         # The box no longer agrees with its decryption (a ballot deleted, say): the part is
         # recomputed as what it now is, and differs from the one sealed at close.
         record = {"broken": str(error)}
-    tally: dict[str, Any] = (
+    if widened:
+        box = sealed_box_text(
+            (f"{number} {tracker.hex()}", content)
+            for number, tracker, content in session.execute(
+                select(SealedBallot.group_number, SealedBallot.tracker, SealedBallot.content)
+                .where(SealedBallot.round_id == round_.id)
+                .order_by(SealedBallot.tracker)
+            )
+        )
+        if record is not None and "groups" in record:
+            return {**record_parts(record), "sealed_box": box}
+        tally: dict[str, Any] = record or {
+            "public_key": key.public_key,
+            "parameters": _json(key.parameters),
+            "ballots": 0,
+        }
+        return {"sealed_box": box, "sealed_tally": canonical(tally).encode("utf-8")}
+    tally = (
         {name: value for name, value in record.items() if name != "ballots"}
         if record is not None
         else {"public_key": key.public_key, "parameters": _json(key.parameters), "ballots": 0}
@@ -137,11 +240,13 @@ def _json(text: str | None) -> Any:
 
 def current_parts(session: Session, round_: Round) -> dict[str, str]:
     """Return the digest of each part of the round's seal, from the database as it is now."""
+    definition = round_definition(session, round_)
     return seal_parts(
-        round_definition(session, round_),
+        definition,
         receipts_file(session, round_),
         ballots_file(session, round_),
         sealed_files(session, round_),
+        group_ballots_file(session, round_) if len(round_.groups) > 1 else None,
     )
 
 

@@ -200,13 +200,21 @@ def decrypt(totals_file: bytes, key_file: bytes, passphrase: str) -> bytes:
     try:
         committee = sealed.Committee.from_dict(document["committee"])
         parameters = sealed.RoundParameters.from_dict(document["parameters"])
-        tally = sealed.EncryptedTally.from_dict(document["totals"])
-        partial = sealed.partial_decrypt(key, committee, parameters.context, tally)
-    except sealed.SealedError as error:
+        # One partial decryption per voter group whose totals await decryption.
+        partials = {
+            str(group["number"]): sealed.partial_decrypt(
+                key,
+                committee,
+                parameters.context,
+                sealed.EncryptedTally.from_dict(group["totals"]),
+            ).to_dict()
+            for group in document["groups"]
+        }
+    except (sealed.SealedError, KeyError, TypeError) as error:
         raise TrusteeError(
             N_("The totals cannot be decrypted with this key: {reason}."), reason=str(error)
         ) from error
-    return _answer(document, KIND_PARTIAL, key.index, partial.to_dict())
+    return _answer(document, KIND_PARTIAL, key.index, {"groups": partials})
 
 
 def fingerprint(data: bytes) -> str:

@@ -175,6 +175,9 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         )
     for key in RECORDED_FIGURES:
         _compare(report, round_id, key, recorded.get(key), now[key])
+    for key in ("deciding", "groups"):  # a round of several voter groups
+        if key in now or key in recorded:
+            _compare(report, round_id, key, recorded.get(key), now.get(key))
     recorded_items = {i["order"]: i for i in recorded.get("items", [])}
     for item in now["items"]:
         before = recorded_items.get(item["order"])

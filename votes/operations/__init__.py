@@ -22,6 +22,7 @@ from .ballots import (
 from .codes import issue_codes
 from .committee import create_committee, receive_committee_file, remove_committee
 from .documents import Document, log_download
+from .groups import add_group, choose_deciding, record_group_meeting
 from .rounds import (
     KEEP,
     add_body,
@@ -46,10 +47,12 @@ __all__ = [
     "Work",
     "accept_entries",
     "add_body",
+    "add_group",
     "add_paper_ballot",
     "add_profile",
     "add_staff",
     "cast_ballot",
+    "choose_deciding",
     "close_round",
     "correct_entries",
     "create_committee",
@@ -65,6 +68,7 @@ __all__ = [
     "publish_round",
     "receive_committee_file",
     "record_attendance",
+    "record_group_meeting",
     "record_login",
     "record_meeting",
     "remove_committee",

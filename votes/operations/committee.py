@@ -71,25 +71,33 @@ def receive_committee_file(work: Work, round_id: int, data: bytes) -> Received:
             round_id=round_.id,
             details={"public_key": key.public_key, "fingerprint": received.key_made},
         )
-    if received.kind == committee.KIND_PARTIAL and committee.ready_to_combine(key):
-        _count(work, round_, key)
+    decrypted = False
+    if received.kind == committee.KIND_PARTIAL:
+        for number in committee.pending_groups(key):
+            if committee.ready_to_combine(key, number):
+                _count(work, round_, key, number)
+                decrypted = True
+    if decrypted:
         return Received(**{**received.__dict__, "decrypted": True})
     return received
 
 
-def _count(work: Work, round_: Round, key: CountingKey) -> None:
-    rounds.finish_count(work.session, round_)
-    work.log(
-        "totals_decrypted",
-        round_id=round_.id,
-        details={
-            "members": [h.number for h in key.holders if h.partial is not None],
-            "totals": committee.online_totals(work.session, round_.id),
-        },
-    )
-    work.log(
-        "round_closed", round_id=round_.id, details=rounds.closing_record(work.session, round_)
-    )
+def _count(work: Work, round_: Round, key: CountingKey, group: int) -> None:
+    counted = rounds.finish_count(work.session, round_, group)
+    details: dict[str, object] = {
+        "members": [h.number for h in key.holders if str(group) in committee.by_group(h.partial)],
+        "totals": committee.online_totals(work.session, round_.id, group),
+    }
+    if len(round_.groups) > 1:
+        # A voter group's own totals: written in the log only when it may be shown alone.
+        details = {"group": group, "members": details["members"]}
+    work.log("totals_decrypted", round_id=round_.id, details=details)
+    if counted:
+        work.log(
+            "round_closed",
+            round_id=round_.id,
+            details=rounds.closing_record(work.session, round_),
+        )
 
 
 def voting_closed_record(work: Work, round_: Round) -> dict[str, object]:
@@ -101,6 +109,7 @@ def voting_closed_record(work: Work, round_: Round) -> dict[str, object]:
         "sealed_ballots": sealed_count(work.session, round_.id),
         "box_digest": box_digest(work.session, round_.id),
         "encrypted_totals": hashlib.sha256((key.encrypted_totals or "").encode()).hexdigest(),
+        "awaiting": committee.pending_groups(key),
         "threshold": key.threshold,
         "size": key.size,
     }

@@ -86,6 +86,7 @@ from .forms import (
     CommitteeForm,
     ConfirmForm,
     ExemptForm,
+    GroupForm,
     MeetingForm,
     PaperUploadForm,
     ProposalForm,
@@ -290,9 +291,14 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "exempt_form": _exempt_form(round_),
         "restore_form": RestoreForm(),
         "confirm_form": ConfirmForm(),
+        "group_form": GroupForm(formdata=None),
         "upload_form": PaperUploadForm(),
         **_committee_context(round_),
-        "attendance_form": AttendanceForm(
+        # A round of several groups records each group's figures: nothing is prefilled, or
+        # the round's sums would be taken for the group chosen.
+        "attendance_form": AttendanceForm(formdata=None)
+        if len(round_.groups) > 1
+        else AttendanceForm(
             formdata=None,
             members=round_.members,
             summoned=round_.summoned,
@@ -452,6 +458,7 @@ def attendance(round_id: int) -> BaseResponse:
                 members=form.members.data,
                 summoned=form.summoned.data,
                 present=form.present.data,
+                group=_group_number(),
             ),
             _("The attendance is recorded."),
         )
@@ -577,14 +584,93 @@ def issue_codes(round_id: int) -> Any:
         with working() as work:
             if form.fmt.data == "pdf":
                 document = documents.slips(
-                    work, round_id, form.count.data, secret, current_app.config["BASE_URL"]
+                    work,
+                    round_id,
+                    form.count.data,
+                    secret,
+                    current_app.config["BASE_URL"],
+                    group=_group_number(),
                 )
             else:
-                document = documents.codes_text(work, round_id, form.count.data, secret)
+                document = documents.codes_text(
+                    work, round_id, form.count.data, secret, group=_group_number()
+                )
     except VotesError as error:
         flash(message(error), "error")
         return _to_round(round_id)
     return send(document)
+
+
+# ------------------------------------------------------------------------------ voter groups
+
+
+def _group_number() -> int | None:
+    """Return the voter group a form names (its "group" field), or None for the only one."""
+    value = (request.form.get("group") or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.route("/rounds/<int:round_id>/groups", methods=["POST"])
+@role_required(*MANAGERS)
+def add_group(round_id: int) -> BaseResponse:
+    """Add a voter group to a draft round."""
+    round_for(reading(), round_id, manage=True)
+    form = GroupForm()
+    if not form.validate():
+        flash(_("Give the group's name and its number of members."), "error")
+        return _to_round(round_id)
+    _act(
+        round_id,
+        lambda work: operations.add_group(
+            work,
+            round_id,
+            form.name.data,
+            members=form.members.data,
+            summoned=form.summoned.data,
+            present=form.present.data,
+            deciding=bool(form.deciding.data),
+        ),
+        _("The voter group {name} is added.", name=form.name.data),
+    )
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/groups/deciding", methods=["POST"])
+@role_required(*MANAGERS)
+def choose_deciding(round_id: int) -> BaseResponse:
+    """Name the result that decides (a group, or the combined result) before opening."""
+    round_for(reading(), round_id, manage=True)
+    if ConfirmForm().validate():
+        which = request.form.get("which", "")
+        number = None if which == "combined" else _group_number_of(which)
+        if which == "combined" or number is not None:
+            _act(
+                round_id,
+                lambda work: operations.choose_deciding(work, round_id, number),
+                _("The result that decides is recorded."),
+            )
+    return _to_round(round_id)
+
+
+def _group_number_of(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:number>/<any(open, close):action>", methods=["POST"])
+@role_required(*MANAGERS)
+def group_transition(round_id: int, number: int, action: str) -> BaseResponse:
+    """Open or close one voter group of a round."""
+    round_for(reading(), round_id, manage=True)
+    if ConfirmForm().validate():
+        function = operations.open_round if action == "open" else operations.close_round
+        _act(
+            round_id,
+            lambda work: function(work, round_id, number),
+            _("Voter group {number} is open.", number=number)
+            if action == "open"
+            else _("Voter group {number} is closed.", number=number),
+        )
+    return _to_round(round_id)
 
 
 # ------------------------------------------------------------------------------ transitions
@@ -892,6 +978,7 @@ def paper_upload(round_id: int) -> BaseResponse:
                 issued=form.issued.data,
                 another_stack=bool(form.another_stack.data),
                 submission=form.submission.data or None,
+                group=_group_number(),
             )
     except VotesError as error:
         flash(message(error), "error")
@@ -1136,10 +1223,11 @@ PDF_BUILDERS: dict[str, Callable[[Any, int], operations.Document]] = {
     "minutes": documents.minutes,
     "report": documents.outcome_report,
     "summary": documents.summary,
+    "groups": documents.groups_summary,
 }
 
 
-@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary):kind>.pdf")
+@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary, groups):kind>.pdf")
 @role_required(*STAFF)
 def results_pdf(round_id: int, kind: str) -> Response:
     """Download the counting minutes, the report of the results or the summary as PDF."""
@@ -1147,6 +1235,15 @@ def results_pdf(round_id: int, kind: str) -> Response:
     round_for(session, round_id, manage=False)
     build = PDF_BUILDERS[kind]
     return _download(round_id, _counted(lambda: build(session, round_id)))
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:number>/minutes.pdf")
+@role_required(*STAFF)
+def group_minutes_pdf(round_id: int, number: int) -> Response:
+    """Download one voter group's counting minutes (its meeting, its counting committee)."""
+    session = reading()
+    round_for(session, round_id, manage=False)
+    return _download(round_id, _counted(lambda: documents.minutes(session, round_id, group=number)))
 
 
 @bp.route("/rounds/<int:round_id>/ballot.pdf")

@@ -349,6 +349,28 @@ class ConfirmForm(NFCForm):
     """A confirmation step (open, close, publish): the CSRF token is the whole form."""
 
 
+class GroupForm(NFCForm):
+    """Add a voter group to a draft round."""
+
+    name = StringField(
+        lazy_gettext("Name of the group"),
+        validators=[DataRequired(), Length(max=LENGTHS["name"])],
+    )
+    members = IntegerField(
+        lazy_gettext("Members of the group"),
+        validators=[InputRequired(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    summoned = IntegerField(
+        lazy_gettext("Persons summoned"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    present = IntegerField(
+        lazy_gettext("Persons present"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    deciding = BooleanField(lazy_gettext("This group's result decides"))
+
+
 def one_time_token() -> str:
     """Return a fresh token for one form: the same form sent twice carries the same token."""
     return secrets.token_urlsafe(16)
