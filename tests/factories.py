@@ -227,6 +227,7 @@ def decrypt_round(session: Session, round_id: int, members: Sequence[int] | None
     Every voter group closed with sealed ballots and not decrypted yet (all whose keys we
     hold); nothing when no group awaits decryption.
     """
+    session.expire_all()  # what other sessions (a command, a page) committed meanwhile
     task = work(session)
     round_ = task.round(round_id)
     key_ = committee.get_key(session, round_id)

@@ -20,7 +20,17 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from tests.conftest import VotesRunner
-from tests.factories import add_test_body, column, pack, paper_csv, person, rated, work
+from tests.factories import (
+    add_committee,
+    add_test_body,
+    column,
+    decrypt_round,
+    pack,
+    paper_csv,
+    person,
+    rated,
+    work,
+)
 from votes import operations
 from votes.bundle import export_round
 from votes.demo import seed_demo
@@ -332,6 +342,8 @@ def test_group_states(session: Session) -> None:
     with pytest.raises(VotesError):  # the same name twice
         operations.add_group(task, round_.id, "trưởng các phòng", members=3)
     session.rollback()
+    add_committee(session, round_.id)
+    session.commit()
     codes_one = operations.issue_codes(work(session), round_.id, 6, SECRET, group=1)
     codes_two = operations.issue_codes(work(session), round_.id, 6, SECRET, group=2)
     session.commit()
@@ -359,6 +371,8 @@ def test_group_states(session: Session) -> None:
         operations.cast_ballot(session, SECRET, code, ["H", "L"])
     operations.close_round(work(session), round_.id, 2)
     session.commit()
+    decrypt_round(session, round_.id)  # group 2's sealed ballots, while group 1 still votes
+    session.commit()
     round_ = session.get(Round, round_.id)
     assert round_ is not None
     assert round_.status == "open"  # group 1 still votes
@@ -369,6 +383,8 @@ def test_group_states(session: Session) -> None:
     for code in codes_one[1:5]:
         operations.cast_ballot(session, SECRET, code, ["C", "H"])
     operations.close_round(work(session), round_.id)
+    session.commit()
+    decrypt_round(session, round_.id)
     session.commit()
     session.refresh(round_)
     assert round_.status == "closed"
@@ -449,7 +465,7 @@ def test_demo_widened_round(session: Session, app: Any) -> None:
     assert verify_round(session, round_).problems == []
 
 
-def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
+def test_command_line_contract(votes: VotesRunner, session: Session, tmp_path: Path) -> None:
     """`votes group add` prints the number last; --group on codes, cast, import, attendance,
     open, close, results and report; results JSON with "groups" and "combined"."""
     assert votes("body", "add", "TU-CLI", "Tỉnh ủy CLI", "--kind", "party").exit_code == 0
@@ -479,6 +495,8 @@ def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
     added = votes("group", "add", round_id, "Cán bộ hưu trí", "--members", 5, "--summoned", 5)
     assert added.exit_code == 0, added.stderr
     assert added.last_line == "2"
+    add_committee(session, round_id)  # online ballots are sealed to the committee's key
+    session.commit()
     refused = votes("codes", "issue", round_id, "--count", 1)
     assert refused.exit_code != 0
     assert "--group" in refused.stderr
@@ -495,9 +513,13 @@ def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
         cast = votes("cast", round_id, "--code", code, "--marks", "L", "--group", 2)
         assert cast.exit_code == 0, cast.stderr
     assert votes("round", "close", round_id, "--group", 2).exit_code == 0
+    decrypt_round(session, round_id)
+    session.commit()
     assert votes("results", round_id).exit_code != 0  # group 1 still open
     assert votes("round", "close", round_id).exit_code == 0
-    result = json.loads(votes("results", round_id, "--format", "json").stdout)
+    shown = votes("results", round_id, "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    result = json.loads(shown.stdout)
     # Group 1: 4 of 6 low (66.67); group 2: 5 of 5 (100.00); combined 9 of 11 (81.82).
     assert [(g["number"], g["deciding"], g["hidden_small"]) for g in result["groups"]] == [
         (1, True, False),

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from . import audit, sealing
 from .ballotbox import ballots_collected, receipts_count, sealed_box, sealed_count
-from .committee import get_key, round_parameters
+from .committee import by_group, get_key, round_parameters
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
 from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
 from .seal import box_digest, public_record
-from .vocabulary import COUNTED, SEAL_PART_WORDS
+from .vocabulary import COUNTED, SEAL_PART_WORDS, level_names
 
 # The figures of the close event that a recount must give again.
 RECORDED_FIGURES = (
@@ -264,9 +264,30 @@ def _verify_sealed(
             recorded=ended[-1].get("box_digest"),
             now=box_digest(session, round_.id),
         )
-    if round_.status in COUNTED and box:
+    # A voter group closed before the others: its box is checked against its digest then.
+    for closed in (json.loads(e.details) for e in events if e.kind == "group_closed"):
+        number = closed.get("group")
+        if "box_digest" in closed and closed["box_digest"] != box_digest(
+            session, round_.id, number
+        ):
+            report.problem(
+                N_(
+                    "Round {id}: the box of sealed ballots of voter group {number} changed "
+                    "after the group closed."
+                ),
+                id=round_.id,
+                number=number,
+            )
+    if round_.status not in COUNTED or not box:
+        return
+    # Every group's sealed tally once the round is counted (one record per group that has
+    # sealed ballots; a round of one group has one).
+    decrypted = by_group(key.totals)
+    for group in round_.groups:
+        if not sealed_count(session, round_.id, group.number):
+            continue
         try:
-            record = public_record(session, round_)
+            record = public_record(session, round_, group.number)
         except VotesError as error:
             report.problem(
                 N_("Round {id}: the sealed tally does not check: {reason}."),
@@ -275,6 +296,13 @@ def _verify_sealed(
             )
             return
         problems = ["no decrypted totals"] if record is None else sealing.record_problems(record)
+        if record is not None and not problems:
+            names = level_names(round_.scale)
+            stored = [
+                [row.get(name) for name in names] for row in decrypted.get(str(group.number), [])
+            ]
+            if stored != record["totals"]:
+                problems = ["the stored totals are not the decryption of the encrypted totals"]
         for problem in problems[:10]:
             report.problem(
                 N_("Round {id}: the sealed tally does not check: {reason}."),

@@ -16,7 +16,7 @@ from ..meeting import record_meeting as record_meeting_of
 from ..models import Body, Person, Round, RoundStatus, Scale, VoterGroup
 from ..profiles import get_profile
 from ..roster import RosterEntry, roster_details
-from ..seal import current_seal
+from ..seal import box_digest, current_seal
 from ..vocabulary import COUNTED, PUBLIC_KINDS, RESIGNED
 from .committee import voting_closed_record
 from .work import Work
@@ -301,6 +301,8 @@ def close_round(work: Work, round_id: int, group: int | None = None) -> Round:
                     "collected": target.collected,
                     "present": target.present,
                     "summoned": target.summoned,
+                    # The group's box of sealed ballots as it closed (null without them).
+                    "box_digest": box_digest(work.session, round_.id, target.number),
                 },
             )
     if not closed:
