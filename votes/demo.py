@@ -340,7 +340,7 @@ def _group_ballots(size: int, lows: tuple[int, ...], seed: int) -> list[str]:
     return ["".join(marks) for marks in zip(*columns, strict=True)]
 
 
-def seed_widened(sessions: sessionmaker[Session]) -> int:
+def seed_widened(sessions: sessionmaker[Session], secret: str | bytes) -> int:
     """Create the demo's widened round (three voter groups, counted) unless it exists."""
     with sessions() as session:
         body = session.scalar(select(Body).where(Body.code == WIDE_BODY[0]))
@@ -391,15 +391,45 @@ def seed_widened(sessions: sessionmaker[Session]) -> int:
             place="Hội trường Đảng ủy Khối các cơ quan tỉnh",
             committee=parse_committee(WIDE_COMMITTEES[0]),
         )
+        # Online ballots are sealed to the committee's key (a committee of one, as the demo's
+        # other rounds): the executive committee votes on paper, the other two groups online.
+        key_file = demo_committee(work, round_id, None)
         operations.open_round(work, round_id)
+        online: dict[int, tuple[list[str], list[str]]] = {}
         for number, (_n, _m, present, _d, lows) in enumerate(WIDE_GROUPS, start=1):
+            packed = _group_ballots(present - 1, lows, number)
+            if number == 1:
+                operations.import_paper_ballots(
+                    work,
+                    round_id,
+                    _paper_csv(packed, len(lows)),
+                    issued=present,
+                    group=number,
+                )
+                continue
+            # One ballot spoiled on paper; the others cast online, one code each.
             operations.import_paper_ballots(
                 work,
                 round_id,
-                _paper_csv(_group_ballots(present - 1, lows, number), len(lows)),
-                issued=present,
+                _paper_csv([], len(lows)),
+                issued=1,
                 group=number,
+                another_stack=number > 2,  # the same one-line file as the group before
             )
+            codes = operations.issue_codes(work, round_id, present - 1, secret, group=number)
+            online[number] = (codes, packed)
+    with sessions() as session:
+        for number, (codes, packed) in online.items():
+            for code, marks in zip(codes, packed, strict=True):
+                operations.cast_ballot(
+                    session, secret, code, list(marks), round_id=round_id, group=number
+                )
+    # Each online group closes and is decrypted by the committee on its own; the round is
+    # counted when the last group (on paper) closes.
+    for number in sorted(online, reverse=True):
+        with operations.work(sessions, ACTOR) as work:
+            operations.close_round(work, round_id, number)
+            demo_decrypt(work, round_id, key_file)
     with operations.work(sessions, ACTOR) as work:
         operations.close_round(work, round_id)
     return round_id
@@ -424,7 +454,7 @@ def seed_demo(
     DEMO_PASSPHRASE), so that the demo's open round can be closed and decrypted too.
     """
     counted = seed_rounds(sessions, secret)
-    counted.append(seed_widened(sessions))
+    counted.append(seed_widened(sessions, secret))
     with operations.work(sessions, ACTOR) as work:
         body = work.session.scalar(select(Body).where(Body.code == OPEN_BODY[0]))
         if body is None:
