@@ -150,7 +150,8 @@ def test_the_postgresql_wal_holds_no_choice(app: Flask, sessions: sessionmaker[S
             ).all()
             files = connection.execute(
                 text(
-                    "SELECT name FROM pg_ls_waldir() WHERE name >= pg_walfile_name(CAST(:start AS pg_lsn)) "
+                    "SELECT name FROM pg_ls_waldir() "
+                    "WHERE name >= pg_walfile_name(CAST(:start AS pg_lsn)) "
                     "AND name <= pg_walfile_name(CAST(:end AS pg_lsn)) ORDER BY name"
                 ),
                 {"start": start, "end": end},
