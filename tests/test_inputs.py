@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import web_fixtures
 from tests.conftest import PG_URL, VotesRunner
-from tests.factories import add_committee, decrypt_round
+from tests.factories import decrypt_round
 from tests.web_fixtures import World, csrf_token
 from votes import operations
 from votes.db import make_engine
@@ -106,7 +106,6 @@ def test_huge_numbers_are_refused_by_the_core(sessions: sessionmaker[Session], h
         ):
             operations.record_attendance(work, round_id, **{figure: huge})
     with pytest.raises(InvalidInput), operations.work(sessions, "tester") as work:
-        add_committee(work.session, round_id)
         operations.issue_codes(work, round_id, huge, "secret-0123456789")
     with pytest.raises(ProfileError):
         parse_profile(

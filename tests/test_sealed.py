@@ -7,7 +7,9 @@ totals; paper ballots are counted in the clear and added.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -52,7 +54,7 @@ def sealed_round(
     )
     if committee_:
         add_committee(session, round_.id)
-    issued = operations.issue_codes(task, round_.id, codes, SECRET)
+    issued = operations.issue_codes(task, round_.id, codes, SECRET) if codes else []
     session.commit()
     return round_, issued
 
@@ -151,12 +153,9 @@ def test_open_box_tamper_a_changed_ballot_is_caught(session: Session) -> None:
     assert not verify_round(session, round_).ok
 
 
-def test_open_box_tamper_a_ballot_swapped_for_another_voters_is_caught(session: Session) -> None:
-    """A ballot replaced by a well-formed one (tracker and proofs right) changes the count or
-    the receipts: here one deleted and one added keeps the count, and the voter's receipt
-    is missing from the list — and a ballot sealed for another round fails its proofs."""
+def test_open_box_tamper_an_added_ballot_is_caught(session: Session) -> None:
+    """A copy of a ballot added under another tracker: the count and the tracker both tell."""
     round_, _codes = _open_with_ballots(session)
-    other, codes = None, None
     content = session.scalars(select(SealedBallot.content)).first()
     session.execute(
         SealedBallot.__table__.insert().values(
@@ -167,8 +166,8 @@ def test_open_box_tamper_a_ballot_swapped_for_another_voters_is_caught(session: 
     assert not verify_round(session, round_).ok
 
 
-def test_open_box_tamper_removed_ballot_or_code_marked_used_is_caught(session: Session) -> None:
-    round_, codes = _open_with_ballots(session)
+def test_open_box_tamper_a_removed_ballot_is_caught(session: Session) -> None:
+    round_, _codes = _open_with_ballots(session)
     tracker = session.scalars(select(SealedBallot.tracker)).first()
     session.execute(SealedBallot.__table__.delete().where(SealedBallot.tracker == tracker))
     session.commit()
@@ -185,3 +184,185 @@ def test_open_box_tamper_codes_marked_used_without_a_ballot_is_caught(session: S
     )
     session.commit()
     assert not verify_round(session, round_).ok
+
+
+# ---------------------------------------------------------- the ceremony on the command line
+
+
+def _ok(outcome) -> str:  # type: ignore[no-untyped-def]
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    return str(outcome.stdout)
+
+
+def test_a_two_of_three_ceremony_and_decryption_with_one_member_absent(
+    session: Session,
+    votes,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Three members make the key on their own machines (the `votes trustee` steps, key files
+    locked by passphrases); voting; two of them decrypt, the third is absent; a wrong partial
+    decryption is refused; the round is counted and verifies, its bundle too."""
+    round_, _ = sealed_round(session, codes=0, committee_=False)
+    round_id = round_.id
+    session.commit()
+    _ok(
+        votes(
+            "committee",
+            "create",
+            round_id,
+            "--threshold",
+            2,
+            "--members",
+            "Hà Thị Mai (Trưởng ban); Vương Đình Khoa; Triệu Thị Hồng",
+        )
+    )
+    file = tmp_path / "committee.json"
+    passphrases = {1: "mật khẩu của chị Mai", 2: "mật khẩu của anh Khoa", 3: "mật khẩu chị Hồng"}
+    keys = {n: tmp_path / f"member-{n}.key" for n in passphrases}
+
+    def trustee(step: str, n: int, *args: object) -> None:
+        _ok(votes("trustee", step, *args, stdin=passphrases[n] + "\n"))
+
+    _ok(votes("committee", "file", round_id, "--out", file))
+    for n in passphrases:
+        trustee(
+            "new",
+            n,
+            "--committee",
+            file,
+            "--member",
+            n,
+            "--key",
+            keys[n],
+            "--out",
+            tmp_path / f"public-{n}.json",
+            "--strength",
+            "interactive",
+        )
+    # A key file is never overwritten.
+    again = votes(
+        "trustee",
+        "new",
+        "--committee",
+        file,
+        "--member",
+        1,
+        "--key",
+        keys[1],
+        "--out",
+        tmp_path / "x.json",
+        stdin="whatever passphrase\n",
+    )
+    assert again.exit_code != 0
+    _ok(
+        votes(
+            "committee", "receive", round_id, *(tmp_path / f"public-{n}.json" for n in passphrases)
+        )
+    )
+    _ok(votes("committee", "file", round_id, "--out", file))
+    for n in passphrases:
+        trustee(
+            "shares",
+            n,
+            "--committee",
+            file,
+            "--key",
+            keys[n],
+            "--out",
+            tmp_path / f"shares-{n}.json",
+        )
+    _ok(
+        votes(
+            "committee", "receive", round_id, *(tmp_path / f"shares-{n}.json" for n in passphrases)
+        )
+    )
+    _ok(votes("committee", "file", round_id, "--out", file))
+    # A wrong passphrase opens nothing and writes nothing.
+    wrong = votes(
+        "trustee",
+        "check",
+        "--committee",
+        file,
+        "--key",
+        keys[1],
+        "--out",
+        tmp_path / "check-1.json",
+        stdin="not the passphrase\n",
+    )
+    assert wrong.exit_code != 0
+    assert not (tmp_path / "check-1.json").exists()
+    for n in passphrases:
+        trustee(
+            "check",
+            n,
+            "--committee",
+            file,
+            "--key",
+            keys[n],
+            "--out",
+            tmp_path / f"check-{n}.json",
+            "--strength",
+            "interactive",
+        )
+    out = _ok(
+        votes(
+            "committee", "receive", round_id, *(tmp_path / f"check-{n}.json" for n in passphrases)
+        )
+    )
+    assert "có thể mở" in out or "can open" in out
+    shown = _ok(votes("committee", "show", round_id))
+    assert "2" in shown
+    assert "3" in shown
+
+    codes = _ok(votes("codes", "issue", round_id, "--count", 3)).split()
+    _ok(votes("round", "open", round_id))
+    marks = ["H,C,L", "L,L,L", "H,H,C"]
+    receipts = [
+        _ok(votes("cast", round_id, "--code", c, "--marks", m)).strip()
+        for c, m in zip(codes, marks, strict=True)
+    ]
+    assert all(RECEIPT.match(r) for r in receipts)
+    box = _ok(votes("box", round_id, "--list"))
+    assert "3" in box
+    _ok(votes("round", "close", round_id))
+    refused = votes("results", round_id)
+    assert refused.exit_code != 0
+    totals = tmp_path / "totals.json"
+    _ok(votes("committee", "totals", round_id, "--out", totals))
+    trustee(
+        "decrypt", 1, "--totals", totals, "--key", keys[1], "--out", tmp_path / "partial-1.json"
+    )
+    trustee(
+        "decrypt", 3, "--totals", totals, "--key", keys[3], "--out", tmp_path / "partial-3.json"
+    )
+    # Member 3's decryption sent as member 1's second one: refused, nothing changes.
+    forged = json.loads((tmp_path / "partial-3.json").read_text())
+    forged["member"] = 2
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    assert votes("committee", "receive", round_id, tmp_path / "forged.json").exit_code != 0
+    _ok(votes("committee", "receive", round_id, tmp_path / "partial-1.json"))
+    assert votes("results", round_id).exit_code != 0  # one of two: still awaiting decryption
+    out = _ok(votes("committee", "receive", round_id, tmp_path / "partial-3.json"))
+    assert "đã được kiểm phiếu" in out or "is counted" in out
+    result = json.loads(_ok(votes("results", round_id, "--format", "json")))
+    counts = [item["counts"] for item in result["items"]]
+    assert counts[0] == {"high": 2, "confidence": 0, "low": 1, "invalid": 0}
+    assert counts[1] == {"high": 1, "confidence": 1, "low": 1, "invalid": 0}
+    assert counts[2] == {"high": 0, "confidence": 1, "low": 2, "invalid": 0}
+    _ok(votes("verify", round_id))
+    for receipt in receipts:
+        _ok(votes("receipts", round_id, "--check", receipt))
+    bundle = tmp_path / "round.zip"
+    _ok(votes("export", round_id, "--out", bundle))
+    _ok(votes("verify", "--bundle", bundle))
+
+
+def test_single_member_mode_is_said_to_be_weaker(session: Session, votes) -> None:  # type: ignore[no-untyped-def]
+    round_, _ = sealed_round(session, codes=0, committee_=False)
+    session.commit()
+    out = votes(
+        "committee", "create", round_.id, "--threshold", 1, "--members", "Hà Thị Mai (Trưởng ban)"
+    )
+    assert out.exit_code == 0
+    assert "Kém an toàn hơn" in out.stderr
+    assert "Kém an toàn hơn" in votes("committee", "show", round_.id).stdout

@@ -994,6 +994,7 @@ def paper_upload(round_id: int) -> BaseResponse:
 @role_required(*MANAGERS)
 def committee_create(round_id: int) -> BaseResponse:
     """Name the counting committee that holds the round's key, and k."""
+    round_for(reading(), round_id, manage=True)
     form = CommitteeForm()
     if not form.validate():
         flash(_("Give the members of the committee and how many are needed."), "error")
@@ -1011,6 +1012,7 @@ def committee_create(round_id: int) -> BaseResponse:
 @role_required(*MANAGERS)
 def committee_remove(round_id: int) -> BaseResponse:
     """Remove the counting committee of a draft round."""
+    round_for(reading(), round_id, manage=True)
     if ConfirmForm().validate_on_submit():
         _act(
             round_id,
