@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import VotesRunner
@@ -26,11 +27,11 @@ from votes.bundle import export_round
 from votes.demo import seed_demo
 from votes.errors import VotesError
 from votes.groups import shown_results
-from votes.models import Round
+from votes.models import Person, Round
 from votes.operations import documents
 from votes.recount import check_bundle
 from votes.results import round_results
-from votes.rules import body_findings
+from votes.rules import body_findings, person_history
 from votes.verify import verify_round
 from votes.voting import CastRefused
 
@@ -447,6 +448,12 @@ def test_demo_widened_round(session: Session, app: Any) -> None:
     assert one["ballots"]["invalid"] == 1
     assert result["combined"]["denominator"]["value"] == 104
     assert verify_round(session, round_).problems == []
+    # The person's history: each group's low share that year, and combined.
+    ha = session.scalar(select(Person).where(Person.person_key == "sl-duk-ha"))
+    assert ha is not None
+    (entry,) = person_history(session, round_.body, ha)["rounds"]
+    assert [g["low_percent"] for g in entry["groups"]] == ["18.52", "65.79", "75.00"]
+    assert entry["combined_low_percent"] == "42.31"
 
 
 def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
