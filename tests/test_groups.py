@@ -521,3 +521,15 @@ def test_command_line_contract(votes: VotesRunner, tmp_path: Path) -> None:
     assert votes("report", round_id, "--kind", "groups", "--out", out).exit_code == 0
     text = " ".join((p.extract_text() or "") for p in PdfReader(out).pages)
     assert "81,82" in " ".join(text.split())
+
+
+def test_a_vote_of_confidence_follows_the_deciding_group(session: Session) -> None:
+    """The follow-up of a widened poll: A's finding (6 of 10 in group 1) refers A; the vote
+    is held by the deciding group (10 members), not by the 18 of both groups."""
+    add_test_body(session, "TU-G10", kind="party")
+    round_ = widened_round(session, "TU-G10", year=2024, profile_id="qd96-2023", groups=TWO_GROUPS)
+    vote = operations.follow_up(work(session), round_.id)
+    session.commit()
+    assert [item.person.person_key for item in vote.items if item.person] == ["a"]
+    assert (vote.members, vote.summoned, vote.present) == (10, 10, 10)
+    assert [g.number for g in vote.groups] == [1]
