@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import VotesRunner
@@ -36,11 +37,11 @@ from votes.bundle import export_round
 from votes.demo import seed_demo
 from votes.errors import VotesError
 from votes.groups import shown_results
-from votes.models import Round
+from votes.models import Person, Round
 from votes.operations import documents
 from votes.recount import check_bundle
 from votes.results import round_results
-from votes.rules import body_findings
+from votes.rules import body_findings, person_history
 from votes.verify import verify_round
 from votes.voting import CastRefused
 
@@ -463,6 +464,12 @@ def test_demo_widened_round(session: Session, app: Any) -> None:
     assert one["ballots"]["invalid"] == 1
     assert result["combined"]["denominator"]["value"] == 104
     assert verify_round(session, round_).problems == []
+    # The person's history: each group's low share that year, and combined.
+    ha = session.scalar(select(Person).where(Person.person_key == "sl-duk-ha"))
+    assert ha is not None
+    (entry,) = person_history(session, round_.body, ha)["rounds"]
+    assert [g["low_percent"] for g in entry["groups"]] == ["18.52", "65.79", "75.00"]
+    assert entry["combined_low_percent"] == "42.31"
 
 
 def test_command_line_contract(votes: VotesRunner, session: Session, tmp_path: Path) -> None:
@@ -536,3 +543,15 @@ def test_command_line_contract(votes: VotesRunner, session: Session, tmp_path: P
     assert votes("report", round_id, "--kind", "groups", "--out", out).exit_code == 0
     text = " ".join((p.extract_text() or "") for p in PdfReader(out).pages)
     assert "81,82" in " ".join(text.split())
+
+
+def test_a_vote_of_confidence_follows_the_deciding_group(session: Session) -> None:
+    """The follow-up of a widened poll: A's finding (6 of 10 in group 1) refers A; the vote
+    is held by the deciding group (10 members), not by the 18 of both groups."""
+    add_test_body(session, "TU-G10", kind="party")
+    round_ = widened_round(session, "TU-G10", year=2024, profile_id="qd96-2023", groups=TWO_GROUPS)
+    vote = operations.follow_up(work(session), round_.id)
+    session.commit()
+    assert [item.person.person_key for item in vote.items if item.person] == ["a"]
+    assert (vote.members, vote.summoned, vote.present) == (10, 10, 10)
+    assert [g.number for g in vote.groups] == [1]
