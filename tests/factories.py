@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from votes import committee, operations, sealed
 from votes.meeting import Member
-from votes.models import Body, Round, RoundStatus, Scale, SealedBallot
+from votes.models import Body, Round, Scale, SealedBallot
 from votes.operations import Work
 from votes.profiles import BUILTIN, get_profile
 from votes.roster import RosterEntry
