@@ -7,6 +7,7 @@ import re
 
 from tests.e2e.conftest import Live, axe_check, shot
 from tests.e2e.test_organizer import log_in
+from tests.factories import add_committee, decrypt_round
 from tests.web_fixtures import ROSTER
 from votes import operations
 from votes.roster import parse_roster
@@ -62,6 +63,7 @@ def test_two_groups_vote_at_once_then_the_combined_result(  # type: ignore[no-un
     assert "quyết định" in page.locator("[data-testid=group-row-1]").inner_text()
 
     with operations.work(world.sessions, "setup") as work:
+        add_committee(work.session, round_id)  # online ballots are sealed to its key
         codes = {
             number: operations.issue_codes(work, round_id, 5, secret, group=number)
             for number in (1, 2)
@@ -81,8 +83,8 @@ def test_two_groups_vote_at_once_then_the_combined_result(  # type: ignore[no-un
         mark(two, [HIGH, LOW, HIGH])
         two.get_by_role("button", name="Gửi phiếu").click()
         one.get_by_role("button", name="Gửi phiếu").click()
-        assert re.fullmatch(r"[A-Z0-9-]{14}", one.locator(".receipt-code").inner_text())
-        assert re.fullmatch(r"[A-Z0-9-]{14}", two.locator(".receipt-code").inner_text())
+        assert re.fullmatch(r"BN( [0-9]{4}){4}", one.locator(".receipt-code").inner_text())
+        assert re.fullmatch(r"BN( [0-9]{4}){4}", two.locator(".receipt-code").inner_text())
         first.close()
         second.close()
     with world.sessions() as session:
@@ -96,10 +98,15 @@ def test_two_groups_vote_at_once_then_the_combined_result(  # type: ignore[no-un
     page.locator("[data-testid=close-group-2]").click()
     page.wait_for_load_state()
     assert page.locator("[data-testid=close-group-1]").is_visible()
+    # Its sealed ballots are decrypted by the committee now, while group 1 still votes.
+    with operations.work(world.sessions, "setup") as work:
+        decrypt_round(work.session, round_id)
     assert page.goto(f"{live.url}/admin/rounds/{round_id}/results").status == 409
     page.goto(f"{live.url}/admin/rounds/{round_id}")
     page.locator("[data-testid=close-group-1]").click()
     page.wait_for_load_state()
+    with operations.work(world.sessions, "setup") as work:
+        decrypt_round(work.session, round_id)
 
     page.goto(f"{live.url}/admin/rounds/{round_id}/results")
     table = page.locator("[data-testid=groups-table]")
