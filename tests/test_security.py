@@ -104,6 +104,13 @@ MATRIX: tuple[Row, ...] = (
     Row("admin.results_pdf", "GET", "/admin/rounds/{closed}/minutes.pdf", "L L 200 403 200 200"),
     Row("admin.results_pdf", "GET", "/admin/rounds/{closed}/report.pdf", "L L 200 403 200 200"),
     Row("admin.results_pdf", "GET", "/admin/rounds/{open}/summary.pdf", "L L 409 403 409 409"),
+    Row("admin.results_pdf", "GET", "/admin/rounds/{closed}/groups.pdf", "L L 200 403 200 200"),
+    Row(
+        "admin.group_minutes_pdf",
+        "GET",
+        "/admin/rounds/{closed}/groups/1/minutes.pdf",
+        "L L 200 403 200 200",
+    ),
     Row("admin.ballot_pdf", "GET", "/admin/rounds/{draft}/ballot.pdf", "L L 200 403 200 200"),
     Row(
         "admin.committee_download",
@@ -162,6 +169,22 @@ MATRIX: tuple[Row, ...] = (
     Row("admin.meeting", "POST", "/admin/rounds/{draft}/meeting", "L L 302 403 403 302", data={}),
     Row("admin.proposed_vote", "POST", "/admin/bodies/A/votes", "L L 302 403 403 302", data={}),
     Row("admin.issue_codes", "POST", "/admin/rounds/{draft}/codes", "L L 302 403 403 302", data={}),
+    Row("admin.add_group", "POST", "/admin/rounds/{draft}/groups", "L L 302 403 403 302", data={}),
+    Row(
+        "admin.choose_deciding",
+        "POST",
+        "/admin/rounds/{draft}/groups/deciding",
+        "L L 302 403 403 302",
+        data={},
+    ),
+    # A group the round does not have: refused with a message, nothing changes.
+    Row(
+        "admin.group_transition",
+        "POST",
+        "/admin/rounds/{draft}/groups/9/open",
+        "L L 302 403 403 302",
+        data={},
+    ),
     Row(
         "admin.committee_create",
         "POST",
