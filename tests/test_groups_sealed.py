@@ -17,8 +17,18 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import add_committee, add_test_body, decrypt_round, paper_csv, person, work
-from votes import operations
+from tests import web_fixtures
+from tests.factories import (
+    MEMBER_KEYS,
+    add_committee,
+    add_test_body,
+    decrypt_round,
+    paper_csv,
+    person,
+    work,
+)
+from tests.web_fixtures import World, csrf_token
+from votes import operations, sealed
 from votes.bundle import export_round
 from votes.committee import by_group, get_key, pending_groups
 from votes.errors import VotesError
@@ -273,3 +283,66 @@ def test_a_bundle_with_every_group_shown_recounts_each_group_with_its_sealed_tot
     problems, _checked = check_bundle(files)
     said = [line[0].format(**line[1]) for line in problems]
     assert any("voter group 2" in line for line in said), said
+
+
+world = web_fixtures.world  # the fixture, under its own name
+
+
+def test_a_group_closed_early_is_decrypted_through_the_round_page(world: World) -> None:
+    """The organizer closes group 2 while group 1 votes; the page offers its encrypted totals,
+    the member's partial decryption is received there, and the group is decrypted."""
+    round_id = world.ids["draft"]  # a committee of one, 3 codes for group 1
+    secret = world.app.config["SECRET_KEY"]
+    with operations.work(world.sessions, "setup") as task:
+        operations.add_group(task, round_id, "Trưởng các phòng", members=5, summoned=5, present=5)
+        codes = operations.issue_codes(task, round_id, 2, secret, group=2)
+        operations.open_round(task, round_id)
+    with world.sessions() as session:
+        for code in codes:
+            operations.cast_ballot(session, secret, code, ["H", "C", "L"], round_id=round_id)
+    client = world.client("organizer")
+    page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    closed = client.post(
+        f"/admin/rounds/{round_id}/groups/2/close",
+        data={"csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert 'data-testid="groups-awaiting-decryption"' in closed
+    document = json.loads(client.get(f"/admin/rounds/{round_id}/totals.json").data)
+    assert [(g["number"], g["ballots"]) for g in document["groups"]] == [(2, 2)]
+    ceremony = document["ceremony"]
+    (key,) = MEMBER_KEYS[ceremony]
+    partial = sealed.partial_decrypt(
+        key,
+        sealed.Committee.from_dict(document["committee"]),
+        sealed.RoundParameters.from_dict(document["parameters"]).context,
+        sealed.EncryptedTally.from_dict(document["groups"][0]["totals"]),
+    )
+    answer = {
+        "format": document["format"],
+        "kind": "partial_decryption",
+        "context": document["context"],
+        "context_digest": document["context_digest"],
+        "ceremony": ceremony,
+        "member": key.index,
+        "payload": {"groups": {"2": partial.to_dict()}},
+    }
+    received = client.post(
+        f"/admin/rounds/{round_id}/committee/upload",
+        data={
+            "csrf_token": csrf_token(closed),
+            "committee_file": (io.BytesIO(json.dumps(answer).encode()), "partial.json"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert 'data-testid="groups-awaiting-decryption"' not in received
+    with world.sessions() as session:
+        key_row = get_key(session, round_id)
+        assert key_row is not None
+        # Group 2's totals (2 × H, C, L), found while group 1 still votes; never shown yet.
+        assert by_group(key_row.totals)["2"][0] == {"high": 2, "confidence": 0, "low": 0}
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        assert round_.status == "open"
+    assert client.get(f"/admin/rounds/{round_id}/results").status_code == 409

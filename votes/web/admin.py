@@ -38,6 +38,7 @@ from ..committee import (
     committee_lines,
     fingerprint,
     get_key,
+    pending_groups,
     totals_file,
 )
 from ..credentials import codes_issued, codes_used
@@ -325,6 +326,9 @@ def _committee_context(round_: Round) -> dict[str, Any]:
         "committee_file_form": CommitteeFileForm(),
         "sealed_ballots": sealed_count(session, round_.id),
         "box_digest": box_digest(session, round_.id),
+        # Voter groups closed with sealed ballots whose totals are not decrypted yet: the
+        # members can decrypt them while other groups still vote.
+        "awaiting_groups": pending_groups(key) if key is not None else [],
     }
 
 
