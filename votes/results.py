@@ -81,6 +81,9 @@ def round_results(session: Session, round_: Round) -> dict[str, Any]:
             "valid": tally.valid,
             "invalid": tally.invalid,
         },
+        # Which part of the ballots was online and sealed (decrypted by the counting committee
+        # only as totals) and which was paper, counted in the clear (DOMAIN.md §7).
+        "sealed": {"online": tally.sealed, "paper": tally.collected - tally.sealed},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
         "items": [
             {
