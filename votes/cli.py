@@ -1061,6 +1061,16 @@ def results_text(result: dict[str, Any]) -> str:
             value=integer_text(d["value"]),
         ),
     ]
+    if result.get("sealed", {}).get("online"):
+        lines.append(
+            _(
+                "Of the ballots collected, {online} were cast online, sealed and counted only as "
+                "totals decrypted by the counting committee; {paper} were paper ballots, counted "
+                "in the clear.",
+                online=integer_text(result["sealed"]["online"]),
+                paper=integer_text(result["sealed"]["paper"]),
+            )
+        )
     if result["quorum"].get("rule") not in (None, "none"):
         lines.append(
             _("Quorum: {rule}: met.", rule=result["quorum"][language()])

@@ -179,6 +179,9 @@ def _counts(
             "valid": tally.valid,
             "invalid": tally.invalid,
         },
+        # Which part of the ballots was online and sealed (decrypted by the counting committee
+        # only as totals) and which was paper, counted in the clear (DOMAIN.md §7).
+        "sealed": {"online": tally.sealed, "paper": tally.collected - tally.sealed},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
         "items": [
             {
