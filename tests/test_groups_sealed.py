@@ -160,6 +160,7 @@ def test_counts_per_group_and_combined(session: Session) -> None:
         assert hidden["hidden_small"] is True
         assert "items" not in hidden
         assert "ballots" not in hidden
+        assert "sealed" not in hidden
     # Combined, 17 ballots: a H 2+2+0+1, C 1+2+0+1, L 3+2+2+1; b H 2+3, C 3+1, L 1+2+2+3.
     combined = result["combined"]
     assert combined["ballots"]["collected"] == 17
