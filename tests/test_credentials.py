@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import add_committee
 from votes import credentials, rounds
 from votes.errors import CountError, InvalidInput, WrongState
 from votes.models import Credential, Round
@@ -130,6 +131,7 @@ def test_issued_codes_are_stored_only_as_digests(session: Session) -> None:
 
 def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Session) -> None:
     round_ = make_round(session)
+    add_committee(session, round_.id)  # online codes need the committee's key to open
     first = rounds.issue_round_codes(session, round_, 3, SECRET)
     rounds.open_round(session, round_)
     second = rounds.issue_round_codes(session, round_, 2, SECRET)
@@ -140,6 +142,7 @@ def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Ses
 
 def test_codes_are_refused_once_the_round_is_closed(session: Session) -> None:
     round_ = make_round(session)
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 1, SECRET)
     rounds.open_round(session, round_)
     rounds.close_round(session, round_)
