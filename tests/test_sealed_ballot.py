@@ -293,3 +293,9 @@ def test_the_forging_helper_is_honest_for_one() -> None:
     ciphertext, proof, _ = forged_option(key(), CONTEXT, 0, 1, 1)
     assert zero_one_valid(key(), CONTEXT, 0, 1, ciphertext, proof)
     assert not zero_one_valid(key(), CONTEXT, 0, 2, ciphertext, proof)
+
+
+def test_aggregation_in_processes_gives_the_same_tally() -> None:
+    ballots = [sealed((i % 3, i % 2)) for i in range(5)]
+    assert aggregate(ballots, OPTIONS, workers=2) == aggregate(ballots, OPTIONS)
+    assert aggregate(ballots, OPTIONS, workers=2).count == 5

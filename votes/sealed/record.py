@@ -211,7 +211,7 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
         if record.get("box_digest") != digest:
             problems.append("box digest: not the digest of the ballots")
 
-    tally = aggregate(valid, options)
+    tally = aggregate(valid, options, workers=workers)
     try:
         published = EncryptedTally.from_dict(record.get("tally"))
     except SealedError as error:
