@@ -299,3 +299,26 @@ def test_aggregation_in_processes_gives_the_same_tally() -> None:
     ballots = [sealed((i % 3, i % 2)) for i in range(5)]
     assert aggregate(ballots, OPTIONS, workers=2) == aggregate(ballots, OPTIONS)
     assert aggregate(ballots, OPTIONS, workers=2).count == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0), st.integers(min_value=1, max_value=255))
+def test_a_changed_byte_is_refused_or_is_another_canonical_ballot(at: int, flip: int) -> None:
+    data = bytearray(_encoded())
+    data[at % len(data)] ^= flip
+    try:
+        decoded = SealedBallot.from_bytes(bytes(data))
+    except SealedError:
+        return
+    # Whatever decodes has exactly this encoding (no second spelling) and fails its proofs.
+    assert decoded.to_bytes() == bytes(data)
+    assert ballot_problems(key(), CONTEXT, decoded, OPTIONS)
+
+
+_ENCODED: list[bytes] = []
+
+
+def _encoded() -> bytes:
+    if not _ENCODED:
+        _ENCODED.append(sealed().to_bytes())
+    return _ENCODED[0]
