@@ -31,6 +31,7 @@ from votes.sealed import (
     group,
     partial_decrypt,
     seal_ballot,
+    sum_tallies,
     tracker,
     tracker_text,
     verify_ballot,
@@ -322,3 +323,17 @@ def _encoded() -> bytes:
     if not _ENCODED:
         _ENCODED.append(sealed().to_bytes())
     return _ENCODED[0]
+
+
+def test_aggregation_reads_encodings_and_adds_shards() -> None:
+    ballots = [sealed((i % 3, (i + 1) % 2)) for i in range(4)]
+    whole = aggregate(ballots, OPTIONS)
+    assert aggregate([b.to_bytes() for b in ballots], OPTIONS) == whole
+    shards = [aggregate(ballots[:1], OPTIONS), aggregate(ballots[1:], OPTIONS)]
+    assert sum_tallies(shards, OPTIONS) == whole
+    with pytest.raises(SealedError, match="rows"):
+        sum_tallies([whole], (3, 3))
+    bad = bytearray(ballots[0].to_bytes())
+    bad[8 + 31] |= 0x80  # the top bit of the first alpha
+    with pytest.raises(SealedError, match="canonical"):
+        aggregate([bytes(bad)], OPTIONS)

@@ -13,7 +13,8 @@ Casting (server side)
     tracker(ballot_or_bytes) -> bytes (32); tracker_text(tracker) -> str
     box_digest(context, trackers) -> bytes (32), independent of order
 Counting
-    aggregate(ballots, options) -> EncryptedTally (to_dict / from_dict)
+    aggregate(ballots_or_encodings, options, workers=1) -> EncryptedTally (to_dict / from_dict)
+    sum_tallies(parts, options) -> EncryptedTally   (slices or shards of one box)
     partial_decrypt(member_key, committee, context, tally) -> PartialDecryption
     verify_partial(committee, context, tally, partial) -> None     (raises SealedError)
     combine(committee, context, tally, partials, max_count=None) -> list[list[int]]
@@ -43,6 +44,7 @@ from votes.sealed.ballot import (
     ballot_problems,
     box_digest,
     seal_ballot,
+    sum_tallies,
     tracker,
     tracker_text,
     verify_ballot,
@@ -120,6 +122,7 @@ __all__ = [
     "round_context",
     "seal_ballot",
     "single_member",
+    "sum_tallies",
     "tracker",
     "tracker_text",
     "unlock",

@@ -372,36 +372,35 @@ class EncryptedTally:
         return cls(tuple(rows), count)
 
 
-def _aggregate_encoded(encoded: Sequence[bytes], options: tuple[int, ...]) -> EncryptedTally:
-    return aggregate((SealedBallot.from_bytes(data) for data in encoded), options)
+def _aggregate_slice(
+    ballots: Sequence[SealedBallot | bytes], shape: tuple[int, ...]
+) -> EncryptedTally:
+    return aggregate(ballots, shape)
 
 
 def aggregate(
-    ballots: Iterable[SealedBallot], options: Sequence[int], workers: int = 1
+    ballots: Iterable[SealedBallot | bytes], options: Sequence[int], workers: int = 1
 ) -> EncryptedTally:
     """Multiply the ciphertexts of verified ballots option by option (the encrypted totals).
 
-    workers > 1 adds up slices of the ballots in that many processes and then the slices' sums
-    (the same additions, in another order; the group is commutative).
+    Ballots may be given decoded or as their encodings (decoded here, with every check of
+    SealedBallot.from_bytes). workers > 1 adds up slices of the ballots in that many processes
+    and then the slices' sums (the same additions in another order; the group is commutative).
     """
     shape = tuple(options)
     if workers > 1:
-        encoded = [ballot.to_bytes() for ballot in ballots]
-        if len(encoded) > 1:
-            size = -(-len(encoded) // workers)
+        items = list(ballots)
+        if len(items) > 1:
+            size = -(-len(items) // workers)
+            slices = [items[i : i + size] for i in range(0, len(items), size)]
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                parts = list(
-                    pool.map(
-                        _aggregate_encoded,
-                        [encoded[i : i + size] for i in range(0, len(encoded), size)],
-                        [shape] * workers,
-                    )
-                )
-            return _sum_tallies(parts, shape)
-        ballots = [SealedBallot.from_bytes(data) for data in encoded]
+                parts = list(pool.map(_aggregate_slice, slices, [shape] * len(slices)))
+            return sum_tallies(parts, shape)
+        ballots = items
     sums = [[ZERO] * m for m in shape]
     count = 0
-    for ballot in ballots:
+    for item in ballots:
+        ballot = SealedBallot.from_bytes(item) if isinstance(item, bytes) else item
         if ballot.options != shape:
             raise SealedError("tally: a ballot does not have the round's rows")
         for row, sealed in zip(sums, ballot.rows, strict=True):
@@ -411,7 +410,11 @@ def aggregate(
     return EncryptedTally(tuple(tuple(row) for row in sums), count)
 
 
-def _sum_tallies(parts: Sequence[EncryptedTally], shape: tuple[int, ...]) -> EncryptedTally:
+def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> EncryptedTally:
+    """Add encrypted tallies of disjoint sets of ballots (slices, or shards kept while casting)."""
+    shape = tuple(options)
+    if any(part.options != shape for part in parts):
+        raise SealedError("tally: a part does not have the round's rows")
     rows = tuple(
         tuple(_product(part.rows[row][option] for part in parts) for option in range(m))
         for row, m in enumerate(shape)
