@@ -24,6 +24,7 @@ from tests.sealed_helpers import (
 from votes.sealed import (
     SealedBallot,
     SealedError,
+    SealingPads,
     aggregate,
     ballot_problems,
     box_digest,
@@ -337,3 +338,29 @@ def test_aggregation_reads_encodings_and_adds_shards() -> None:
     bad[8 + 31] |= 0x80  # the top bit of the first alpha
     with pytest.raises(SealedError, match="canonical"):
         aggregate([bytes(bad)], OPTIONS)
+
+
+def test_sealing_with_precomputed_pads_gives_valid_ballots_and_uses_each_pad_once() -> None:
+    pads = SealingPads(key())
+    pads.fill(options=10, rows=4)
+    first = seal_ballot(key(), CONTEXT, [2, 1], list(OPTIONS), pads=pads)
+    assert pads.available() == (5, 2)
+    second = seal_ballot(key(), CONTEXT, [2, 1], list(OPTIONS), pads=pads)
+    assert pads.available() == (0, 0)
+    third = seal_ballot(key(), CONTEXT, [2, 1], list(OPTIONS), pads=pads)  # empty: fresh draws
+    for ballot in (first, second, third):
+        verify_ballot(key(), CONTEXT, ballot, OPTIONS)
+    alphas = [c.alpha for b in (first, second, third) for row in b.rows for c in row.ciphertexts]
+    assert len(set(alphas)) == len(alphas) == 15
+    tally = aggregate([first, second, third], OPTIONS)
+    public, keys = committee(1, 1)
+    assert combine(public, CONTEXT, tally, [partial_decrypt(keys[0], public, CONTEXT, tally)]) == [
+        [0, 0, 3],
+        [0, 3],
+    ]
+
+
+def test_pads_for_another_key_are_refused() -> None:
+    pads = SealingPads(committee(2, 3)[0].public_key)
+    with pytest.raises(SealedError, match="another key"):
+        seal_ballot(key(), CONTEXT, [0, 0], list(OPTIONS), pads=pads)

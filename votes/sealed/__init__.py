@@ -7,7 +7,8 @@ Round parameters
     RoundParameters(scope, round_id, items, options).context -> bytes (32)
     round_context(scope, round_id, items, options) -> bytes
 Casting (server side)
-    seal_ballot(public_key, context, choices, options) -> SealedBallot
+    seal_ballot(public_key, context, choices, options, pads=None) -> SealedBallot
+    SealingPads(public_key).fill(options, rows): secret precomputation, memory only
     verify_ballot(public_key, context, ballot, options) -> None   (raises SealedError)
     SealedBallot.to_bytes() / SealedBallot.from_bytes(data)
     tracker(ballot_or_bytes) -> bytes (32); tracker_text(tracker) -> str
@@ -38,6 +39,7 @@ from votes.sealed.ballot import (
     EncryptedTally,
     SealedBallot,
     SealedRow,
+    SealingPads,
     SumProof,
     ZeroOneProof,
     aggregate,
@@ -101,6 +103,7 @@ __all__ = [
     "SealedBallot",
     "SealedError",
     "SealedRow",
+    "SealingPads",
     "SumProof",
     "ZeroOneProof",
     "aggregate",
