@@ -10,6 +10,8 @@ from functools import cache
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.sealed_helpers import ROUND, committee, replace_row, row_from_bits
 from votes.sealed import (
@@ -177,3 +179,34 @@ def test_an_empty_box_verifies_with_zero_totals() -> None:
     rec = json.loads(json.dumps(make_record(ROUND, public, [], partials)))
     assert verify_record(rec) == []
     assert rec["totals"] == [[0, 0, 0], [0, 0]]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+JUNK: list[Any] = [None, 0, -1, True, "", "zz", "00", [], {}, [None], 2**300, 1.5, G]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_junk_anywhere_gives_problems_not_a_traceback(data: st.DataObject) -> None:
+    rec = copy.deepcopy(record())
+    path = data.draw(st.sampled_from(_paths(rec)))
+    junk = data.draw(st.sampled_from(JUNK))
+    target = rec
+    for key in path[:-1]:
+        target = target[key]
+    if target[path[-1]] == junk:
+        return
+    target[path[-1]] = junk
+    problems = verify_record(rec)
+    assert problems, (path, junk)
+    assert all(isinstance(problem, str) for problem in problems)
