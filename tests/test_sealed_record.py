@@ -210,3 +210,8 @@ def test_any_junk_anywhere_gives_problems_not_a_traceback(data: st.DataObject) -
     problems = verify_record(rec)
     assert problems, (path, junk)
     assert all(isinstance(problem, str) for problem in problems)
+
+
+def test_a_record_that_is_not_an_object_is_refused() -> None:
+    for junk in ([], "record", None, 3):
+        assert verify_record(junk) == ["record: expected a JSON object"]  # type: ignore[arg-type]

@@ -167,6 +167,8 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
     processes (the same checks, spread over the machine's cores).
     """
     problems: list[str] = []
+    if not isinstance(record, Mapping):
+        return ["record: expected a JSON object"]
     if record.get("format") != FORMAT or record.get("group") != GROUP:
         return [f"record: not a {FORMAT} record over {GROUP}"]
     if record.get("version") != VERSION:
