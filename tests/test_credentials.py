@@ -131,7 +131,7 @@ def test_issued_codes_are_stored_only_as_digests(session: Session) -> None:
 
 def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Session) -> None:
     round_ = make_round(session)
-    add_committee(session, round_.id)  # codes are for sealed ballots
+    add_committee(session, round_.id)  # online codes need the committee's key to open
     first = rounds.issue_round_codes(session, round_, 3, SECRET)
     rounds.open_round(session, round_)
     second = rounds.issue_round_codes(session, round_, 2, SECRET)
@@ -142,7 +142,7 @@ def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Ses
 
 def test_codes_are_refused_once_the_round_is_closed(session: Session) -> None:
     round_ = make_round(session)
-    add_committee(session, round_.id)  # codes are for sealed ballots
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 1, SECRET)
     rounds.open_round(session, round_)
     rounds.close_round(session, round_)

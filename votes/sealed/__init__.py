@@ -7,13 +7,15 @@ Round parameters
     RoundParameters(scope, round_id, items, options).context -> bytes (32)
     round_context(scope, round_id, items, options) -> bytes
 Casting (server side)
-    seal_ballot(public_key, context, choices, options) -> SealedBallot
+    seal_ballot(public_key, context, choices, options, pads=None) -> SealedBallot
+    SealingPads(public_key).fill(options, rows): secret precomputation, memory only
     verify_ballot(public_key, context, ballot, options) -> None   (raises SealedError)
     SealedBallot.to_bytes() / SealedBallot.from_bytes(data)
     tracker(ballot_or_bytes) -> bytes (32); tracker_text(tracker) -> str
     box_digest(context, trackers) -> bytes (32), independent of order
 Counting
-    aggregate(ballots, options) -> EncryptedTally (to_dict / from_dict)
+    aggregate(ballots_or_encodings, options, workers=1) -> EncryptedTally (to_dict / from_dict)
+    sum_tallies(parts, options) -> EncryptedTally   (slices or shards of one box)
     partial_decrypt(member_key, committee, context, tally) -> PartialDecryption
     verify_partial(committee, context, tally, partial) -> None     (raises SealedError)
     combine(committee, context, tally, partials, max_count=None) -> list[list[int]]
@@ -37,12 +39,14 @@ from votes.sealed.ballot import (
     EncryptedTally,
     SealedBallot,
     SealedRow,
+    SealingPads,
     SumProof,
     ZeroOneProof,
     aggregate,
     ballot_problems,
     box_digest,
     seal_ballot,
+    sum_tallies,
     tracker,
     tracker_text,
     verify_ballot,
@@ -99,6 +103,7 @@ __all__ = [
     "SealedBallot",
     "SealedError",
     "SealedRow",
+    "SealingPads",
     "SumProof",
     "ZeroOneProof",
     "aggregate",
@@ -120,6 +125,7 @@ __all__ = [
     "round_context",
     "seal_ballot",
     "single_member",
+    "sum_tallies",
     "tracker",
     "tracker_text",
     "unlock",

@@ -11,8 +11,11 @@ round, key or position does not verify anywhere else.
 from __future__ import annotations
 
 import base64
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Final
 
 from votes.sealed import group
@@ -177,45 +180,141 @@ def _check_context(public_key: bytes, context: bytes) -> None:
         raise SealedError("round context: 1 to 1024 bytes expected")
 
 
-def _seal_option(
-    public_key: bytes, context: bytes, row: int, option: int, bit: int
-) -> tuple[Ciphertext, ZeroOneProof, int]:
+@dataclass(frozen=True, slots=True)
+class _OptionPad:
+    """Everything of one option's encryption and 0/1 proof that does not depend on the bit."""
+
+    r: int
+    alpha: bytes
+    r_key: bytes  # r·K
+    w: int
+    w_base: bytes  # w·G
+    w_key: bytes  # w·K
+    c_fake: int
+    v_fake: int
+    t_base: bytes  # t·G, t = v_fake − c_fake·r
+    t_key: bytes  # t·K
+    c_base: bytes  # c_fake·G
+
+
+@dataclass(frozen=True, slots=True)
+class _RowPad:
+    w: int
+    w_base: bytes
+    w_key: bytes
+
+
+def _option_pad(public_key: bytes) -> _OptionPad:
     r = group.random_scalar()
-    alpha = base_mult(r)
-    beta = mult(r, public_key)
-    if bit:
-        beta = group.add(beta, GENERATOR)
-    ciphertext = Ciphertext(alpha, beta)
-    # Real branch `bit`: commitments w·G, w·K. Simulated branch j = 1 − bit: random (c_j, v_j);
-    # its commitments v_j·G − c_j·alpha and v_j·K − c_j·(beta − j·G) are computed from the known
-    # r as t·G and t·K − c_j·(bit − j)·G with t = v_j − c_j·r (same points, fewer operations).
     w = group.random_scalar()
     c_fake, v_fake = group.random_scalar(), group.random_scalar()
     t = (v_fake - c_fake * r) % L
-    a_fake = base_mult(t)
-    b_fake = mult(t, public_key)
-    b_fake = sub(b_fake, base_mult(c_fake)) if bit else group.add(b_fake, base_mult(c_fake))
-    a_real, b_real = base_mult(w), mult(w, public_key)
+    return _OptionPad(
+        r,
+        base_mult(r),
+        mult(r, public_key),
+        w,
+        base_mult(w),
+        mult(w, public_key),
+        c_fake,
+        v_fake,
+        base_mult(t),
+        mult(t, public_key),
+        base_mult(c_fake),
+    )
+
+
+def _row_pad(public_key: bytes) -> _RowPad:
+    w = group.random_scalar()
+    return _RowPad(w, base_mult(w), mult(w, public_key))
+
+
+class SealingPads:
+    """Secret randomness precomputed for sealing under one key (docs/CRYPTO.md §5.3).
+
+    Each pad holds an option's ElGamal randomness: whoever reads it can read that option. Pads
+    live only in this object's memory (never written anywhere), each is taken once, and an
+    empty buffer falls back to computing fresh randomness, so the buffer changes the server's
+    time at casting, never the ballot.
+    """
+
+    def __init__(self, public_key: bytes) -> None:
+        """Start an empty buffer for the joint key."""
+        self.public_key = group.check_point(public_key, "joint public key")
+        self._options: deque[_OptionPad] = deque()
+        self._rows: deque[_RowPad] = deque()
+
+    def fill(self, options: int, rows: int) -> None:
+        """Precompute pads for that many options and rows (the slow part of sealing)."""
+        for _ in range(options):
+            self._options.append(_option_pad(self.public_key))
+        for _ in range(rows):
+            self._rows.append(_row_pad(self.public_key))
+
+    def available(self) -> tuple[int, int]:
+        """Return the numbers of option pads and row pads ready."""
+        return len(self._options), len(self._rows)
+
+    def option(self) -> _OptionPad:
+        """Take an option pad (a fresh one when the buffer is empty)."""
+        try:
+            return self._options.popleft()
+        except IndexError:
+            return _option_pad(self.public_key)
+
+    def row(self) -> _RowPad:
+        """Take a row pad (a fresh one when the buffer is empty)."""
+        try:
+            return self._rows.popleft()
+        except IndexError:
+            return _row_pad(self.public_key)
+
+
+def _seal_option(
+    public_key: bytes,
+    context: bytes,
+    row: int,
+    option: int,
+    bit: int,
+    pad: _OptionPad | None = None,
+) -> tuple[Ciphertext, ZeroOneProof, int]:
+    if pad is None:
+        pad = _option_pad(public_key)
+    beta = group.add(pad.r_key, GENERATOR) if bit else pad.r_key
+    ciphertext = Ciphertext(pad.alpha, beta)
+    # Real branch `bit`: commitments w·G, w·K. Simulated branch j = 1 − bit: random (c_j, v_j);
+    # its commitments v_j·G − c_j·alpha and v_j·K − c_j·(beta − j·G) are computed from the known
+    # r as t·G and t·K − c_j·(bit − j)·G with t = v_j − c_j·r (same points, fewer operations).
+    a_fake = pad.t_base
+    b_fake = sub(pad.t_key, pad.c_base) if bit else group.add(pad.t_key, pad.c_base)
+    a_real, b_real = pad.w_base, pad.w_key
     commitments = (a_fake, b_fake, a_real, b_real) if bit else (a_real, b_real, a_fake, b_fake)
     c = _zero_one_challenge(public_key, context, row, option, ciphertext, *commitments)
-    c_real = (c - c_fake) % L
-    v_real = (w + c_real * r) % L
+    c_real = (c - pad.c_fake) % L
+    v_real = (pad.w + c_real * pad.r) % L
     if bit:
-        proof = ZeroOneProof(c_fake, c_real, v_fake, v_real)
+        proof = ZeroOneProof(pad.c_fake, c_real, pad.v_fake, v_real)
     else:
-        proof = ZeroOneProof(c_real, c_fake, v_real, v_fake)
-    return ciphertext, proof, r
+        proof = ZeroOneProof(c_real, pad.c_fake, v_real, pad.v_fake)
+    return ciphertext, proof, pad.r
 
 
 def seal_ballot(
-    public_key: bytes, context: bytes, choices: Sequence[int], options: Sequence[int]
+    public_key: bytes,
+    context: bytes,
+    choices: Sequence[int],
+    options: Sequence[int],
+    pads: SealingPads | None = None,
 ) -> SealedBallot:
     """Encrypt one ballot (choices[i] = index of the option chosen in row i) with all its proofs.
 
     options[i] is the number of options of row i. The plaintext choices and the randomness stay
-    in this function's frames; the result holds nothing secret.
+    in this function's frames; the result holds nothing secret. pads, when given, supplies
+    precomputed randomness for this key (SealingPads).
     """
     _check_context(public_key, context)
+    if pads is not None and pads.public_key != public_key:
+        raise SealedError("sealing pads made for another key")
     if len(choices) != len(options) or not 1 <= len(options) <= MAX_ROWS:
         raise SealedError("ballot: one choice per row is needed")
     rows = []
@@ -223,20 +322,26 @@ def seal_ballot(
         if not MIN_OPTIONS <= m <= MAX_OPTIONS or not 0 <= choice < m:
             raise SealedError(f"ballot row {row + 1}: choice out of range")
         sealed = [
-            _seal_option(public_key, context, row, option, int(option == choice))
+            _seal_option(
+                public_key,
+                context,
+                row,
+                option,
+                int(option == choice),
+                None if pads is None else pads.option(),
+            )
             for option in range(m)
         ]
         ciphertexts = tuple(item[0] for item in sealed)
         randomness = sum(item[2] for item in sealed) % L
         product = _product(ciphertexts)
-        w = group.random_scalar()
-        a, b = base_mult(w), mult(w, public_key)
-        c = _sum_challenge(public_key, context, row, product, a, b)
+        row_pad = _row_pad(public_key) if pads is None else pads.row()
+        c = _sum_challenge(public_key, context, row, product, row_pad.w_base, row_pad.w_key)
         rows.append(
             SealedRow(
                 ciphertexts,
                 tuple(item[1] for item in sealed),
-                SumProof(c, (w + c * randomness) % L),
+                SumProof(c, (row_pad.w + c * randomness) % L),
             )
         )
     return SealedBallot(tuple(rows))
@@ -370,15 +475,51 @@ class EncryptedTally:
         return cls(tuple(rows), count)
 
 
-def aggregate(ballots: Iterable[SealedBallot], options: Sequence[int]) -> EncryptedTally:
-    """Multiply the ciphertexts of verified ballots option by option (the encrypted totals)."""
-    sums = [[ZERO] * m for m in options]
+def _aggregate_slice(
+    ballots: Sequence[SealedBallot | bytes], shape: tuple[int, ...]
+) -> EncryptedTally:
+    return aggregate(ballots, shape)
+
+
+def aggregate(
+    ballots: Iterable[SealedBallot | bytes], options: Sequence[int], workers: int = 1
+) -> EncryptedTally:
+    """Multiply the ciphertexts of verified ballots option by option (the encrypted totals).
+
+    Ballots may be given decoded or as their encodings (decoded here, with every check of
+    SealedBallot.from_bytes). workers > 1 adds up slices of the ballots in that many processes
+    and then the slices' sums (the same additions in another order; the group is commutative).
+    """
+    shape = tuple(options)
+    if workers > 1:
+        items = list(ballots)
+        if len(items) > 1:
+            size = -(-len(items) // workers)
+            slices = [items[i : i + size] for i in range(0, len(items), size)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                parts = list(pool.map(_aggregate_slice, slices, [shape] * len(slices)))
+            return sum_tallies(parts, shape)
+        ballots = items
+    sums = [[ZERO] * m for m in shape]
     count = 0
-    for ballot in ballots:
-        if ballot.options != tuple(options):
+    for item in ballots:
+        ballot = SealedBallot.from_bytes(item) if isinstance(item, bytes) else item
+        if ballot.options != shape:
             raise SealedError("tally: a ballot does not have the round's rows")
         for row, sealed in zip(sums, ballot.rows, strict=True):
             for option, ciphertext in enumerate(sealed.ciphertexts):
                 row[option] = row[option] + ciphertext
         count += 1
     return EncryptedTally(tuple(tuple(row) for row in sums), count)
+
+
+def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> EncryptedTally:
+    """Add encrypted tallies of disjoint sets of ballots (slices, or shards kept while casting)."""
+    shape = tuple(options)
+    if any(part.options != shape for part in parts):
+        raise SealedError("tally: a part does not have the round's rows")
+    rows = tuple(
+        tuple(_product(part.rows[row][option] for part in parts) for option in range(m))
+        for row, m in enumerate(shape)
+    )
+    return EncryptedTally(rows, sum(part.count for part in parts))

@@ -28,6 +28,7 @@ from votes.sealed.ballot import (
     aggregate,
     ballot_problems,
     box_digest,
+    sum_tallies,
     tracker,
 )
 from votes.sealed.committee import Committee
@@ -138,8 +139,8 @@ def make_record(
 
 def _check_ballots(
     public_key: bytes, context: bytes, options: tuple[int, ...], first: int, encoded: list[str]
-) -> tuple[list[str], list[bytes], list[SealedBallot]]:
-    """Decode and verify a slice of ballots; return problems, trackers and the valid ballots."""
+) -> tuple[list[str], list[bytes], EncryptedTally]:
+    """Decode and verify a slice of ballots; return problems, trackers, the valid ones' tally."""
     problems: list[str] = []
     trackers: list[bytes] = []
     valid: list[SealedBallot] = []
@@ -156,7 +157,7 @@ def _check_ballots(
             problems.extend(f"ballot {number}: {problem}" for problem in found)
         else:
             valid.append(ballot)
-    return problems, trackers, valid
+    return problems, trackers, aggregate(valid, options)
 
 
 def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
@@ -166,6 +167,8 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
     processes (the same checks, spread over the machine's cores).
     """
     problems: list[str] = []
+    if not isinstance(record, Mapping):
+        return ["record: expected a JSON object"]
     if record.get("format") != FORMAT or record.get("group") != GROUP:
         return [f"record: not a {FORMAT} record over {GROUP}"]
     if record.get("version") != VERSION:
@@ -181,7 +184,6 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
     if not isinstance(encoded, list) or not all(isinstance(x, str) for x in encoded):
         return ["record: ballots must be a list of base64 text"]
     trackers: list[bytes] = []
-    valid: list[SealedBallot] = []
     if workers > 1 and len(encoded) > 1:
         size = -(-len(encoded) // (workers * 4))
         slices = [(i, encoded[i : i + size]) for i in range(0, len(encoded), size)]
@@ -193,10 +195,11 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
             results = [future.result() for future in futures]
     else:
         results = [_check_ballots(committee.public_key, context, options, 0, encoded)]
-    for found, part_trackers, part_valid in results:
+    for found, part_trackers, _ in results:
         problems.extend(found)
         trackers.extend(part_trackers)
-        valid.extend(part_valid)
+    # The tally of the valid ballots, added up slice by slice where the slices were checked.
+    tally = sum_tallies([part for _, _, part in results], options)
 
     listed = record.get("trackers")
     if listed != [t.hex() for t in trackers]:
@@ -211,7 +214,6 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
         if record.get("box_digest") != digest:
             problems.append("box digest: not the digest of the ballots")
 
-    tally = aggregate(valid, options)
     try:
         published = EncryptedTally.from_dict(record.get("tally"))
     except SealedError as error:
