@@ -91,6 +91,10 @@ def _dies_after_commit(wsgi_app: Any, every: int) -> Any:
 # ---------------------------------------------------------------------------- databases
 
 
+# The key files of the committees `prepare` made, by (database, round).
+KEY_FILES: dict[tuple[str, int], bytes] = {}
+
+
 def prepare(
     database_url: str,
     voters: int,
@@ -104,6 +108,7 @@ def prepare(
     `summoned` (default: `voters`) bounds how many codes may ever be issued for the round.
     """
     from votes import create_app, operations
+    from votes.demo import demo_committee
     from votes.migrate import upgrade
     from votes.roster import parse_roster
 
@@ -124,6 +129,9 @@ def prepare(
             summoned=summoned or voters,
             present=summoned or voters,
         )
+        # Online ballots are sealed: a committee of one, made as `votes demo` makes it; its key
+        # file is kept here for close_and_verify (which decrypts as the member would).
+        KEY_FILES[(database_url, round_.id)] = demo_committee(work, round_.id, None)
         operations.open_round(work, round_.id)
         codes = operations.issue_codes(work, round_.id, voters, secret)
         round_id = round_.id
@@ -146,16 +154,17 @@ def census(database_url: str, round_id: int) -> Census:
     """Count the ballots, receipts and used codes of a round; read the receipts."""
     from sqlalchemy import func, select
 
+    from votes.ballotbox import ballots_collected
+    from votes.ballotbox import receipts as stored_receipts
     from votes.db import make_engine, make_sessionmaker
-    from votes.models import Ballot, Credential, Receipt
+    from votes.models import Credential
 
     engine = make_engine(database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            ballots = session.scalar(select(func.count()).where(Ballot.round_id == round_id))
-            receipts = list(
-                session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id))
-            )
+            # Sealed ballots (and paper ones), and their receipts, taken from the trackers.
+            ballots = ballots_collected(session, round_id)
+            receipts = stored_receipts(session, round_id)
             used = session.scalar(
                 select(func.count()).where(Credential.round_id == round_id, Credential.used)
             )
@@ -190,10 +199,14 @@ def code_used(database_url: str, secret: str, codes: list[str]) -> dict[str, boo
 def close_and_verify(database_url: str, round_id: int, secret: str = SECRET) -> tuple[bool, str]:
     """Close the round, then run `votes verify ROUND` in a process of its own."""
     from votes import create_app, operations
+    from votes.demo import demo_decrypt
+    from votes.models import RoundStatus
 
     application = create_app({"SECRET_KEY": secret, "DATABASE_URL": database_url, "TESTING": True})
     with operations.work(application.extensions["votes.sessions"], "bench") as work:
-        operations.close_round(work, round_id)
+        round_ = operations.close_round(work, round_id)
+        if round_.status == RoundStatus.DECRYPTING.value:
+            demo_decrypt(work, round_id, KEY_FILES[(database_url, round_id)])
     application.extensions["votes.engine"].dispose()
     done = subprocess.run(
         [sys.executable, "-m", "votes.cli", "verify", str(round_id)],

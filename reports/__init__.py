@@ -12,6 +12,7 @@ bytes; nothing here imports Flask or the ``votes`` package.
 - ``outcome_report(results, meta=None)``: báo cáo kết quả, the consequences, one page
 - ``period_pdf(report)``: the periodic report of a body and its subtree, a chart per level
 - ``*_workbook(...)``: the same as Excel workbooks (.xlsx, openpyxl)
+- ``groups_summary(results)``: a widened poll, persons × voter groups, with a chart
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .ballot import ballot_form
 from .counting import minutes
 from .findings import findings_list
 from .fonts import FontFamily, register_fonts
+from .groups import groups_summary
+from .key_sheet import key_sheet
 from .outcome import outcome_report
 from .period import period_pdf
 from .person_history import history
@@ -44,8 +47,10 @@ __all__ = [
     "ballot_form",
     "findings_list",
     "findings_workbook",
+    "groups_summary",
     "histories_workbook",
     "history",
+    "key_sheet",
     "minutes",
     "outcome_report",
     "period_pdf",
@@ -68,6 +73,7 @@ KINDS: dict[str, Callable[..., bytes]] = {
     "slips": slips,
     "ballot": ballot_form,
     "report": outcome_report,
+    "groups": groups_summary,
 }
 
 

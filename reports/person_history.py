@@ -41,6 +41,23 @@ def _level_cell(counts: Mapping[str, Any], percent: Mapping[str, Any], key: str)
     return f"{fmt_int(counts.get(key))} ({fmt_percent(percent.get(key))} %)"
 
 
+def _group_shares(row: Mapping[str, Any]) -> str:
+    """Write a widened round's low share per voter group and combined, on one line."""
+    parts = []
+    for group in row.get("groups") or []:
+        label = f"nhóm {group.get('number')}" + (" (quyết định)" if group.get("deciding") else "")
+        share = group.get("low_percent")
+        parts.append(
+            f"{label}: {fmt_percent(share)} %"
+            if share is not None
+            else f"{label}: không công bố riêng"
+        )
+    combined = row.get("combined_low_percent")
+    if combined is not None:
+        parts.append(f"chung: {fmt_percent(combined)} %")
+    return "Tỷ lệ thấp theo nhóm — " + "; ".join(parts)
+
+
 def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
     header: list[Any] = [
         "Năm",
@@ -73,6 +90,8 @@ def _rounds_table(styles: Styles, rounds: Sequence[Mapping[str, Any]]) -> Table:
                 }
             )
             title += f" <i>(không lấy phiếu: {esc(reason)})</i>"
+        if row.get("groups"):
+            title += "<br/><font size=7>" + esc(_group_shares(row)) + "</font>"
         denominator = row.get("denominator") or {}
         basis = labels.BASIS_SENTENCE.get(str(denominator.get("basis")), "")
         data.append(

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -141,6 +142,42 @@ class VotesRunner:
 
     def __call__(self, *args: object, stdin: str | None = None) -> Outcome:
         from votes.cli import run
+
+        words = [str(a) for a in args]
+        if words[:2] == ["round", "open"] and len(words) > 2 and words[2].isdigit():
+            # Online ballots are sealed: a round is opened with a committee key. A test that
+            # did not make one gets the tests' committee of one (tests/factories.py).
+            self._committee(int(words[2]))
+        outcome = self._run(run, args, stdin)
+        if words[:2] == ["round", "close"] and outcome.exit_code == 0 and words[2].isdigit():
+            # …and its committee decrypts the totals at once, as `votes trustee decrypt` would.
+            self._decrypt(int(words[2]))
+        return outcome
+
+    def _committee(self, round_id: int) -> None:
+        from tests.factories import add_committee
+        from votes.committee import get_key
+        from votes.models import Round
+
+        with self.app.extensions["votes.sessions"]() as session:
+            round_ = session.get(Round, round_id)
+            if round_ is None or round_.status != "draft" or get_key(session, round_id):
+                return
+            add_committee(session, round_id)
+            session.commit()
+
+    def _decrypt(self, round_id: int) -> None:
+        from tests.factories import MEMBER_KEYS, decrypt_round
+        from votes.committee import get_key
+
+        with self.app.extensions["votes.sessions"]() as session:
+            key = get_key(session, round_id)
+            if key is None or key.ceremony not in MEMBER_KEYS:
+                return  # a committee whose members are the test's own (test_sealed.py)
+            decrypt_round(session, round_id)
+            session.commit()
+
+    def _run(self, run: Any, args: tuple[object, ...], stdin: str | None) -> Outcome:
 
         runner = CliRunner()
         with runner.isolation(input=stdin) as (out, err, _mixed):

@@ -16,10 +16,13 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
+from tests.factories import add_committee, decrypt_round
 from votes import audit, operations, rounds
+from votes.ballotbox import receipts as stored_receipts
 from votes.bundle import export_round, receipt_counted
-from votes.models import AuditEvent, Ballot, Credential, Receipt, Round
+from votes.models import AuditEvent, Ballot, Credential, Round, SealedBallot
 from votes.roster import parse_roster
+from votes.seal import public_record
 from votes.verify import verify_all, verify_round
 
 ROSTER = (
@@ -46,6 +49,7 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
             summoned=12,
             present=11,
         ).id
+        add_committee(work.session, round_id)
         operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 7, SECRET)
         operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=4)
@@ -56,6 +60,7 @@ def closed_round(sessions: sessionmaker[Session]) -> tuple[int, list[str]]:
         ]
     with operations.work(sessions, "tester") as work:
         operations.close_round(work, round_id)
+        decrypt_round(work.session, round_id)
     return round_id, receipts
 
 
@@ -72,19 +77,23 @@ def test_untouched_round_verifies(sessions: sessionmaker[Session], closed_round)
         kinds = [e.kind for e in audit.round_events(session, round_id)]
         assert kinds == [
             "round_created",
+            "committee_created",
+            "committee_file_received",
+            "committee_key_made",
             "round_opened",
             "codes_issued",
             "ballots_imported",
+            "voting_closed",
+            "committee_file_received",
+            "totals_decrypted",
             "round_closed",
         ]
         closing = json.loads(audit.round_events(session, round_id)[-1].details)
         assert closing["collected"] == 10
         assert closing["issued"] == 11
-        # The seal is the SHA-256 of the canonical CSV, computed here independently.
-        lines = sorted(
-            ["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"]
-            + ["valid," + ",".join(m) for m in ONLINE]
-        )
+        # The ballots part is the SHA-256 of the canonical CSV of the ballots kept in the
+        # clear: the paper ones (the online ones are sealed), computed here independently.
+        lines = sorted(["valid,H,,L", "valid,X,C,L", "invalid,,,", "valid,C,C,C"])
         expected = hashlib.sha256(("status,1,2,3\n" + "\n".join(lines) + "\n").encode()).hexdigest()
         assert closing["seal_parts"]["ballots"] == expected
         assert closing["seal"] == documented_seal(session, round_id)
@@ -109,7 +118,16 @@ def documented_seal(session: Session, round_id: int) -> str:
         )
     )
     header = ",".join(["status", *(str(n) for n in range(1, len(round_.items) + 1))])
-    receipts = sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
+    # A sealed ballot's receipt: BN and the first 8 bytes of its tracker, as a number mod 10^16.
+    sealed_box = sorted(
+        session.execute(
+            select(SealedBallot.tracker, SealedBallot.content).where(
+                SealedBallot.round_id == round_id
+            )
+        ).all()
+    )
+    numbers = [f"{int.from_bytes(t[:8], 'big') % 10**16:016d}" for t, _ in sealed_box]
+    receipts = sorted("BN " + " ".join(n[i : i + 4] for i in range(0, 16, 4)) for n in numbers)
     used = [
         c.used for c in session.scalars(select(Credential).where(Credential.round_id == round_id))
     ]
@@ -156,8 +174,26 @@ def documented_seal(session: Session, round_id: int) -> str:
         ),
         "receipts": digest("".join(r + "\n" for r in receipts).encode()),
         "ballots": digest(("\n".join([header, *box]) + "\n").encode()),
+        # The sealed box: "TRACKER SHA256" a line, sorted; the sealed tally: the library's
+        # public record without its ballots (checked by verify_record in test_sealed.py).
+        "sealed_box": digest(
+            "".join(f"{t.hex()} {digest(c)}\n" for t, c in sealed_box).encode("ascii")
+        ),
+        "sealed_tally": part(
+            {k: v for k, v in (public_record(session, round_) or {}).items() if k != "ballots"}
+        ),
     }
-    names = ("body", "round", "items", "exemptions", "counts", "receipts", "ballots")
+    names = (
+        "body",
+        "round",
+        "items",
+        "exemptions",
+        "counts",
+        "receipts",
+        "ballots",
+        "sealed_box",
+        "sealed_tally",
+    )
     listing = "phieu-tin-nhiem round seal 1\n" + "".join(f"{n} {parts[n]}\n" for n in names)
     return digest(listing.encode())
 
@@ -182,9 +218,9 @@ def tamper(sessions: sessionmaker[Session], statement) -> None:  # type: ignore[
 def test_changed_mark_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
     round_id, _ = closed_round
     with sessions() as session:
-        victim = session.scalars(select(Ballot).where(Ballot.marks == "HHH")).one()
+        victim = session.scalars(select(Ballot).where(Ballot.marks == "CCC")).one()
         victim_id = victim.id
-    tamper(sessions, update(Ballot).where(Ballot.id == victim_id).values(marks="HHL"))
+    tamper(sessions, update(Ballot).where(Ballot.id == victim_id).values(marks="CCL"))
     found = problems(sessions, round_id)
     assert any("seal" in p for p in found)
     assert any("item 3" in p for p in found)
@@ -193,7 +229,7 @@ def test_changed_mark_is_detected(sessions, closed_round) -> None:  # type: igno
 def test_deleted_ballot_is_detected(sessions, closed_round) -> None:  # type: ignore[no-untyped-def]
     round_id, _ = closed_round
     with sessions() as session:
-        victim_id = session.scalars(select(Ballot.id).where(Ballot.marks == "LLL")).one()
+        victim_id = session.scalars(select(Ballot.id).where(Ballot.marks == "CCC")).one()
     tamper(sessions, delete(Ballot).where(Ballot.id == victim_id))
     found = problems(sessions, round_id)
     assert any("seal" in p for p in found)
@@ -281,14 +317,13 @@ def test_receipts_can_be_checked_after_close(sessions, closed_round, votes: Vote
         assert all(receipt_counted(session, round_, r) for r in receipts)
         assert all(receipt_counted(session, round_, r.lower().replace("-", " ")) for r in receipts)
         assert not receipt_counted(session, round_, "AAAA-AAAA-AAAA")
-        stored = set(session.scalars(select(Receipt.receipt)))
-        assert stored == set(receipts)
+        assert set(stored_receipts(session, round_id)) == set(receipts)
     out = votes("receipts", round_id, "--check", receipts[0])
     assert out.exit_code == 0
     assert receipts[0] in out.stdout
     out = votes("receipts", round_id, "--check", "AAAA-AAAA-AAAA")
     assert out.exit_code == 1
-    listed = votes("receipts", round_id).stdout.split()
+    listed = votes("receipts", round_id).stdout.splitlines()
     assert listed == sorted(receipts)
 
 
@@ -316,7 +351,7 @@ def test_verify_command_exit_status(votes: VotesRunner, sessions, closed_round) 
     out = votes("verify", round_id)
     assert out.exit_code == 0, out.stdout + out.stderr
     assert votes("verify", "--all").exit_code == 0
-    tamper(sessions, update(Ballot).where(Ballot.marks == "LLL").values(marks="HHH"))
+    tamper(sessions, update(Ballot).where(Ballot.marks == "CCC").values(marks="HHH"))
     out = votes("verify", round_id)
     assert out.exit_code == 1
     assert "SAI LỆCH" in out.stdout
@@ -336,7 +371,7 @@ def test_bundle_recounts_with_the_standard_library_alone(
         names = {Path(n).name for n in archive.namelist()}
         archive.extractall(tmp_path / "unpacked")
         results = json.loads(archive.read(f"round-{round_id}/results.json"))
-        receipts_txt = archive.read(f"round-{round_id}/receipts.txt").decode().split()
+        receipts_txt = archive.read(f"round-{round_id}/receipts.txt").decode().splitlines()
     assert {
         "round.json",
         "profile.toml",
@@ -346,6 +381,8 @@ def test_bundle_recounts_with_the_standard_library_alone(
         "results.json",
         "findings.json",
         "verify.py",
+        "sealed_record.json",
+        "sealed-library.zip",
         "SHA256SUMS",
     } <= names
     assert receipts_txt == sorted(receipts)
@@ -365,7 +402,8 @@ def test_bundle_recounts_with_the_standard_library_alone(
 
     # Tamper with the unpacked ballots: the standalone script catches it.
     ballots = folder / "ballots.csv"
-    ballots.write_text(ballots.read_text().replace("valid,L,L,L", "valid,H,H,H"))
+    original = ballots.read_text()
+    ballots.write_text(original.replace("valid,C,C,C", "valid,H,H,H"))
     run = subprocess.run(
         [sys.executable, "-I", "-S", str(folder / "verify.py")],
         capture_output=True,
@@ -375,6 +413,20 @@ def test_bundle_recounts_with_the_standard_library_alone(
     assert run.returncode == 1
     assert "seal" in run.stdout
     assert "SHA256SUMS" in run.stdout
+    ballots.write_text(original)
+    # The sealed record: a total changed is caught by the library's proofs, shipped inside.
+    record_path = folder / "sealed_record.json"
+    record = json.loads(record_path.read_text())
+    record["totals"][2] = [3, 1, 2]
+    record_path.write_text(json.dumps(record))
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", str(folder / "verify.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "Sealed ballots: totals" in run.stdout
 
 
 def test_bundle_refused_for_open_round(sessions: sessionmaker[Session]) -> None:
@@ -402,7 +454,8 @@ def test_chain_links_every_event(sessions, closed_round) -> None:  # type: ignor
         for before, after in itertools.pairwise(events):
             assert after.prev_hash == before.hash
         assert verify_all(session).ok
-        assert all(e.actor == "tester" for e in events)
+        # The organizer's, and the committee member's in the tests ("test").
+        assert {e.actor for e in events} == {"tester", "test"}
     assert io  # keep the import list honest
 
 

@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.factories import add_committee, opened_ballots
 from votes import credentials, rounds, voting
+from votes.ballotbox import receipts as stored_receipts
 from votes.db import WRITE, make_engine, make_sessionmaker, write_session
-from votes.models import Ballot, Credential, Receipt, Round
+from votes.models import Ballot, Credential, Round
 from votes.roster import RosterEntry
 from votes.voting import CastRefused, cast_ballot
 
@@ -48,6 +50,7 @@ def make_round(session: Session, codes: int, items: int = 4) -> tuple[int, list[
         roster=roster,
         members=codes,
     )
+    add_committee(session, round_.id)
     issued = rounds.issue_round_codes(session, round_, codes, SECRET)
     rounds.open_round(session, round_)
     session.commit()
@@ -81,8 +84,11 @@ def in_threads(jobs: list[Callable[[], Any]]) -> list[Any]:
 def box(session: Session, round_id: int) -> tuple[list[str], list[str], int]:
     """Return the marks in the box, the stored receipts and the number of codes used."""
     session.rollback()
-    ballots = list(session.scalars(select(Ballot.marks).where(Ballot.round_id == round_id)))
-    receipts = list(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
+    # The ballots are sealed: the test opens each with its committee's key; nothing readable
+    # is stored.
+    assert not session.scalar(select(func.count()).where(Ballot.round_id == round_id))
+    ballots = opened_ballots(session, round_id)
+    receipts = stored_receipts(session, round_id)
     used = session.scalar(
         select(func.count()).where(Credential.round_id == round_id, Credential.used)
     )
@@ -271,7 +277,8 @@ def test_closing_while_ballots_are_cast_counts_every_receipt(
     ballots, receipts, used = box(session, round_id)
     round_ = session.get(Round, round_id)
     assert round_ is not None
-    assert round_.status == "closed"
+    # Voting has ended; the sealed ballots await decryption by the committee.
+    assert round_.status == "decrypting"
     assert sorted(receipts) == returned
     assert round_.collected == len(ballots) == used == len(returned)
     assert round_.issued == len(codes)

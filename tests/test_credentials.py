@@ -6,12 +6,14 @@ import hashlib
 import hmac
 import math
 import re
+import secrets
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import add_committee
 from votes import credentials, rounds
 from votes.errors import CountError, InvalidInput, WrongState
 from votes.models import Credential, Round
@@ -129,6 +131,7 @@ def test_issued_codes_are_stored_only_as_digests(session: Session) -> None:
 
 def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Session) -> None:
     round_ = make_round(session)
+    add_committee(session, round_.id)  # online codes need the committee's key to open
     first = rounds.issue_round_codes(session, round_, 3, SECRET)
     rounds.open_round(session, round_)
     second = rounds.issue_round_codes(session, round_, 2, SECRET)
@@ -139,6 +142,7 @@ def test_codes_can_be_issued_in_several_batches_while_draft_or_open(session: Ses
 
 def test_codes_are_refused_once_the_round_is_closed(session: Session) -> None:
     round_ = make_round(session)
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 1, SECRET)
     rounds.open_round(session, round_)
     rounds.close_round(session, round_)
@@ -168,3 +172,25 @@ def test_receipts_are_random_and_well_formed() -> None:
     receipts = [credentials.new_receipt() for _ in range(2000)]
     assert all(CODE.match(receipt) for receipt in receipts)
     assert len(set(receipts)) == len(receipts)
+
+
+SEALED_RECEIPT = re.compile(r"^BN( [0-9]{4}){4}$")
+
+
+def test_a_sealed_receipt_is_the_trackers_digits_and_never_a_code() -> None:
+    tracker = bytes(range(32))
+    # The first 8 bytes as a big-endian integer, modulo 10^16, written with 16 digits.
+    expected = int("0001020304050607", 16) % 10**16
+    assert credentials.tracker_receipt(tracker) == "BN " + " ".join(
+        f"{expected:016d}"[i : i + 4] for i in range(0, 16, 4)
+    )
+    for _ in range(2000):
+        receipt = credentials.tracker_receipt(secrets.token_bytes(32))
+        assert SEALED_RECEIPT.match(receipt)
+        for typed in (receipt, receipt.replace(" ", ""), receipt.replace(" ", "-"), receipt[3:]):
+            with pytest.raises(credentials.CodeFormatError):
+                credentials.normalise_code(typed)
+        assert credentials.normalise_receipt(receipt.lower().replace(" ", "-")) == receipt
+    # Nor is a code ever read as a receipt.
+    assert credentials.normalise_receipt(credentials.new_code()) is None
+    assert credentials.normalise_receipt("BN 1234 5678") is None

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from tests import web_fixtures
 from tests.conftest import VotesRunner
 from tests.web_fixtures import World, csrf_token
+from votes import trustee
 from votes.models import AuditEvent, Person
 
 world = web_fixtures.world  # the fixture, under its own name
@@ -68,10 +69,21 @@ def test_every_event_made_through_the_pages_names_the_account(world: World) -> N
         (f"{base}/restore", {"person": "p3"}),
         (f"{base}/attendance", {"members": "9", "summoned": "9", "present": "9"}),
         (f"{base}/meeting", {"held_on": "2025-06-20", "committee": "Hà Thị Mai (Trưởng ban)"}),
-        (f"{base}/codes", {"count": "2", "fmt": "txt"}),
-        (f"{base}/open", {}),
+        (f"{base}/committee", {"members": "Hà Thị Mai (Trưởng ban)", "threshold": "1"}),
     ]
     for path, data in steps:
+        assert client.post(path, data={"csrf_token": token, **data}).status_code in (200, 302)
+    # The committee's only member makes the key on her machine; the organizer uploads it.
+    _key_file, public = trustee.new_member(
+        client.get(f"{base}/committee.json").get_data(), 1, "mật khẩu của chị Mai", "interactive"
+    )
+    sent = client.post(
+        f"{base}/committee/upload",
+        data={"csrf_token": token, "committee_file": (io.BytesIO(public), "public-1.json")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    for path, data in [(f"{base}/codes", {"count": "2", "fmt": "txt"}), (f"{base}/open", {})]:
         assert client.post(path, data={"csrf_token": token, **data}).status_code in (200, 302)
     paper = "status,1,2,3\nvalid,H,C,L\nvalid,L,L,L\n"
     uploaded = client.post(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import year_in_force
+from tests.factories import add_committee, decrypt_round, year_in_force
 from votes import rounds, voting
 from votes.errors import CountError, InvalidInput, VotesError, WrongState
 from votes.models import Ballot, BallotItem, Exemption, Person, Round, Scale
@@ -56,6 +56,7 @@ def make_round(
         rounds.open_round(session, round_)
     if state == "closed":
         rounds.close_round(session, round_)
+        decrypt_round(session, round_.id)
     session.commit()
     return round_
 
@@ -185,6 +186,7 @@ def test_several_imports_add_up(session: Session) -> None:
 def counts_of(session: Session, round_: Round) -> tuple[tuple[int, int], list[dict[str, int]]]:
     """Return (valid, invalid) ballots and the per-item counts of a closed round."""
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     session.commit()
     tally = tally_round(session, round_)
     return (tally.valid, tally.invalid), [item.counts for item in tally.items]
@@ -326,8 +328,10 @@ def test_collected_may_not_exceed_issued(session: Session) -> None:
 
 
 def test_online_codes_count_as_issued(session: Session) -> None:
-    round_ = make_round(session)
+    round_ = make_round(session, state="draft")
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 2, SECRET)
+    rounds.open_round(session, round_)
     voting.import_paper_ballots(
         session, round_, csv_bytes("status,1,2,3", "valid,H,C,L", "valid,C,C,C")
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import web_fixtures
 from tests.conftest import PG_URL, VotesRunner
+from tests.factories import decrypt_round
 from tests.web_fixtures import World, csrf_token
 from votes import operations
 from votes.db import make_engine
@@ -248,6 +249,7 @@ def test_results_csv_writes_formulas_as_text(
             work, round_id, b"status,1,2,3,4\nvalid,H,C,L,H\n", issued=1
         )
         operations.close_round(work, round_id)
+        decrypt_round(work.session, round_id)
     out = votes("results", round_id, "--format", "csv")
     assert out.exit_code == 0, out.stderr
     import csv

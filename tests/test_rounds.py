@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import SECRET, VotesRunner
-from tests.factories import work
+from tests.factories import add_committee, decrypt_round, work
 from votes import operations, rounds, tally, voting
 from votes.errors import CountError, WrongState
 from votes.results import round_results
@@ -37,6 +37,7 @@ def _closed_round(
 ) -> rounds.Round:
     """A round with 30 codes, `ballots` of them cast online, then closed."""
     round_ = _round(session, summoned=summoned, present=present)
+    add_committee(session, round_.id)
     rounds.open_round(session, round_)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
@@ -45,6 +46,7 @@ def _closed_round(
         voting.cast_ballot(session, SECRET, code, ["H", "C"], round_id=round_id)
     round_ = rounds.get_round(session, round_id)
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     return round_
 
 
@@ -61,15 +63,19 @@ def test_online_turnout_below_quorum_cannot_be_published(session: Session) -> No
     (The number present must be known before closing: the quorum is judged on it too.)
     """
     round_ = _round(session, summoned=30, present=30)
+    add_committee(session, round_.id)
     rounds.open_round(session, round_)
     codes = rounds.issue_round_codes(session, round_, 30, SECRET)
     session.commit()
     round_id = round_.id
     for code in codes[:19]:
         voting.cast_ballot(session, SECRET, code, ["H", "C"], round_id=round_id)
-    round_ = rounds.get_round(session, round_id)
+    session.rollback()
     session.connection(execution_options={"votes_write": True})
+    round_ = rounds.get_round(session, round_id)
     rounds.close_round(session, round_)
+    session.commit()
+    decrypt_round(session, round_.id)
     result = round_results(session, round_)
     assert result["quorum_met"] is False
     assert result["quorum"]["required"] == 20
@@ -149,6 +155,7 @@ def test_attendance_taken_at_the_meeting_is_recorded_while_open(session: Session
 
 def test_attendance_must_be_possible(session: Session) -> None:
     round_ = _round(session, summoned=30, present=None)
+    add_committee(session, round_.id)
     rounds.issue_round_codes(session, round_, 25, SECRET)
     session.commit()
     with pytest.raises(CountError) as refused:

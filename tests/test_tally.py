@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tests.factories import open_round_of, store_box, year_in_force
+from tests.factories import add_committee, decrypt_round, open_round_of, store_box, year_in_force
 from votes import profiles, rounds, voting
 from votes.counting import count_marks
 from votes.errors import CountError
@@ -231,6 +231,7 @@ def paper_round(
     data = "\n".join([header, *ballots]).encode()
     voting.import_paper_ballots(session, round_, data, issued=issued or len(ballots))
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     session.commit()
     return round_
 
@@ -341,6 +342,7 @@ def test_online_and_paper_ballots_are_counted_together(session: Session) -> None
         members=10,
         roster=[RosterEntry(line=2, name="Người A", position="Chủ tịch")],
     )
+    add_committee(session, round_.id)
     codes = rounds.issue_round_codes(session, round_, 3, SECRET)
     rounds.open_round(session, round_)
     voting.import_paper_ballots(session, round_, b"status,1\nvalid,L\nvalid,\n", issued=2)
@@ -349,6 +351,7 @@ def test_online_and_paper_ballots_are_counted_together(session: Session) -> None
         voting.cast_ballot(session, SECRET, code, [mark], round_id=round_.id)
     round_ = rounds.get_round(session, round_.id)
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     session.commit()
     tally = tally_round(session, round_)
     # Issued: 2 paper + 3 codes; collected: 2 paper + 2 online (one code never used).
@@ -410,6 +413,7 @@ def test_a_ballot_with_only_the_collective_is_counted(session: Session) -> None:
     rounds.open_round(session, round_)
     voting.import_paper_ballots(session, round_, b"status,1\nvalid,L\nvalid,H\n", issued=2)
     rounds.close_round(session, round_)
+    decrypt_round(session, round_.id)
     tally = tally_round(session, round_)
     assert [(item.kind, item.person_key, item.counts) for item in tally.items] == [
         ("collective", None, {"high": 1, "confidence": 0, "low": 1, "invalid": 0})

@@ -34,6 +34,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SECRET, VotesRunner
+from tests.factories import add_committee, decrypt_round
 from votes import audit, operations
 from votes.meeting import parse_committee
 from votes.models import (
@@ -46,6 +47,7 @@ from votes.models import (
     Person,
     Receipt,
     Round,
+    SealedBallot,
 )
 from votes.recount import content_digest, event_hash_v2, parse_head
 from votes.roster import parse_roster
@@ -57,8 +59,10 @@ ROSTER = (
     "Người Bốn,Ủy viên,p4,,Đã có thông báo nghỉ hưu\n"
 )
 # Person 3 is low on 5 of 9 collected: more than one half, a finding (nq35: D = members = 9).
-ONLINE = ["HHL", "HCL", "CCL", "HHH", "LHL", "HCC"]
-PAPER = "status,1,2,3\nvalid,H,,L\nvalid,C,C,H\ninvalid,,,\n"
+# Online ballots are sealed; the tampering with marks below is done on the paper ballots,
+# the only ones kept in the clear (test_sealed.py tampers with the sealed box).
+ONLINE = ["HCL", "CCL", "HHH", "LHL"]
+PAPER = "status,1,2,3\nvalid,H,,L\nvalid,C,C,H\ninvalid,,,\nvalid,H,H,L\nvalid,H,C,C\n"
 
 
 def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) -> int:
@@ -85,14 +89,16 @@ def _round(sessions: sessionmaker[Session], body: str, *, publish: bool = True) 
             held_on=dt.date(2013 if body == "HDND-T" else 2014, 12, 5),
             committee=parse_committee("Người Năm (Trưởng ban); Người Sáu"),
         )
+        add_committee(work.session, round_id)
         operations.open_round(work, round_id)
-        codes = operations.issue_codes(work, round_id, 6, SECRET)
-        operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=3)
+        codes = operations.issue_codes(work, round_id, 4, SECRET)
+        operations.import_paper_ballots(work, round_id, PAPER.encode(), issued=5)
     with sessions() as session:
         for code, marks in zip(codes, ONLINE, strict=True):
             operations.cast_ballot(session, SECRET, code, list(marks), round_id=round_id)
     with operations.work(sessions, "tester") as work:
         operations.close_round(work, round_id)
+        decrypt_round(work.session, round_id)
     if publish:
         with operations.work(sessions, "tester") as work:
             operations.publish_round(work, round_id)
@@ -219,8 +225,9 @@ def test_changed_round_details_are_caught(
 def test_deleted_receipts_are_caught(
     sessions: sessionmaker[Session], votes: VotesRunner, round_id: int
 ) -> None:
-    tamper(sessions, delete(Receipt))
-    output = caught(votes, round_id, saying="6 biên nhận đã bị xóa")
+    # A sealed ballot's receipt is its tracker's: deleting the sealed ballots deletes them.
+    tamper(sessions, delete(SealedBallot))
+    output = caught(votes, round_id, saying="4 biên nhận đã bị xóa")
     assert "(phần niêm phong receipts)" in output
 
 
@@ -247,12 +254,13 @@ def test_receipts_are_accounted_while_the_round_is_open(
             roster=parse_roster(ROSTER.encode()),
             members=9,
         ).id
+        add_committee(work.session, round_id)
         operations.open_round(work, round_id)
         codes = operations.issue_codes(work, round_id, 2, SECRET)
     with sessions() as session:
         operations.cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_id)
     holds(votes, round_id)
-    tamper(sessions, delete(Receipt))
+    tamper(sessions, delete(SealedBallot))
     caught(votes, round_id, saying="1 biên nhận đã bị xóa")
 
 
@@ -411,7 +419,10 @@ def _edit_bundle(folder: Path) -> None:
         sys.modules.pop("verify", None)
     definition = json.loads((folder / "round.json").read_text())
     parts = bundled.seal_parts(
-        definition, (folder / "receipts.txt").read_bytes(), (folder / "ballots.csv").read_bytes()
+        definition,
+        (folder / "receipts.txt").read_bytes(),
+        (folder / "ballots.csv").read_bytes(),
+        bundled.record_parts(json.loads((folder / "sealed_record.json").read_text())),
     )
     events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
     chain = [json.loads(line) for line in (folder / "chain.jsonl").read_text().splitlines()]
@@ -493,7 +504,7 @@ def test_a_bundle_checks_its_parts_receipts_and_log(
     assert run.returncode == 1
     assert "receipts.txt does not match its SHA-256" in run.stdout
     assert "Seal part receipts" in run.stdout
-    assert "7 receipts, 6 online ballots" in run.stdout
+    assert "5 receipts, 4 online ballots" in run.stdout
     receipts.write_text(original)
     chain = folder / "chain.jsonl"
     links = chain.read_text().splitlines()

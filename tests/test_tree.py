@@ -224,9 +224,9 @@ def test_two_places_warning_on_the_command_line(votes: VotesRunner, tmp_path: Pa
 
 
 def test_migration_keeps_every_sealed_round_verifiable(empty_database_url: str) -> None:
-    """A database of main's schema (0005) holding closed, sealed rounds migrates and verifies.
+    """A database of the schema before the tree (0007) with closed, sealed rounds verifies after.
 
-    The rounds are made by today's code, then the schema is taken back to 0005 (the identity
+    The rounds are made by today's code, then the schema is taken back to 0007 (the identity
     column, levels and parents dropped) and migrated forward again.
     """
     engine = make_engine(empty_database_url)
@@ -245,7 +245,7 @@ def test_migration_keeps_every_sealed_round_verifiable(empty_database_url: str) 
                 columns=[rated(1, 5), rated(3, 5)],
             )
         session.commit()
-    downgrade(engine, "0005")
+    downgrade(engine, "0007")
     assert "identity" not in {c["name"] for c in inspect(engine).get_columns("person")}
     upgrade(engine)
     with sessions() as session:

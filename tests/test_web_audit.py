@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
+from tests.factories import add_committee, decrypt_round, opened_ballots
 from tests.web_fixtures import PASSWORD, World, build_world, csrf_token, login
 from votes import audit, operations
 from votes.db import write_session
@@ -78,6 +79,7 @@ def build_audit_world(app: Flask) -> AuditWorld:
             present=10,
         )
         world.ids["published"] = round_.id
+        add_committee(work.session, round_.id)
         codes = operations.issue_codes(work, round_.id, 8, secret)
         operations.open_round(work, round_.id)
     audit_world = AuditWorld(world)
@@ -89,6 +91,7 @@ def build_audit_world(app: Flask) -> AuditWorld:
             )
     with operations.work(world.sessions, "setup") as work:
         operations.close_round(work, world.ids["published"])
+        decrypt_round(work.session, world.ids["published"])
         operations.record_meeting(
             work,
             world.ids["published"],
@@ -153,10 +156,12 @@ def test_results_show_chart_seal_findings_and_a_green_verification(aw: AuditWorl
 def test_tampering_turns_the_verification_red(aw: AuditWorld) -> None:
     client = aw.client("auditor")
     with write_session(aw.world.sessions) as session:
-        session.execute(
-            text("UPDATE ballot SET marks = 'LLL' WHERE round_id = :r AND marks = 'HHH'"),
+        # The online ballots are sealed: one of them deleted.
+        tracker = session.scalar(
+            text("SELECT tracker FROM sealed_ballot WHERE round_id = :r"),
             {"r": aw.ids["published"]},
         )
+        session.execute(text("DELETE FROM sealed_ballot WHERE tracker = :t"), {"t": tracker})
     html = client.get(aw.path("/audit/rounds/{published}/results")).get_data(as_text=True)
     assert "verify-failed" in html
     assert "sau khi đợt được niêm phong" in html  # the problem, in the page's language
@@ -448,10 +453,12 @@ def test_small_round_warning(app: Flask, aw: AuditWorld) -> None:
 
 def test_no_page_lists_individual_ballots(aw: AuditWorld) -> None:
     """Crawl every GET page (not the downloads) as every role: no packed marks, no ballot line."""
-    from votes.models import Ballot
-
     with aw.world.sessions() as session:
-        packed = set(session.scalars(select(Ballot.marks)))
+        # Sealed: the test opens the ballots with the committee's key to know what to look for.
+        packed = {
+            *opened_ballots(session, aw.ids["published"]),
+            *opened_ballots(session, aw.ids["closed"]),
+        }
     assert packed == {"HLC", "HHH", "HCL"}
     lines = {"valid," + ",".join(m) for m in packed}
     fill = {

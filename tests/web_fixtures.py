@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.factories import add_committee, decrypt_round
 from votes import operations, staff
 from votes.meeting import parse_committee
 from votes.roster import parse_roster
@@ -115,6 +116,7 @@ def build_world(app: Flask) -> World:
                 time_exception="05/NQ-HĐND" if name == "closed" else None,
             )
             world.ids[name] = round_.id
+            add_committee(work.session, round_.id)
             world.codes[name] = operations.issue_codes(work, round_.id, 3, secret)
             if name != "draft":
                 operations.open_round(work, round_.id)
@@ -123,6 +125,7 @@ def build_world(app: Flask) -> World:
         operations.cast_ballot(session, secret, world.codes["closed"][0], ["H", "C", "L"])
     with operations.work(factory, "setup") as work:
         operations.close_round(work, world.ids["closed"])
+        decrypt_round(work.session, world.ids["closed"])
         # The minutes are dated by the meeting: the closed round's is recorded.
         operations.record_meeting(
             work,

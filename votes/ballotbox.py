@@ -7,15 +7,15 @@ that every door applies before anything is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, func, insert, select
 from sqlalchemy.orm import Session
 
-from .credentials import codes_issued
+from .credentials import codes_issued, tracker_receipt
 from .errors import N_, CountError
 from .limits import check_count
-from .models import Ballot, BallotItem, Receipt, Round, random_id
+from .models import Ballot, BallotItem, Receipt, Round, SealedBallot, random_id
 
 INSERT_BALLOT = insert(cast(Table, Ballot.__table__))
 
@@ -41,8 +41,47 @@ def item_count(session: Session, round_id: int) -> int:
 
 
 def ballots_collected(session: Session, round_id: int) -> int:
-    """Count the ballots in the box of a round."""
-    return session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0
+    """Count the ballots in the box of a round: paper (and older online) ones, and sealed ones."""
+    return (session.scalar(select(func.count()).where(Ballot.round_id == round_id)) or 0) + (
+        sealed_count(session, round_id)
+    )
+
+
+def _in_group(round_id: int, group: int | None) -> list[Any]:
+    where: list[Any] = [SealedBallot.round_id == round_id]
+    if group is not None:
+        where.append(SealedBallot.group_number == group)
+    return where
+
+
+def sealed_count(session: Session, round_id: int, group: int | None = None) -> int:
+    """Count the sealed (encrypted) online ballots of a round (or of one of its voter groups)."""
+    return session.scalar(select(func.count()).where(*_in_group(round_id, group))) or 0
+
+
+def sealed_box(
+    session: Session, round_id: int, group: int | None = None
+) -> list[tuple[bytes, bytes]]:
+    """Return the (tracker, content) of every sealed ballot of a round (or group), by tracker."""
+    return [
+        (tracker, content)
+        for tracker, content in session.execute(
+            select(SealedBallot.tracker, SealedBallot.content)
+            .where(*_in_group(round_id, group))
+            .order_by(SealedBallot.tracker)
+        )
+    ]
+
+
+def trackers(session: Session, round_id: int, group: int | None = None) -> list[bytes]:
+    """Return the trackers of a round's (or a group's) sealed ballots, sorted."""
+    return list(
+        session.scalars(
+            select(SealedBallot.tracker)
+            .where(*_in_group(round_id, group))
+            .order_by(SealedBallot.tracker)
+        )
+    )
 
 
 def ballots_issued(session: Session, round_: Round) -> int:
@@ -51,7 +90,7 @@ def ballots_issued(session: Session, round_: Round) -> int:
 
 
 def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
-    """Return the (status, marks) of every ballot of a round."""
+    """Return the (status, marks) of every ballot of a round kept in the clear (paper ballots)."""
     return [
         (status, marks)
         for status, marks in session.execute(
@@ -110,16 +149,28 @@ def packed_box(session: Session, round_id: int, *, spoiled_by_marks: bool) -> Pa
 
 
 def receipts_count(session: Session, round_id: int) -> int:
-    """Count the receipts of a round."""
-    return session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0
+    """Count the receipts of a round: random ones (before sealing) and those of sealed ballots."""
+    return (session.scalar(select(func.count()).where(Receipt.round_id == round_id)) or 0) + (
+        sealed_count(session, round_id)
+    )
 
 
 def receipts(session: Session, round_id: int) -> list[str]:
-    """Return the receipts of a round, sorted (an order that says nothing)."""
-    return sorted(session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)))
+    """Return the receipts of a round, sorted (an order that says nothing).
+
+    A sealed ballot's receipt is its tracker's (credentials.tracker_receipt).
+    """
+    return sorted(
+        [
+            *session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_id)),
+            *(tracker_receipt(tracker) for tracker in trackers(session, round_id)),
+        ]
+    )
 
 
-def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str]]) -> None:
+def insert_ballots(
+    session: Session, round_id: int, ballots: list[tuple[str, str]], *, group: int = 1
+) -> None:
     """Insert ballots with one executemany of the driver.
 
     Through SQLAlchemy every row costs about 10 µs of parameter handling, more than SQLite
@@ -127,10 +178,10 @@ def insert_ballots(session: Session, round_id: int, ballots: list[tuple[str, str
     Each ballot gets a fresh random key, as a cast one does.
     """
     connection = session.connection()
-    keys = ["round_id", "id", "status", "marks"]
+    keys = ["round_id", "id", "group_number", "status", "marks"]
     compiled = INSERT_BALLOT.compile(dialect=connection.dialect, column_keys=keys)
     rows: list[tuple[object, ...]] = [
-        (round_id, random_id(), status, marks) for status, marks in ballots
+        (round_id, random_id(), group, status, marks) for status, marks in ballots
     ]
     if compiled.positional:
         order = [keys.index(name) for name in compiled.positiontup or ()]

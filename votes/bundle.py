@@ -12,13 +12,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, profiles
+from . import audit, profiles, sealed
+from .ballotbox import receipts
+from .committee import online_totals
+from .credentials import normalise_receipt
 from .errors import N_, WrongState
 from .models import AuditEvent, Receipt, Round
-from .recount import event_hash_v2
+from .recount import SEALED_LIBRARY, SEALED_RECORD, event_hash_v2
 from .results import round_results
-from .seal import ballots_file, receipts_file, round_definition
-from .vocabulary import COUNTED
+from .seal import (
+    ballots_file,
+    group_ballots_file,
+    public_records,
+    receipts_file,
+    round_definition,
+)
+from .vocabulary import COUNTED, level_names
 
 RECOUNT_SCRIPT = Path(__file__).with_name("recount.py")
 README = """Bundle of round {id}: {title} ({body}, {year})
@@ -34,7 +43,9 @@ README = """Bundle of round {id}: {title} ({body}, {year})
   chain.jsonl    the log from the round's first event to the head at export: the other
                  events by the digest of their content only
   anchors.json   the seal of the round (and of each part) and the head of the log at export
-  results.json   the results as published by `votes results`
+  results.json   the results as published by `votes results` (with voter groups: each
+                 group's result and the combined one; a small group only inside the combined)
+  group_ballots.csv  with voter groups, when none is hidden: every ballot with its group
   findings.json  the findings of the round with their evidence
   verify.py      recount everything with Python 3.11+ alone:
                      python3 verify.py --expect-seal SEAL --expect-head N:HEAD
@@ -54,6 +65,9 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
             id=round_.id,
             status=round_.status,
         )
+    sealed = normalise_receipt(receipt)
+    if sealed is not None:
+        return sealed in receipts(session, round_.id)
     wanted = "".join(ch for ch in receipt.upper() if ch.isalnum())
     wanted = "-".join(wanted[i : i + 4] for i in range(0, len(wanted), 4))
     return (
@@ -64,9 +78,27 @@ def receipt_counted(session: Session, round_: Round, receipt: str) -> bool:
     )
 
 
-def export_round(session: Session, round_: Round) -> bytes:
-    """Build the zip bundle of a closed or published round."""
-    result = round_results(session, round_)  # refuses a round that is not counted
+def _hidden_totals(session: Session, round_: Round, hidden: frozenset[int]) -> list[list[int]]:
+    """Return the online totals of the hidden voter groups added up, per item and level."""
+    names = level_names(round_.scale)
+    summed: list[list[int]] = [[0] * len(names) for _ in round_.items]
+    for number in sorted(hidden):
+        decrypted = online_totals(session, round_.id, number) or []
+        for row, totals in zip(summed, decrypted, strict=False):
+            for index, name in enumerate(names):
+                row[index] += totals.get(name, 0)
+    return summed
+
+
+def export_round(session: Session, round_: Round, *, small_minimum: int | None = None) -> bytes:
+    """Build the zip bundle of a closed or published round.
+
+    A round of several voter groups adds group_ballots.csv (every ballot with its group) only
+    when no group is hidden: a group under the small-round minimum is never given alone, so
+    its ballots are then only inside ballots.csv.
+    """
+    # refuses a round that is not counted
+    result = round_results(session, round_, small_minimum=small_minimum)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     own = audit.round_events(session, round_.id)
     events = [audit.event_dict(e) for e in own]
@@ -100,6 +132,20 @@ def export_round(session: Session, round_: Round) -> bytes:
         "findings.json": _json(findings),
         "verify.py": RECOUNT_SCRIPT.read_bytes(),
     }
+    hidden = frozenset(g["number"] for g in result.get("groups") or [] if g.get("hidden_small"))
+    record = public_records(session, round_, hidden)
+    if record is not None:
+        if hidden and not result.get("combined", {}).get("withheld"):
+            # What the combined result adds for the hidden groups, together (it is the
+            # combined result less the groups shown, so it shows nothing new): their online
+            # totals, which verify.py adds to the recount of the combined result.
+            record["hidden_totals"] = _hidden_totals(session, round_, hidden)
+        # The sealed ballots' public record, and the library that checks it (the standard
+        # library and libsodium only), imported by verify.py from the zip.
+        files[SEALED_RECORD] = _json(record)
+        files[SEALED_LIBRARY] = sealed_library()
+    if len(round_.groups) > 1 and not any(g["hidden_small"] for g in result["groups"]):
+        files["group_ballots.csv"] = group_ballots_file(session, round_)
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     ).encode("ascii")
@@ -111,6 +157,18 @@ def export_round(session: Session, round_: Round) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def sealed_library() -> bytes:
+    """Return the sealed-ballot library (votes/sealed/*.py) as a zip that Python imports from."""
+    folder = Path(sealed.__file__).parent
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        stamp = (1980, 1, 1, 0, 0, 0)
+        archive.writestr(zipfile.ZipInfo("votes/__init__.py", stamp), b"")
+        for path in sorted(folder.glob("*.py")):
+            archive.writestr(zipfile.ZipInfo(f"votes/sealed/{path.name}", stamp), path.read_bytes())
     return buffer.getvalue()
 
 

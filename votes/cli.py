@@ -27,25 +27,45 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import profiles, rounds, tree
+from . import profiles, rounds, sealed, tree, trustee
 from .audit import event_dict
-from .ballotbox import receipts
+from .ballotbox import receipts, sealed_count
 from .bundle import receipt_counted
+from .committee import (
+    ALL_NEEDED_WARNING,
+    COMMITTEE_FILE_WORDS,
+    SINGLE_MEMBER_WARNING,
+    committee_file,
+    committee_lines,
+    get_key,
+    pending_groups,
+    totals_file,
+)
 from .config import ConfigError
-from .demo import DEMO_HOST, DEMO_PORT, demo_access, hold_demo, seed_demo
+from .demo import (
+    DEMO_HOST,
+    DEMO_KEY_FILE,
+    DEMO_PASSPHRASE,
+    DEMO_PORT,
+    demo_access,
+    hold_demo,
+    seed_demo,
+)
 from .errors import N_, InvalidInput, VotesError
 from .followup import Proposal
+from .groups import COMBINED, get_group, small_minimum
 from .i18n import LANGUAGES, translate
 from .lazy import lazy_module
 from .limits import ID_MAX
 from .logfilter import install_code_filter
-from .meeting import parse_committee, parse_local_moment, parse_local_time
-from .models import AuditEvent, Round, TrustedKey
+from .meeting import Member, parse_committee, parse_local_moment, parse_local_time
+from .models import AuditEvent, Round, RoundStatus, TrustedKey
 from .persons import tree_warnings
 from .recount import check_bundle, read_bundle
-from .results import round_results
+from .results import group_view, round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
+from .seal import box_digest, sealed_box_file
 from .tally import quorum_warning
 from .text import decimal_comma, in_vietnam, integer_text
 from .tree import LEVELS
@@ -63,6 +83,8 @@ from .vocabulary import (
 # What only some commands need (ReportLab, Alembic, argon2, the web application) is loaded
 # when a command first uses it: `votes --help` does not pay for it (votes/lazy.py).
 if TYPE_CHECKING:
+    import reports
+
     from . import app as web_app
     from . import demo_tree, migrate, operations, package
 else:
@@ -71,8 +93,15 @@ else:
     operations = lazy_module("votes.operations")
     package = lazy_module("votes.package")
     demo_tree = lazy_module("votes.demo_tree")
+    reports = lazy_module("reports")
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
+GROUP_OPTION = click.option(
+    "--group",
+    "group",
+    type=click.IntRange(min=1, max=ID_MAX),
+    help=N_("the voter group's number (default: the only group)"),
+)
 _DEMO = {"active": False}
 
 
@@ -490,10 +519,15 @@ def _transition(round_id: int, action: Callable[[operations.Work, int], Round], 
 @click.option("--members", type=click.IntRange(min=0))
 @click.option("--summoned", type=click.IntRange(min=0))
 @click.option("--present", type=click.IntRange(min=0))
+@GROUP_OPTION
 def round_attendance(
-    round_id: int, members: int | None, summoned: int | None, present: int | None
+    round_id: int,
+    members: int | None,
+    summoned: int | None,
+    present: int | None,
+    group: int | None,
 ) -> None:
-    """Show, or change while draft or open, the members, summoned and present of a round."""
+    """Show, or change while draft or open, members, summoned and present (of one group)."""
     if (members, summoned, present) != (None, None, None):
         with working() as work:  # an option left out keeps the figure recorded
             operations.record_attendance(
@@ -502,9 +536,25 @@ def round_attendance(
                 members=operations.KEEP if members is None else members,
                 summoned=operations.KEEP if summoned is None else summoned,
                 present=operations.KEEP if present is None else present,
+                group=group,
             )
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
+        if len(round_.groups) > 1:
+            for each in round_.groups:
+                if group is not None and each.number != group:
+                    continue
+                click.echo(
+                    _(
+                        "Voter group {number} ({name}): {members} members, {summoned} "
+                        "summoned, {present} present.",
+                        number=each.number,
+                        name=each.name,
+                        members=integer_text(each.members),
+                        summoned=integer_text(each.summoned),
+                        present=integer_text(each.present),
+                    )
+                )
         click.echo(
             _(
                 "Round {id}: {members} members, {summoned} summoned, {present} present.",
@@ -618,16 +668,58 @@ def round_restore(round_id: int, person_key: str) -> None:
 
 @round_group.command("open")
 @click.argument("round_id", type=int)
-def round_open(round_id: int) -> None:
-    """Open a draft round for voting."""
-    _transition(round_id, operations.open_round, N_("Round {id} is open."))
+@GROUP_OPTION
+def round_open(round_id: int, group: int | None) -> None:
+    """Open a draft round for voting (one voter group with --group; without it, every group)."""
+    with working() as work:
+        round_ = operations.open_round(work, round_id, group)
+        widened = len(round_.groups) > 1
+    if group is not None and widened:
+        click.echo(_("Voter group {number} of round {id} is open.", number=group, id=round_id))
+    else:
+        click.echo(_("Round {id} is open.", id=round_id))
 
 
 @round_group.command("close")
 @click.argument("round_id", type=int)
-def round_close(round_id: int) -> None:
-    """Close an open round; no ballot is accepted after this."""
-    _transition(round_id, operations.close_round, N_("Round {id} is closed."))
+@GROUP_OPTION
+def round_close(round_id: int, group: int | None) -> None:
+    """Close an open round, or one voter group (--group); no ballot is accepted after this."""
+    with working() as work:
+        round_ = operations.close_round(work, round_id, group)
+        awaiting = round_.status == RoundStatus.DECRYPTING.value
+        closed = round_.status != RoundStatus.OPEN.value
+        key = get_key(work.session, round_id)
+        threshold, size = (key.threshold, key.size) if key is not None else (0, 0)
+        pending = pending_groups(key) if key is not None else []
+    if group is not None and not closed:
+        click.echo(_("Voter group {number} of round {id} is closed.", number=group, id=round_id))
+        if group in pending:
+            click.echo(
+                _(
+                    "Its online ballots are sealed: its result is found when {threshold} of "
+                    "the {size} members of the counting committee have decrypted its totals. "
+                    "Write the file for them with `votes committee totals {id} --out FILE`.",
+                    id=round_id,
+                    threshold=threshold,
+                    size=size,
+                )
+            )
+        return
+    if not awaiting:
+        click.echo(_("Round {id} is closed.", id=round_id))
+        return
+    click.echo(
+        _(
+            "Voting in round {id} has ended. Its online ballots are sealed: the round is "
+            "counted when {threshold} of the {size} members of the counting committee have "
+            "decrypted the totals. Write the file for them with `votes committee totals {id} "
+            "--out FILE`.",
+            id=round_id,
+            threshold=threshold,
+            size=size,
+        )
+    )
 
 
 @round_group.command("publish")
@@ -778,10 +870,13 @@ def codes_group() -> None:
 @click.argument("round_id", type=int)
 @click.option("--count", type=click.IntRange(min=1, max=100_000), required=True)
 @click.option("--out", type=click.Path(dir_okay=False))
-def codes_issue(round_id: int, count: int, out: str | None) -> None:
-    """Issue voter codes for a draft or open round; one code per line."""
+@GROUP_OPTION
+def codes_issue(round_id: int, count: int, out: str | None, group: int | None) -> None:
+    """Issue voter codes for a draft or open round (one voter group); one code per line."""
     with working() as work:
-        codes = operations.issue_codes(work, round_id, count, current_app.config["SECRET_KEY"])
+        codes = operations.issue_codes(
+            work, round_id, count, current_app.config["SECRET_KEY"], group=group
+        )
         text = "\n".join(codes) + "\n"
         if out:  # written before the codes are committed: none is issued that was not kept
             write_file(out, text.encode("ascii"))
@@ -797,12 +892,20 @@ def codes_issue(round_id: int, count: int, out: str | None) -> None:
 @click.option(
     "--marks", required=True, help=N_("H,C,L,… in ballot order (T,K for a vote of confidence)")
 )
-def cast_command(round_id: int, code: str, marks: str) -> None:
-    """Cast one online ballot with a voter code; print the receipt."""
+@GROUP_OPTION
+def cast_command(round_id: int, code: str, marks: str, group: int | None) -> None:
+    """Cast one online ballot with a voter code (of the voter group --group); print the receipt."""
     with sessions()() as session:
-        rounds.get_round(session, round_id)
+        round_ = rounds.get_round(session, round_id)
+        if group is not None:
+            get_group(round_, group)
         receipt = operations.cast_ballot(
-            session, current_app.config["SECRET_KEY"], code, marks.split(","), round_id=round_id
+            session,
+            current_app.config["SECRET_KEY"],
+            code,
+            marks.split(","),
+            round_id=round_id,
+            group=group,
         )
     click.echo(receipt)
 
@@ -821,12 +924,15 @@ def ballots_group() -> None:
     is_flag=True,
     help=N_("the same file was imported before, but this is another stack of ballots"),
 )
-def ballots_import(round_id: int, path: str, issued: int | None, another_stack: bool) -> None:
-    """Import a CSV of paper ballots: the whole file or nothing, and each file once."""
+@GROUP_OPTION
+def ballots_import(
+    round_id: int, path: str, issued: int | None, another_stack: bool, group: int | None
+) -> None:
+    """Import a CSV of paper ballots (of one voter group): the whole file or nothing, once."""
     data = read_file(path)
     with working() as work:
         result = operations.import_paper_ballots(
-            work, round_id, data, issued=issued, another_stack=another_stack
+            work, round_id, data, issued=issued, another_stack=another_stack, group=group
         )
     click.echo(
         _(
@@ -836,6 +942,135 @@ def ballots_import(round_id: int, path: str, issued: int | None, another_stack: 
             invalid=result.invalid,
             sha=result.sha256,
         )
+    )
+
+
+# ---------------------------------------------------------------------------- voter groups
+
+
+@cli.group("group")
+def group_group() -> None:
+    """Voter groups of a round (widened participation)."""
+
+
+@group_group.command("add")
+@click.argument("round_id", type=int)
+@click.argument("name")
+@click.option("--members", type=click.IntRange(min=0), required=True)
+@click.option("--summoned", type=click.IntRange(min=0))
+@click.option("--present", type=click.IntRange(min=0))
+@click.option("--deciding", is_flag=True, help=N_("this group's result decides"))
+def group_add(
+    round_id: int,
+    name: str,
+    members: int,
+    summoned: int | None,
+    present: int | None,
+    deciding: bool,
+) -> None:
+    """Add a voter group to a draft round; print its number on the last line."""
+    with working() as work:
+        group = operations.add_group(
+            work,
+            round_id,
+            name,
+            members=members,
+            summoned=summoned,
+            present=present,
+            deciding=deciding,
+        )
+        number = group.number
+        name = group.name
+    click.echo(
+        _(
+            "Voter group {number} ({name}) added to round {id}.",
+            number=number,
+            name=name,
+            id=round_id,
+        )
+    )
+    click.echo(str(number))
+
+
+@group_group.command("list")
+@click.argument("round_id", type=int)
+def group_list(round_id: int) -> None:
+    """List the voter groups of a round, the one that decides marked with *."""
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
+        for group in round_.groups:
+            mark = "*" if round_.deciding_group == group.number else " "
+            click.echo(
+                f"{mark} {group.number:>3}  {group.name}  "
+                + _(
+                    "{members} members, {summoned} summoned, {present} present; {status}.",
+                    members=integer_text(group.members),
+                    summoned=integer_text(group.summoned),
+                    present=integer_text(group.present),
+                    status=_(STATES[group.status]),
+                )
+            )
+        if round_.deciding_group is None:
+            click.echo(_("* The combined result of all groups decides."))
+
+
+@group_group.command("meeting")
+@click.argument("round_id", type=int)
+@click.argument("number", type=click.IntRange(min=1, max=ID_MAX))
+@click.option("--held-on", required=True, help=N_("the date of the group's meeting (YYYY-MM-DD)"))
+@click.option("--place", help=N_("the place of the meeting"))
+@click.option(
+    "--committee",
+    required=True,
+    help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; …"'),
+)
+def group_meeting(
+    round_id: int, number: int, held_on: str, place: str | None, committee: str
+) -> None:
+    """Record a voter group's own meeting and counting committee (who sign its minutes)."""
+    try:
+        day = dt.date.fromisoformat(held_on.strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            N_("The date {value!r} is not a date (YYYY-MM-DD)."), value=held_on
+        ) from exc
+    with working() as work:
+        operations.record_group_meeting(
+            work,
+            round_id,
+            number,
+            held_on=day,
+            place=place,
+            committee=parse_committee(committee),
+        )
+    click.echo(
+        _(
+            "The meeting of voter group {number} of round {id} is recorded.",
+            number=number,
+            id=round_id,
+        )
+    )
+
+
+@group_group.command("decide")
+@click.argument("round_id", type=int)
+@click.argument("which")
+def group_decide(round_id: int, which: str) -> None:
+    """Name the result that decides, before the round opens: a group's number, or "combined"."""
+    if which.strip().casefold() == COMBINED:
+        number: int | None = None
+    elif which.strip().isdigit() and int(which) <= ID_MAX:
+        number = int(which)
+    else:
+        raise InvalidInput(
+            N_('Give a voter group\'s number or "combined", not {value!r}.'), value=which
+        )
+    with working() as work:
+        operations.choose_deciding(work, round_id, number)
+    click.echo(
+        _("The combined result of all groups decides round {id}.", id=round_id)
+        if number is None
+        else _("The result of voter group {number} decides round {id}.", number=number, id=round_id)
     )
 
 
@@ -876,6 +1111,16 @@ def results_text(result: dict[str, Any]) -> str:
             value=integer_text(d["value"]),
         ),
     ]
+    if result.get("sealed", {}).get("online"):
+        lines.append(
+            _(
+                "Of the ballots collected, {online} were cast online, sealed and counted only as "
+                "totals decrypted by the counting committee; {paper} were paper ballots, counted "
+                "in the clear.",
+                online=integer_text(result["sealed"]["online"]),
+                paper=integer_text(result["sealed"]["paper"]),
+            )
+        )
     if result["quorum"].get("rule") not in (None, "none"):
         lines.append(
             _("Quorum: {rule}: met.", rule=result["quorum"][language()])
@@ -923,10 +1168,15 @@ def results_text(result: dict[str, Any]) -> str:
     "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
 )
 @click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the results as .xlsx"))
-def results(round_id: int, fmt: str, xlsx: str | None) -> None:
-    """Print the results of a closed round (never of an open one)."""
+@GROUP_OPTION
+def results(round_id: int, fmt: str, xlsx: str | None, group: int | None) -> None:
+    """Print the results of a closed round (never of an open one), per voter group too."""
     with reading() as session:
-        result = round_results(session, rounds.get_round(session, round_id))
+        round_ = rounds.get_round(session, round_id)
+        result = round_results(session, round_, small_minimum=minimum())
+        if group is not None:
+            get_group(round_, group)
+            result = group_view(result, group)
         if xlsx:
             document = operations.documents.results_xlsx(session, round_id)
     if xlsx:
@@ -941,6 +1191,55 @@ def results(round_id: int, fmt: str, xlsx: str | None) -> None:
         click.echo(operations.documents.results_csv_text(result, language()), nl=False)
     else:
         click.echo(results_text(result))
+        if group is None and len(result.get("groups") or []) > 1:
+            click.echo("")
+            click.echo(groups_text(result))
+
+
+def minimum() -> int:
+    """Return the configured small-round minimum (VOTES_SMALL_ROUND_MINIMUM)."""
+    return int(current_app.config.get("SMALL_ROUND_MINIMUM", small_minimum()))
+
+
+def groups_text(result: dict[str, Any]) -> str:
+    """Render the voter groups side by side: each person's low share per group and combined."""
+    lowest = levels(result["round"]["scale"])[-1]
+    low = lowest.name
+    columns: list[tuple[str, dict[str, Any]]] = [
+        (f"{g['number']}. {g['name']}" + (" *" if g["deciding"] else ""), g)
+        for g in result["groups"]
+    ]
+    combined = result["combined"]
+    columns.append((_("Combined") + (" *" if combined["deciding"] else ""), combined))
+    lines = [_("Voter groups (* decides): the share of {level} per group.", level=_(lowest.word))]
+    for title, part in columns:
+        if part.get("hidden_small") or part.get("withheld"):
+            lines.append(
+                "  "
+                + _(
+                    "{title}: not shown alone (fewer than {minimum} ballots or members); "
+                    "counted inside the combined result.",
+                    title=title,
+                    minimum=result["small_minimum"],
+                )
+            )
+            continue
+        lines.append(
+            "  "
+            + _(
+                "{title}: {collected} ballots collected; D = {value}.",
+                title=title,
+                collected=integer_text(part["ballots"]["collected"]),
+                value=integer_text(part["denominator"]["value"]),
+            )
+        )
+        for item in part["items"]:
+            share = item["percent"][low]
+            lines.append(
+                f"      {item['order']:>3}  {item['name']}: {item['counts'][low]} "
+                f"({decimal_comma(share) if share is not None else '—'} %)"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- rules
@@ -1096,7 +1395,7 @@ def history(
 @click.argument("round_id", metavar="ROUND_ID|period")
 @click.option(
     "--kind",
-    type=click.Choice(["minutes", "report", "summary", "ballot", "slips"]),
+    type=click.Choice(["minutes", "report", "summary", "groups", "ballot", "slips"]),
     help=N_("report: the consequences, for the committee that decides"),
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
@@ -1109,12 +1408,14 @@ def history(
 @click.option("--body", "body_code", help=N_("period: the body (with every body under it)"))
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: first day"))
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help=N_("period: last day"))
+@GROUP_OPTION
 def report(
     round_id: str,
     kind: str | None,
     out: str,
     count: int | None,
     place: str | None,
+    group: int | None,
     body_code: str | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
@@ -1126,8 +1427,8 @@ def report(
     if not round_id.isdigit() or int(round_id) > ID_MAX:
         raise InvalidInput(N_("Give a round id or the word period."))
     if kind is None:
-        raise InvalidInput(N_("Give --kind: minutes, report, summary, ballot or slips."))
-    _round_report(int(round_id), kind, out, count, place)
+        raise InvalidInput(N_("Give --kind: minutes, report, summary, groups, ballot or slips."))
+    _round_report(int(round_id), kind, out, count, place, group)
 
 
 def period_report(
@@ -1158,8 +1459,10 @@ def period_report(
     click.echo(_("Written {path}.", path=out))
 
 
-def _round_report(round_id: int, kind: str, out: str, count: int | None, place: str | None) -> None:
-    """Write a PDF: counting minutes, report of the results, summary, paper ballot or slips."""
+def _round_report(
+    round_id: int, kind: str, out: str, count: int | None, place: str | None, group: int | None
+) -> None:
+    """Write a PDF: minutes (of a group), report, summary (across groups), ballot or slips."""
     if kind == "slips":
         # Codes are never stored, so slips are printed when the codes are issued.
         if count is None:
@@ -1171,6 +1474,7 @@ def _round_report(round_id: int, kind: str, out: str, count: int | None, place: 
                 count,
                 current_app.config["SECRET_KEY"],
                 current_app.config["BASE_URL"],
+                group=group,
             )
             write_file(out, document.data)
     else:
@@ -1178,7 +1482,9 @@ def _round_report(round_id: int, kind: str, out: str, count: int | None, place: 
             if kind == "ballot":
                 document = operations.documents.ballot_form(session, round_id)
             elif kind == "minutes":
-                document = operations.documents.minutes(session, round_id, place=place)
+                document = operations.documents.minutes(session, round_id, place=place, group=group)
+            elif kind == "groups":
+                document = operations.documents.groups_summary(session, round_id)
             elif kind == "report":
                 document = operations.documents.outcome_report(session, round_id)
             else:
@@ -1336,6 +1642,308 @@ def keys_trust(body_code: str, key: str) -> None:
     )
 
 
+# ---------------------------------------------------------------------------- trustees
+
+
+@cli.group("trustee")
+def trustee_group() -> None:
+    """A member of the counting committee, on their own machine (no database, no server)."""
+
+
+STRENGTH_OPTION = click.option(
+    "--strength",
+    type=click.Choice(["interactive", "moderate", "sensitive"]),
+    default=trustee.STRENGTH,
+    show_default=True,
+    help=N_("how hard the passphrase is made to guess (and the key file slow to open)"),
+)
+
+
+def _passphrase(new: bool) -> str:
+    """Read the key file's passphrase from a prompt (twice for a new one) or one stdin line."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        value: str = click.prompt(
+            _("Passphrase of the key file"),
+            hide_input=True,
+            confirmation_prompt=_("Repeat the passphrase") if new else False,
+        )
+        return value
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write a key file, never over an existing one (a key lost that way is lost for good)."""
+    if Path(path).exists():
+        raise InvalidInput(
+            N_("{path} exists already; a key file is never overwritten. Choose another name."),
+            path=path,
+        )
+    write_file(path, data)
+
+
+def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | None) -> None:
+    context = json.loads(committee_doc)["context"] if committee_doc else {}
+    title = _("Key of member {number} of the counting committee", number=number)
+    lines = [
+        _(
+            "Round {round} ({body}): {title}.",
+            round=context.get("round", "?"),
+            body=context.get("body", "?"),
+            title=context.get("title", "?"),
+        ),
+        _(
+            "This sheet is the member's key file, locked by their passphrase. Keep it sealed "
+            "and apart from the passphrase; to use it, scan the code or type the text with "
+            "`votes trustee restore`."
+        ),
+        _("Fingerprint of the key file: {fingerprint}.", fingerprint=trustee.fingerprint(key_file)),
+    ]
+    pdf = reports.key_sheet(
+        title=title,
+        lines=lines,
+        qr_text=sealed.qr_payload(key_file),
+        printable=sealed.printable(key_file),
+        footer=title,
+    )
+    write_file(path, pdf)
+    click.echo(_("Written {path}.", path=path))
+
+
+@trustee_group.command("new", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--member",
+    "number",
+    required=True,
+    type=click.IntRange(min=1),
+    help=N_("your number in the committee"),
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the key file to make (kept on this machine)"),
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the public part to send to the organizer"),
+)
+@click.option(
+    "--print",
+    "print_path",
+    type=click.Path(dir_okay=False),
+    help=N_("also write the key file as a printable page with a QR code (PDF)"),
+)
+@STRENGTH_OPTION
+def trustee_new(
+    committee_path: str,
+    number: int,
+    key_path: str,
+    out: str,
+    print_path: str | None,
+    strength: str,
+) -> None:
+    """Make your key: a passphrase-protected key file and the public part to send."""
+    document = read_file(committee_path)
+    if Path(key_path).exists():
+        _write_new(key_path, b"")
+    key_file, public = trustee.new_member(document, number, _passphrase(True), strength)
+    _write_new(key_path, key_file)
+    write_file(out, public)
+    click.echo(_("Written {path}.", path=key_path))
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+    if json.loads(document)["context"]["size"] == 1:
+        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+    if print_path:
+        _key_sheet(print_path, key_file, number, document)
+
+
+@trustee_group.command("shares", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the shares to send to the organizer"),
+)
+def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
+    """Make the shares for the other members, each encrypted to its recipient."""
+    answer = trustee.make_shares(read_file(committee_path), read_file(key_path), _passphrase(False))
+    write_file(out, answer)
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+
+
+@trustee_group.command("check", with_appcontext=False)
+@click.option(
+    "--committee",
+    "committee_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the committee's file from the organizer"),
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("your key file (it becomes your final key)"),
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the confirmation to send to the organizer"),
+)
+@click.option(
+    "--print",
+    "print_path",
+    type=click.Path(dir_okay=False),
+    help=N_("also write the final key file as a printable page with a QR code (PDF)"),
+)
+@STRENGTH_OPTION
+def trustee_check(
+    committee_path: str, key_path: str, out: str, print_path: str | None, strength: str
+) -> None:
+    """Check the shares the others sent you; your key file becomes your final key."""
+    document = read_file(committee_path)
+    key_file, answer = trustee.check_shares(
+        document, read_file(key_path), _passphrase(False), strength
+    )
+    write_file(key_path, key_file)
+    write_file(out, answer)
+    click.echo(_("The shares you received check. Your key file is now your final key."))
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+    if print_path:
+        number = json.loads(answer)["member"]
+        _key_sheet(print_path, key_file, number, document)
+
+
+@trustee_group.command("decrypt", with_appcontext=False)
+@click.option(
+    "--totals",
+    "totals_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the encrypted totals from the organizer"),
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("your partial decryption, to send to the organizer"),
+)
+def trustee_decrypt(totals_path: str, key_path: str, out: str) -> None:
+    """Decrypt your part of a round's totals (with proofs): only totals, never a ballot."""
+    answer = trustee.decrypt(read_file(totals_path), read_file(key_path), _passphrase(False))
+    write_file(out, answer)
+    click.echo(_("Written {path}: send it to the organizer.", path=out))
+
+
+@trustee_group.command("restore", with_appcontext=False)
+@click.argument("text_path", type=click.Path(dir_okay=False))
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help=N_("the key file to write"),
+)
+def trustee_restore(text_path: str, key_path: str) -> None:
+    """Write a key file back from its printed text or the scanned QR code."""
+    try:
+        data = sealed.from_printable(read_file(text_path).decode("utf-8", "replace"))
+    except sealed.KeyFileError as error:
+        raise InvalidInput(
+            N_("The printed key cannot be read: {reason}."), reason=str(error)
+        ) from error
+    _write_new(key_path, data)
+    click.echo(_("Written {path}.", path=key_path))
+
+
+# ---------------------------------------------------------------------------- the sealed box
+
+
+@cli.group("committee")
+def committee_group() -> None:
+    """The counting committee's key: the ceremony, and the decryption of the totals."""
+
+
+@committee_group.command("create")
+@click.argument("round_id", type=int)
+@click.option(
+    "--threshold",
+    "-k",
+    type=click.IntRange(min=1),
+    required=True,
+    help=N_("how many members are needed to decrypt the totals"),
+)
+@click.option(
+    "--members",
+    "members_text",
+    help=N_('"Họ tên (Trưởng ban); Họ tên; …" (default: the counting committee of the meeting)'),
+)
+def committee_create(round_id: int, threshold: int, members_text: str | None) -> None:
+    """Name the counting committee that holds the key of a draft round (k of n)."""
+    with working() as work:
+        if members_text is None:
+            recorded = work.round(round_id).committee
+            if not recorded:
+                raise InvalidInput(
+                    N_(
+                        "Round {id} has no counting committee recorded at its meeting: give "
+                        "the members with --members."
+                    ),
+                    id=round_id,
+                )
+            members = [Member(m.name, m.role) for m in recorded]
+        else:
+            members = parse_committee(members_text)
+        key = operations.create_committee(work, round_id, threshold, members)
+        size = key.size
+    click.echo(
+        _(
+            "Round {id}: a counting committee of {size}; {threshold} of them are needed to "
+            "decrypt the totals.",
+            id=round_id,
+            size=size,
+            threshold=threshold,
+        )
+    )
+    if size == 1:
+        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+    elif threshold == size:
+        click.echo(_(ALL_NEEDED_WARNING), err=True)
+    click.echo(
+        _(
+            "Next: `votes committee file {id} --out FILE` for the members, who each run "
+            "`votes trustee new` on their own machine.",
+            id=round_id,
+        )
+    )
+
+
 @keys_group.command("list")
 def keys_list() -> None:
     """List the keys trusted here, by body."""
@@ -1345,6 +1953,94 @@ def keys_list() -> None:
                 f"{trusted.body.code}\t{package.fingerprint(trusted.public_key)}\t"
                 f"{package.key_text(trusted.public_key)}"
             )
+
+
+@committee_group.command("remove")
+@click.argument("round_id", type=int)
+def committee_remove(round_id: int) -> None:
+    """Remove the counting committee of a draft round (to name it again)."""
+    with working() as work:
+        operations.remove_committee(work, round_id)
+    click.echo(_("Round {id}: the counting committee was removed.", id=round_id))
+
+
+@committee_group.command("file")
+@click.argument("round_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def committee_file_command(round_id: int, out: str) -> None:
+    """Write the committee's public file, which members read with `votes trustee`."""
+    with reading() as session:
+        document = committee_file(session, rounds.get_round(session, round_id))
+    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+    click.echo(_("Written {path}.", path=out))
+
+
+@committee_group.command("totals")
+@click.argument("round_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def committee_totals(round_id: int, out: str) -> None:
+    """Write the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    with reading() as session:
+        document = totals_file(session, rounds.get_round(session, round_id))
+    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+    click.echo(_("Written {path}.", path=out))
+
+
+@committee_group.command("receive")
+@click.argument("round_id", type=int)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def committee_receive(round_id: int, paths: tuple[str, ...]) -> None:
+    """Receive members' files: public parts, shares, confirmations, partial decryptions."""
+    for path in paths:
+        data = read_file(path)
+        with working() as work:
+            received = operations.receive_committee_file(work, round_id, data)
+        click.echo(
+            _(
+                "{path}: {kind} of {name} (member {number}) received and checked.",
+                path=path,
+                kind=_(COMMITTEE_FILE_WORDS[received.kind]),
+                name=received.name,
+                number=received.number,
+            )
+        )
+        if received.key_made:
+            click.echo(
+                _(
+                    "The committee's key is made; its fingerprint is {fingerprint}. Round {id} "
+                    "can open.",
+                    fingerprint=received.key_made,
+                    id=round_id,
+                )
+            )
+        if received.decrypted:
+            click.echo(_("The totals are decrypted: round {id} is counted.", id=round_id))
+
+
+@committee_group.command("show")
+@click.argument("round_id", type=int)
+def committee_show(round_id: int) -> None:
+    """Show the counting committee of a round and where its ceremony stands."""
+    with reading() as session:
+        round_ = rounds.get_round(session, round_id)
+        for line in committee_lines(session, round_):
+            click.echo(_(line.msgid, **line.params))
+
+
+@cli.command("box")
+@click.argument("round_id", type=int)
+@click.option("--list", "listing", is_flag=True, help=N_("print every sealed ballot's tracker"))
+def box_command(round_id: int, listing: bool) -> None:
+    """Show the box of sealed ballots of a round: how many, and its digest (any state)."""
+    with reading() as session:
+        rounds.get_round(session, round_id)
+        count = sealed_count(session, round_id)
+        digest = box_digest(session, round_id) or "—"
+        lines = sealed_box_file(session, round_id).decode("ascii")
+    click.echo(_("Round {id}: {count} sealed ballots.", id=round_id, count=count))
+    click.echo(_("Digest of the box: {digest}", digest=digest))
+    if listing:
+        click.echo(lines, nl=False)
 
 
 @cli.command("receipts")
@@ -1477,7 +2173,7 @@ def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
     base = f"http://{host}:{port}"
     with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
         migrate.upgrade(app.extensions["votes.engine"])
-        counted = seed_demo(sessions(), app.config["SECRET_KEY"])
+        counted = seed_demo(sessions(), app.config["SECRET_KEY"], Path(app.instance_path))
         if with_tree:
             for line in demo_tree.seed_tree(sessions()):
                 click.echo(_("Demo tree: {what}", what=line))
@@ -1520,6 +2216,18 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     click.echo(_("Voter codes of the open demo round (each works once):"))
     for code in access.codes:
         click.echo(f"  {code}")
+    key_path = Path(app.instance_path) / DEMO_KEY_FILE.format(id=access.round_id)
+    click.echo(
+        _(
+            "Its ballots are sealed to the key of a demo committee of one (weaker: for the demo "
+            "only). To count it: votes round close {id}; votes committee totals {id} --out "
+            "totals.json; votes trustee decrypt --totals totals.json --key {key} --out "
+            "partial.json (passphrase: {passphrase}); votes committee receive {id} partial.json",
+            id=access.round_id,
+            key=key_path,
+            passphrase=DEMO_PASSPHRASE,
+        )
+    )
     click.echo(_("Press Ctrl+C to stop."))
     install_code_filter()
     # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Credential, Round
+from .recount import RECEIPT_DIGITS, RECEIPT_PREFIX
+from .recount import tracker_receipt as tracker_receipt
 
 # No 0/O, 1/I/L, 5/S, 8/B, 2/Z, U/V: nothing a voter can misread on a slip or type wrong.
 ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
@@ -56,16 +58,20 @@ def digest(secret: str | bytes, code: str) -> bytes:
     return hmac.new(key, normalise_code(code).encode("ascii"), hashlib.sha256).digest()
 
 
-def issue_codes(session: Session, round_: Round, count: int, secret: str | bytes) -> list[str]:
+def issue_codes(
+    session: Session, round_: Round, count: int, secret: str | bytes, *, group: int = 1
+) -> list[str]:
     """Create `count` new codes for a round and return them; only their digests are stored.
 
     The codes are returned once, to be printed or handed out by lot; the system never records
-    which code went to which person.
+    which code went to which person, only the voter group it is for.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
     codes = [new_code() for _ in range(count)]
-    session.add_all(Credential(round_id=round_.id, digest=digest(secret, c)) for c in codes)
+    session.add_all(
+        Credential(round_id=round_.id, group_number=group, digest=digest(secret, c)) for c in codes
+    )
     session.flush()
     return codes
 
@@ -86,5 +92,22 @@ def codes_used(session: Session, round_id: int) -> int:
 
 
 def new_receipt() -> str:
-    """Return a random receipt: not derived from the vote or the code, so it proves nothing."""
+    """Return a random receipt: not derived from the vote or the code, so it proves nothing.
+
+    The receipts of rounds cast before sealed ballots; a sealed ballot's receipt is its tracker's.
+    """
     return group(_random_chars(RECEIPT_LENGTH))
+
+
+def normalise_receipt(text: str) -> str | None:
+    """Return a typed receipt in its printed form, or None if it is not one.
+
+    Spaces, dashes and case do not matter: "bn1234-5678 9012 3456" is BN 1234 5678 9012 3456.
+    """
+    folded = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch.isalnum())
+    digits = folded.removeprefix(RECEIPT_PREFIX)
+    if len(digits) != RECEIPT_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    return " ".join(
+        [RECEIPT_PREFIX, *(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))]
+    )

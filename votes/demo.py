@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import io
+import json
 import os
 import random
 import secrets
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import committee, trustee
 from .errors import N_, NotFound, VotesError
 from .lazy import lazy_module
-from .meeting import parse_committee
+from .meeting import Member, parse_committee
 from .models import Body, Round, RoundStatus
 from .roster import RosterEntry
 
@@ -169,6 +171,7 @@ MEETINGS = {
     2025: ("2025-12-19", "08:00", "2025-12-19 10:15", "Nguyễn Văn Thắng"),
 }
 COMMITTEE = "Hà Thị Mai (Trưởng ban); Vương Đình Khoa; Triệu Thị Hồng"
+COMMITTEE_HEAD = "Hà Thị Mai"
 
 
 def roster(year: int) -> list[RosterEntry]:
@@ -210,6 +213,34 @@ def _paper_csv(packed: list[str], items: int) -> bytes:
         writer.writerow(["valid", *[("" if m == "-" else m) for m in marks]])
     writer.writerow(["invalid", *[""] * items])
     return out.getvalue().encode("utf-8")
+
+
+# The demo's counting committee: one member (the weaker mode, said where it shows) whose key
+# file is made by the same steps as `votes trustee new`; its passphrase is printed, so that
+# whoever runs the demo can decrypt its open round too. Never for a real round.
+DEMO_PASSPHRASE = "chỉ dùng cho bản minh họa"  # noqa: S105 - printed by the demo, by design
+DEMO_KEY_FILE = "demo-committee-key-round-{id}.key"
+
+
+def demo_committee(work: operations.Work, round_id: int, key_folder: Path | None) -> bytes:
+    """Give a draft demo round a committee of one and make its key; return the key file."""
+    operations.create_committee(work, round_id, 1, [Member(COMMITTEE_HEAD, "head")])
+    document = committee.committee_file(work.session, work.round(round_id))
+    key_file, public = trustee.new_member(
+        json.dumps(document).encode(), 1, DEMO_PASSPHRASE, "interactive"
+    )
+    operations.receive_committee_file(work, round_id, public)
+    if key_folder is not None:
+        key_folder.mkdir(parents=True, exist_ok=True)
+        (key_folder / DEMO_KEY_FILE.format(id=round_id)).write_bytes(key_file)
+    return key_file
+
+
+def demo_decrypt(work: operations.Work, round_id: int, key_file: bytes) -> None:
+    """Have the demo's committee decrypt a round's totals (`votes trustee decrypt`)."""
+    document = committee.totals_file(work.session, work.round(round_id))
+    answer = trustee.decrypt(json.dumps(document).encode(), key_file, DEMO_PASSPHRASE)
+    operations.receive_committee_file(work, round_id, answer)
 
 
 def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
@@ -257,6 +288,8 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
                 committee=parse_committee(COMMITTEE),
             )
             keys = [item.person.person_key if item.person else COLLECTIVE for item in round_.items]
+            if year != 2024:  # online ballots are sealed to the committee's key
+                key_file = demo_committee(work, round_id, None)
             operations.open_round(work, round_id)
             packed = ballots(year, keys)
             if year == 2024:  # paper ballots, typed in by the counting committee
@@ -271,10 +304,143 @@ def seed_rounds(sessions: sessionmaker[Session], secret: str | bytes) -> list[in
                     operations.cast_ballot(session, secret, code, list(marks), round_id=round_id)
         with operations.work(sessions, ACTOR) as work:
             operations.close_round(work, round_id)
+            if year != 2024:
+                demo_decrypt(work, round_id, key_file)
             if year == 2025:
                 operations.publish_round(work, round_id)
         ids.append(round_id)
     return ids
+
+
+# A widened poll (issue 15): one list of persons rated by three voter groups that meet
+# separately. The executive committee's result decides; the others are read beside it. Each
+# group: (name, members = summoned, present, meeting day, low marks per person).
+WIDE_BODY = ("SL-DUK", "Đảng ủy Khối các cơ quan tỉnh Sơn Lâm (dữ liệu minh họa)")
+WIDE_PERSONS = [
+    ("Hoàng Minh Quân", "Bí thư Đảng ủy Khối", "sl-duk-quan"),
+    ("Đặng Thu Hà", "Phó Bí thư Thường trực", "sl-duk-ha"),
+    ("Lương Văn Tùng", "Phó Bí thư", "sl-duk-tung"),
+]
+WIDE_GROUPS = [
+    # Quân is low in the deciding group only (30 of 54); combined he is not (40 of 104).
+    ("Ban Chấp hành Đảng bộ Khối", 55, 54, "2025-12-10", (30, 10, 20)),
+    # Hà is low among the heads of departments (25 of 38) and the retired leaders (9 of 12),
+    # but not in the deciding group: read for reference, no finding.
+    ("Trưởng các phòng, ban chuyên môn", 40, 38, "2025-12-11", (8, 25, 22)),
+    ("Cán bộ lãnh đạo đã nghỉ hưu", 12, 12, "2025-12-12", (2, 9, 8)),
+]
+WIDE_COMMITTEES = [
+    "Bùi Thị Lan (Trưởng ban); Ngô Văn Hải; Phan Thị Mai",
+    "Đỗ Văn Khánh (Trưởng ban); Trịnh Thị Yến; Mai Văn Đức",
+    "Tạ Quang Vinh (Trưởng ban); Lê Thị Hồng; Vương Văn Sơn",
+]
+
+
+def _group_ballots(size: int, lows: tuple[int, ...], seed: int) -> list[str]:
+    """Build `size` packed ballots with exactly `lows[i]` low marks for item i."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible on purpose
+    columns = []
+    for low in lows:
+        rest = size - low
+        column = ["L"] * low + ["H"] * (rest * 2 // 3) + ["C"] * (rest - rest * 2 // 3)
+        rng.shuffle(column)
+        columns.append(column)
+    return ["".join(marks) for marks in zip(*columns, strict=True)]
+
+
+def seed_widened(sessions: sessionmaker[Session], secret: str | bytes) -> int:
+    """Create the demo's widened round (three voter groups, counted) unless it exists."""
+    with sessions() as session:
+        body = session.scalar(select(Body).where(Body.code == WIDE_BODY[0]))
+        if body is not None:
+            found = session.scalar(select(Round.id).where(Round.body_id == body.id))
+            if found is not None:
+                return found
+    with operations.work(sessions, ACTOR) as work:
+        if work.session.scalar(select(Body).where(Body.code == WIDE_BODY[0])) is None:
+            operations.add_body(work, *WIDE_BODY, "party")
+        name, members, present, _day, _lows = WIDE_GROUPS[0]
+        round_ = operations.create_round(
+            work,
+            body_code=WIDE_BODY[0],
+            year=2025,
+            profile_id="tn-16kh-2012",
+            title="Lấy phiếu tín nhiệm mở rộng đối tượng tham gia năm 2025",
+            roster=[
+                RosterEntry(line=n, name=who, position=post, person_key=key)
+                for n, (who, post, key) in enumerate(WIDE_PERSONS, start=2)
+            ],
+            members=members,
+            summoned=members,
+            present=present,
+            place="Sơn Lâm",
+        )
+        round_id = round_.id
+        round_.groups[0].name = name
+        for name, members, present, _day, _lows in WIDE_GROUPS[1:]:
+            operations.add_group(
+                work, round_id, name, members=members, summoned=members, present=present
+            )
+        for number, ((_n, _m, _p, day, _l), committee) in enumerate(
+            zip(WIDE_GROUPS, WIDE_COMMITTEES, strict=True), start=1
+        ):
+            operations.record_group_meeting(
+                work,
+                round_id,
+                number,
+                held_on=dt.date.fromisoformat(day),
+                place="Hội trường Đảng ủy Khối các cơ quan tỉnh",
+                committee=parse_committee(committee),
+            )
+        operations.record_meeting(
+            work,
+            round_id,
+            held_on=dt.date.fromisoformat(WIDE_GROUPS[0][3]),
+            place="Hội trường Đảng ủy Khối các cơ quan tỉnh",
+            committee=parse_committee(WIDE_COMMITTEES[0]),
+        )
+        # Online ballots are sealed to the committee's key (a committee of one, as the demo's
+        # other rounds): the executive committee votes on paper, the other two groups online.
+        key_file = demo_committee(work, round_id, None)
+        operations.open_round(work, round_id)
+        online: dict[int, tuple[list[str], list[str]]] = {}
+        for number, (_n, _m, present, _d, lows) in enumerate(WIDE_GROUPS, start=1):
+            packed = _group_ballots(present - 1, lows, number)
+            if number == 1:
+                operations.import_paper_ballots(
+                    work,
+                    round_id,
+                    _paper_csv(packed, len(lows)),
+                    issued=present,
+                    group=number,
+                )
+                continue
+            # One ballot spoiled on paper; the others cast online, one code each.
+            operations.import_paper_ballots(
+                work,
+                round_id,
+                _paper_csv([], len(lows)),
+                issued=1,
+                group=number,
+                another_stack=number > 2,  # the same one-line file as the group before
+            )
+            codes = operations.issue_codes(work, round_id, present - 1, secret, group=number)
+            online[number] = (codes, packed)
+    with sessions() as session:
+        for number, (codes, packed) in online.items():
+            for code, marks in zip(codes, packed, strict=True):
+                operations.cast_ballot(
+                    session, secret, code, list(marks), round_id=round_id, group=number
+                )
+    # Each online group closes and is decrypted by the committee on its own; the round is
+    # counted when the last group (on paper) closes.
+    for number in sorted(online, reverse=True):
+        with operations.work(sessions, ACTOR) as work:
+            operations.close_round(work, round_id, number)
+            demo_decrypt(work, round_id, key_file)
+    with operations.work(sessions, ACTOR) as work:
+        operations.close_round(work, round_id)
+    return round_id
 
 
 def _account(work: operations.Work, username: str, role: str, bodies: list[str]) -> str:
@@ -287,9 +453,16 @@ def _account(work: operations.Work, username: str, role: str, bodies: list[str])
     return password
 
 
-def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]:
-    """Seed the demo (once): two counted rounds and an open round; return the counted ids."""
+def seed_demo(
+    sessions: sessionmaker[Session], secret: str | bytes, key_folder: Path | None = None
+) -> list[int]:
+    """Seed the demo (once): two counted rounds and an open round; return the counted ids.
+
+    The open round's committee key file is written to `key_folder` (its passphrase is
+    DEMO_PASSPHRASE), so that the demo's open round can be closed and decrypted too.
+    """
     counted = seed_rounds(sessions, secret)
+    counted.append(seed_widened(sessions, secret))
     with operations.work(sessions, ACTOR) as work:
         body = work.session.scalar(select(Body).where(Body.code == OPEN_BODY[0]))
         if body is None:
@@ -305,6 +478,7 @@ def seed_demo(sessions: sessionmaker[Session], secret: str | bytes) -> list[int]
                 members=40,
                 place="Sơn Lâm",
             )
+            demo_committee(work, round_.id, key_folder)
             operations.open_round(work, round_.id)
     return counted
 
@@ -326,18 +500,21 @@ class DemoAccess:
     auditor: str
     auditor_password: str
     codes: list[str]
+    round_id: int
 
 
 def demo_access(sessions: sessionmaker[Session], secret: str | bytes) -> DemoAccess:
     """Give the demo's organizer and auditor new passwords; issue five codes of the open round."""
     with operations.work(sessions, ACTOR) as work:
-        organizer = _account(work, DEMO_ORGANIZER, "organizer", [BODY_CODE, OPEN_BODY[0]])
+        organizer = _account(
+            work, DEMO_ORGANIZER, "organizer", [BODY_CODE, OPEN_BODY[0], WIDE_BODY[0]]
+        )
         auditor = _account(work, DEMO_AUDITOR, "auditor", [])
         round_ = _open_round(work)
         if round_ is None:
             raise NotFound(N_("The demo has no open round: run `votes demo` again."))
         codes = operations.issue_codes(work, round_.id, 5, secret)
-    return DemoAccess(DEMO_ORGANIZER, organizer, DEMO_AUDITOR, auditor, codes)
+    return DemoAccess(DEMO_ORGANIZER, organizer, DEMO_AUDITOR, auditor, codes, round_.id)
 
 
 class DemoBusy(VotesError):

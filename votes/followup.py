@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import profiles
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState
 from .limits import LENGTHS
-from .models import BallotItem, Body, Person, Round, Scale
+from .models import BallotItem, Body, Person, Round, Scale, VoterGroup
 from .roster import RosterEntry
 from .rounds import create_round
 from .rules import findings_for_round
@@ -174,9 +174,20 @@ def create_followup(
         year = source.year
         profile = profiles.get_profile(session, source.profile_id, source.profile_version)
         roster = _from_findings(session, source)
-        members = source.members if members is None else members
-        summoned = source.summoned if summoned is None else summoned
-        present = source.present if present is None else present
+        # The vote is held by those whose result decided (a poll of several voter groups: the
+        # deciding group, e.g. the executive committee; the combined result: all of them).
+        deciding = next(
+            (
+                g
+                for g in source.groups
+                if g.number == source.deciding_group and len(source.groups) > 1
+            ),
+            None,
+        )
+        voters: Round | VoterGroup = deciding if deciding is not None else source
+        members = voters.members if members is None else members
+        summoned = voters.summoned if summoned is None else summoned
+        present = voters.present if present is None else present
     else:
         if body is None or year is None or profile_id is None or proposal is None:
             raise InvalidInput(

@@ -25,10 +25,15 @@ from .db import Base
 
 
 class RoundStatus(enum.StrEnum):
-    """The life of a round: draft → open → closed → published."""
+    """The life of a round: draft → open → (decrypting →) closed → published.
+
+    A round with encrypted online ballots is `decrypting` from the end of voting until k
+    members of its counting committee have decrypted the totals; it has no result until then.
+    """
 
     DRAFT = "draft"
     OPEN = "open"
+    DECRYPTING = "decrypting"
     CLOSED = "closed"
     PUBLISHED = "published"
 
@@ -112,7 +117,9 @@ class Round(Base):
 
     __tablename__ = "round"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'open', 'closed', 'published')", name="status"),
+        CheckConstraint(
+            "status IN ('draft', 'open', 'decrypting', 'closed', 'published')", name="status"
+        ),
         CheckConstraint("scale IN ('poll', 'confidence_vote')", name="scale"),
         CheckConstraint("year BETWEEN 1945 AND 2200", name="year"),
         CheckConstraint("members IS NULL OR members >= 0", name="members"),
@@ -163,6 +170,9 @@ class Round(Base):
         ForeignKey("reported_package.id", ondelete="RESTRICT")
     )
     origin_id: Mapped[int | None] = mapped_column(Integer)
+    # Which result decides (DOMAIN.md §2, voter groups): the number of a voter group, or
+    # NULL for the combined result of all groups. Chosen before the round opens (and logged).
+    deciding_group: Mapped[int | None] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
@@ -177,6 +187,53 @@ class Round(Base):
     committee: Mapped[list[CountingMember]] = relationship(
         back_populates="round", order_by="CountingMember.order", cascade="all, delete-orphan"
     )
+    groups: Mapped[list[VoterGroup]] = relationship(
+        back_populates="round", order_by="VoterGroup.number", cascade="all, delete-orphan"
+    )
+
+
+class VoterGroup(Base):
+    """A voter group of a round ("nhóm lấy phiếu"): its own electorate, meeting and state.
+
+    A round is rated by one or more groups that meet separately (the executive committee,
+    heads of departments, retired leaders …). Each has its members, summoned and present,
+    its own codes and paper ballots, its counting committee and its open/close. The round's
+    own figures are the sums over its groups; a round created as before has one group, 1.
+    """
+
+    __tablename__ = "voter_group"
+    __table_args__ = (
+        UniqueConstraint("round_id", "number"),
+        CheckConstraint("number >= 1", name="number"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("members IS NULL OR members >= 0", name="members"),
+        CheckConstraint("summoned IS NULL OR summoned >= 0", name="summoned"),
+        CheckConstraint("present IS NULL OR present >= 0", name="present"),
+        CheckConstraint(
+            "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
+        ),
+        CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    members: Mapped[int | None] = mapped_column(Integer)
+    summoned: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    paper_issued: Mapped[int | None] = mapped_column(Integer)
+    # Frozen when the group closes, as the round's are when the round closes.
+    issued: Mapped[int | None] = mapped_column(Integer)
+    collected: Mapped[int | None] = mapped_column(Integer)
+    # The group's own meeting: place, local date, and its counting committee (one member a
+    # line, "Name" or "head: Name", as `votes round meeting --committee` reads it).
+    place: Mapped[str | None] = mapped_column(String(200))
+    held_on: Mapped[dt.date | None] = mapped_column()
+    committee: Mapped[str | None] = mapped_column(Text)
+
+    round: Mapped[Round] = relationship(back_populates="groups")
 
 
 class BallotItem(Base):
@@ -262,6 +319,8 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    # The voter group the code was issued for (its number in the round).
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -269,8 +328,9 @@ class Credential(Base):
 class Ballot(Base):
     """An anonymous ballot: the round, whether it is valid, and its marks. Nothing else.
 
-    No voter, no credential, no time, no sequence: the key is random (and on SQLite the table is
-    WITHOUT ROWID, so the file's row order follows that random key, not the order of casting).
+    No voter, no credential, no time, no sequence (only its voter group): the key is random
+    (and on SQLite the table is WITHOUT ROWID, so the file's row order follows that random key,
+    not the order of casting).
     `marks` packs one character per ballot item in ballot order (frozen when the round opens):
     H/C/L for a poll, T/K for a vote of confidence, '-' for no box marked, 'X' for several.
     """
@@ -285,6 +345,8 @@ class Ballot(Base):
         ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
     )
     id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True, default=random_id)
+    # The voter group that cast it: the only thing a ballot says besides its marks.
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(8), default="valid")
     marks: Mapped[str] = mapped_column(String(2000))
 
@@ -315,6 +377,9 @@ class PaperEntry(Base):
 
     round_id: Mapped[int] = mapped_column(
         ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_number: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, default=1, server_default="1"
     )
     entry: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     clerk: Mapped[str] = mapped_column(String(100))
@@ -437,3 +502,104 @@ class ReportedPackage(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
+
+
+class CommitteeState(enum.StrEnum):
+    """The ceremony of a counting committee's key: members named → public parts → key made."""
+
+    # Members named; each makes a key on their own machine and sends its public part.
+    SETUP = "setup"
+    # Every public part is in; each member sends the shares made for the others.
+    SHARES = "shares"
+    # Every member checked the shares they received: the joint key is made.
+    COMPLETE = "complete"
+
+
+class CountingKey(Base):
+    """The counting committee's key of a round: k of n members can decrypt the totals.
+
+    Only public values are kept: each member's public part (commitments and proofs), the
+    shares they made for the others (encrypted to each recipient), each member's check of the
+    shares received, and the joint public key the online ballots are encrypted to. After the
+    close: the encrypted totals and, once k members have decrypted them, the totals.
+    """
+
+    __tablename__ = "counting_key"
+    __table_args__ = (
+        CheckConstraint("threshold >= 1 AND threshold <= size", name="threshold"),
+        CheckConstraint("size BETWEEN 1 AND 25", name="size"),
+        CheckConstraint("state IN ('setup', 'shares', 'complete')", name="state"),
+        CheckConstraint("single_member = (size = 1)", name="single_member"),
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    threshold: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    # One member holds the whole key: for small bodies, and weaker (said wherever it shows).
+    single_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default=CommitteeState.SETUP.value)
+    # The context of the key ceremony (hexadecimal), bound into every member's proofs: the
+    # round, its body and title, k, n and the members, as they were when the committee was named.
+    ceremony: Mapped[str] = mapped_column(String(64))
+    # The joint public key (hexadecimal), set when the ceremony completes.
+    public_key: Mapped[str | None] = mapped_column(Text)
+    # What every ballot is bound to, fixed when the round opens: the round's items and the
+    # options of each, and the context hashed from them (JSON, the record's form).
+    parameters: Mapped[str | None] = mapped_column(Text)
+    # After the close: the products of the encrypted ballots, per item and level (JSON).
+    encrypted_totals: Mapped[str | None] = mapped_column(Text)
+    # Once k partial decryptions are in and checked: the online totals (canonical JSON).
+    totals: Mapped[str | None] = mapped_column(Text)
+
+    holders: Mapped[list[KeyHolder]] = relationship(
+        back_populates="key", order_by="KeyHolder.number", cascade="all, delete-orphan"
+    )
+
+
+class KeyHolder(Base):
+    """A member of the counting committee in the key ceremony, by number (1 … n)."""
+
+    __tablename__ = "key_holder"
+    __table_args__ = (
+        CheckConstraint("number >= 1", name="number"),
+        CheckConstraint("role IN ('head', 'member')", name="role"),
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("counting_key.round_id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    # The member's public part: the commitments of their key and its proofs (JSON).
+    public_part: Mapped[str | None] = mapped_column(Text)
+    # The shares this member made for the others, each encrypted to its recipient (JSON).
+    shares: Mapped[str | None] = mapped_column(Text)
+    # The member's check of the shares they received, with their verification key (JSON).
+    confirmation: Mapped[str | None] = mapped_column(Text)
+    # After the close: the member's partial decryption of the totals, with its proofs (JSON).
+    partial: Mapped[str | None] = mapped_column(Text)
+
+    key: Mapped[CountingKey] = relationship(back_populates="holders")
+
+
+class SealedBallot(Base):
+    """An online ballot encrypted to the committee's key, with its proofs. Nothing else.
+
+    The key is the ballot's tracker (its hash): no voter, no code, no time, no sequence; on
+    SQLite the table is WITHOUT ROWID, so the file's order follows the tracker.
+    """
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    tracker: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # The voter group that cast it: the only thing a sealed ballot says besides its content.
+    group_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The encrypted ballot in the library's canonical encoding (ciphertexts and proofs).
+    content: Mapped[bytes] = mapped_column(LargeBinary)

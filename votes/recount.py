@@ -20,12 +20,15 @@ status 0 only if everything holds.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import hashlib
+import importlib
 import io
 import itertools
 import json
 import sys
+import tempfile
 import tomllib
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -152,6 +155,24 @@ SEAL_PARTS = ("body", "round", "items", "exemptions", "counts", "receipts", "bal
 ROUND_FIELDS = ("id", "year", "title", "scale", "profile", "place", "held_on", "followup_of")
 ITEM_FIELDS = ("order", "kind", "person_key", "name", "position")
 EXEMPT_FIELDS = ("person_key", "name", "position", "reason")
+# A round of several voter groups adds two parts (docs/AUDIT.md): "groups", each group's
+# figures and which result decides; "group_ballots", every ballot with its group, in the
+# canonical CSV with a first column "group". A round of one group has neither: its seal is
+# what it was before voter groups existed.
+GROUP_FIELDS = (
+    "number",
+    "name",
+    "members",
+    "summoned",
+    "present",
+    "paper_issued",
+    "issued",
+    "collected",
+    "codes_issued",
+    "codes_used",
+    # The digest of the group's box of sealed ballots (null without sealed ballots).
+    "box_digest",
+)
 COUNT_FIELDS = (
     "members",
     "summoned",
@@ -169,11 +190,116 @@ def receipts_text(receipts: Iterable[str]) -> bytes:
     return "".join(receipt + "\n" for receipt in sorted(receipts)).encode("ascii")
 
 
-def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, bytes]:
+# A sealed ballot's receipt: "BN" and 16 decimal digits (docs/AUDIT.md, "Receipts").
+RECEIPT_PREFIX = "BN"
+RECEIPT_DIGITS = 16
+
+
+def tracker_receipt(tracker: bytes) -> str:
+    """Return the receipt of a sealed ballot: BN and the first 8 bytes of its tracker, mod 10^16."""
+    number = int.from_bytes(tracker[:8], "big") % 10**RECEIPT_DIGITS
+    digits = f"{number:0{RECEIPT_DIGITS}d}"
+    return " ".join([RECEIPT_PREFIX, *(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))])
+
+
+SEALED_RECORD = "sealed_record.json"
+
+
+def record_parts(record: Mapping[str, Any]) -> dict[str, bytes]:
+    """Return the seal's sealed parts from a round's public record (sealed_record.json).
+
+    A round of several voter groups has one record per group ({"groups": [...]}, each with
+    its "number"): the box lists every sealed ballot with its group, and the tally part is
+    each group's record without its ballots. A group hidden as too small has no partial
+    decryptions nor totals in the bundle: the tally part is then not recomputed here.
+    """
+    if "groups" in record:
+        entries = record["groups"]
+        box = [
+            (f"{entry['number']} {tracker}", base64.b64decode(ballot))
+            for entry in entries
+            for tracker, ballot in zip(
+                entry["record"]["trackers"], entry["record"]["ballots"], strict=True
+            )
+        ]
+        parts = {"sealed_box": sealed_box_text(box)}
+        if not any(entry.get("hidden_small") for entry in entries):
+            tallies = {
+                str(entry["number"]): {
+                    name: value for name, value in entry["record"].items() if name != "ballots"
+                }
+                for entry in entries
+            }
+            parts["sealed_tally"] = canonical({"groups": tallies}).encode("utf-8")
+        return parts
+    box = [
+        (tracker, base64.b64decode(ballot))
+        for tracker, ballot in zip(record["trackers"], record["ballots"], strict=True)
+    ]
+    tally = {name: value for name, value in record.items() if name != "ballots"}
+    return {
+        "sealed_box": sealed_box_text(box),
+        "sealed_tally": canonical(tally).encode("utf-8"),
+    }
+
+
+SEALED_LIBRARY = "sealed-library.zip"
+
+
+def sealed_verifier(library: bytes | None) -> Callable[[Mapping[str, Any]], list[str]]:
+    """Return the sealed-ballot library's verify_record: the installed one, or the bundle's.
+
+    A bundle ships the library (votes/sealed/: the standard library and libsodium only) as
+    sealed-library.zip; it is imported from there when the application is not installed.
+    """
+    try:
+        module = importlib.import_module("votes.sealed")
+    except ImportError:
+        if library is None:
+            raise
+        folder = Path(tempfile.mkdtemp(prefix="verify-sealed-"))
+        (folder / SEALED_LIBRARY).write_bytes(library)
+        sys.path.insert(0, str(folder / SEALED_LIBRARY))
+        module = importlib.import_module("votes.sealed")
+    verify: Callable[[Mapping[str, Any]], list[str]] = module.verify_record
+    return verify
+
+
+def sealed_box_text(box: Iterable[tuple[str, bytes]]) -> bytes:
+    """Return the list of a round's sealed ballots: "TRACKER SHA256" a line, sorted.
+
+    TRACKER is the ballot's tracker in hexadecimal (after its voter group's number, "2 …", in
+    a round of several groups), SHA256 that of its encrypted content;
+    its SHA-256 is the box's digest, shown while the round is open and sealed at close.
+    """
+    lines = sorted(f"{tracker} {hashlib.sha256(content).hexdigest()}\n" for tracker, content in box)
+    return "".join(lines).encode("ascii")
+
+
+def group_ballots_csv(item_count: int, ballots: Iterable[tuple[int, str, str]]) -> bytes:
+    """Return every ballot with its voter group as a CSV, lines sorted (canonical)."""
+    header = ",".join(["group", "status", *(str(n) for n in range(1, item_count + 1))])
+    lines = sorted(f"{group},{ballot_line(status, marks)}" for group, status, marks in ballots)
+    return ("\n".join([header, *lines]) + "\n").encode("utf-8")
+
+
+def is_widened(definition: Mapping[str, Any]) -> bool:
+    """Tell whether a round (as round.json holds it) has more than one voter group."""
+    return len(definition.get("groups") or []) > 1
+
+
+def part_bytes(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    sealed: Mapping[str, bytes] | None = None,
+    group_ballots: bytes | None = None,
+) -> dict[str, bytes]:
     """Return each part of a round's seal in canonical form.
 
     `definition` is the round as the bundle's round.json holds it; `receipts` and `ballots`
-    are the bytes of receipts.txt and ballots.csv.
+    are the bytes of receipts.txt and ballots.csv; `group_ballots` those of group_ballots.csv
+    (a round of several voter groups; a bundle that hides a small group leaves it out).
     """
 
     def json_part(value: Any) -> bytes:
@@ -196,26 +322,60 @@ def part_bytes(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -
         "counts": json_part({key: definition[key] for key in COUNT_FIELDS}),
         "receipts": receipts,
         "ballots": ballots,
+        # A round with sealed ballots: the box (sealed_box_text) and the sealed tally
+        # (the committee's public values, the encrypted totals, the partial decryptions and
+        # the totals, as canonical JSON).
+        **(sealed or {}),
+        **(
+            {
+                "groups": json_part(
+                    {
+                        "deciding": definition["deciding"],
+                        "groups": [
+                            {key: group[key] for key in GROUP_FIELDS}
+                            for group in definition["groups"]
+                        ],
+                    }
+                )
+            }
+            if is_widened(definition)
+            else {}
+        ),
+        **(
+            {"group_ballots": group_ballots}
+            if is_widened(definition) and group_ballots is not None
+            else {}
+        ),
     }
 
 
-def seal_parts(definition: Mapping[str, Any], receipts: bytes, ballots: bytes) -> dict[str, str]:
+def seal_parts(
+    definition: Mapping[str, Any],
+    receipts: bytes,
+    ballots: bytes,
+    sealed: Mapping[str, bytes] | None = None,
+    group_ballots: bytes | None = None,
+) -> dict[str, str]:
     """Return the SHA-256 of each part of a round's seal."""
     return {
         name: hashlib.sha256(data).hexdigest()
-        for name, data in part_bytes(definition, receipts, ballots).items()
+        for name, data in part_bytes(definition, receipts, ballots, sealed, group_ballots).items()
     }
 
 
 def seal_parts_of_digests(
-    definition: Mapping[str, Any], receipts_sha256: str, ballots_sha256: str
+    definition: Mapping[str, Any],
+    receipts_sha256: str,
+    ballots_sha256: str,
+    sealed: Mapping[str, bytes] | None = None,
+    group_ballots: bytes | None = None,
 ) -> dict[str, str]:
     """Return the SHA-256 of each part of a round's seal, given those of the two large parts.
 
     The same digests as `seal_parts`: receipts.txt and ballots.csv may then be hashed as they
     are read (a round of a million ballots need not be held in memory).
     """
-    parts = seal_parts(definition, b"", b"")
+    parts = seal_parts(definition, b"", b"", sealed, group_ballots)
     return {**parts, "receipts": receipts_sha256, "ballots": ballots_sha256}
 
 
@@ -419,7 +579,13 @@ def _check_seal(
             lines.problem(N_("ballots.csv does not match the seal recorded when the round closed."))
         now = closing["seal"]
     else:
-        parts = seal_parts(definition, files.get("receipts.txt", b""), ballots_csv)
+        record = files.get(SEALED_RECORD)
+        parts = seal_parts(
+            definition,
+            files.get("receipts.txt", b""),
+            ballots_csv,
+            record_parts(json.loads(record)) if record is not None else None,
+        )
         for name in sorted(set(parts) | set(recorded_parts)):
             if name not in parts:
                 lines.check(N_("Part {part_id} of the seal is not checked here."), part_id=name)
@@ -521,6 +687,8 @@ def check_bundle(
     closing = closes[0]["details"]
     _check_seal(files, definition, latest_seal(events) or closing, expect_seal, lines)
     _recount(files, definition, results, profile, closing, events, lines)
+    if is_widened(definition):
+        _recount_groups(files, definition, results, profile, closing, lines)
     return lines.problems, lines.checked
 
 
@@ -568,14 +736,25 @@ def _recount(
         for status, m in ballots
         if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
     ]
-    collected = len(ballots)
-    valid = len(counted)
+    online, _groups = _check_sealed(files, count, lines, definition)
+    sealed_ballots = sum(online[0]) if online else 0
+    collected = len(ballots) + sealed_ballots
+    valid = len(counted) + sealed_ballots
     accounting = {
         "issued": definition["issued"],
         "collected": collected,
         "valid": valid,
         "invalid": collected - valid,
     }
+    # A round of several voter groups: ballots.csv holds every group's ballots, which give the
+    # combined result; the result that decides (the top level) may be one group's.
+    widened = is_widened(definition)
+    combined_decides = not widened or definition.get("deciding") == "combined"
+    if widened:
+        results = results["combined"]
+        if results.get("withheld"):
+            lines.check(N_("The combined result is withheld (it would show a small group)."))
+            return
     if results["ballots"] != accounting:
         lines.problem(
             N_("Ballots: results.json says {reported}, a recount gives {recount}."),
@@ -639,6 +818,9 @@ def _recount(
         column = [marks[index] for marks in counted]
         counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
         counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
+        if online:  # the sealed ballots' decrypted totals, level by level in ballot order
+            for (name, _letter), total in zip(SCALE_LETTERS[scale], online[index], strict=True):
+                counts[name] += total
         reported = results["items"][index]
         if reported["counts"] != counts:
             lines.problem(
@@ -675,7 +857,8 @@ def _recount(
             )
         if item["kind"] != "person" or not denominator:
             continue
-        if results.get("void"):  # void for want of quorum: counted, but no finding
+        # Void, or shown for reference (another result decides): it raises no finding.
+        if not combined_decides or results.get("void"):
             expected = []
         elif scale == "confidence_vote":
             expected = ["over_half"] if counts["no_trust"] * 2 > denominator else []
@@ -694,8 +877,10 @@ def _recount(
                 reported=found,
                 recount=expected,
             )
-    if "findings" in closing and sorted(map(canonical, closing["findings"])) != sorted(
-        map(canonical, expected_findings)
+    if (
+        combined_decides
+        and "findings" in closing
+        and sorted(map(canonical, closing["findings"])) != sorted(map(canonical, expected_findings))
     ):
         lines.problem(
             N_("Findings: the close event says {recorded}, the profile's rules give {recount}."),
@@ -709,6 +894,237 @@ def _recount(
         value=denominator,
         basis_id=basis,
     )
+
+
+def _check_sealed(
+    files: Mapping[str, bytes],
+    count: int,
+    lines: Lines,
+    definition: Mapping[str, Any] | None = None,
+) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
+    """Check the sealed ballots' public record with the library; return its totals per item.
+
+    Every ballot's proofs, the trackers and the box digest, the encrypted totals recomputed,
+    every partial decryption's proof, and the totals recombined (docs/CRYPTO.md §12); then
+    the receipts: each is the BN number of a sealed ballot's tracker. A round of several
+    voter groups has a record per group: each is checked, its box digest must be the one
+    round.json gives the group, and the totals are returned per group and added up. A group
+    hidden as too small ships no decryption: its online totals are in the bundle only added
+    to the other hidden groups' ("hidden_totals"), and are checked by `votes verify`.
+    """
+    data = files.get(SEALED_RECORD)
+    if data is None:
+        return [], {}
+    record = json.loads(data)
+    try:
+        verify_record = sealed_verifier(files.get(SEALED_LIBRARY))
+    except (ImportError, OSError) as exc:
+        lines.problem(N_("The sealed ballots cannot be checked: {reason}."), reason=str(exc))
+        return [], {}
+    entries = (
+        record.get("groups")
+        if "groups" in record
+        else [{"number": None, "hidden_small": False, "record": record}]
+    )
+    digests = {g.get("number"): g.get("box_digest") for g in (definition or {}).get("groups", [])}
+    combined: list[list[int]] = []
+    per_group: dict[int, list[list[int]]] = {}
+    trackers: list[str] = []
+    ballots = 0
+    for entry in entries:
+        number, own = entry["number"], entry["record"]
+        trackers += own.get("trackers", [])
+        ballots += len(own.get("ballots", []))
+        if number is not None and digests.get(number) != own.get("box_digest"):
+            lines.problem(
+                N_(
+                    "Sealed ballots of voter group {number}: the box digest differs from the "
+                    "one round.json gives the group."
+                ),
+                number=number,
+            )
+        if entry.get("hidden_small"):
+            lines.check(
+                N_(
+                    "Voter group {number} is too small to be shown alone: its sealed ballots "
+                    "are listed, but its decryption is not in the bundle."
+                ),
+                number=number,
+            )
+            continue
+        for problem in verify_record(own):
+            if number is None:
+                lines.problem(N_("Sealed ballots: {problem}."), problem=problem)
+            else:
+                lines.problem(
+                    N_("Sealed ballots of voter group {number}: {problem}."),
+                    number=number,
+                    problem=problem,
+                )
+        totals: list[list[int]] = own.get("totals") or []
+        if len(totals) != count:
+            lines.problem(N_("Sealed ballots: the totals do not have one row per item."))
+            return [], {}
+        if number is not None:
+            per_group[number] = totals
+        combined = _added(combined, totals)
+    if "hidden_totals" in record:
+        combined = _added(combined, record["hidden_totals"])
+    receipts = {line for line in files.get("receipts.txt", b"").decode().splitlines() if line}
+    derived = {tracker_receipt(bytes.fromhex(t)) for t in trackers}
+    if not derived <= receipts:
+        lines.problem(
+            N_("Sealed ballots: {count} ballot(s) whose receipt is not in receipts.txt."),
+            count=len(derived - receipts),
+        )
+    lines.check(
+        N_("{count} sealed ballots: every proof, the encrypted totals and their decryption."),
+        count=ballots,
+    )
+    return combined, per_group
+
+
+def _added(first: list[list[int]], second: list[list[int]]) -> list[list[int]]:
+    """Add two lists of totals (per item, per level); an empty list adds nothing."""
+    if not first:
+        return [list(row) for row in second]
+    return [[a + b for a, b in zip(x, y, strict=True)] for x, y in zip(first, second, strict=True)]
+
+
+def _bands(scale: str, profile: Mapping[str, Any], counts: Mapping[str, int], d: int) -> list[str]:
+    """Return the bands that hold for one person's counts on D."""
+    if scale == "confidence_vote":
+        return ["over_half"] if counts["no_trust"] * 2 > d else []
+    return [band["id"] for band in profile["bands"] if BANDS[band["id"]](counts["low"], d)]
+
+
+def _recount_groups(
+    files: Mapping[str, bytes],
+    definition: Mapping[str, Any],
+    results: Mapping[str, Any],
+    profile: Mapping[str, Any],
+    closing: Mapping[str, Any],
+    lines: Lines,
+) -> None:
+    """Recount each voter group shown in results.json from group_ballots.csv.
+
+    A bundle in which a group is hidden (under the small-round minimum) has no
+    group_ballots.csv: the group's ballots are inside ballots.csv only, and its seal part is
+    checked by `votes verify` against the database.
+    """
+    data = files.get("group_ballots.csv")
+    if data is None:
+        lines.check(
+            N_(
+                "A voter group is too small to be shown alone: its ballots are only inside "
+                "ballots.csv, and the groups are not recounted one by one here."
+            )
+        )
+        return
+    items = definition["items"]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    boxes: dict[int, list[tuple[str, str]]] = {}
+    for row in rows[1:]:
+        boxes.setdefault(int(row[0]), []).append(
+            (row[1], "".join(cell or NO_MARK for cell in row[2:]))
+        )
+    everything = [ballot for box in boxes.values() for ballot in box]
+    if canonical_csv(len(items), everything) != files["ballots.csv"]:
+        lines.problem(N_("group_ballots.csv does not hold the same ballots as ballots.csv."))
+    scale = definition["scale"]
+    scope = profile["invalid_marks"]
+    basis = (
+        profile.get("confidence_vote", {}).get("denominator", profile["denominator"])
+        if scale == "confidence_vote"
+        else profile["denominator"]
+    )
+    recorded = {g["number"]: g for g in closing.get("groups", [])}
+    figures_of = {g["number"]: g for g in definition["groups"]}
+    # Each group's sealed online ballots: their decrypted totals (checked by _check_sealed).
+    sealed_record = json.loads(files.get(SEALED_RECORD) or b"{}")
+    online_of = {
+        entry["number"]: entry["record"].get("totals") or []
+        for entry in sealed_record.get("groups", [])
+        if not entry.get("hidden_small")
+    }
+    expected_findings: list[dict[str, Any]] = []
+    for group in results["groups"]:
+        number = group["number"]
+        box = boxes.get(number, [])
+        counted = [
+            m
+            for status, m in box
+            if status == "valid" and not (scope == "ballot" and any(x in m for x in INVALID_MARKS))
+        ]
+        online = online_of.get(number, [])
+        sealed_ballots = sum(online[0]) if online else 0
+        collected, valid = len(box) + sealed_ballots, len(counted) + sealed_ballots
+        figures = figures_of[number]
+        d = {
+            "members": figures["members"],
+            "summoned": figures["summoned"],
+            "present": figures["present"],
+            "collected": collected,
+            "valid": valid,
+        }[basis]
+        at_close = recorded.get(number, {})
+        for key, value in (("collected", collected), ("valid", valid)):
+            if at_close.get(key) != value:
+                lines.problem(
+                    N_(
+                        "Voter group {number}, {key}: the close event says {recorded}, a recount "
+                        "gives {recount}."
+                    ),
+                    number=number,
+                    key=key,
+                    recorded=at_close.get(key),
+                    recount=value,
+                )
+        if group.get("hidden_small"):
+            continue
+        for index, item in enumerate(items):
+            column = [marks[index] for marks in counted]
+            counts = {name: column.count(letter) for name, letter in SCALE_LETTERS[scale]}
+            counts["invalid"] = sum(column.count(m) for m in INVALID_MARKS)
+            if online:
+                for (name, _letter), total in zip(SCALE_LETTERS[scale], online[index], strict=True):
+                    counts[name] += total
+            reported = group["items"][index]
+            shares = {name: percent(counts[name], d) for name, _ in SCALE_LETTERS[scale]}
+            if reported["counts"] != counts or reported["percent"] != shares:
+                lines.problem(
+                    N_(
+                        "Voter group {number}, item {order} ({name}): results.json says "
+                        "{reported}, a recount gives {recount}."
+                    ),
+                    number=number,
+                    order=index + 1,
+                    name=item["name"],
+                    reported=reported["counts"],
+                    recount=counts,
+                )
+            if group.get("deciding") and item["kind"] == "person" and d and not group.get("void"):
+                expected_findings += [
+                    {"person_key": item["person_key"], "band": band}
+                    for band in _bands(scale, profile, counts, d)
+                ]
+        lines.check(
+            N_("Voter group {number}: {collected} ballots recounted on D = {value}."),
+            number=number,
+            collected=collected,
+            value=d,
+        )
+    if definition.get("deciding") != "combined" and sorted(
+        map(canonical, closing.get("findings", []))
+    ) != sorted(map(canonical, expected_findings)):
+        lines.problem(
+            N_(
+                "Findings: the close event says {recorded}, the deciding group's recount gives "
+                "{recount}."
+            ),
+            recorded=closing.get("findings"),
+            recount=expected_findings,
+        )
 
 
 def main(argv: list[str]) -> int:

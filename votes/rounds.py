@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -36,9 +37,32 @@ from .ballotbox import (
     check_paper_issued,
     check_within_members,
     lock_round,
+    sealed_count,
+)
+from .committee import (
+    check_ready_to_open,
+    combine,
+    fix_parameters,
+    get_key,
+    pending_groups,
+    require_key_for_codes,
+    seal_totals,
 )
 from .credentials import codes_issued, codes_used, issue_codes
 from .errors import N_, CountError, InvalidInput, NotFound, WrongState, message
+from .groups import (
+    GROUP_CLOSED,
+    GROUP_DRAFT,
+    GROUP_OPEN,
+    codes_issued_in,
+    codes_used_in,
+    collected_in,
+    deciding_label,
+    first_group,
+    get_group,
+    issued_in,
+    set_group_attendance,
+)
 from .i18n import translate
 from .limits import ITEMS_MAX, check_body_code, check_count, check_text, in_id_range, searchable
 from .models import (
@@ -52,11 +76,12 @@ from .models import (
     Round,
     RoundStatus,
     Scale,
+    VoterGroup,
 )
 from .roster import RosterEntry, checked_entry, resolve_persons, roster_entries, with_exemption
 from .rules import round_findings
 from .seal import current_seal
-from .tally import is_void, quorum_status, tally_round
+from .tally import is_void, quorum_status, tally_groups
 from .text import clean_name, nfc
 from .vocabulary import (
     BODY_KINDS,
@@ -127,14 +152,21 @@ def set_attendance(
     members: int | None,
     summoned: int | None,
     present: int | None,
+    group: int | None = None,
 ) -> dict[str, int | None]:
-    """Record the attendance of a draft or open round: members, summoned, present.
+    """Record the attendance of a draft or open round (of one voter group): members, summoned,
+    present.
 
     The number present is often counted in the hall, after the round has opened. Once the
     round is closed the attendance is part of the closing record and its seal, and stays.
-    Return the figures it replaced; the caller logs the change and commits.
+    Return the figures it replaced; the caller logs the change and commits. A round of several
+    groups records each group's figures; the round's are their sums.
     """
     lock_round(session, round_)
+    if len(round_.groups) > 1 or group is not None:
+        return _set_group_attendance(
+            session, round_, get_group(round_, group), members, summoned, present
+        )
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_(
@@ -164,7 +196,47 @@ def set_attendance(
     check_paper_issued(round_.paper_issued, present)
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
     round_.members, round_.summoned, round_.present = members, summoned, present
+    for only in round_.groups:  # a round of one group: the group holds the same figures
+        only.members, only.summoned, only.present = members, summoned, present
     return before
+
+
+def _set_group_attendance(
+    session: Session,
+    round_: Round,
+    group: VoterGroup,
+    members: int | None,
+    summoned: int | None,
+    present: int | None,
+) -> dict[str, int | None]:
+    if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
+        raise WrongState(
+            N_(
+                "Round {id} is {status}: its attendance was recorded when it closed and can "
+                "no longer be changed."
+            ),
+            id=round_.id,
+            status=round_.status,
+        )
+    check_counts(members, summoned, present)
+    issued = issued_in(session, group)
+    check_within_members(
+        basis_of(session, round_),
+        members,
+        issued=issued,
+        collected=collected_in(session, round_.id, group.number),
+    )
+    if summoned is not None and issued > summoned:
+        raise CountError(
+            N_(
+                "Impossible counts: {issued} ballots and codes are already issued for "
+                "{summoned} persons summoned."
+            ),
+            issued=issued,
+            summoned=summoned,
+        )
+    check_paper_issued(group.paper_issued, present)
+    return set_group_attendance(round_, group, members=members, summoned=summoned, present=present)
 
 
 def basis_of(session: Session, round_: Round) -> str:
@@ -335,7 +407,9 @@ def create_round(
         held_on=held_on,
         followup_of=followup_of,
         time_exception=time_exception,
+        deciding_group=1,
     )
+    first_group(round_, body.kind)
     session.add(round_)
     session.flush()
     taken = set_roster(session, round_, roster, other_exemption=other_exemption, identity=identity)
@@ -437,18 +511,36 @@ def set_roster(
     return decisions
 
 
-def open_round(session: Session, round_: Round) -> None:
-    """Open a draft round for voting; the ballot's item order is frozen from now on."""
-    if round_.status != RoundStatus.DRAFT.value:
+def open_round(session: Session, round_: Round, group: int | None = None) -> list[VoterGroup]:
+    """Open a draft round (or one of its voter groups) for voting; return the groups opened.
+
+    The ballot's item order is frozen from the first opening on. Without a group, every group
+    still in draft opens. The quorum is judged per group, on its own figures.
+    """
+    first = round_.status == RoundStatus.DRAFT.value
+    drafts = [g for g in round_.groups if g.status == GROUP_DRAFT]
+    if (round_.status != RoundStatus.OPEN.value and not first) or (
+        not first and group is None and not drafts
+    ):
         raise WrongState(
             N_("Round {id} is {status}; only a draft round can be opened."),
             id=round_.id,
             status=round_.status,
         )
+    targets = [get_group(round_, group)] if group is not None else drafts
+    for target in targets:
+        if target.status != GROUP_DRAFT:
+            raise WrongState(
+                N_("Voter group {number} of round {id} is {status}; it opens only once."),
+                number=target.number,
+                id=round_.id,
+                status=target.status,
+            )
     if not round_.items:
         raise WrongState(N_("Round {id} has no items on its ballot."), id=round_.id)
+    check_ready_to_open(session, round_)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    if not round_.time_exception:
+    if first and not round_.time_exception:
         check_time(
             session,
             round_.body,
@@ -458,31 +550,46 @@ def open_round(session: Session, round_: Round) -> None:
             round_id=round_.id,
         )
     rule = profile.quorum_rule
-    if rule is not None and round_.summoned is None:
-        raise CountError(
-            N_(
-                "The profile {profile} requires a quorum: give the number of persons summoned "
-                "before opening the round."
-            ),
-            profile=profile.id,
-        )
-    if rule is not None and profile.quorum_met(round_.present, round_.summoned) is False:
-        raise CountError(
-            N_(
-                "No quorum: {present} present of {summoned} summoned; the profile {profile} "
-                "requires: {rule}."
-            ),
-            present=round_.present,
-            summoned=round_.summoned,
-            profile=profile.id,
-            rule=rule.words,
-        )
+    for target in targets:
+        if rule is not None and target.summoned is None:
+            raise CountError(
+                N_(
+                    "The profile {profile} requires a quorum: give the number of persons "
+                    "summoned before opening the round."
+                ),
+                profile=profile.id,
+            )
+        if rule is not None and profile.quorum_met(target.present, target.summoned) is False:
+            raise CountError(
+                N_(
+                    "No quorum: {present} present of {summoned} summoned; the profile {profile} "
+                    "requires: {rule}."
+                ),
+                present=target.present,
+                summoned=target.summoned,
+                profile=profile.id,
+                rule=rule.words,
+            )
+    for target in targets:
+        target.status = GROUP_OPEN
     round_.status = RoundStatus.OPEN.value
+    fix_parameters(session, round_)
     session.flush()
+    return targets
 
 
-def close_round(session: Session, round_: Round) -> None:
-    """Close an open round: no more ballots; freeze issued and collected; erase row order."""
+def close_round(session: Session, round_: Round, group: int | None = None) -> bool:
+    """Close an open round (or one voter group): no more ballots; freeze issued and collected.
+    Return whether voting in the round itself ended (its last group closed).
+
+    A group with sealed online ballots keeps its encrypted totals (its sealed ballots
+    multiplied per item and level) for k members of the committee to decrypt, from the
+    moment it closes. When the last group closes, a round with a group still awaiting
+    decryption goes on to status `decrypting` and is counted when the last group's totals
+    are found (finish_count); otherwise it is counted at once (closed). Sealed ballots reveal
+    nothing and are not rewritten; ballots kept in the clear from online codes (cast before
+    sealed ballots existed) are.
+    """
     if session.get_bind().dialect.name == "postgresql":
         # Casts share-lock the round's row and do not wait for one another, so casts that keep
         # overlapping would hold off a close waiting on the row for as long as voting goes on.
@@ -498,35 +605,132 @@ def close_round(session: Session, round_: Round) -> None:
             status=round_.status,
         )
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    if profile.quorum_rule is not None and round_.present is None:
-        raise CountError(
-            N_(
-                "The profile {profile} requires a quorum, judged on the number present: "
-                "record it before closing round {id}."
-            ),
-            profile=profile.id,
-            id=round_.id,
+    for current in round_.groups:  # the groups' states as committed, not as first loaded
+        session.refresh(current)
+    targets = (
+        [get_group(round_, group)]
+        if group is not None
+        else [g for g in round_.groups if g.status != GROUP_CLOSED]
+    )
+    basis = basis_of(session, round_)
+    for target in targets:
+        if group is not None and target.status != GROUP_OPEN:
+            raise WrongState(
+                N_(
+                    "Voter group {number} of round {id} is {status}; only an open group can "
+                    "be closed."
+                ),
+                number=target.number,
+                id=round_.id,
+                status=target.status,
+            )
+        if profile.quorum_rule is not None and target.present is None:
+            raise CountError(
+                N_(
+                    "The profile {profile} requires a quorum, judged on the number present: "
+                    "record it before closing round {id}."
+                ),
+                profile=profile.id,
+                id=round_.id,
+            )
+    for target in targets:
+        target.issued = issued_in(session, target)
+        target.collected = collected_in(session, round_.id, target.number)
+        check_within_members(
+            basis, target.members, issued=target.issued, collected=target.collected
         )
+        target.status = GROUP_CLOSED
+        seal_totals(session, round_, target.number)
+    if any(g.status != GROUP_CLOSED for g in round_.groups):
+        # Other groups still vote: only the closed group's clear ballots are rewritten now.
+        for target in targets:
+            if codes_used_in(session, round_.id, target.number) and not sealed_count(
+                session, round_.id, target.number
+            ):
+                rewrite_ballot_box(session, round_.id, group=target.number)
+        session.flush()
+        return False
     round_.issued = ballots_issued(session, round_)
     round_.collected = ballots_collected(session, round_.id)
     check_within_members(
-        basis_of(session, round_),
+        basis,
         round_.members,
         issued=round_.issued,
         collected=round_.collected,
     )
+    key = get_key(session, round_.id)
+    if key is not None and pending_groups(key):
+        round_.status = RoundStatus.DECRYPTING.value
+        session.flush()
+        return True
     round_.status = RoundStatus.CLOSED.value
-    rewrite_ballot_box(session, round_.id)
+    if codes_used(session, round_.id) and not sealed_count(session, round_.id):
+        # Online ballots stored in the clear (cast before sealed ballots existed): the engine's
+        # bookkeeping could still hint at the order of casting. See docs/ANONYMITY.md.
+        rewrite_ballot_box(session, round_.id)
+        event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
     session.flush()
-    # Once the close is committed, whoever closed it (command line, web, demo), let the engine
-    # forget the pages and log entries written while the round was open.
-    event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
+    return True
+
+
+def finish_count(session: Session, round_: Round, group: int) -> bool:
+    """Find a closed group's online totals once k members' partial decryptions are in.
+
+    Return whether the round is counted now: it was awaiting decryption (every group closed)
+    and this was the last group whose totals were missing.
+    """
+    session.refresh(round_, with_for_update=True)
+    target = get_group(round_, group)
+    if round_.status not in (RoundStatus.OPEN.value, RoundStatus.DECRYPTING.value) or (
+        target.status != GROUP_CLOSED
+    ):
+        raise WrongState(
+            N_("Round {id} is {status}; only a round awaiting decryption can be counted."),
+            id=round_.id,
+            status=round_.status,
+        )
+    combine(session, round_, group)
+    key = get_key(session, round_.id)
+    if round_.status != RoundStatus.DECRYPTING.value or (key is not None and pending_groups(key)):
+        session.flush()
+        return False
+    round_.status = RoundStatus.CLOSED.value
+    session.flush()
+    return True
 
 
 def closing_record(session: Session, round_: Round) -> dict[str, Any]:
-    """Describe a counted round for the log: accounting, seal, counts and findings."""
-    tally = tally_round(session, round_)
+    """Describe a counted round for the log: accounting, seal, counts and findings.
+
+    A round of several voter groups records the combined count (what ballots.csv recounts),
+    the findings of the result that decides, which one decides, and each group's accounting.
+    No group's counts per person are written here: the log travels in the export bundle,
+    where a small group is never shown alone; the seal's parts cover its ballots.
+    """
+    everything = tally_groups(session, round_)
+    tally, decisive = everything.combined, everything.decisive
     sealed, parts = current_seal(session, round_)
+    widened: dict[str, Any] = {}
+    if len(round_.groups) > 1:
+        widened = {
+            "deciding": deciding_label(round_),
+            "groups": [
+                {
+                    "number": group.number,
+                    "issued": group.issued,
+                    "collected": group.collected,
+                    "valid": count.valid,
+                    "invalid": count.invalid,
+                    "codes_issued": codes_issued_in(session, round_.id, group.number),
+                    "members": group.members,
+                    "summoned": group.summoned,
+                    "present": group.present,
+                    "denominator": {"basis": count.basis, "value": count.denominator},
+                    "quorum_met": count.quorum_met,
+                }
+                for group, count in everything.groups
+            ],
+        }
     return {
         "issued": round_.issued,
         "collected": round_.collected,
@@ -540,7 +744,7 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
         "present": round_.present,
         "profile": {"id": tally.profile.id, "version": tally.profile.version},
         "denominator": {"basis": tally.basis, "value": tally.denominator},
-        "quorum_met": tally.quorum_met,
+        "quorum_met": decisive.quorum_met,
         # The seal over the whole round and the digest of each of its parts (docs/AUDIT.md):
         # verify names the part that no longer matches.
         "seal": sealed,
@@ -549,17 +753,22 @@ def closing_record(session: Session, round_: Round) -> dict[str, Any]:
             {"order": i.order, "person_key": i.person_key, "name": i.name, "counts": i.counts}
             for i in tally.items
         ],
-        "findings": [{"person_key": f.person_key, "band": f.band} for f in round_findings(tally)],
+        "findings": [
+            {"person_key": f.person_key, "band": f.band} for f in round_findings(decisive)
+        ],
+        **widened,
     }
 
 
-def rewrite_ballot_box(session: Session, round_id: int) -> None:
+def rewrite_ballot_box(session: Session, round_id: int, *, group: int | None = None) -> None:
     """Rewrite a round's ballots, receipts and credentials in one transaction, in random order.
 
     While a round is open, the engine's own bookkeeping could hint at the order of casting
     (PostgreSQL's xmin and ctid, pages appended to a file). Rewriting everything in one
     transaction, shuffled, with fresh random keys, leaves every row with the same transaction
-    id and a physical place that follows nothing. See docs/ANONYMITY.md.
+    id and a physical place that follows nothing. See docs/ANONYMITY.md. With `group`, only
+    that voter group's ballots are rewritten (it closed while others still vote); receipts and
+    codes follow at the round's close.
 
     In bounded memory: the rows are copied a batch at a time into temporary tables under
     fresh keys from `secrets`, then written back ordered by those keys — a uniformly random
@@ -569,26 +778,36 @@ def rewrite_ballot_box(session: Session, round_id: int) -> None:
     for table in (_SHUFFLED_BALLOT, _SHUFFLED_RECEIPT):
         table.drop(connection, checkfirst=True)
         table.create(connection)
+    which = [Ballot.round_id == round_id]
+    if group is not None:
+        which.append(Ballot.group_number == group)
     _copy_shuffled(
         connection,
-        select(Ballot.status, Ballot.marks).where(Ballot.round_id == round_id),
+        select(Ballot.group_number, Ballot.status, Ballot.marks).where(*which),
         _SHUFFLED_BALLOT,
     )
-    _copy_shuffled(
-        connection, select(Receipt.receipt).where(Receipt.round_id == round_id), _SHUFFLED_RECEIPT
-    )
-    session.execute(delete(Ballot).where(Ballot.round_id == round_id))
-    session.execute(delete(Receipt).where(Receipt.round_id == round_id))
+    if group is None:
+        _copy_shuffled(
+            connection,
+            select(Receipt.receipt).where(Receipt.round_id == round_id),
+            _SHUFFLED_RECEIPT,
+        )
+    session.execute(delete(Ballot).where(*which))
     # The temporary key becomes the ballot's key: random, from secrets, never seen before.
     ballots, receipts = _SHUFFLED_BALLOT.c, _SHUFFLED_RECEIPT.c
     connection.execute(
         insert(Ballot).from_select(
-            ["round_id", "id", "status", "marks"],
-            select(literal(round_id), ballots.key, ballots.status, ballots.marks).order_by(
-                ballots.key
-            ),
+            ["round_id", "id", "group_number", "status", "marks"],
+            select(
+                literal(round_id), ballots.key, ballots.group_number, ballots.status, ballots.marks
+            ).order_by(ballots.key),
         )
     )
+    if group is not None:
+        for table in (_SHUFFLED_BALLOT, _SHUFFLED_RECEIPT):
+            table.drop(connection)
+        return
+    session.execute(delete(Receipt).where(Receipt.round_id == round_id))
     connection.execute(
         insert(Receipt).from_select(
             ["round_id", "receipt"],
@@ -631,6 +850,7 @@ _SHUFFLED_BALLOT = Table(
     "shuffled_ballot",
     _SHUFFLE,
     Column("key", LargeBinary(16), primary_key=True),
+    Column("group_number", Integer, nullable=False),
     Column("status", String(8), nullable=False),
     Column("marks", String(2000), nullable=False),
     prefixes=["TEMPORARY"],
@@ -669,9 +889,10 @@ def publish_round(session: Session, round_: Round) -> None:
 
 
 def issue_round_codes(
-    session: Session, round_: Round, count: int, secret: str | bytes
+    session: Session, round_: Round, count: int, secret: str | bytes, group: int | None = None
 ) -> list[str]:
-    """Issue voter codes for a draft or open round (how many is all that is recorded)."""
+    """Issue voter codes for a draft or open round, for one of its voter groups (how many is
+    all that is recorded)."""
     lock_round(session, round_)
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
@@ -679,9 +900,13 @@ def issue_round_codes(
             id=round_.id,
             status=round_.status,
         )
+    target = get_group(round_, group)
+    if len(round_.groups) > 1:
+        return _issue_group_codes(session, round_, target, count, secret)
     if count < 1:
         raise InvalidInput(N_("The number of codes must be at least 1."))
     check_count(count, "codes")
+    require_key_for_codes(session, round_)
     check_within_members(
         basis_of(session, round_), round_.members, issued=ballots_issued(session, round_) + count
     )
@@ -695,6 +920,32 @@ def issue_round_codes(
             summoned=round_.summoned,
         )
     return issue_codes(session, round_, count, secret)
+
+
+def _issue_group_codes(
+    session: Session, round_: Round, group: VoterGroup, count: int, secret: str | bytes
+) -> list[str]:
+    if group.status == GROUP_CLOSED:
+        raise WrongState(
+            N_("Voter group {number} of round {id} is closed; no more codes are issued for it."),
+            number=group.number,
+            id=round_.id,
+        )
+    if count < 1:
+        raise InvalidInput(N_("The number of codes must be at least 1."))
+    check_count(count, "codes")
+    issued = issued_in(session, group) + count
+    check_within_members(basis_of(session, round_), group.members, issued=issued)
+    if group.summoned is not None and issued > group.summoned:
+        raise CountError(
+            N_(
+                "Impossible counts: {total} ballots and codes would be issued for {summoned} "
+                "persons summoned."
+            ),
+            total=issued,
+            summoned=group.summoned,
+        )
+    return issue_codes(session, round_, count, secret, group=group.number)
 
 
 def compact(engine: Engine) -> bool:

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import N_, Message, message
+from .groups import shown_results, small_minimum
 from .models import Body, Exemption, Person, Round, Scale
 from .profiles import BAND_RULES, ConsecutiveYears, Profile
-from .tally import ItemTally, RoundTally, tally_round
+from .tally import ItemTally, RoundTally, tally_groups, tally_round
 from .text import percent, percent_text
 from .vocabulary import BAND_WORDS, BASES, COUNTED, SCALES, VOTE_TEST, basis_words
 
@@ -320,6 +321,8 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
                 },
                 findings=[f.as_dict() for f in item_bands(tally, item)],
             )
+        if item is not None and len(tally.round.groups) > 1:
+            entry.update(_group_shares(session, tally.round, item.order))
         rounds.append(entry)
         used.append(tally.profile)
     findings = body_findings(session, body, person_key=person.person_key)
@@ -329,6 +332,39 @@ def person_history(session: Session, body: Body, person: Person) -> dict[str, An
         "rounds": rounds,
         "findings": [f.as_dict() for f in findings],
         "thresholds": thresholds(used),
+    }
+
+
+def _group_shares(session: Session, round_: Round, order: int) -> dict[str, Any]:
+    """Return a person's low share in each voter group of a round and combined.
+
+    A group that is not shown alone (small, or shielding a small one) gives no share here
+    either; the combined share is withheld when it would show a small group.
+    """
+    grouped = tally_groups(session, round_)
+    shown = shown_results(
+        [(group.number, count.collected, count.members) for group, count in grouped.groups],
+        round_.deciding_group,
+        small_minimum(),
+    )
+
+    def share(count: RoundTally) -> str | None:
+        low = count.levels[-1]
+        item = next(i for i in count.items if i.order == order)
+        return percent_text(item.share(low, count.denominator))
+
+    return {
+        "groups": [
+            {
+                "number": group.number,
+                "name": group.name,
+                "deciding": round_.deciding_group == group.number,
+                "hidden_small": group.number in shown.hidden,
+                "low_percent": None if group.number in shown.hidden else share(count),
+            }
+            for group, count in grouped.groups
+        ],
+        "combined_low_percent": None if shown.combined_withheld else share(grouped.combined),
     }
 
 

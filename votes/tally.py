@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import profiles
-from .ballotbox import ballots_collected, ballots_issued, packed_box
-from .counting import count_packed
+from .ballotbox import ballot_box, ballots_collected, ballots_issued, sealed_count
+from .committee import online_totals
+from .counting import count_marks
 from .credentials import codes_issued
-from .errors import N_, CountError, Message, message
-from .models import Person, Round, Scale
+from .errors import N_, CountError, Message, WrongState, message
+from .groups import codes_issued_in, group_boxes, issued_in
+from .models import Person, Round, Scale, VoterGroup
 from .profiles import both_languages
 from .text import percent
 from .vocabulary import BASES, COUNTED, level_names
@@ -40,7 +42,11 @@ class ItemTally:
 
 @dataclass
 class RoundTally:
-    """The count of one round, with its ballot accounting and denominator."""
+    """The count of one result of a round (a voter group's, or the combined one).
+
+    `group` is the number of the voter group counted, or None for the combined result of all
+    groups (in a round of one group the two are the same ballots and the same figures).
+    """
 
     round: Round
     profile: profiles.Profile
@@ -53,6 +59,14 @@ class RoundTally:
     denominator: int | None
     quorum: dict[str, object]
     items: list[ItemTally] = field(default_factory=list)
+    # Of the ballots collected: the online ones, sealed and decrypted by the committee only as
+    # totals (the rest are paper ballots, counted in the clear).
+    sealed: int = 0
+    group: int | None = None
+    # The group's figures (the round's sums for the combined result).
+    members: int | None = None
+    summoned: int | None = None
+    present: int | None = None
 
     @property
     def quorum_met(self) -> bool | None:
@@ -70,23 +84,76 @@ class RoundTally:
         return self.profile.quorum_rule is not None and self.quorum_met is not True
 
 
-def tally_round(session: Session, round_: Round) -> RoundTally:
-    """Count the marks of one round."""
-    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
-    # The database joins the counted marks; each item is then one str.count per level.
-    box = packed_box(session, round_.id, spoiled_by_marks=profile.invalid_marks == "ballot")
+@dataclass(frozen=True)
+class Electorate:
+    """Who voted in one result: the figures a tally needs besides the ballots."""
+
+    members: int | None
+    summoned: int | None
+    present: int | None
+    issued: int
+    codes_issued: int
+
+
+@dataclass
+class GroupedTally:
+    """Every result of a round: each voter group's, the combined one, and which decides."""
+
+    groups: list[tuple[VoterGroup, RoundTally]]
+    combined: RoundTally
+    deciding: int | None
+
+    @property
+    def decisive(self) -> RoundTally:
+        """Return the result the rules apply to."""
+        for group, tally in self.groups:
+            if group.number == self.deciding:
+                return tally
+        return self.combined
+
+
+def basis_for(profile: profiles.Profile, scale: str) -> str:
+    """Return what D counts for a scale under a profile."""
+    return profile.vote_denominator if scale == Scale.CONFIDENCE_VOTE.value else profile.denominator
+
+
+def count_result(
+    session: Session,
+    round_: Round,
+    profile: profiles.Profile,
+    ballots: list[tuple[str, str]],
+    electorate: Electorate,
+    *,
+    group: int | None,
+    quorum: dict[str, object] | None = None,
+    sealed: int = 0,
+    online: list[dict[str, int]] | None = None,
+) -> RoundTally:
+    """Count one result from its count source: the ballots and the electorate that cast them.
+
+    The ballots are the (status, marks) of one voter group, or of all of them; any source that
+    gives them (the stored box, a decrypted sealed box) counts the same way. `sealed` online
+    ballots are counted from their decrypted totals `online` (one {level: count} per item),
+    added to the ballots counted in the clear (paper ballots).
+    """
     items = list(round_.items)
-    invalid, per_item = count_packed(
-        box.ballots,
-        box.counted,
-        box.shortest,
-        box.longest,
-        box.joined,
-        len(items),
-        round_.scale,
-    )
-    collected = box.ballots
-    issued = round_.issued if round_.issued is not None else ballots_issued(session, round_)
+    invalid, per_item = count_marks(ballots, len(items), round_.scale, profile.invalid_marks)
+    if sealed:
+        # Online ballots are sealed: their totals exist once k members have decrypted them;
+        # paper ballots (above) are counted in the clear and added.
+        if online is None or len(online) != len(items):
+            raise WrongState(
+                N_(
+                    "Round {id} is awaiting decryption: its online ballots are counted when "
+                    "enough members of the counting committee have decrypted the totals."
+                ),
+                id=round_.id,
+            )
+        for counts, decrypted in zip(per_item, online, strict=True):
+            for level, count in decrypted.items():
+                counts[level] += count
+    collected = len(ballots) + sealed
+    issued = electorate.issued
     valid = collected - invalid
     if collected > issued:
         raise CountError(
@@ -94,16 +161,12 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
             collected=collected,
             issued=issued,
         )
-    basis = (
-        profile.vote_denominator
-        if round_.scale == Scale.CONFIDENCE_VOTE.value
-        else profile.denominator
-    )
+    basis = basis_for(profile, round_.scale)
     figures = {
-        "members": round_.members,
+        "members": electorate.members,
         "collected": collected,
-        "summoned": round_.summoned,
-        "present": round_.present,
+        "summoned": electorate.summoned,
+        "present": electorate.present,
         "valid": valid,
     }
     keys = dict(
@@ -123,7 +186,8 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
         invalid=invalid,
         basis=basis,
         denominator=figures[basis],
-        quorum=quorum_status(session, round_, profile),
+        quorum=quorum if quorum is not None else judge_quorum(profile, electorate, collected),
+        sealed=sealed,
         items=[
             ItemTally(
                 order=item.order,
@@ -136,11 +200,144 @@ def tally_round(session: Session, round_: Round) -> RoundTally:
             )
             for item, counts in zip(items, per_item, strict=True)
         ],
+        group=group,
+        members=electorate.members,
+        summoned=electorate.summoned,
+        present=electorate.present,
     )
 
 
+def round_electorate(session: Session, round_: Round) -> Electorate:
+    """Return the figures of a whole round (the sums over its groups)."""
+    issued = round_.issued if round_.issued is not None else ballots_issued(session, round_)
+    return Electorate(
+        members=round_.members,
+        summoned=round_.summoned,
+        present=round_.present,
+        issued=issued,
+        codes_issued=codes_issued(session, round_.id),
+    )
+
+
+def group_electorate(session: Session, group: VoterGroup) -> Electorate:
+    """Return the figures of one voter group."""
+    return Electorate(
+        members=group.members,
+        summoned=group.summoned,
+        present=group.present,
+        issued=group.issued if group.issued is not None else issued_in(session, group),
+        codes_issued=codes_issued_in(session, group.round_id, group.number),
+    )
+
+
+def tally_groups(session: Session, round_: Round) -> GroupedTally:
+    """Count every voter group of a round and the combined result, from one read of the box."""
+    profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    groups = list(round_.groups)
+    if len(groups) <= 1:
+        # One group: its ballots and figures are the round's; counted once, as always.
+        combined = count_result(
+            session,
+            round_,
+            profile,
+            ballot_box(session, round_.id),
+            round_electorate(session, round_),
+            group=None,
+            sealed=sealed_count(session, round_.id),
+            online=online_totals(session, round_.id),
+        )
+        tallies = [(group, _as_group(combined, group.number)) for group in groups]
+        return GroupedTally(groups=tallies, combined=combined, deciding=round_.deciding_group)
+    boxes = group_boxes(session, round_.id)
+    tallies = [
+        (
+            group,
+            count_result(
+                session,
+                round_,
+                profile,
+                boxes.get(group.number, []),
+                group_electorate(session, group),
+                group=group.number,
+                sealed=sealed_count(session, round_.id, group.number),
+                online=online_totals(session, round_.id, group.number),
+            ),
+        )
+        for group in groups
+    ]
+    everything = [ballot for group in groups for ballot in boxes.get(group.number, [])]
+    combined = count_result(
+        session,
+        round_,
+        profile,
+        everything,
+        round_electorate(session, round_),
+        group=None,
+        quorum=combined_quorum(profile, tallies),
+        sealed=sum(tally.sealed for _group, tally in tallies),
+        online=online_totals(session, round_.id),
+    )
+    return GroupedTally(groups=tallies, combined=combined, deciding=round_.deciding_group)
+
+
+def _as_group(tally: RoundTally, number: int) -> RoundTally:
+    return RoundTally(**{**tally.__dict__, "group": number})
+
+
+def tally_round(session: Session, round_: Round) -> RoundTally:
+    """Count the marks of one round: the result that decides (a group's, or the combined one).
+
+    In a round of one group this is the round's whole box, counted as it always was.
+    """
+    return tally_groups(session, round_).decisive
+
+
+def combined_quorum(
+    profile: profiles.Profile, tallies: list[tuple[VoterGroup, RoundTally]]
+) -> dict[str, object]:
+    """Judge the combined result's quorum: every group must have met its own (DOMAIN.md §2).
+
+    Each group meets separately and the quorum is per group: a combined result that includes
+    a group without quorum is counted and shown, but it is void.
+    """
+    status: dict[str, object] = {"rule": profile.quorum, **both_languages(profile.quorum_words())}
+    if profile.quorum_rule is None:
+        return {**status, "met": True, "reason": None}
+    unknown = None
+    for group, tally in tallies:
+        met = tally.quorum_met
+        if met is False:
+            reason = tally.quorum.get("reason")
+            words = both_languages(
+                message(N_("Voter group {name}: {reason}"), name=group.name, reason="{reason}")
+            )
+            if isinstance(reason, dict):
+                words = {
+                    lang: text.replace("{reason}", reason[lang]) for lang, text in words.items()
+                }
+            return {**status, "met": False, "reason": words}
+        if met is None and unknown is None:
+            unknown = both_languages(
+                message(N_("Voter group {name}: attendance is unknown"), name=group.name)
+            )
+    if unknown is not None:
+        return {**status, "met": None, "reason": unknown}
+    return {**status, "met": True, "reason": None}
+
+
 def quorum_status(session: Session, round_: Round, profile: profiles.Profile) -> dict[str, object]:
-    """Say whether the quorum is met, on which figures, and why (DOMAIN.md §2).
+    """Say whether the deciding result's quorum is met, on which figures, and why (§2)."""
+    if len(round_.groups) > 1:
+        return tally_groups(session, round_).decisive.quorum
+    return judge_quorum(
+        profile, round_electorate(session, round_), ballots_collected(session, round_.id)
+    )
+
+
+def judge_quorum(
+    profile: profiles.Profile, electorate: Electorate, collected: int
+) -> dict[str, object]:
+    """Say whether one electorate met the quorum, on which figures, and why (DOMAIN.md §2).
 
     Attendance (present of summoned) gates paper rounds; a round with online codes must also
     reach the quorum in turnout, the ballots actually collected.
@@ -149,10 +346,10 @@ def quorum_status(session: Session, round_: Round, profile: profiles.Profile) ->
     rule = profile.quorum_rule
     if rule is None:
         return {**status, "met": True, "reason": None}
-    summoned = round_.summoned
-    figures = [("present", round_.present)]
-    if codes_issued(session, round_.id):
-        figures.append(("collected", ballots_collected(session, round_.id)))
+    summoned = electorate.summoned
+    figures = [("present", electorate.present)]
+    if electorate.codes_issued:
+        figures.append(("collected", collected))
     required = None if summoned is None else rule.required(summoned)
     status.update(summoned=summoned, required=required)
     if summoned is None:

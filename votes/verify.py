@@ -9,15 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .ballotbox import ballots_collected, receipts_count
+from . import audit, sealing
+from .ballotbox import ballots_collected, receipts_count, sealed_box, sealed_count
+from .committee import by_group, get_key, round_parameters
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
 from .package import check_reported
 from .recount import canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
-from .vocabulary import COUNTED, SEAL_PART_WORDS
+from .seal import box_digest, public_record
+from .vocabulary import COUNTED, SEAL_PART_WORDS, level_names
 
 # The figures of the close event that a recount must give again.
 RECORDED_FIGURES = (
@@ -130,6 +132,8 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
             count=receipts - used,
         )
 
+    _verify_sealed(session, round_, events, report)
+
     if round_.status not in COUNTED:
         if "round_closed" in kinds:
             report.problem(
@@ -179,6 +183,9 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         )
     for key in RECORDED_FIGURES:
         _compare(report, round_id, key, recorded.get(key), now[key])
+    for key in ("deciding", "groups"):  # a round of several voter groups
+        if key in now or key in recorded:
+            _compare(report, round_id, key, recorded.get(key), now.get(key))
     recorded_items = {i["order"]: i for i in recorded.get("items", [])}
     for item in now["items"]:
         before = recorded_items.get(item["order"])
@@ -210,6 +217,106 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
         ballots=ballots,
     )
     return report
+
+
+def _verify_sealed(
+    session: Session, round_: Round, events: list[AuditEvent], report: audit.Report
+) -> None:
+    """Check a round's sealed ballots in any state: each one's tracker and proofs, the box
+    against its digest at the end of voting, and, once decrypted, the whole sealed tally."""
+    key = get_key(session, round_.id)
+    if key is None:
+        if sealed_count(session, round_.id):
+            report.problem(
+                N_("Round {id}: sealed ballots exist, but the round has no committee key."),
+                id=round_.id,
+            )
+        return
+    logged_key = [json.loads(e.details) for e in events if e.kind == "committee_key_made"]
+    if key.public_key is not None and (
+        not logged_key or logged_key[-1].get("public_key") != key.public_key
+    ):
+        report.problem(
+            N_("Round {id}: the committee's key is not the key the log recorded when it was made."),
+            id=round_.id,
+        )
+    bad = 0
+    box = sealed_box(session, round_.id)
+    if box:
+        if key.public_key is None or key.parameters is None:
+            bad = len(box)
+        else:
+            parameters = round_parameters(key)
+            bad = sum(
+                1
+                for tracker, content in box
+                if not sealing.ballot_holds(key.public_key, parameters, tracker, content)
+            )
+    if bad:
+        report.problem(
+            N_(
+                "Round {id}: {count} sealed ballot(s) do not check (a tracker that is not the "
+                "ballot's hash, or a proof that fails): the box was changed."
+            ),
+            id=round_.id,
+            count=bad,
+        )
+    ended = [json.loads(e.details) for e in events if e.kind == "voting_closed"]
+    if ended and ended[-1].get("box_digest") != box_digest(session, round_.id):
+        report.problem(
+            N_(
+                "Round {id}: the box of sealed ballots changed after voting ended (digest "
+                "{recorded} then, {now} now)."
+            ),
+            id=round_.id,
+            recorded=ended[-1].get("box_digest"),
+            now=box_digest(session, round_.id),
+        )
+    # A voter group closed before the others: its box is checked against its digest then.
+    for closed in (json.loads(e.details) for e in events if e.kind == "group_closed"):
+        number = closed.get("group")
+        if "box_digest" in closed and closed["box_digest"] != box_digest(
+            session, round_.id, number
+        ):
+            report.problem(
+                N_(
+                    "Round {id}: the box of sealed ballots of voter group {number} changed "
+                    "after the group closed."
+                ),
+                id=round_.id,
+                number=number,
+            )
+    if round_.status not in COUNTED or not box:
+        return
+    # Every group's sealed tally once the round is counted (one record per group that has
+    # sealed ballots; a round of one group has one).
+    decrypted = by_group(key.totals)
+    for group in round_.groups:
+        if not sealed_count(session, round_.id, group.number):
+            continue
+        try:
+            record = public_record(session, round_, group.number)
+        except VotesError as error:
+            report.problem(
+                N_("Round {id}: the sealed tally does not check: {reason}."),
+                id=round_.id,
+                reason=error,
+            )
+            return
+        problems = ["no decrypted totals"] if record is None else sealing.record_problems(record)
+        if record is not None and not problems:
+            names = level_names(round_.scale)
+            stored = [
+                [row.get(name) for name in names] for row in decrypted.get(str(group.number), [])
+            ]
+            if stored != record["totals"]:
+                problems = ["the stored totals are not the decryption of the encrypted totals"]
+        for problem in problems[:10]:
+            report.problem(
+                N_("Round {id}: the sealed tally does not check: {reason}."),
+                id=round_.id,
+                reason=problem,
+            )
 
 
 def _compare_seal(

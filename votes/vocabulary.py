@@ -129,6 +129,8 @@ SEAL_PART_WORDS: dict[str, str] = {
     "counts": N_("the counts (attendance, ballots issued and collected, codes)"),
     "receipts": N_("the receipts"),
     "ballots": N_("the ballots"),
+    "sealed_box": N_("the sealed ballots (the encrypted online ballots)"),
+    "sealed_tally": N_("the sealed tally (the committee's key, the decryption and the totals)"),
 }
 
 BODY_KINDS: dict[str, str] = {
@@ -192,6 +194,7 @@ REFERRALS: dict[str, str] = {
 STATES: dict[str, str] = {
     "draft": N_("draft"),
     "open": N_("open"),
+    "decrypting": N_("awaiting decryption"),
     "closed": N_("closed"),
     "published": N_("published"),
 }

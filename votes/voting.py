@@ -22,10 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import audit, credentials, profiles
+from . import audit, credentials, profiles, sealing
 from .ballotbox import (
-    ballots_collected,
-    ballots_issued,
     check_paper_issued,
     check_within_members,
     insert_ballots,
@@ -35,8 +33,25 @@ from .ballotbox import (
 from .counting import INVALID, normalise_marks, parse_paper_ballots
 from .db import WRITE
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
-from .models import Ballot, BallotItem, Credential, Receipt, Round, RoundStatus, random_id
+from .groups import (
+    GROUP_OPEN,
+    collected_in,
+    get_group,
+    issued_in,
+    require_group_open,
+    sync_round,
+)
+from .models import (
+    BallotItem,
+    CountingKey,
+    Credential,
+    Round,
+    RoundStatus,
+    SealedBallot,
+    VoterGroup,
+)
 from .text import local_time_text
+from .vocabulary import letters
 
 
 class CastRefused(VotesError):
@@ -52,14 +67,27 @@ class CastRefused(VotesError):
 _credential = cast(Table, Credential.__table__)
 _round = cast(Table, Round.__table__)
 _item = cast(Table, BallotItem.__table__)
-_ballot = cast(Table, Ballot.__table__)
-_receipt = cast(Table, Receipt.__table__)
+_key = cast(Table, CountingKey.__table__)
+_sealed = cast(Table, SealedBallot.__table__)
+_group = cast(Table, VoterGroup.__table__)
 # One statement finds the code, its round and the number of items, and on PostgreSQL takes a
 # share lock on the round's row: closing the round (FOR UPDATE) waits for ballots being cast.
 # Why a code could not be claimed. The share lock on the round's row (PostgreSQL) waits for a
 # close in progress, so a round that closed meanwhile is reported as not open.
 _FIND_CODE = (
-    select(_credential.c.round_id, _credential.c.used, _round.c.status)
+    select(
+        _credential.c.round_id,
+        _credential.c.used,
+        _credential.c.group_number,
+        _round.c.status,
+        select(_group.c.status)
+        .where(
+            _group.c.round_id == _credential.c.round_id,
+            _group.c.number == _credential.c.group_number,
+        )
+        .scalar_subquery()
+        .label("group_status"),
+    )
     .select_from(_credential.join(_round, _round.c.id == _credential.c.round_id))
     .where(_credential.c.digest == bindparam("digest"))
     .with_for_update(read=True, of=_round)
@@ -76,6 +104,8 @@ _CLAIM_CODE = (
         _credential.c.used.is_(False),
         _credential.c.round_id
         == func.coalesce(bindparam("named_round", type_=Integer), _credential.c.round_id),
+        _credential.c.group_number
+        == func.coalesce(bindparam("named_group", type_=Integer), _credential.c.group_number),
         exists(
             select(_round.c.id)
             .where(
@@ -84,10 +114,19 @@ _CLAIM_CODE = (
             )
             .with_for_update(read=True)
         ),
+        # The code's voter group must be open too (groups open and close separately).
+        exists(
+            select(_group.c.id).where(
+                _group.c.round_id == _credential.c.round_id,
+                _group.c.number == _credential.c.group_number,
+                _group.c.status == GROUP_OPEN,
+            )
+        ),
     )
     .values(used=True)
     .returning(
         _credential.c.round_id,
+        _credential.c.group_number,
         # Written out: SQLAlchemy renders the columns of a RETURNING clause without their
         # table on SQLite, which would turn these correlations into "round_id = round_id".
         literal_column("(SELECT round.scale FROM round WHERE round.id = credential.round_id)"),
@@ -96,20 +135,100 @@ _CLAIM_CODE = (
         ),
     )
 )
-_INSERT_BALLOT = insert(_ballot)
-_INSERT_RECEIPT = insert(_receipt)
+_INSERT_SEALED = insert(_sealed)
 
 
-def _refusal(connection: Connection, code_digest: bytes, round_id: int | None) -> CastRefused:
+def _refusal(
+    connection: Connection, code_digest: bytes, round_id: int | None, group: int | None = None
+) -> CastRefused:
     """Say why a code could not be claimed: unknown (here), used, or its round not open."""
     found = connection.execute(_FIND_CODE, {"digest": code_digest}).first()
     # A code of another round is "unknown" here: nothing tells whether it exists elsewhere.
-    if found is None or (round_id is not None and found.round_id != round_id):
+    if (
+        found is None
+        or (round_id is not None and found.round_id != round_id)
+        or (group is not None and found.group_number != group)
+    ):
         return CastRefused("unknown", N_("This code is not valid for this round."))
-    if found.used or found.status == RoundStatus.OPEN.value:
+    if found.used or (found.status == RoundStatus.OPEN.value and found.group_status == GROUP_OPEN):
         # Used (by a concurrent cast that committed first, maybe).
         return CastRefused("used", N_("This code has already been used."))
     return CastRefused("not_open", N_("Voting is not open for this round."))
+
+
+# Before the transaction: the round of a code, what its ballot holds, and the key to seal it to.
+_SEALING_TARGET = (
+    select(
+        _credential.c.round_id,
+        _credential.c.used,
+        _credential.c.group_number,
+        _round.c.status,
+        select(_group.c.status)
+        .where(
+            _group.c.round_id == _credential.c.round_id,
+            _group.c.number == _credential.c.group_number,
+        )
+        .scalar_subquery()
+        .label("group_status"),
+        _round.c.scale,
+        _key.c.public_key,
+        _key.c.parameters,
+        select(func.count())
+        .where(_item.c.round_id == _credential.c.round_id)
+        .scalar_subquery()
+        .label("items"),
+    )
+    .select_from(
+        _credential.join(_round, _round.c.id == _credential.c.round_id).outerjoin(
+            _key, _key.c.round_id == _credential.c.round_id
+        )
+    )
+    .where(_credential.c.digest == bindparam("digest"))
+)
+
+
+def seal_ballot(
+    session: Session,
+    code_digest: bytes,
+    marks: Sequence[str] | Mapping[int | str, str],
+    round_id: int | None,
+    group: int | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Check the marks and encrypt them to the round's committee key: (round, tracker, content).
+
+    This runs before the cast's transaction and holds no lock: encryption and its proofs take
+    milliseconds that no other voter waits for. The plaintext marks live only in this call.
+    """
+    session.rollback()
+    found = session.execute(_SEALING_TARGET, {"digest": code_digest}).first()
+    session.rollback()
+    if (
+        found is None
+        or (round_id is not None and found.round_id != round_id)
+        or (group is not None and found.group_number != group)
+    ):
+        raise CastRefused("unknown", N_("This code is not valid for this round."))
+    if found.status != RoundStatus.OPEN.value or found.group_status != GROUP_OPEN:
+        raise CastRefused("not_open", N_("Voting is not open for this round."))
+    if found.used:
+        raise CastRefused("used", N_("This code has already been used."))
+    if found.public_key is None or found.parameters is None:
+        # Opening with codes needs a complete key (committee.check_ready_to_open): only a
+        # round opened before sealed ballots existed can get here, and it is not sealed.
+        raise CastRefused(
+            "not_open",
+            N_("This round has no counting committee key: online ballots cannot be sealed."),
+        )
+    try:
+        packed = normalise_marks(marks, found.items, found.scale)
+    except InvalidInput as refused:
+        raise CastRefused("marks", refused.msgid, **refused.params) from refused
+    choices = [letters(found.scale).index(letter) for letter in packed]
+    context = json.loads(found.parameters)["context"]
+    tracker, content = sealing.encrypt_ballot(
+        found.public_key, context, choices, len(letters(found.scale))
+    )
+    return found.round_id, tracker, content
 
 
 def cast_ballot(
@@ -119,11 +238,15 @@ def cast_ballot(
     marks: Sequence[str] | Mapping[int | str, str],
     *,
     round_id: int | None = None,
+    group: int | None = None,
 ) -> str:
-    """Cast an online ballot with a voter code; return the voter's random receipt.
+    """Cast an online ballot with a voter code; return the voter's receipt (BN and 16 digits).
 
-    Marking the code used and storing the ballot happen in one transaction, and the stored
-    ballot carries nothing that leads back to the code: no key, no time, no order.
+    The marks are encrypted to the counting committee's key first (seal_ballot); then one
+    transaction marks the code used and stores the encrypted ballot, keyed by its tracker,
+    with the voter group its code was issued for (with `group`, the code must be one of that
+    group's). Nothing stored leads back to the code: no key, no time, no order, and no
+    readable choice.
     The cast ends the session's transaction first, then commits or rolls back its own: call it
     on a session with nothing pending.
     """
@@ -133,41 +256,35 @@ def cast_ballot(
         raise CastRefused(
             "malformed", N_("This is not a valid code; check what you typed.")
         ) from exc
+    sealed_round, tracker, content = seal_ballot(session, code_digest, marks, round_id, group)
     # One transaction, which holds the write lock from its first statement on SQLite (so what is
     # read below cannot change before the write) and a share lock on the round's row on
-    # PostgreSQL (so the round cannot close in between). Three statements between BEGIN and
-    # COMMIT — claim the code, store the ballot, store the receipt: a cast is bound by round
-    # trips and commits, not by the work it does. A transaction the caller left open (reading
-    # the round, say) is ended first, or it would not be a write transaction.
+    # PostgreSQL (so the round cannot close in between). Two statements between BEGIN and
+    # COMMIT — claim the code, store the sealed ballot: a cast is bound by round trips and
+    # commits, not by the work it does. The code is claimed in the round it was sealed for.
     session.rollback()
     connection = session.connection(execution_options=WRITE)
     try:
         claimed = connection.execute(
-            _CLAIM_CODE, {"code_digest": code_digest, "named_round": round_id}
+            _CLAIM_CODE,
+            {"code_digest": code_digest, "named_round": sealed_round, "named_group": group},
         ).first()
         if claimed is None:
-            raise _refusal(connection, code_digest, round_id)
-        cast_round, scale, items = claimed
-        try:
-            packed = normalise_marks(marks, items, scale)
-        except InvalidInput as refused:  # the claim is rolled back
-            raise CastRefused("marks", refused.msgid, **refused.params) from refused
-        receipt = credentials.new_receipt()
+            raise _refusal(connection, code_digest, sealed_round, group)
         connection.execute(
-            _INSERT_BALLOT,
+            _INSERT_SEALED,
             {
-                "round_id": cast_round,
-                "id": random_id(),
-                "status": "valid",
-                "marks": packed,
+                "round_id": sealed_round,
+                "tracker": tracker,
+                "content": content,
+                "group_number": claimed[1],
             },
         )
-        connection.execute(_INSERT_RECEIPT, {"round_id": cast_round, "receipt": receipt})
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return receipt
+    return credentials.tracker_receipt(tracker)
 
 
 @dataclass(frozen=True)
@@ -182,6 +299,9 @@ class ImportResult:
     another_stack: bool = False
     # A digest of the one-time token of the form (or the API's Idempotency-Key) that sent it.
     submission: str | None = None
+    # The voter group the ballots belong to, and whether the round has several.
+    group: int = 1
+    widened: bool = False
 
 
 class AlreadyImported(VotesError):
@@ -270,6 +390,7 @@ def import_paper_ballots(
     issued: int | None = None,
     another_stack: bool = False,
     submission: str | None = None,
+    group: int | None = None,
 ) -> ImportResult:
     """Store a file of paper ballots typed in by the counting committee: all of it or nothing.
 
@@ -279,25 +400,30 @@ def import_paper_ballots(
 
     The same file (by SHA-256) is imported once per round unless `another_stack` says it is
     another stack that happens to give the same file; a form sent twice (the same
-    `submission` digest) is refused even then.
+    `submission` digest) is refused even then. The ballots belong to one voter group (`group`;
+    without it, the round's only group), which must be open.
     """
     _refuse_unless_open(round_)
+    target = get_group(round_, group)
     ballots = parse_paper_ballots(data, item_count(session, round_.id), round_.scale)
     sha256 = hashlib.sha256(data).hexdigest()
     require_open_for_paper(session, round_)
+    session.refresh(target)
+    require_group_open(round_, target)
     _refuse_a_second_import(
         session, round_, sha256, another_stack=another_stack, submission=submission
     )
     if issued is not None:
         if issued < 0:
             raise CountError(N_("The number of ballots issued cannot be negative."))
-        check_paper_issued(issued, round_.present)
-        round_.paper_issued = issued
-    total_issued = ballots_issued(session, round_)
-    collected = ballots_collected(session, round_.id) + len(ballots)
+        check_paper_issued(issued, target.present)
+        target.paper_issued = issued
+        sync_round(round_)
+    total_issued = issued_in(session, target)
+    collected = collected_in(session, round_.id, target.number) + len(ballots)
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     basis = profile.vote_denominator if round_.scale == "confidence_vote" else profile.denominator
-    check_within_members(basis, round_.members, issued=total_issued, collected=collected)
+    check_within_members(basis, target.members, issued=total_issued, collected=collected)
     if collected > total_issued:
         raise CountError(
             N_(
@@ -307,7 +433,7 @@ def import_paper_ballots(
             collected=collected,
             issued=total_issued,
         )
-    insert_ballots(session, round_.id, ballots)
+    insert_ballots(session, round_.id, ballots, group=target.number)
     session.flush()
     invalid = sum(1 for status, _ in ballots if status == INVALID)
     return ImportResult(
@@ -317,4 +443,6 @@ def import_paper_ballots(
         sha256=sha256,
         another_stack=another_stack,
         submission=submission,
+        group=target.number,
+        widened=len(round_.groups) > 1,
     )

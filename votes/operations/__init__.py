@@ -20,7 +20,9 @@ from .ballots import (
     reopen_entry,
 )
 from .codes import issue_codes
+from .committee import create_committee, receive_committee_file, remove_committee
 from .documents import Document, log_download
+from .groups import add_group, choose_deciding, record_group_meeting
 from .packages import import_package, installation_key, trust_key
 from .rounds import (
     KEEP,
@@ -47,12 +49,15 @@ __all__ = [
     "Work",
     "accept_entries",
     "add_body",
+    "add_group",
     "add_paper_ballot",
     "add_profile",
     "add_staff",
     "cast_ballot",
+    "choose_deciding",
     "close_round",
     "correct_entries",
+    "create_committee",
     "create_round",
     "discard_entry",
     "exempt_person",
@@ -66,9 +71,12 @@ __all__ = [
     "open_round",
     "place_body",
     "publish_round",
+    "receive_committee_file",
     "record_attendance",
+    "record_group_meeting",
     "record_login",
     "record_meeting",
+    "remove_committee",
     "remove_paper_ballot",
     "reopen_entry",
     "resign_person",

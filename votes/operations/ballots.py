@@ -30,6 +30,7 @@ def _log_import(
             **({"entered_by": entered_by} if entered_by else {}),
             **({"another_stack": True} if result.another_stack and not entered_by else {}),
             **({"submission": result.submission} if result.submission else {}),
+            **({"group": result.group} if result.widened else {}),
         },
     )
 
@@ -42,8 +43,10 @@ def import_paper_ballots(
     issued: int | None = None,
     another_stack: bool = False,
     submission: str | None = None,
+    group: int | None = None,
 ) -> ImportResult:
-    """Import a file of paper ballots into an open round: the whole file or nothing.
+    """Import a file of paper ballots into an open round (of one voter group): the whole file
+    or nothing.
 
     A file already imported into the round is refused (with the time of that import) unless
     the organizer says it is `another_stack`; `submission` is the one-time token of the form
@@ -57,6 +60,7 @@ def import_paper_ballots(
         issued=issued,
         another_stack=another_stack,
         submission=voting.submission_digest(submission),
+        group=group,
     )
     _log_import(work, round_.id, result, round_.paper_issued)
     return result

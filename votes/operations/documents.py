@@ -23,13 +23,14 @@ import reports
 from .. import package, profiles, rounds, rules
 from ..bundle import export_round
 from ..errors import N_, NotFound, WrongState
+from ..groups import get_group
 from ..i18n import translate
 from ..limits import file_name_part, searchable, spreadsheet_safe
 from ..meeting import meeting_details
 from ..models import Person, Round
 from ..period import period_report
 from ..persons import identity_persons
-from ..results import round_header, round_results
+from ..results import group_view, round_header, round_results
 from ..roster import ROSTER_COLUMNS, roster_entries
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
@@ -96,10 +97,30 @@ def _dated(round_: Round) -> None:
         )
 
 
-def minutes(session: Session, round_id: int, *, place: str | None = None) -> Document:
-    """Build the counting minutes of a counted round, dated and placed by its meeting."""
+def minutes(
+    session: Session, round_id: int, *, place: str | None = None, group: int | None = None
+) -> Document:
+    """Build the counting minutes of a counted round (or of one voter group: its own meeting
+    and counting committee), dated and placed by its meeting."""
     round_ = rounds.get_round(session, round_id)
     result = round_results(session, round_)
+    if group is not None and len(round_.groups) > 1:
+        target = get_group(round_, group)
+        if target.held_on is None:
+            raise WrongState(
+                N_(
+                    "Voter group {number} of round {id} has no meeting date, and its minutes "
+                    "are dated by its meeting. Record it first: votes group meeting {id} "
+                    '{number} --held-on YYYY-MM-DD --committee "Họ tên (Trưởng ban); Họ tên".'
+                ),
+                number=group,
+                id=round_id,
+            )
+        result = group_view(result, group)
+        pdf = reports.minutes(
+            result, {"words": _words(round_.body.kind), **({"place": place} if place else {})}
+        )
+        return Document("minutes", pdf, f"round-{round_id}-group-{group}-minutes.pdf", PDF)
     _dated(round_)
     meta: dict[str, Any] = {"words": _words(round_.body.kind)}
     if place:
@@ -124,6 +145,12 @@ def summary(session: Session, round_id: int) -> Document:
     return Document("summary", reports.summary(result), f"round-{round_id}-summary.pdf", PDF)
 
 
+def groups_summary(session: Session, round_id: int) -> Document:
+    """Build the summary across the voter groups of a counted round: persons × groups."""
+    result = round_results(session, rounds.get_round(session, round_id))
+    return Document("groups", reports.groups_summary(result), f"round-{round_id}-groups.pdf", PDF)
+
+
 def ballot_form(session: Session, round_id: int) -> Document:
     """Build the paper ballot of a round, with the profile's rule for invalid marks."""
     round_ = rounds.get_round(session, round_id)
@@ -131,17 +158,27 @@ def ballot_form(session: Session, round_id: int) -> Document:
     return Document("ballot", pdf, f"round-{round_id}-ballot.pdf", PDF)
 
 
-def slips(work: Work, round_id: int, count: int, secret: str | bytes, base_url: str) -> Document:
+def slips(
+    work: Work,
+    round_id: int,
+    count: int,
+    secret: str | bytes,
+    base_url: str,
+    *,
+    group: int | None = None,
+) -> Document:
     """Issue `count` new codes and print them on slips (codes are never stored, only printed)."""
-    codes = issue_codes(work, round_id, count, secret)
+    codes = issue_codes(work, round_id, count, secret, group=group)
     round_ = work.round(round_id)
     pdf = reports.slips(round_document(work.session, round_), codes, base_url)
     return Document("slips", pdf, f"round-{round_id}-codes.pdf", PDF)
 
 
-def codes_text(work: Work, round_id: int, count: int, secret: str | bytes) -> Document:
+def codes_text(
+    work: Work, round_id: int, count: int, secret: str | bytes, *, group: int | None = None
+) -> Document:
     """Issue `count` new codes as a text file, one a line."""
-    codes = issue_codes(work, round_id, count, secret)
+    codes = issue_codes(work, round_id, count, secret, group=group)
     data = ("\n".join(codes) + "\n").encode("ascii")
     return Document("codes", data, f"round-{round_id}-codes.txt", "text/plain; charset=utf-8")
 
@@ -226,6 +263,9 @@ def results_csv_text(result: dict[str, Any], language: str = "vi") -> str:
             "log_head",
         ]
     )
+    groups = result.get("groups") or []
+    if len(groups) > 1:
+        return _widened_csv(result, language, levels, head_text)
     for item in result["items"]:
         writer.writerow(
             [
@@ -244,6 +284,67 @@ def results_csv_text(result: dict[str, Any], language: str = "vi") -> str:
                 head_text,
             ]
         )
+    return out.getvalue()
+
+
+def _widened_csv(result: dict[str, Any], language: str, levels: list[str], head_text: str) -> str:
+    """Write the result of a round of several voter groups: one line per group shown and item,
+    then the combined result; a first column names the result ("1", "2", … or "combined")
+    and "deciding" marks the one that decides. A hidden (small) group has no line."""
+    kind = result["round"].get("body_kind")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "result",
+            "group_name",
+            "deciding",
+            "order",
+            "person_key",
+            "name",
+            "position",
+            *levels,
+            "invalid",
+            *[f"{level}_percent" for level in levels],
+            "denominator_basis",
+            "denominator",
+            "findings",
+            "seal",
+            "log_head",
+        ]
+    )
+    shown = [
+        (str(group["number"]), group["name"], group)
+        for group in result["groups"]
+        if not group["hidden_small"]
+    ]
+    if not result["combined"].get("withheld"):
+        shown.append(("combined", "", result["combined"]))
+    for label, name, part in shown:
+        for item in part["items"]:
+            writer.writerow(
+                [
+                    label,
+                    spreadsheet_safe(name),
+                    "yes" if part["deciding"] else "",
+                    item["order"],
+                    spreadsheet_safe(item["person_key"] or ""),
+                    spreadsheet_safe(item["name"]),
+                    spreadsheet_safe(item["position"]),
+                    *[item["counts"][level] for level in levels],
+                    item["counts"]["invalid"],
+                    *[item["percent"][level] or "" for level in levels],
+                    part["denominator"]["basis"],
+                    part["denominator"]["value"]
+                    if part["denominator"]["value"] is not None
+                    else "",
+                    "; ".join(
+                        rules.finding_message(f, kind).text(language) for f in item["findings"]
+                    ),
+                    result.get("seal") or "",
+                    head_text,
+                ]
+            )
     return out.getvalue()
 
 

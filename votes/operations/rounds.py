@@ -10,13 +10,15 @@ from typing import Any
 from .. import paper, rounds, tree
 from ..errors import N_, WrongState
 from ..followup import Proposal, create_followup
+from ..groups import GROUP_CLOSED, deciding_label, get_group
 from ..meeting import Member, meeting_details
 from ..meeting import record_meeting as record_meeting_of
-from ..models import Body, Person, Round, Scale
+from ..models import Body, Person, Round, RoundStatus, Scale, VoterGroup
 from ..profiles import get_profile
 from ..roster import RosterEntry, roster_details
-from ..seal import current_seal
+from ..seal import box_digest, current_seal
 from ..vocabulary import COUNTED, PUBLIC_KINDS, RESIGNED
+from .committee import voting_closed_record
 from .work import Work
 
 
@@ -249,13 +251,17 @@ def record_attendance(
     members: int | Keep | None = KEEP,
     summoned: int | Keep | None = KEEP,
     present: int | Keep | None = KEEP,
+    group: int | None = None,
 ) -> Round:
-    """Record members, summoned and present of a draft or open round (KEEP leaves one as is)."""
+    """Record members, summoned and present of a draft or open round, or of one of its voter
+    groups (KEEP leaves one as is)."""
     round_ = work.round(round_id)
+    target = get_group(round_, group)
+    holder: Round | VoterGroup = target if len(round_.groups) > 1 else round_
     figures = {
-        "members": round_.members if members is KEEP else members,
-        "summoned": round_.summoned if summoned is KEEP else summoned,
-        "present": round_.present if present is KEEP else present,
+        "members": holder.members if members is KEEP else members,
+        "summoned": holder.summoned if summoned is KEEP else summoned,
+        "present": holder.present if present is KEEP else present,
     }
     before = rounds.set_attendance(
         work.session,
@@ -263,34 +269,84 @@ def record_attendance(
         members=figures["members"],
         summoned=figures["summoned"],
         present=figures["present"],
+        group=group,
     )
-    work.log("attendance_changed", round_id=round_.id, details={**figures, "before": before})
+    details: dict[str, Any] = {**figures, "before": before}
+    if len(round_.groups) > 1:
+        details["group"] = target.number
+    work.log("attendance_changed", round_id=round_.id, details=details)
     return round_
 
 
-def open_round(work: Work, round_id: int) -> Round:
-    """Open a draft round for voting; its ballot is frozen from now on."""
+def open_round(work: Work, round_id: int, group: int | None = None) -> Round:
+    """Open a draft round (or one of its voter groups, without: every group) for voting; its
+    ballot is frozen from now on."""
     round_ = work.round(round_id)
-    rounds.open_round(work.session, round_)
-    work.log(
-        "round_opened",
-        round_id=round_.id,
-        details={
-            "items": len(round_.items),
-            "present": round_.present,
-            "summoned": round_.summoned,
-        },
-    )
+    first = round_.status == RoundStatus.DRAFT.value
+    opened = rounds.open_round(work.session, round_, group)
+    if len(round_.groups) <= 1:
+        work.log(
+            "round_opened",
+            round_id=round_.id,
+            details={
+                "items": len(round_.items),
+                "present": round_.present,
+                "summoned": round_.summoned,
+            },
+        )
+        return round_
+    if first:
+        # The result that decides is in the log before any ballot is cast.
+        work.log(
+            "round_opened",
+            round_id=round_.id,
+            details={"items": len(round_.items), "deciding": deciding_label(round_)},
+        )
+    for target in opened:
+        work.log(
+            "group_opened",
+            round_id=round_.id,
+            details={
+                "group": target.number,
+                "present": target.present,
+                "summoned": target.summoned,
+            },
+        )
     return round_
 
 
-def close_round(work: Work, round_id: int) -> Round:
-    """Close an open round: no ballot after this; the count is recorded and sealed in the log."""
+def close_round(work: Work, round_id: int, group: int | None = None) -> Round:
+    """Close an open round (or one of its voter groups; without: every group still open): no
+    ballot after this; the count is recorded and sealed in the log when the last group closes."""
     round_ = work.round(round_id)
-    rounds.close_round(work.session, round_)
+    still_open = [g.number for g in round_.groups if g.status != GROUP_CLOSED]
+    closed = rounds.close_round(work.session, round_, group)
+    if len(round_.groups) > 1:
+        for number in still_open if group is None else [group]:
+            target = get_group(round_, number)
+            work.log(
+                "group_closed",
+                round_id=round_.id,
+                details={
+                    "group": target.number,
+                    "issued": target.issued,
+                    "collected": target.collected,
+                    "present": target.present,
+                    "summoned": target.summoned,
+                    # The group's box of sealed ballots as it closed (null without them).
+                    "box_digest": box_digest(work.session, round_.id, target.number),
+                },
+            )
+    if not closed:
+        return round_
     dropped = paper.discard_pending(work.session, round_.id)
     if dropped:
         work.log("paper_entries_discarded", round_id=round_.id, details={"ballots": dropped})
+    if round_.status == RoundStatus.DECRYPTING.value:
+        # Sealed online ballots: counted once k members of the committee have decrypted the
+        # totals (operations.committee.receive_committee_file writes the close record then).
+        work.log("voting_closed", round_id=round_.id, details=voting_closed_record(work, round_))
+        return round_
     work.log(
         "round_closed", round_id=round_.id, details=rounds.closing_record(work.session, round_)
     )

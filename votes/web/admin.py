@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,18 @@ from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from .. import operations, paper, profiles, staff
-from ..ballotbox import ballots_collected, ballots_issued
+from ..ballotbox import ballots_collected, ballots_issued, sealed_count
+from ..committee import (
+    COMMITTEE_FILE_WORDS,
+    FILE_MAX,
+    SINGLE_MEMBER_WARNING,
+    committee_file,
+    committee_lines,
+    fingerprint,
+    get_key,
+    pending_groups,
+    totals_file,
+)
 from ..credentials import codes_issued, codes_used
 from ..csvinput import is_xlsx
 from ..errors import InvalidInput, Message, VotesError
@@ -48,6 +60,7 @@ from ..roster import (
     roster_entries,
     roster_warnings,
 )
+from ..seal import box_digest
 from ..tally import quorum_warning
 from ..text import in_vietnam, name_sort_key
 from ..tree import tree_lines
@@ -73,8 +86,11 @@ from .forms import (
     BatchForm,
     BodyForm,
     CodesForm,
+    CommitteeFileForm,
+    CommitteeForm,
     ConfirmForm,
     ExemptForm,
+    GroupForm,
     MeetingForm,
     PaperUploadForm,
     ProposalForm,
@@ -298,13 +314,43 @@ def _round_context(round_: Round) -> dict[str, Any]:
         "exempt_form": _exempt_form(round_),
         "restore_form": RestoreForm(),
         "confirm_form": ConfirmForm(),
+        "group_form": GroupForm(formdata=None),
         "upload_form": PaperUploadForm(),
-        "attendance_form": AttendanceForm(
+        **_committee_context(round_),
+        # A round of several groups records each group's figures: nothing is prefilled, or
+        # the round's sums would be taken for the group chosen.
+        "attendance_form": AttendanceForm(formdata=None)
+        if len(round_.groups) > 1
+        else AttendanceForm(
             formdata=None,
             members=round_.members,
             summoned=round_.summoned,
             present=round_.present,
         ),
+    }
+
+
+def _committee_context(round_: Round) -> dict[str, Any]:
+    """What the round's page shows of the counting committee's key and its ceremony."""
+    session = reading()
+    key = get_key(session, round_.id)
+    form = CommitteeForm(
+        formdata=None,
+        members=committee_text(round_) if round_.committee else "",
+        threshold=(len(round_.committee) // 2 + 1) if round_.committee else None,
+    )
+    return {
+        "key": key,
+        "key_lines": committee_lines(session, round_),
+        "key_fingerprint": fingerprint(key.public_key) if key is not None else None,
+        "single_member_warning": SINGLE_MEMBER_WARNING,
+        "committee_form": form,
+        "committee_file_form": CommitteeFileForm(),
+        "sealed_ballots": sealed_count(session, round_.id),
+        "box_digest": box_digest(session, round_.id),
+        # Voter groups closed with sealed ballots whose totals are not decrypted yet: the
+        # members can decrypt them while other groups still vote.
+        "awaiting_groups": pending_groups(key) if key is not None else [],
     }
 
 
@@ -443,6 +489,7 @@ def attendance(round_id: int) -> BaseResponse:
                 members=form.members.data,
                 summoned=form.summoned.data,
                 present=form.present.data,
+                group=_group_number(),
             ),
             _("The attendance is recorded."),
         )
@@ -568,14 +615,93 @@ def issue_codes(round_id: int) -> Any:
         with working() as work:
             if form.fmt.data == "pdf":
                 document = documents.slips(
-                    work, round_id, form.count.data, secret, current_app.config["BASE_URL"]
+                    work,
+                    round_id,
+                    form.count.data,
+                    secret,
+                    current_app.config["BASE_URL"],
+                    group=_group_number(),
                 )
             else:
-                document = documents.codes_text(work, round_id, form.count.data, secret)
+                document = documents.codes_text(
+                    work, round_id, form.count.data, secret, group=_group_number()
+                )
     except VotesError as error:
         flash(message(error), "error")
         return _to_round(round_id)
     return send(document)
+
+
+# ------------------------------------------------------------------------------ voter groups
+
+
+def _group_number() -> int | None:
+    """Return the voter group a form names (its "group" field), or None for the only one."""
+    value = (request.form.get("group") or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.route("/rounds/<int:round_id>/groups", methods=["POST"])
+@role_required(*MANAGERS)
+def add_group(round_id: int) -> BaseResponse:
+    """Add a voter group to a draft round."""
+    round_for(reading(), round_id, manage=True)
+    form = GroupForm()
+    if not form.validate():
+        flash(_("Give the group's name and its number of members."), "error")
+        return _to_round(round_id)
+    _act(
+        round_id,
+        lambda work: operations.add_group(
+            work,
+            round_id,
+            form.name.data,
+            members=form.members.data,
+            summoned=form.summoned.data,
+            present=form.present.data,
+            deciding=bool(form.deciding.data),
+        ),
+        _("The voter group {name} is added.", name=form.name.data),
+    )
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/groups/deciding", methods=["POST"])
+@role_required(*MANAGERS)
+def choose_deciding(round_id: int) -> BaseResponse:
+    """Name the result that decides (a group, or the combined result) before opening."""
+    round_for(reading(), round_id, manage=True)
+    if ConfirmForm().validate():
+        which = request.form.get("which", "")
+        number = None if which == "combined" else _group_number_of(which)
+        if which == "combined" or number is not None:
+            _act(
+                round_id,
+                lambda work: operations.choose_deciding(work, round_id, number),
+                _("The result that decides is recorded."),
+            )
+    return _to_round(round_id)
+
+
+def _group_number_of(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:number>/<any(open, close):action>", methods=["POST"])
+@role_required(*MANAGERS)
+def group_transition(round_id: int, number: int, action: str) -> BaseResponse:
+    """Open or close one voter group of a round."""
+    round_for(reading(), round_id, manage=True)
+    if ConfirmForm().validate():
+        function = operations.open_round if action == "open" else operations.close_round
+        _act(
+            round_id,
+            lambda work: function(work, round_id, number),
+            _("Voter group {number} is open.", number=number)
+            if action == "open"
+            else _("Voter group {number} is closed.", number=number),
+        )
+    return _to_round(round_id)
 
 
 # ------------------------------------------------------------------------------ transitions
@@ -883,12 +1009,104 @@ def paper_upload(round_id: int) -> BaseResponse:
                 issued=form.issued.data,
                 another_stack=bool(form.another_stack.data),
                 submission=form.submission.data or None,
+                group=_group_number(),
             )
     except VotesError as error:
         flash(message(error), "error")
     else:
         flash(_imported(result), "ok")
     return _to_round(round_id)
+
+
+# ------------------------------------------------------------------------------ the key
+
+
+@bp.route("/rounds/<int:round_id>/committee", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_create(round_id: int) -> BaseResponse:
+    """Name the counting committee that holds the round's key, and k."""
+    round_for(reading(), round_id, manage=True)
+    form = CommitteeForm()
+    if not form.validate():
+        flash(_("Give the members of the committee and how many are needed."), "error")
+        return _to_round(round_id)
+
+    def create(work: operations.Work) -> None:
+        members = parse_committee(form.members.data or "")
+        operations.create_committee(work, round_id, form.threshold.data or 0, members)
+
+    _act(round_id, create, _("The counting committee is named: now each member makes a key."))
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/committee/remove", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_remove(round_id: int) -> BaseResponse:
+    """Remove the counting committee of a draft round."""
+    round_for(reading(), round_id, manage=True)
+    if ConfirmForm().validate_on_submit():
+        _act(
+            round_id,
+            lambda work: operations.remove_committee(work, round_id),
+            _("The counting committee was removed."),
+        )
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/committee/upload", methods=["POST"])
+@role_required(*MANAGERS)
+def committee_upload(round_id: int) -> BaseResponse:
+    """Receive a file from a member of the counting committee; every proof is checked."""
+    round_for(reading(), round_id, manage=True)
+    form = CommitteeFileForm()
+    if not form.validate() or not form.committee_file.data:
+        flash(_("Choose the file the member of the committee sent."), "error")
+        return _to_round(round_id)
+    data = form.committee_file.data.read(FILE_MAX + 1)
+    try:
+        with working() as work:
+            received = operations.receive_committee_file(work, round_id, data)
+    except VotesError as error:
+        flash(message(error), "error")
+        return _to_round(round_id)
+    flash(
+        _(
+            "{kind} of {name} (member {number}) received and checked.",
+            kind=_(COMMITTEE_FILE_WORDS[received.kind]),
+            name=received.name,
+            number=received.number,
+        ),
+        "ok",
+    )
+    if received.key_made:
+        flash(
+            _(
+                "The committee's key is made; its fingerprint is {fingerprint}.",
+                fingerprint=received.key_made,
+            ),
+            "ok",
+        )
+    if received.decrypted:
+        flash(_("The totals are decrypted: the round is counted."), "ok")
+    return _to_round(round_id)
+
+
+@bp.route("/rounds/<int:round_id>/<any(committee, totals):kind>.json")
+@role_required(*STAFF)
+def committee_download(round_id: int, kind: str) -> Response:
+    """Download the committee's public file, or the encrypted totals for the members."""
+    session = reading()
+    round_ = round_for(session, round_id, manage=False)
+    build = committee_file if kind == "committee" else totals_file
+    try:
+        document = build(session, round_)
+    except VotesError as error:
+        abort(409, description=message(error))
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=1) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="round-{round_id}-{kind}.json"'},
+    )
 
 
 # ------------------------------------------------------------------------------ results
@@ -1038,10 +1256,11 @@ PDF_BUILDERS: dict[str, Callable[[Any, int], operations.Document]] = {
     "minutes": documents.minutes,
     "report": documents.outcome_report,
     "summary": documents.summary,
+    "groups": documents.groups_summary,
 }
 
 
-@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary):kind>.pdf")
+@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary, groups):kind>.pdf")
 @role_required(*STAFF)
 def results_pdf(round_id: int, kind: str) -> Response:
     """Download the counting minutes, the report of the results or the summary as PDF."""
@@ -1049,6 +1268,15 @@ def results_pdf(round_id: int, kind: str) -> Response:
     round_for(session, round_id, manage=False)
     build = PDF_BUILDERS[kind]
     return _download(round_id, _counted(lambda: build(session, round_id)))
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:number>/minutes.pdf")
+@role_required(*STAFF)
+def group_minutes_pdf(round_id: int, number: int) -> Response:
+    """Download one voter group's counting minutes (its meeting, its counting committee)."""
+    session = reading()
+    round_for(session, round_id, manage=False)
+    return _download(round_id, _counted(lambda: documents.minutes(session, round_id, group=number)))
 
 
 @bp.route("/rounds/<int:round_id>/ballot.pdf")

@@ -325,8 +325,14 @@ OPENAPI: dict[str, Any] = {
                 "security": [{"session": []}],
                 "responses": {
                     "200": {
-                        "description": "The result document (as `votes results --format json`)",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "description": "The result document (as `votes results --format json`): "
+                        "the top level is the result that decides; `groups` gives each voter "
+                        "group's result (a group under the small-round minimum, or one that "
+                        "would let it be computed, has `hidden_small` true and no `ballots` or "
+                        "`items`), `combined` the result of all groups together.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Results"}}
+                        },
                     },
                     "401": _response("Not logged in"),
                     "403": _response("Not allowed to see this body"),
@@ -411,6 +417,49 @@ OPENAPI: dict[str, Any] = {
         "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "votes_session"}},
         "schemas": {
             "Error": _error_schema(),
+            "Results": {
+                "type": "object",
+                "required": ["round", "ballots", "denominator", "items", "groups", "combined"],
+                "properties": {
+                    "round": {"type": "object"},
+                    "ballots": {"type": "object"},
+                    "denominator": {"type": "object"},
+                    "items": {"type": "array", "items": {"type": "object"}},
+                    "deciding": {
+                        "description": 'the number of the deciding group, or "combined"',
+                        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["combined"]}],
+                    },
+                    "groups": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["number", "name", "deciding", "hidden_small"],
+                            "properties": {
+                                "number": {"type": "integer"},
+                                "name": {"type": "string"},
+                                "deciding": {"type": "boolean"},
+                                "hidden_small": {"type": "boolean"},
+                                "hidden_reason": {
+                                    "type": ["string", "null"],
+                                    "enum": ["small", "shields_small", None],
+                                },
+                                "ballots": {"type": "object"},
+                                "items": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    },
+                    "combined": {
+                        "type": "object",
+                        "required": ["deciding", "withheld"],
+                        "properties": {
+                            "deciding": {"type": "boolean"},
+                            "withheld": {"type": "boolean"},
+                            "ballots": {"type": "object"},
+                            "items": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                },
+            },
             "CodeRequest": {
                 "type": "object",
                 "required": ["code"],

@@ -224,10 +224,11 @@ PDF_BUILDERS: dict[str, Callable[[Session, int], operations.Document]] = {
     "minutes": documents.minutes,
     "report": documents.outcome_report,
     "summary": documents.summary,
+    "groups": documents.groups_summary,
 }
 
 
-@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary):kind>.pdf")
+@bp.route("/rounds/<int:round_id>/<any(minutes, report, summary, groups):kind>.pdf")
 @role_required(*AUDITORS)
 def results_pdf(round_id: int, kind: str) -> Response:
     """Download the minutes, the report of the results or the summary of a counted round."""

@@ -349,6 +349,28 @@ class ConfirmForm(NFCForm):
     """A confirmation step (open, close, publish): the CSRF token is the whole form."""
 
 
+class GroupForm(NFCForm):
+    """Add a voter group to a draft round."""
+
+    name = StringField(
+        lazy_gettext("Name of the group"),
+        validators=[DataRequired(), Length(max=LENGTHS["name"])],
+    )
+    members = IntegerField(
+        lazy_gettext("Members of the group"),
+        validators=[InputRequired(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    summoned = IntegerField(
+        lazy_gettext("Persons summoned"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    present = IntegerField(
+        lazy_gettext("Persons present"),
+        validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
+    )
+    deciding = BooleanField(lazy_gettext("This group's result decides"))
+
+
 def one_time_token() -> str:
     """Return a fresh token for one form: the same form sent twice carries the same token."""
     return secrets.token_urlsafe(16)
@@ -370,3 +392,23 @@ class PaperUploadForm(NFCForm):
     )
     # A double click, a reload or a resent form carries the same token: imported once.
     submission = HiddenField(default=one_time_token, validators=[Length(max=64)])
+
+
+class CommitteeForm(NFCForm):
+    """The counting committee that holds the key of a round: its members and k."""
+
+    members = TextAreaField(
+        lazy_gettext("Members who hold the key"),
+        validators=[DataRequired(), Length(max=3000)],
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+    threshold = IntegerField(
+        lazy_gettext("Members needed to decrypt the totals"),
+        validators=[InputRequired(), NumberRange(min=1, max=25)],
+    )
+
+
+class CommitteeFileForm(NFCForm):
+    """A file sent by a member of the counting committee (made by `votes trustee`)."""
+
+    committee_file = FileField(lazy_gettext("File from a member of the committee"))

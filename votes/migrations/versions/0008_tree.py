@@ -1,7 +1,7 @@
 """tree: bodies in a tree, persons known tree-wide, installation keys, reported packages
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-29 23:10:00
 
 Existing bodies get a level from their kind (the Assembly: central; the others: province) and
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,93 @@
+"""Voter groups: add one to a draft round, name the result that decides (both logged)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import groups, rounds
+from ..meeting import Member
+from ..models import VoterGroup
+from .work import Work
+
+
+def add_group(
+    work: Work,
+    round_id: int,
+    name: str,
+    *,
+    members: int,
+    summoned: int | None = None,
+    present: int | None = None,
+    deciding: bool = False,
+) -> VoterGroup:
+    """Add a voter group to a draft round (with `deciding`, its result decides)."""
+    round_ = work.round(round_id)
+    group = groups.add_group(
+        work.session,
+        round_,
+        name,
+        members=members,
+        summoned=summoned,
+        present=present,
+        deciding=deciding,
+        basis=rounds.basis_of(work.session, round_),
+    )
+    work.log(
+        "group_added",
+        round_id=round_.id,
+        details={
+            "number": group.number,
+            "name": group.name,
+            "members": group.members,
+            "summoned": group.summoned,
+            "present": group.present,
+            "deciding": groups.deciding_label(round_),
+        },
+    )
+    return group
+
+
+def choose_deciding(work: Work, round_id: int, number: int | None) -> int | str:
+    """Name the result the rules apply to before the round opens: a group, or None (combined)."""
+    round_ = work.round(round_id)
+    before = groups.deciding_label(round_)
+    groups.choose_deciding(round_, number)
+    work.session.flush()
+    chosen = groups.deciding_label(round_)
+    work.log("deciding_chosen", round_id=round_.id, details={"deciding": chosen, "before": before})
+    return chosen
+
+
+def record_group_meeting(
+    work: Work,
+    round_id: int,
+    group: int,
+    *,
+    held_on: dt.date,
+    place: str | None,
+    committee: list[Member],
+) -> VoterGroup:
+    """Record a voter group's own meeting and counting committee (who signs its minutes)."""
+    round_ = work.round(round_id)
+    target = groups.get_group(round_, group)
+    before = groups.record_group_meeting(
+        round_,
+        target,
+        held_on=held_on,
+        place=place,
+        committee=[(member.name, member.role) for member in committee],
+    )
+    work.log(
+        "group_meeting_recorded",
+        round_id=round_.id,
+        details={
+            "group": target.number,
+            "held_on": held_on.isoformat(),
+            "place": target.place,
+            "committee": [
+                {"name": name, "role": role} for name, role in groups.group_committee(target)
+            ],
+            "before": before,
+        },
+    )
+    return target

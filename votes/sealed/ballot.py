@@ -1,0 +1,525 @@
+"""Sealed ballots: exponential ElGamal, 0/1 proofs, row-sum proofs (docs/CRYPTO.md §4–§7).
+
+A ballot has one row per rated person; a row has m options (2 or 3 in the profiles in use) and
+exactly one of them is chosen. Each option is an encryption of 0 or 1 under the committee's joint
+key K with a disjunctive Chaum–Pedersen proof that it is 0 or 1; each row carries a Chaum–Pedersen
+proof that the product of its ciphertexts encrypts exactly 1. Every challenge hashes the round
+context, the joint key, the position (row, option) and the ciphertexts, so a proof made for one
+round, key or position does not verify anywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Final
+
+from votes.sealed import group
+from votes.sealed.group import GENERATOR, SealedError, base_mult, challenge, mult, sub, u32
+from votes.sealed.sodium import IDENTITY, L
+
+MAGIC: Final = b"VSB1"
+MAX_ROWS: Final = 1000
+MIN_OPTIONS: Final = 2
+MAX_OPTIONS: Final = 8
+OPTION_BYTES: Final = 6 * 32  # alpha, beta, c0, c1, v0, v1
+SUM_BYTES: Final = 2 * 32  # c, v
+
+
+@dataclass(frozen=True, slots=True)
+class Ciphertext:
+    """An exponential ElGamal ciphertext (alpha, beta) = (r·G, m·G + r·K)."""
+
+    alpha: bytes
+    beta: bytes
+
+    def __add__(self, other: Ciphertext) -> Ciphertext:
+        """Return the ciphertext of the sum of the two plaintexts."""
+        return Ciphertext(group.add(self.alpha, other.alpha), group.add(self.beta, other.beta))
+
+    def to_list(self) -> list[str]:
+        """Return [alpha, beta] as lowercase hex (the record's form)."""
+        return [self.alpha.hex(), self.beta.hex()]
+
+    @classmethod
+    def from_list(cls, value: object, what: str) -> Ciphertext:
+        """Read [alpha, beta] hex from a record; the identity is allowed (a sum may be zero)."""
+        if not isinstance(value, list) or len(value) != 2:
+            raise SealedError(f"{what}: expected [alpha, beta]")
+        return cls(
+            group.point_from_hex(value[0], f"{what} alpha", allow_identity=True),
+            group.point_from_hex(value[1], f"{what} beta", allow_identity=True),
+        )
+
+
+ZERO: Final = Ciphertext(IDENTITY, IDENTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class ZeroOneProof:
+    """Disjunctive Chaum–Pedersen proof that a ciphertext encrypts 0 or 1: (c0, c1, v0, v1)."""
+
+    c0: int
+    c1: int
+    v0: int
+    v1: int
+
+
+@dataclass(frozen=True, slots=True)
+class SumProof:
+    """Chaum–Pedersen proof that the product of a row's ciphertexts encrypts 1: (c, v)."""
+
+    c: int
+    v: int
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRow:
+    """One rated person: a ciphertext and a 0/1 proof per option, and the row's sum proof."""
+
+    ciphertexts: tuple[Ciphertext, ...]
+    proofs: tuple[ZeroOneProof, ...]
+    sum_proof: SumProof
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBallot:
+    """A sealed ballot: one SealedRow per rated person, in ballot order."""
+
+    rows: tuple[SealedRow, ...]
+
+    @property
+    def options(self) -> tuple[int, ...]:
+        """Return the number of options of each row."""
+        return tuple(len(row.ciphertexts) for row in self.rows)
+
+    def to_bytes(self) -> bytes:
+        """Return the canonical encoding (docs/CRYPTO.md §6)."""
+        chunks = [MAGIC, len(self.rows).to_bytes(2, "big"), bytes(self.options)]
+        for row in self.rows:
+            for ciphertext, proof in zip(row.ciphertexts, row.proofs, strict=True):
+                chunks += [ciphertext.alpha, ciphertext.beta]
+                chunks += [group.scalar(x) for x in (proof.c0, proof.c1, proof.v0, proof.v1)]
+            chunks += [group.scalar(row.sum_proof.c), group.scalar(row.sum_proof.v)]
+        return b"".join(chunks)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, max_rows: int = MAX_ROWS) -> SealedBallot:
+        """Decode a canonical encoding, refusing anything malformed, oversized or non-canonical."""
+        if not isinstance(data, bytes) or len(data) < 6 or data[:4] != MAGIC:
+            raise SealedError("ballot: not a sealed ballot encoding")
+        count = int.from_bytes(data[4:6], "big")
+        if not 1 <= count <= max_rows:
+            raise SealedError(f"ballot: {count} rows (1 to {max_rows} allowed)")
+        shape = data[6 : 6 + count]
+        if len(shape) != count or any(not MIN_OPTIONS <= m <= MAX_OPTIONS for m in shape):
+            raise SealedError("ballot: bad number of options in a row")
+        expected = 6 + count + sum(m * OPTION_BYTES + SUM_BYTES for m in shape)
+        if len(data) != expected:
+            raise SealedError(f"ballot: {len(data)} bytes, expected {expected}")
+        offset = 6 + count
+        rows = []
+        for index, m in enumerate(shape):
+            ciphertexts, proofs = [], []
+            for option in range(m):
+                what = f"ballot row {index + 1} option {option + 1}"
+                chunk = [data[offset + 32 * i : offset + 32 * (i + 1)] for i in range(6)]
+                offset += OPTION_BYTES
+                ciphertexts.append(
+                    Ciphertext(
+                        group.check_point(chunk[0], f"{what} alpha"),
+                        group.check_point(chunk[1], f"{what} beta"),
+                    )
+                )
+                c0, c1, v0, v1 = (group.read_scalar(x, f"{what} proof") for x in chunk[2:])
+                proofs.append(ZeroOneProof(c0, c1, v0, v1))
+            c = group.read_scalar(data[offset : offset + 32], f"ballot row {index + 1} sum proof")
+            v = group.read_scalar(
+                data[offset + 32 : offset + 64], f"ballot row {index + 1} sum proof"
+            )
+            offset += SUM_BYTES
+            rows.append(SealedRow(tuple(ciphertexts), tuple(proofs), SumProof(c, v)))
+        return cls(tuple(rows))
+
+
+def _zero_one_challenge(
+    public_key: bytes,
+    context: bytes,
+    row: int,
+    option: int,
+    ciphertext: Ciphertext,
+    *commitments: bytes,
+) -> int:
+    return challenge(
+        "zero-one",
+        [
+            context,
+            public_key,
+            u32(row),
+            u32(option),
+            ciphertext.alpha,
+            ciphertext.beta,
+            *commitments,
+        ],
+    )
+
+
+def _sum_challenge(
+    public_key: bytes, context: bytes, row: int, product: Ciphertext, a: bytes, b: bytes
+) -> int:
+    return challenge("row-sum", [context, public_key, u32(row), product.alpha, product.beta, a, b])
+
+
+def _check_context(public_key: bytes, context: bytes) -> None:
+    group.check_point(public_key, "joint public key")
+    if not isinstance(context, bytes) or not 1 <= len(context) <= 1024:
+        raise SealedError("round context: 1 to 1024 bytes expected")
+
+
+@dataclass(frozen=True, slots=True)
+class _OptionPad:
+    """Everything of one option's encryption and 0/1 proof that does not depend on the bit."""
+
+    r: int
+    alpha: bytes
+    r_key: bytes  # r·K
+    w: int
+    w_base: bytes  # w·G
+    w_key: bytes  # w·K
+    c_fake: int
+    v_fake: int
+    t_base: bytes  # t·G, t = v_fake − c_fake·r
+    t_key: bytes  # t·K
+    c_base: bytes  # c_fake·G
+
+
+@dataclass(frozen=True, slots=True)
+class _RowPad:
+    w: int
+    w_base: bytes
+    w_key: bytes
+
+
+def _option_pad(public_key: bytes) -> _OptionPad:
+    r = group.random_scalar()
+    w = group.random_scalar()
+    c_fake, v_fake = group.random_scalar(), group.random_scalar()
+    t = (v_fake - c_fake * r) % L
+    return _OptionPad(
+        r,
+        base_mult(r),
+        mult(r, public_key),
+        w,
+        base_mult(w),
+        mult(w, public_key),
+        c_fake,
+        v_fake,
+        base_mult(t),
+        mult(t, public_key),
+        base_mult(c_fake),
+    )
+
+
+def _row_pad(public_key: bytes) -> _RowPad:
+    w = group.random_scalar()
+    return _RowPad(w, base_mult(w), mult(w, public_key))
+
+
+class SealingPads:
+    """Secret randomness precomputed for sealing under one key (docs/CRYPTO.md §5.3).
+
+    Each pad holds an option's ElGamal randomness: whoever reads it can read that option. Pads
+    live only in this object's memory (never written anywhere), each is taken once, and an
+    empty buffer falls back to computing fresh randomness, so the buffer changes the server's
+    time at casting, never the ballot.
+    """
+
+    def __init__(self, public_key: bytes) -> None:
+        """Start an empty buffer for the joint key."""
+        self.public_key = group.check_point(public_key, "joint public key")
+        self._options: deque[_OptionPad] = deque()
+        self._rows: deque[_RowPad] = deque()
+
+    def fill(self, options: int, rows: int) -> None:
+        """Precompute pads for that many options and rows (the slow part of sealing)."""
+        for _ in range(options):
+            self._options.append(_option_pad(self.public_key))
+        for _ in range(rows):
+            self._rows.append(_row_pad(self.public_key))
+
+    def available(self) -> tuple[int, int]:
+        """Return the numbers of option pads and row pads ready."""
+        return len(self._options), len(self._rows)
+
+    def option(self) -> _OptionPad:
+        """Take an option pad (a fresh one when the buffer is empty)."""
+        try:
+            return self._options.popleft()
+        except IndexError:
+            return _option_pad(self.public_key)
+
+    def row(self) -> _RowPad:
+        """Take a row pad (a fresh one when the buffer is empty)."""
+        try:
+            return self._rows.popleft()
+        except IndexError:
+            return _row_pad(self.public_key)
+
+
+def _seal_option(
+    public_key: bytes,
+    context: bytes,
+    row: int,
+    option: int,
+    bit: int,
+    pad: _OptionPad | None = None,
+) -> tuple[Ciphertext, ZeroOneProof, int]:
+    if pad is None:
+        pad = _option_pad(public_key)
+    beta = group.add(pad.r_key, GENERATOR) if bit else pad.r_key
+    ciphertext = Ciphertext(pad.alpha, beta)
+    # Real branch `bit`: commitments w·G, w·K. Simulated branch j = 1 − bit: random (c_j, v_j);
+    # its commitments v_j·G − c_j·alpha and v_j·K − c_j·(beta − j·G) are computed from the known
+    # r as t·G and t·K − c_j·(bit − j)·G with t = v_j − c_j·r (same points, fewer operations).
+    a_fake = pad.t_base
+    b_fake = sub(pad.t_key, pad.c_base) if bit else group.add(pad.t_key, pad.c_base)
+    a_real, b_real = pad.w_base, pad.w_key
+    commitments = (a_fake, b_fake, a_real, b_real) if bit else (a_real, b_real, a_fake, b_fake)
+    c = _zero_one_challenge(public_key, context, row, option, ciphertext, *commitments)
+    c_real = (c - pad.c_fake) % L
+    v_real = (pad.w + c_real * pad.r) % L
+    if bit:
+        proof = ZeroOneProof(pad.c_fake, c_real, pad.v_fake, v_real)
+    else:
+        proof = ZeroOneProof(c_real, pad.c_fake, v_real, pad.v_fake)
+    return ciphertext, proof, pad.r
+
+
+def seal_ballot(
+    public_key: bytes,
+    context: bytes,
+    choices: Sequence[int],
+    options: Sequence[int],
+    pads: SealingPads | None = None,
+) -> SealedBallot:
+    """Encrypt one ballot (choices[i] = index of the option chosen in row i) with all its proofs.
+
+    options[i] is the number of options of row i. The plaintext choices and the randomness stay
+    in this function's frames; the result holds nothing secret. pads, when given, supplies
+    precomputed randomness for this key (SealingPads).
+    """
+    _check_context(public_key, context)
+    if pads is not None and pads.public_key != public_key:
+        raise SealedError("sealing pads made for another key")
+    if len(choices) != len(options) or not 1 <= len(options) <= MAX_ROWS:
+        raise SealedError("ballot: one choice per row is needed")
+    rows = []
+    for row, (choice, m) in enumerate(zip(choices, options, strict=True)):
+        if not MIN_OPTIONS <= m <= MAX_OPTIONS or not 0 <= choice < m:
+            raise SealedError(f"ballot row {row + 1}: choice out of range")
+        sealed = [
+            _seal_option(
+                public_key,
+                context,
+                row,
+                option,
+                int(option == choice),
+                None if pads is None else pads.option(),
+            )
+            for option in range(m)
+        ]
+        ciphertexts = tuple(item[0] for item in sealed)
+        randomness = sum(item[2] for item in sealed) % L
+        product = _product(ciphertexts)
+        row_pad = _row_pad(public_key) if pads is None else pads.row()
+        c = _sum_challenge(public_key, context, row, product, row_pad.w_base, row_pad.w_key)
+        rows.append(
+            SealedRow(
+                ciphertexts,
+                tuple(item[1] for item in sealed),
+                SumProof(c, (row_pad.w + c * randomness) % L),
+            )
+        )
+    return SealedBallot(tuple(rows))
+
+
+def _product(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
+    result = ZERO
+    for ciphertext in ciphertexts:
+        result = result + ciphertext
+    return result
+
+
+def zero_one_valid(
+    public_key: bytes,
+    context: bytes,
+    row: int,
+    option: int,
+    ciphertext: Ciphertext,
+    proof: ZeroOneProof,
+) -> bool:
+    """Check a disjunctive 0/1 proof (docs/CRYPTO.md §5.1)."""
+    alpha, beta = ciphertext.alpha, ciphertext.beta
+    a0 = sub(base_mult(proof.v0), mult(proof.c0, alpha))
+    b0 = sub(mult(proof.v0, public_key), mult(proof.c0, beta))
+    a1 = sub(base_mult(proof.v1), mult(proof.c1, alpha))
+    b1 = sub(mult(proof.v1, public_key), mult(proof.c1, sub(beta, GENERATOR)))
+    expected = _zero_one_challenge(public_key, context, row, option, ciphertext, a0, b0, a1, b1)
+    return (proof.c0 + proof.c1) % L == expected
+
+
+def sum_valid(
+    public_key: bytes, context: bytes, row: int, product: Ciphertext, proof: SumProof
+) -> bool:
+    """Check that a row's product ciphertext encrypts exactly 1 (docs/CRYPTO.md §5.2)."""
+    a = sub(base_mult(proof.v), mult(proof.c, product.alpha))
+    b = sub(mult(proof.v, public_key), mult(proof.c, sub(product.beta, GENERATOR)))
+    return proof.c == _sum_challenge(public_key, context, row, product, a, b)
+
+
+def ballot_problems(
+    public_key: bytes, context: bytes, ballot: SealedBallot, options: Sequence[int]
+) -> list[str]:
+    """Return what is wrong with a ballot (empty when every proof verifies)."""
+    _check_context(public_key, context)
+    if ballot.options != tuple(options):
+        return [f"ballot: rows {list(ballot.options)} do not match the round {list(options)}"]
+    problems = []
+    for row, sealed in enumerate(ballot.rows):
+        for option, (ciphertext, proof) in enumerate(
+            zip(sealed.ciphertexts, sealed.proofs, strict=True)
+        ):
+            for point, name in ((ciphertext.alpha, "alpha"), (ciphertext.beta, "beta")):
+                group.check_point(point, f"ballot row {row + 1} option {option + 1} {name}")
+            if not zero_one_valid(public_key, context, row, option, ciphertext, proof):
+                problems.append(f"ballot row {row + 1} option {option + 1}: 0/1 proof fails")
+        product = _product(sealed.ciphertexts)
+        if not sum_valid(public_key, context, row, product, sealed.sum_proof):
+            problems.append(f"ballot row {row + 1}: the row does not provably sum to 1")
+    return problems
+
+
+def verify_ballot(
+    public_key: bytes, context: bytes, ballot: SealedBallot, options: Sequence[int]
+) -> None:
+    """Raise SealedError unless the ballot has the round's shape and every proof verifies."""
+    problems = ballot_problems(public_key, context, ballot, options)
+    if problems:
+        raise SealedError("; ".join(problems))
+
+
+def tracker(ballot: SealedBallot | bytes) -> bytes:
+    """Return the ballot's tracker: SHA-256 over its canonical encoding (docs/CRYPTO.md §7)."""
+    encoding = ballot.to_bytes() if isinstance(ballot, SealedBallot) else ballot
+    return group.digest("tracker", [encoding])
+
+
+def tracker_text(value: bytes) -> str:
+    """Return a tracker as the voter reads it: base32, lowercase, groups of four."""
+    text = base64.b32encode(value).decode("ascii").rstrip("=").lower()
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def box_digest(context: bytes, trackers: Iterable[bytes]) -> bytes:
+    """Return the digest of the ballot box: its count and its trackers in sorted order.
+
+    Sorting makes the digest a function of the set of ballots, not of the order in which they
+    were cast or stored (which must reveal nothing); a repeated tracker is refused.
+    """
+    ordered = sorted(trackers)
+    if any(len(item) != 32 for item in ordered):
+        raise SealedError("box digest: trackers are 32 bytes")
+    if any(ordered[i] == ordered[i + 1] for i in range(len(ordered) - 1)):
+        raise SealedError("box digest: a tracker appears twice")
+    return group.digest("ballot-box", [context, u32(len(ordered)), *ordered])
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedTally:
+    """The per-option products of the ciphertexts of `count` ballots."""
+
+    rows: tuple[tuple[Ciphertext, ...], ...]
+    count: int
+
+    @property
+    def options(self) -> tuple[int, ...]:
+        """Return the number of options of each row."""
+        return tuple(len(row) for row in self.rows)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the record's form."""
+        return {"count": self.count, "rows": [[c.to_list() for c in row] for row in self.rows]}
+
+    @classmethod
+    def from_dict(cls, value: object) -> EncryptedTally:
+        """Read the record's form or raise SealedError."""
+        if not isinstance(value, dict) or not isinstance(value.get("rows"), list):
+            raise SealedError("tally: expected {count, rows}")
+        count = value.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise SealedError("tally: count must be a non-negative integer")
+        rows = []
+        for index, row in enumerate(value["rows"]):
+            if not isinstance(row, list):
+                raise SealedError(f"tally row {index + 1}: expected a list")
+            rows.append(
+                tuple(
+                    Ciphertext.from_list(item, f"tally row {index + 1} option {option + 1}")
+                    for option, item in enumerate(row)
+                )
+            )
+        return cls(tuple(rows), count)
+
+
+def _aggregate_slice(
+    ballots: Sequence[SealedBallot | bytes], shape: tuple[int, ...]
+) -> EncryptedTally:
+    return aggregate(ballots, shape)
+
+
+def aggregate(
+    ballots: Iterable[SealedBallot | bytes], options: Sequence[int], workers: int = 1
+) -> EncryptedTally:
+    """Multiply the ciphertexts of verified ballots option by option (the encrypted totals).
+
+    Ballots may be given decoded or as their encodings (decoded here, with every check of
+    SealedBallot.from_bytes). workers > 1 adds up slices of the ballots in that many processes
+    and then the slices' sums (the same additions in another order; the group is commutative).
+    """
+    shape = tuple(options)
+    if workers > 1:
+        items = list(ballots)
+        if len(items) > 1:
+            size = -(-len(items) // workers)
+            slices = [items[i : i + size] for i in range(0, len(items), size)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                parts = list(pool.map(_aggregate_slice, slices, [shape] * len(slices)))
+            return sum_tallies(parts, shape)
+        ballots = items
+    sums = [[ZERO] * m for m in shape]
+    count = 0
+    for item in ballots:
+        ballot = SealedBallot.from_bytes(item) if isinstance(item, bytes) else item
+        if ballot.options != shape:
+            raise SealedError("tally: a ballot does not have the round's rows")
+        for row, sealed in zip(sums, ballot.rows, strict=True):
+            for option, ciphertext in enumerate(sealed.ciphertexts):
+                row[option] = row[option] + ciphertext
+        count += 1
+    return EncryptedTally(tuple(tuple(row) for row in sums), count)
+
+
+def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> EncryptedTally:
+    """Add encrypted tallies of disjoint sets of ballots (slices, or shards kept while casting)."""
+    shape = tuple(options)
+    if any(part.options != shape for part in parts):
+        raise SealedError("tally: a part does not have the round's rows")
+    rows = tuple(
+        tuple(_product(part.rows[row][option] for part in parts) for option in range(m))
+        for row, m in enumerate(shape)
+    )
+    return EncryptedTally(rows, sum(part.count for part in parts))
