@@ -57,7 +57,7 @@ def old_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if commit is None:
         pytest.skip("needs the git history (the commit before voter groups)")
     archive = subprocess.run(
-        ["git", "-C", str(REPOSITORY), "archive", commit, "votes"],
+        ["git", "-C", str(REPOSITORY), "archive", commit, "votes", "reports"],
         check=True,
         capture_output=True,
     ).stdout

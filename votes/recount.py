@@ -822,6 +822,21 @@ def _recount(
             for (name, _letter), total in zip(SCALE_LETTERS[scale], online[index], strict=True):
                 counts[name] += total
         reported = results["items"][index]
+        # A round of one group: its group's and the combined result are the same ballots and
+        # must say the same (results.json repeats them).
+        repeated = [] if widened else [results.get("combined"), *results.get("groups", [])]
+        if any(
+            isinstance(other, Mapping)
+            and isinstance(other.get("items"), list)
+            and index < len(other["items"])
+            and other["items"][index].get("counts") != reported["counts"]
+            for other in repeated
+        ):
+            lines.problem(
+                N_("Item {order} ({name}): results.json says two different counts."),
+                order=index + 1,
+                name=item["name"],
+            )
         if reported["counts"] != counts:
             lines.problem(
                 N_(

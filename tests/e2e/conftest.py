@@ -120,4 +120,7 @@ def axe_check(page) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
 
     results = Axe().run(page)
     violations = results.response["violations"]
-    return [v for v in violations if v.get("impact") in ("serious", "critical")]
+    found = [v for v in violations if v.get("impact") in ("serious", "critical")]
+    for violation in found:  # what to fix, where: printed with the failing test
+        print(violation["id"], [node.get("html") for node in violation.get("nodes", [])])
+    return found

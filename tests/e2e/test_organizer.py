@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from tests.e2e.conftest import Live, axe_check, shot
+from tests.factories import add_committee, decrypt_round
 from tests.web_fixtures import PASSWORD
 
 GOOD_ROSTER = (
@@ -93,6 +94,12 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
     codes = codes_file.read_text().split()
     assert len(codes) == 3
 
+    # The counting committee's key (a committee of one, made as its member would; the ceremony
+    # through the pages and `votes trustee` is tested in tests/test_sealed*.py).
+    round_id = int(round_url.rsplit("/", 1)[1])
+    with live.world.sessions() as session:
+        add_committee(session, round_id)
+        session.commit()
     page.goto(round_url)
     page.get_by_role("link", name="Bắt đầu bỏ phiếu").click()
     shot(page, "admin-confirm-open")
@@ -137,6 +144,10 @@ def test_organizer_runs_a_whole_round(live: Live, desktop, browser, tmp_path: Pa
 
     page.get_by_role("link", name="Kết thúc bỏ phiếu").click()
     page.get_by_role("button", name=re.compile("Đồng ý")).click()
+    with live.world.sessions() as session:  # the committee decrypts the online totals
+        decrypt_round(session, round_id)
+        session.commit()
+    page.goto(round_url)
     page.get_by_role("link", name="Xem kết quả").click()
     assert page.locator("svg.bar rect.track").count() == 3
     assert page.locator("svg.bar rect.seg-low").count() == 2

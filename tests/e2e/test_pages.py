@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Live, axe_check
+from tests.factories import add_committee, decrypt_round
 from tests.web_fixtures import PASSWORD
 from votes import credentials, operations
 from votes.meeting import parse_committee
@@ -114,6 +115,7 @@ def pages(live: Live) -> Pages:
         work.session.add(
             Credential(round_id=party.id, digest=credentials.digest(secret, TELEX_CODE))
         )
+        add_committee(work.session, party.id)
         operations.open_round(work, party.id)
         sixty = [f"{name} {n}" for n in ("A", "B", "C") for name in PARTY_NAMES[:20]]
         long_round = operations.create_round(
@@ -129,6 +131,7 @@ def pages(live: Live) -> Pages:
             time_exception="02-QĐ/TU",
         )
         long_codes = operations.issue_codes(work, long_round.id, 2, secret)
+        add_committee(work.session, long_round.id)
         operations.open_round(work, long_round.id)
         operations.add_body(work, "HD-P", "Hội đồng nhân dân tỉnh Thái Nguyên", "council")
         names = list(COUNCIL_MARKS)
@@ -145,6 +148,7 @@ def pages(live: Live) -> Pages:
             time_exception="05/NQ-HĐND",
         )
         council_codes = operations.issue_codes(work, council.id, COLLECTED, secret)
+        add_committee(work.session, council.id)
         operations.open_round(work, council.id)
         party_id, council_id = party.id, council.id
     ballots: list[list[str]] = [[] for _ in range(COLLECTED)]
@@ -157,6 +161,7 @@ def pages(live: Live) -> Pages:
             operations.cast_ballot(session, secret, code, marks)
     with operations.work(world.sessions, "setup") as work:
         operations.close_round(work, council_id)
+        decrypt_round(work.session, council_id)
         operations.record_meeting(
             work,
             council_id,

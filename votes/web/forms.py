@@ -401,10 +401,13 @@ class CommitteeForm(NFCForm):
         lazy_gettext("Members who hold the key"),
         validators=[DataRequired(), Length(max=3000)],
         render_kw={"rows": 3, "spellcheck": "false"},
+        # Its own id: the attendance form on the same page has a field named members too.
+        id="committee-members",
     )
     threshold = IntegerField(
         lazy_gettext("Members needed to decrypt the totals"),
         validators=[InputRequired(), NumberRange(min=1, max=25)],
+        id="committee-threshold",
     )
 
 
