@@ -265,6 +265,14 @@ def test_no_column_order_gives_the_order_of_casting(
             "the table's natural order",
         )
     for column in sorted(SEALED_COLUMNS - {"round_id"}):
+        distinct = session.execute(
+            text(f"SELECT COUNT(DISTINCT {column}) FROM sealed_ballot {where}"),
+            {"r": cast.round_id},
+        ).scalar_one()
+        if distinct == 1:
+            # One value for the whole round (the group of a round of one group): ORDER BY it
+            # is the table's natural order, which on PostgreSQL is the heap's (see above).
+            continue
         for direction in ("ASC", "DESC"):
             query = f"SELECT tracker FROM sealed_ballot {where} ORDER BY {column} {direction}"
             assert_not_cast_order(

@@ -318,7 +318,11 @@ def test_a_close_waiting_for_casts_is_not_overtaken_by_later_casts(
         connection = in_progress.connection(execution_options=WRITE)
         claimed = connection.execute(
             voting._CLAIM_CODE,
-            {"code_digest": credentials.digest(SECRET, codes[0]), "named_round": round_id},
+            {
+                "code_digest": credentials.digest(SECRET, codes[0]),
+                "named_round": round_id,
+                "named_group": None,
+            },
         ).first()
         assert claimed is not None
 

@@ -12,7 +12,7 @@ from tests import web_fixtures
 from tests.factories import opened_ballots
 from tests.web_fixtures import World, csrf_token, open_ballot
 from votes.ballotbox import receipts
-from votes.models import Ballot
+from votes.models import SealedBallot
 
 world = web_fixtures.world  # the fixture, under its own name
 
@@ -117,7 +117,9 @@ def test_code_look_up_holds_no_transaction_on_postgresql(world: World) -> None:
         assert not other.connection().connection.dbapi_connection.autocommit
         assert (
             other.scalar(
-                select(func.count()).select_from(Ballot).where(Ballot.round_id == world.ids["open"])
+                select(func.count())
+                .select_from(SealedBallot)
+                .where(SealedBallot.round_id == world.ids["open"])
             )
             == 1
         )
