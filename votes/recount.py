@@ -159,20 +159,6 @@ EXEMPT_FIELDS = ("person_key", "name", "position", "reason")
 # figures and which result decides; "group_ballots", every ballot with its group, in the
 # canonical CSV with a first column "group". A round of one group has neither: its seal is
 # what it was before voter groups existed.
-GROUP_FIELDS = (
-    "number",
-    "name",
-    "members",
-    "summoned",
-    "present",
-    "paper_issued",
-    "issued",
-    "collected",
-    "codes_issued",
-    "codes_used",
-    # The digest of the group's box of sealed ballots (null without sealed ballots).
-    "box_digest",
-)
 COUNT_FIELDS = (
     "members",
     "summoned",
@@ -182,6 +168,13 @@ COUNT_FIELDS = (
     "collected",
     "codes_issued",
     "codes_used",
+)
+GROUP_FIELDS = (
+    "number",
+    "name",
+    *COUNT_FIELDS,
+    # The digest of the group's box of sealed ballots (null without sealed ballots).
+    "box_digest",
 )
 
 
