@@ -1659,6 +1659,18 @@ STRENGTH_OPTION = click.option(
 )
 
 
+def _file_option(flag: str, dest: str, help_text: str, *, required: bool = True) -> Any:
+    """A trustee command's option naming a file (every one of them takes a path, no folder)."""
+    return click.option(
+        flag, dest, required=required, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
+COMMITTEE_OPTION = _file_option(
+    "--committee", "committee_path", N_("the committee's file from the organizer")
+)
+
+
 def _passphrase(new: bool) -> str:
     """Read the key file's passphrase from a prompt (twice for a new one) or one stdin line."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -1711,13 +1723,7 @@ def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | N
 
 
 @trustee_group.command("new", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
+@COMMITTEE_OPTION
 @click.option(
     "--member",
     "number",
@@ -1725,24 +1731,13 @@ def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | N
     type=click.IntRange(min=1),
     help=N_("your number in the committee"),
 )
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the key file to make (kept on this machine)"),
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the public part to send to the organizer"),
-)
-@click.option(
+@_file_option("--key", "key_path", N_("the key file to make (kept on this machine)"))
+@_file_option("--out", "out", N_("the public part to send to the organizer"))
+@_file_option(
     "--print",
     "print_path",
-    type=click.Path(dir_okay=False),
-    help=N_("also write the key file as a printable page with a QR code (PDF)"),
+    N_("also write the key file as a printable page with a QR code (PDF)"),
+    required=False,
 )
 @STRENGTH_OPTION
 def trustee_new(
@@ -1769,22 +1764,9 @@ def trustee_new(
 
 
 @trustee_group.command("shares", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
-@click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the shares to send to the organizer"),
-)
+@COMMITTEE_OPTION
+@_file_option("--key", "key_path", N_("your key file"))
+@_file_option("--out", "out", N_("the shares to send to the organizer"))
 def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
     """Make the shares for the other members, each encrypted to its recipient."""
     answer = trustee.make_shares(read_file(committee_path), read_file(key_path), _passphrase(False))
@@ -1793,31 +1775,14 @@ def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
 
 
 @trustee_group.command("check", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("your key file (it becomes your final key)"),
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the confirmation to send to the organizer"),
-)
-@click.option(
+@COMMITTEE_OPTION
+@_file_option("--key", "key_path", N_("your key file (it becomes your final key)"))
+@_file_option("--out", "out", N_("the confirmation to send to the organizer"))
+@_file_option(
     "--print",
     "print_path",
-    type=click.Path(dir_okay=False),
-    help=N_("also write the final key file as a printable page with a QR code (PDF)"),
+    N_("also write the final key file as a printable page with a QR code (PDF)"),
+    required=False,
 )
 @STRENGTH_OPTION
 def trustee_check(
@@ -1838,22 +1803,9 @@ def trustee_check(
 
 
 @trustee_group.command("decrypt", with_appcontext=False)
-@click.option(
-    "--totals",
-    "totals_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the encrypted totals from the organizer"),
-)
-@click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("your partial decryption, to send to the organizer"),
-)
+@_file_option("--totals", "totals_path", N_("the encrypted totals from the organizer"))
+@_file_option("--key", "key_path", N_("your key file"))
+@_file_option("--out", "out", N_("your partial decryption, to send to the organizer"))
 def trustee_decrypt(totals_path: str, key_path: str, out: str) -> None:
     """Decrypt your part of a round's totals (with proofs): only totals, never a ballot."""
     answer = trustee.decrypt(read_file(totals_path), read_file(key_path), _passphrase(False))

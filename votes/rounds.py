@@ -644,9 +644,7 @@ def close_round(session: Session, round_: Round, group: int | None = None) -> bo
     if any(g.status != GROUP_CLOSED for g in round_.groups):
         # Other groups still vote: only the closed group's clear ballots are rewritten now.
         for target in targets:
-            if codes_used_in(session, round_.id, target.number) and not sealed_count(
-                session, round_.id, target.number
-            ):
+            if holds_clear_online_ballots(session, round_.id, target.number):
                 rewrite_ballot_box(session, round_.id, group=target.number)
         session.flush()
         return False
@@ -664,13 +662,24 @@ def close_round(session: Session, round_: Round, group: int | None = None) -> bo
         session.flush()
         return True
     round_.status = RoundStatus.CLOSED.value
-    if codes_used(session, round_.id) and not sealed_count(session, round_.id):
-        # Online ballots stored in the clear (cast before sealed ballots existed): the engine's
-        # bookkeeping could still hint at the order of casting. See docs/ANONYMITY.md.
+    if holds_clear_online_ballots(session, round_.id):
         rewrite_ballot_box(session, round_.id)
         event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
     session.flush()
     return True
+
+
+def holds_clear_online_ballots(session: Session, round_id: int, group: int | None = None) -> bool:
+    """Whether a round's box (or one group's) holds online ballots stored in the clear.
+
+    Such ballots were cast before sealed ballots existed: the engine's bookkeeping could still
+    hint at the order of casting, so the box is rewritten at close (docs/ANONYMITY.md). Sealed
+    ballots reveal nothing and never need it; a box of sealed and paper ballots neither.
+    """
+    used = (
+        codes_used(session, round_id) if group is None else codes_used_in(session, round_id, group)
+    )
+    return bool(used) and not sealed_count(session, round_id, group)
 
 
 def finish_count(session: Session, round_: Round, group: int) -> bool:
