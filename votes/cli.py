@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app
@@ -1659,14 +1659,19 @@ STRENGTH_OPTION = click.option(
 )
 
 
-def _file_option(flag: str, dest: str, help_text: str, *, required: bool = True) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _file_option(
+    flag: str, dest: str, help_text: str, *, required: bool = True
+) -> Callable[[_Command], _Command]:
     """A trustee command's option naming a file (every one of them takes a path, no folder)."""
     return click.option(
         flag, dest, required=required, type=click.Path(dir_okay=False), help=help_text
     )
 
 
-COMMITTEE_OPTION = _file_option(
+COMMITTEE_OPTION: Callable[[_Command], _Command] = _file_option(
     "--committee", "committee_path", N_("the committee's file from the organizer")
 )
 
@@ -1921,10 +1926,7 @@ def committee_remove(round_id: int) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_file_command(round_id: int, out: str) -> None:
     """Write the committee's public file, which members read with `votes trustee`."""
-    with reading() as session:
-        document = committee_file(session, rounds.get_round(session, round_id))
-    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
-    click.echo(_("Written {path}.", path=out))
+    _write_committee_document(committee_file, round_id, out)
 
 
 @committee_group.command("totals")
@@ -1932,9 +1934,15 @@ def committee_file_command(round_id: int, out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_totals(round_id: int, out: str) -> None:
     """Write the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    _write_committee_document(totals_file, round_id, out)
+
+
+def _write_committee_document(
+    build: Callable[[Session, Round], dict[str, Any]], round_id: int, out: str
+) -> None:
     with reading() as session:
-        document = totals_file(session, rounds.get_round(session, round_id))
-    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+        document = build(session, rounds.get_round(session, round_id))
+    write_file(out, trustee.as_file(document))
     click.echo(_("Written {path}.", path=out))
 
 

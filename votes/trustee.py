@@ -64,7 +64,12 @@ def _answer(document: dict[str, Any], kind: str, number: int, payload: Any) -> b
         "member": number,
         "payload": payload,
     }
-    return (json.dumps(answer, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return as_file(answer)
+
+
+def as_file(document: dict[str, Any]) -> bytes:
+    """The bytes of a committee file (the organizer's or a member's): JSON, UTF-8, readable."""
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def _ceremony(document: dict[str, Any]) -> tuple[bytes, int, int]:
