@@ -259,10 +259,10 @@ def box_block(
     """The digest of the box of sealed online ballots, as printed on the minutes."""
     return AnchorBlock(
         styles,
-        "Mã tổng hợp hòm phiếu trực tuyến đã niêm phong (SHA-256):",
+        "Mã băm hòm phiếu trực tuyến đã niêm phong (SHA-256):",
         digest,
-        "Tính từ số phiếu và mã nhận dạng của từng phiếu trực tuyến đã mã hóa, xếp theo thứ tự "
-        "(mỗi biên nhận BN lấy từ mã nhận dạng của phiếu). Danh sách công khai các phiếu đã kiểm "
+        "Tính từ số phiếu và mã theo dõi của từng phiếu trực tuyến đã mã hóa, xếp theo thứ tự "
+        "(mỗi biên nhận BN lấy từ mã theo dõi của phiếu). Danh sách công khai các phiếu đã kiểm "
         "phải cho lại đúng mã này. Mã QR chứa chuỗi ký tự trên (viết hoa).",
         width=width,
         qr_side=qr_side,

@@ -28,6 +28,7 @@ from tests.factories import (
     person,
     work,
 )
+from tests.test_groups_sealed import sealed_groups_round
 from tests.test_reports import make_results
 from votes import committee, operations, sealed, trackers
 from votes.errors import WrongState
@@ -58,7 +59,8 @@ def stored_box_digest(session: Session, round_id: int, group: int | None = None)
     contents = session.scalars(select(SealedBallot.content).where(*where)).all()
     found = sorted(hashlib.sha256(frame("tracker", [c])).digest() for c in contents)
     key = session.get(CountingKey, round_id)
-    assert key is not None and key.parameters is not None
+    assert key is not None
+    assert key.parameters is not None
     context = bytes.fromhex(json.loads(key.parameters)["context"])
     parts = [context, len(found).to_bytes(4, "big"), *found]
     return hashlib.sha256(frame("ballot-box", parts)).hexdigest()
@@ -179,7 +181,7 @@ def counted(session: Session, round_: Round) -> Round:
 
 # ---------------------------------------------------------------- reading the PDF back
 
-DIGEST_LABEL = "Mã tổng hợp hòm phiếu trực tuyến"
+DIGEST_LABEL = "Mã băm hòm phiếu trực tuyến"
 WARNING = "1 trên 1"
 
 
@@ -203,7 +205,9 @@ def printed_split(text: str) -> tuple[int, int, str]:
     online = re.search(r"Số phiếu bỏ trực tuyến \(.*?\): (\d+) phiếu", text)
     paper = re.search(r"Số phiếu giấy \(kiểm trực tiếp\): (\d+) phiếu", text)
     total = re.search(r"Cộng \(bằng số phiếu thu về\): ([\d +=]+) phiếu", text)
-    assert online and paper and total, text
+    assert online, text
+    assert paper, text
+    assert total, text
     return int(online.group(1)), int(paper.group(1)), total.group(1).strip()
 
 
@@ -220,7 +224,8 @@ def test_the_minutes_print_the_box_digest_the_split_and_the_single_member_warnin
     # 4 cast online, 2 paper ballots imported: the figures are what was cast, not read back.
     assert printed_split(text) == (4, 2, "4 + 2 = 6")
     assert re.search(r"Số phiếu thu về: 6 phiếu", text)
-    assert WARNING in text and "kém an toàn hơn" in text
+    assert WARNING in text
+    assert "kém an toàn hơn" in text
 
 
 def test_a_committee_of_two_of_three_prints_no_warning(session: Session) -> None:
@@ -230,13 +235,15 @@ def test_a_committee_of_two_of_three_prints_no_warning(session: Session) -> None
     text = pdf_text(documents.minutes(session, round_.id).data)
     assert printed_box_digest(text) == stored_box_digest(session, round_.id)
     assert printed_split(text) == (3, 1, "3 + 1 = 4")
-    assert WARNING not in text and "kém an toàn hơn" not in text
+    assert WARNING not in text
+    assert "kém an toàn hơn" not in text
 
 
 def test_a_round_of_paper_ballots_only_prints_neither_split_nor_digest() -> None:
     text = pdf_text(reports.minutes(make_results()))
     assert DIGEST_LABEL not in text
-    assert "Số phiếu giấy" not in text and WARNING not in text
+    assert "Số phiếu giấy" not in text
+    assert WARNING not in text
 
 
 def test_the_warning_follows_the_committee_size_given() -> None:
@@ -276,9 +283,11 @@ def test_the_counted_list_is_every_stored_ballot_by_receipt_with_the_digest(
     assert listing.find(first.receipt.lower().replace(" ", "-")) == 0
     assert listing.find("BN 0000 0000 0000 0000") is None
     document = json.loads(trackers.counted_json(listing))
-    assert document["count"] == 5 and document["box_digest"] == listing.box_digest
+    assert document["count"] == 5
+    assert document["box_digest"] == listing.box_digest
     lines = trackers.counted_csv(listing).decode().splitlines()
-    assert lines[0] == "receipt,tracker" and len(lines) == 6
+    assert lines[0] == "receipt,tracker"
+    assert len(lines) == 6
 
 
 def test_the_open_box_lists_the_trackers_while_the_round_is_open(session: Session) -> None:
@@ -289,6 +298,33 @@ def test_the_open_box_lists_the_trackers_while_the_round_is_open(session: Sessio
     (group,) = box.groups
     assert group.box_digest == stored_box_digest(session, round_.id, group.number)
     contents = session.scalars(select(SealedBallot.content)).all()
-    assert group.trackers == sorted(
+    assert [b.tracker for b in group.ballots] == sorted(
         hashlib.sha256(frame("tracker", [c])).hexdigest() for c in contents
     )
+
+
+def test_a_voter_groups_minutes_print_its_own_split_and_box(session: Session) -> None:
+    round_, _states = sealed_groups_round(session, "TU-REC")
+    # Group 2: 2 paper ballots and 4 online; group 1 decides: 6 online, no paper.
+    operations.record_group_meeting(
+        work(session),
+        round_.id,
+        2,
+        held_on=dt.date(2024, 5, 6),
+        place="Phòng họp số 2",
+        committee=parse_committee("Hà Thị Mai (Trưởng ban)"),
+    )
+    operations.record_meeting(
+        work(session),
+        round_.id,
+        held_on=dt.date(2024, 5, 6),
+        committee=parse_committee("Vương Đình Khoa (Trưởng ban)"),
+    )
+    session.commit()
+    group = pdf_text(documents.minutes(session, round_.id, group=2).data)
+    assert printed_split(group) == (4, 2, "4 + 2 = 6")
+    assert printed_box_digest(group) == stored_box_digest(session, round_.id, 2)
+    whole = pdf_text(documents.minutes(session, round_.id).data)
+    assert printed_split(whole) == (6, 0, "6 + 0 = 6")
+    assert printed_box_digest(whole) == stored_box_digest(session, round_.id, 1)
+    assert stored_box_digest(session, round_.id, 1) != stored_box_digest(session, round_.id)

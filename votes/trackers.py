@@ -39,8 +39,8 @@ PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
-class CountedBallot:
-    """One counted online ballot as the public list shows it: its receipt and its tracker."""
+class ListedBallot:
+    """One ballot of a list: its receipt and its tracker."""
 
     receipt: str
     tracker: str | None  # hexadecimal; None for a receipt of a round cast before sealing
@@ -56,14 +56,14 @@ class CountedList:
     """The counted online ballots of a round, by receipt, and the digest of its sealed box."""
 
     round_id: int
-    ballots: list[CountedBallot]
+    ballots: list[ListedBallot]
     box_digest: str | None
 
     def page_count(self, size: int = PAGE_SIZE) -> int:
         """Return the number of pages of the list (one, when it is empty)."""
         return max(1, -(-len(self.ballots) // size))
 
-    def page(self, number: int, size: int = PAGE_SIZE) -> list[CountedBallot]:
+    def page(self, number: int, size: int = PAGE_SIZE) -> list[ListedBallot]:
         """Return page `number` (from 1) of the list."""
         return self.ballots[(number - 1) * size : number * size]
 
@@ -110,9 +110,9 @@ def counted_list(session: Session, round_: Round) -> CountedList:
             id=round_.id,
             status=round_.status,
         )
-    sealed = [CountedBallot(tracker_receipt(t), t.hex()) for t in trackers(session, round_.id)]
+    sealed = [ListedBallot(tracker_receipt(t), t.hex()) for t in trackers(session, round_.id)]
     legacy = [
-        CountedBallot(receipt, None)
+        ListedBallot(receipt, None)
         for receipt in session.scalars(select(Receipt.receipt).where(Receipt.round_id == round_.id))
     ]
     return CountedList(
@@ -152,13 +152,13 @@ class GroupBox:
 
     number: int
     name: str
-    trackers: list[str]  # hexadecimal, sorted
+    ballots: list[ListedBallot]  # by tracker
     box_digest: str | None
 
     @property
     def count(self) -> int:
         """Return the number of sealed ballots in the box."""
-        return len(self.trackers)
+        return len(self.ballots)
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,10 @@ def open_box(session: Session, round_: Round) -> OpenBox:
         GroupBox(
             group.number,
             group.name,
-            [t.hex() for t in trackers(session, round_.id, group.number)],
+            [
+                ListedBallot(tracker_receipt(t), t.hex())
+                for t in trackers(session, round_.id, group.number)
+            ],
             box_digest(session, round_.id, group.number),
         )
         for group in round_.groups

@@ -1,0 +1,31 @@
+"""The public list of counted receipts on a phone: readable, searchable, accessible (axe)."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Live, axe_check, shot
+from tests.test_record import stored_receipts
+from tests.test_web_trackers import counted_online_round
+
+
+def test_a_voter_finds_their_receipt_on_a_phone(phone, live: Live) -> None:  # type: ignore[no-untyped-def]
+    round_id = counted_online_round(live.world, 60, title="Đợt có 60 phiếu trực tuyến")
+    with live.world.sessions() as session:
+        receipts = stored_receipts(session, round_id)
+    page = phone
+    page.goto(f"{live.url}/r/{round_id}/receipts")
+    assert page.locator("[data-testid=receipts] li").count() == 60
+    assert axe_check(page) == []
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    shot(page, "receipts-phone")
+    # The voter types the receipt as it comes: lower case, without spaces.
+    wanted = receipts[37]
+    page.fill("#q", wanted.lower().replace(" ", ""))
+    page.click("button[type=submit]")
+    assert "Đã kiểm" in page.locator("[data-testid=receipt-found]").inner_text()
+    found = page.locator("li.found")
+    assert found.inner_text() == wanted
+    page.click("text=Xem trong danh sách")
+    assert found.is_visible()
+    assert axe_check(page) == []
+    shot(page, "receipts-phone-found")
