@@ -30,8 +30,8 @@ from tests.factories import (
 )
 from tests.test_groups_sealed import sealed_groups_round
 from tests.test_reports import make_results
-from votes import committee, operations, sealed, trackers
-from votes.errors import WrongState
+from votes import committee, operations, sealed, sealing, trackers, trustee
+from votes.errors import InvalidInput, WrongState
 from votes.meeting import Member, parse_committee
 from votes.models import CountingKey, Round, SealedBallot
 from votes.operations import documents
@@ -328,3 +328,71 @@ def test_a_voter_groups_minutes_print_its_own_split_and_box(session: Session) ->
     assert printed_split(whole) == (6, 0, "6 + 0 = 6")
     assert printed_box_digest(whole) == stored_box_digest(session, round_.id, 1)
     assert stored_box_digest(session, round_.id, 1) != stored_box_digest(session, round_.id)
+
+
+# ---------------------------------------------------------------- refusals in Vietnamese
+
+ENGLISH = re.compile(r"\b(public part|shares|confirmation|member|passphrase|key file|does not)\b")
+
+
+def test_a_public_part_refused_names_it_in_vietnamese() -> None:
+    ceremony = sealing.ceremony("vòng thử", 2, 3)
+    public, _secret = sealed.new_member(ceremony, 2, 2, 3)
+    with pytest.raises(sealing.SealingError) as refused:
+        sealing.check_public_part(ceremony, 2, 3, 1, public.to_dict())
+    text = refused.value.message("vi")
+    assert text.startswith("Không chấp nhận phần công khai của khóa vì kiểm tra không đạt")
+    assert "thành viên số 2 cho 2 trên 3" in text
+    assert not ENGLISH.search(text), text
+    assert "public part of the key does not check" in refused.value.message("en")
+
+
+def test_a_key_file_that_does_not_open_says_why_in_vietnamese() -> None:
+    _committee, key = sealed.single_member(sealing.ceremony("vòng thử", 1, 1))
+    locked = sealed.lock(key, "mật khẩu đủ dài", "interactive")
+    with pytest.raises(trustee.TrusteeError) as refused:
+        trustee._unlock(locked, "mật khẩu sai rồi")
+    text = refused.value.message("vi")
+    assert "sai mật khẩu, hoặc tệp khóa bị hỏng" in text
+    assert not ENGLISH.search(text), text
+    with pytest.raises(trustee.TrusteeError) as short:
+        trustee._lock(key, "ngắn", "interactive")
+    assert "mật khẩu cần ít nhất 10 ký tự" in short.value.message("vi")
+
+
+def test_a_second_public_part_refused_names_it_in_vietnamese(session: Session) -> None:
+    body = add_test_body(session, "HDND-R2")
+    task = work(session)
+    round_ = operations.create_round(
+        task,
+        body_code=body.code,
+        year=2014,
+        profile_id="nq35-2012",
+        title="Lấy phiếu tín nhiệm",
+        roster=[person("Nguyễn Văn An")],
+        members=5,
+    )
+    members = [Member("Hà Thị Mai", "head"), Member("Vương Đình Khoa", "member")]
+    operations.create_committee(task, round_.id, 2, members)
+    document = committee.committee_file(session, round_)
+    ceremony = bytes.fromhex(document["ceremony"])
+
+    def public_part() -> bytes:
+        public, _secret = sealed.new_member(ceremony, 1, 2, 2)
+        answer = {
+            "format": committee.FILE_FORMAT,
+            "kind": committee.KIND_PUBLIC_PART,
+            "context": document["context"],
+            "context_digest": document["context_digest"],
+            "ceremony": document["ceremony"],
+            "member": 1,
+            "payload": public.to_dict(),
+        }
+        return json.dumps(answer).encode()
+
+    operations.receive_committee_file(task, round_.id, public_part())
+    with pytest.raises(InvalidInput) as refused:
+        operations.receive_committee_file(task, round_.id, public_part())
+    text = refused.value.message("vi")
+    assert "đã gửi một phần công khai của khóa khác" in text
+    assert not ENGLISH.search(text), text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import Live, axe_check, shot
+from tests.e2e.test_pages import login
 from tests.test_record import stored_receipts
 from tests.test_web_trackers import counted_online_round
 
@@ -29,3 +30,16 @@ def test_a_voter_finds_their_receipt_on_a_phone(phone, live: Live) -> None:  # t
     assert found.is_visible()
     assert axe_check(page) == []
     shot(page, "receipts-phone-found")
+
+
+def test_an_auditor_reads_the_open_box(desktop, live: Live) -> None:  # type: ignore[no-untyped-def]
+    round_id = counted_online_round(live.world, 5, title="Đợt có 5 phiếu trực tuyến")
+    page = desktop
+    login(page, live, "auditor")
+    page.goto(f"{live.url}/audit/rounds/{round_id}")
+    page.click("[data-testid=trackers-link]")
+    assert "Phiếu đã niêm phong (mã theo dõi)" in page.inner_text("main")
+    assert page.locator("[data-testid=box-digest]").count() == 1
+    assert page.locator("table.tracker-list tbody tr").count() == 5
+    assert axe_check(page) == []
+    shot(page, "audit-trackers")
