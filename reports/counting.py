@@ -254,16 +254,27 @@ def head_block(
 
 
 def box_block(
-    styles: Any, digest: str, width: float = TEXT_WIDTH, qr_side: float = QR_SIDE
+    styles: Any,
+    digest: str,
+    group: str | None = None,
+    width: float = TEXT_WIDTH,
+    qr_side: float = QR_SIDE,
 ) -> AnchorBlock:
-    """The digest of the box of sealed online ballots, as printed on the minutes."""
+    """The digest of the box of sealed online ballots (of one voter group, when named), as
+    printed on the minutes."""
+    where = (
+        f"Hòm phiếu của nhóm cử tri {nfc(group)}: kiểm toán viên đối chiếu với danh sách phiếu "
+        "đã niêm phong của nhóm."
+        if group
+        else "Danh sách công khai các phiếu trực tuyến đã kiểm phải cho lại đúng mã này."
+    )
     return AnchorBlock(
         styles,
         "Mã băm hòm phiếu trực tuyến đã niêm phong (SHA-256):",
         digest,
         "Tính từ số phiếu và mã theo dõi của từng phiếu trực tuyến đã mã hóa, xếp theo thứ tự "
-        "(mỗi biên nhận BN lấy từ mã theo dõi của phiếu). Danh sách công khai các phiếu đã kiểm "
-        "phải cho lại đúng mã này. Mã QR chứa chuỗi ký tự trên (viết hoa).",
+        f"(mỗi biên nhận BN lấy từ mã theo dõi của phiếu). {where} "
+        "Mã QR chứa chuỗi ký tự trên (viết hoa).",
         width=width,
         qr_side=qr_side,
     )
@@ -360,7 +371,8 @@ def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowabl
     """The seal and the head of the log, with how to check them: what a person keeps on paper."""
     seal = results.get("seal")
     head = results.get("head") or {}
-    box = (results.get("sealed_box") or {}).get("digest")
+    sealed_box = results.get("sealed_box") or {}
+    box = sealed_box.get("digest")
     has_seal = isinstance(seal, str) and _SEAL.match(seal) is not None
     has_head = isinstance(head.get("hash"), str) and _SEAL.match(head["hash"]) is not None
     has_box = isinstance(box, str) and _SEAL.match(box) is not None
@@ -372,7 +384,7 @@ def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowabl
     if has_seal and isinstance(seal, str):
         blocks.append(seal_block(styles, seal, qr_side=ANCHOR_QR))
     if has_box and isinstance(box, str):
-        blocks.append(box_block(styles, box, qr_side=ANCHOR_QR))
+        blocks.append(box_block(styles, box, sealed_box.get("group"), qr_side=ANCHOR_QR))
     if has_head:
         blocks.append(head_block(styles, head, qr_side=ANCHOR_QR))
     round_id = (results.get("round") or {}).get("id", "")

@@ -221,6 +221,7 @@ def test_the_minutes_print_the_box_digest_the_split_and_the_single_member_warnin
     text = pdf_text(documents.minutes(session, round_.id).data)
     expected = stored_box_digest(session, round_.id)
     assert printed_box_digest(text) == expected
+    assert "Danh sách công khai các phiếu trực tuyến đã kiểm phải cho lại đúng mã này" in text
     # 4 cast online, 2 paper ballots imported: the figures are what was cast, not read back.
     assert printed_split(text) == (4, 2, "4 + 2 = 6")
     assert re.search(r"Số phiếu thu về: 6 phiếu", text)
@@ -324,9 +325,11 @@ def test_a_voter_groups_minutes_print_its_own_split_and_box(session: Session) ->
     group = pdf_text(documents.minutes(session, round_.id, group=2).data)
     assert printed_split(group) == (4, 2, "4 + 2 = 6")
     assert printed_box_digest(group) == stored_box_digest(session, round_.id, 2)
+    assert "Hòm phiếu của nhóm cử tri Trưởng các phòng" in group
     whole = pdf_text(documents.minutes(session, round_.id).data)
     assert printed_split(whole) == (6, 0, "6 + 0 = 6")
     assert printed_box_digest(whole) == stored_box_digest(session, round_.id, 1)
+    assert "Hòm phiếu của nhóm cử tri Ban Chấp hành" in whole
     assert stored_box_digest(session, round_.id, 1) != stored_box_digest(session, round_.id)
 
 

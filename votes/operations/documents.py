@@ -105,10 +105,13 @@ def _sealed_box(session: Session, round_: Round, group: int | None) -> dict[str,
     key = get_key(session, round_.id)
     if key is None or key.parameters is None:
         return None
+    several = len(round_.groups) > 1
     return {
         "digest": box_digest(session, round_.id, group),
         "threshold": key.threshold,
         "size": key.size,
+        # One voter group's box of several: not the whole round's public list.
+        "group": get_group(round_, group).name if several and group is not None else None,
     }
 
 
