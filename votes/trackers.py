@@ -90,8 +90,8 @@ def available(round_: Round) -> bool:
 def counted_list(session: Session, round_: Round) -> CountedList:
     """Return the counted online ballots of a counted round; refuse a round not counted yet.
 
-    Before the count, a list of receipts would tell who has voted online so far to anyone who
-    watches it fill; and a ballot is "counted" only once the totals are decrypted.
+    A ballot is "counted" only once the totals are decrypted; before, the public learns of the
+    box only what the voters' pages say (the auditors see the open box, open_box).
     """
     if not available(round_):
         if round_.status == RoundStatus.DECRYPTING.value:
