@@ -1833,7 +1833,7 @@ def trustee_restore(text_path: str, key_path: str) -> None:
         data = sealed.from_printable(read_file(text_path).decode("utf-8", "replace"))
     except sealed.KeyFileError as error:
         raise InvalidInput(
-            N_("The printed key cannot be read: {reason}."), reason=str(error)
+            N_("The printed key cannot be read: {reason}."), reason=trustee.key_file_reason(error)
         ) from error
     _write_new(key_path, data)
     click.echo(_("Written {path}.", path=key_path))

@@ -367,7 +367,7 @@ def _same_again(current: str | None, stored: str) -> bool:
     return current is not None and current == stored
 
 
-def _refuse_second(holder: KeyHolder, what: str) -> InvalidInput:
+def _refuse_second(holder: KeyHolder, kind: str) -> InvalidInput:
     return InvalidInput(
         N_(
             "{name} (member {number}) already sent a different {what}; a member sends one. "
@@ -375,7 +375,7 @@ def _refuse_second(holder: KeyHolder, what: str) -> InvalidInput:
         ),
         name=holder.name,
         number=holder.number,
-        what=what,
+        what=message(COMMITTEE_FILE_WORDS[kind]),
     )
 
 
@@ -401,7 +401,7 @@ def _public_part(
         return received
     _require_draft(round_)
     if key.state != CommitteeState.SETUP.value or holder.public_part is not None:
-        raise _refuse_second(holder, "public part")
+        raise _refuse_second(holder, KIND_PUBLIC_PART)
     sealing.check_public_part(
         ceremony(round_, key), key.threshold, key.size, holder.number, payload
     )
@@ -432,7 +432,7 @@ def _shares(
             size=key.size,
         )
     if holder.shares is not None:
-        raise _refuse_second(holder, "set of shares")
+        raise _refuse_second(holder, KIND_SHARES)
     sealing.check_shares(holder.number, payload, [h.number for h in key.holders])
     holder.shares = stored
     return received
@@ -459,7 +459,7 @@ def _confirmation(
             size=key.size,
         )
     if holder.confirmation is not None:
-        raise _refuse_second(holder, "confirmation")
+        raise _refuse_second(holder, KIND_CONFIRMATION)
     sealing.check_confirmation(committee_of(round_, key), holder.number, payload)
     holder.confirmation = stored
     if all(h.confirmation is not None for h in key.holders):
@@ -655,7 +655,7 @@ def _partial(
                 status=round_.status,
             )
         if number in mine and canonical(mine[number]) != canonical(partial):
-            raise _refuse_second(holder, "partial decryption")
+            raise _refuse_second(holder, KIND_PARTIAL)
         sealing.check_partial(
             committee_of(round_, key),
             round_parameters(key),
