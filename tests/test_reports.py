@@ -8,6 +8,7 @@ import io
 import math
 import re
 import unicodedata
+import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 import reports
@@ -651,6 +652,38 @@ def test_a_kept_font_subset_is_the_subset_reportlab_makes() -> None:
     assert first == fresh.face.makeSubset(subset)
     assert kept.face.makeSubset(list(subset)) is first  # kept, not made again
     assert kept.face.makeSubset(subset[:50]) == fresh.face.makeSubset(subset[:50])
+
+
+def test_a_kept_subset_is_compressed_once_and_as_zlib_does() -> None:
+    """A kept subset's compressed bytes are kept too, and are zlib's; other streams as before."""
+    family = reports.register_fonts()
+    face = pdfmetrics.getFont(family.bold).face
+    subset = [0, *range(32, 100), *(ord(c) for c in "ưữựđ")]
+    made = face.makeSubset(subset)
+    compressed = pdfdoc.PDFZCompress.encode(made)
+    assert compressed == zlib.compress(bytes(made))
+    assert pdfdoc.PDFZCompress.encode(face.makeSubset(list(subset))) is compressed
+    page = b"BT /F1 12 Tf (page) Tj ET" * 40
+    assert pdfdoc.PDFZCompress.encode(page) == zlib.compress(page)
+    assert pdfdoc.PDFZCompress.encode("chữ") == zlib.compress("chữ".encode())
+
+
+def test_a_document_with_kept_subsets_embeds_whole_fonts() -> None:
+    """The second minutes of a round reuse the first's compressed subsets: each still reads."""
+    results = make_results()
+    minutes(results)
+    reader = PdfReader(io.BytesIO(minutes(results)))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    embedded = [
+        font.get_object()["/FontDescriptor"]["/FontFile2"].get_object()
+        for font in fonts.values()
+        if "/FontDescriptor" in font.get_object()
+    ]
+    assert len(embedded) >= 2
+    for stream in embedded:
+        data = stream.get_data()
+        assert data.startswith(b"\x00\x01\x00\x00")  # a TrueType file, inflated whole
+        assert len(data) == stream["/Length1"]
 
 
 def test_the_seal_symbol_is_kept_and_still_segno_s() -> None:
