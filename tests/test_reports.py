@@ -26,6 +26,7 @@ from reports import ballot_form, findings_list, history, minutes, slips, summary
 from reports.fonts import FontError, register_fonts
 from reports.qr import qr_runs
 from reports.slip_sheets import ballot_url
+from reports.styles import Grid, GridRow, build_pdf
 from reports.text import fmt_date_line, fmt_int, fmt_percent, nfc
 
 NAMES = ["Nguyễn Thị Ánh Tuyết", "Đặng Quốc Khánh", "Lương Thị Thủy", "Hồ Đức Phớc"]
@@ -698,3 +699,28 @@ def test_the_seal_symbol_is_kept_and_still_segno_s() -> None:
         [1 if dark else 0 for dark in line]
         for line in segno.make(seal, error="m", micro=False).matrix
     ]
+
+
+def test_a_grid_splits_between_rows_and_draws_every_cell() -> None:
+    """reports.styles.Grid, the result table's body: rows kept whole, every string drawn."""
+    family = reports.register_fonts()
+    rows = [GridRow([str(n), f"Người {n}\nỦy viên", fmt_int(1000 * n)], 20.0) for n in range(1, 4)]
+    grid = Grid(
+        rows,
+        [20.0, 120.0, 60.0],
+        fonts=[family.regular, family.bold, family.regular],
+        aligns=["CENTER", "LEFT", "RIGHT"],
+        size=8.5,
+        leading=9.0,
+    )
+    assert grid.wrap(500, 500) == (200.0, 60.0)
+    assert grid.split(500, 500) == []  # everything fits
+    assert grid.split(500, 10) == []  # not even one row fits
+    head, tail = grid.split(500, 45)
+    assert [row.cells[0] for row in head.rows] == ["1", "2"]
+    assert [row.cells[0] for row in tail.rows] == ["3"]
+    text = all_text(build_pdf([grid], title="Lưới"))
+    for n in range(1, 4):
+        assert f"Người {n}" in text
+        assert fmt_int(1000 * n) in text
+    assert text.count("Ủy viên") == 3
