@@ -128,6 +128,60 @@ class _Subset(bytes):
     deflated: bytes | None = None
 
 
+class _CMap(str):
+    """A kept ToUnicode map of a subset, and once compressed, the result."""
+
+    deflated: bytes | None = None
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF value formatted once (a subset's widths): the same bytes in every document."""
+
+    def __init__(self, formatted: bytes) -> None:
+        self.formatted = formatted
+
+    def format(self, document: Any) -> bytes:
+        return self.formatted
+
+
+# What the subsets of earlier documents formatted: widths (by the widths) and maps (by text).
+_widths: dict[tuple[int, ...], _Formatted] = {}
+_cmaps: dict[str, _CMap] = {}
+_KEPT_OBJECTS = 256
+
+
+class _KeptTTFont(TTFont):
+    """A TrueType face whose subsets' widths and Unicode maps are formatted once per process.
+
+    ReportLab makes them again for every document (a list of ~150 numbers formatted one by
+    one, and a map compressed, for each face of each document): the minutes use three or
+    four faces. They depend on the subset only, so the same subset gives the same bytes.
+    """
+
+    def addObjects(self, doc: Any) -> None:
+        state = self.state.get(doc)
+        count = len(state.subsets) if state is not None else 0
+        names = [self.getSubsetInternalName(n, doc)[1:] for n in range(count)]
+        super().addObjects(doc)
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name in names:
+            font = fonts[name]
+            key = tuple(font.Widths.sequence)
+            kept = _widths.get(key)
+            if kept is None:
+                if len(_widths) >= _KEPT_OBJECTS:
+                    _widths.clear()
+                kept = _widths[key] = _Formatted(font.Widths.format(doc))
+            font.Widths = kept
+            stream = doc.idToObject[font.ToUnicode.name]
+            cmap = _cmaps.get(stream.content)
+            if cmap is None:
+                if len(_cmaps) >= _KEPT_OBJECTS:
+                    _cmaps.clear()
+                cmap = _cmaps[stream.content] = _CMap(stream.content)
+            stream.content = cmap
+
+
 def _compress_once(encode: Any) -> Any:
     """Wrap ReportLab's Flate filter so that a kept subset is compressed once per process.
 
@@ -136,7 +190,7 @@ def _compress_once(encode: Any) -> Any:
     """
 
     def compress(text: Any) -> bytes:
-        if isinstance(text, _Subset):
+        if isinstance(text, _Subset | _CMap):
             if text.deflated is None:
                 text.deflated = encode(text)
             return text.deflated
@@ -196,7 +250,7 @@ def register_fonts(directory: str | os.PathLike[str] | None = None) -> FontFamil
             name = file.stem
             names[face] = name
             if name not in registered:
-                font = TTFont(name, str(file))
+                font = _KeptTTFont(name, str(file))
                 _check_coverage(font, file)
                 _keep_subsets(font)
                 pdfmetrics.registerFont(font)

@@ -18,11 +18,12 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 import reports
-from reports import ballot_form, findings_list, history, minutes, slips, summary
+from reports import ballot_form, findings_list, fonts, history, minutes, slips, summary
 from reports.fonts import FontError, register_fonts
 from reports.qr import qr_runs
 from reports.slip_sheets import ballot_url
@@ -724,3 +725,17 @@ def test_a_grid_splits_between_rows_and_draws_every_cell() -> None:
         assert f"Người {n}" in text
         assert fmt_int(1000 * n) in text
     assert text.count("Ủy viên") == 3
+
+
+def test_kept_widths_and_unicode_maps_give_the_bytes_reportlab_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A minutes made from kept font objects = the same minutes with them formatted afresh."""
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no date or random id in the file
+    results = make_results()
+    fonts._widths.clear()
+    fonts._cmaps.clear()
+    fresh = minutes(results)
+    assert fonts._widths  # formatted now, and kept
+    assert fonts._cmaps
+    assert minutes(results) == fresh
