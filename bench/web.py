@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import hmac
 import importlib
+import json
 import os
 import secrets
 import statistics
@@ -80,10 +81,25 @@ def _pin_server() -> None:
         os.sched_setaffinity(0, {int(c) for c in cores.split(",")})
 
 
-def full_app():  # type: ignore[no-untyped-def]
-    """The real application, configured for plain-HTTP loopback (gunicorn factory)."""
+def full_app(unsealed: bool = False):  # type: ignore[no-untyped-def]
+    """The real application, configured for plain-HTTP loopback (gunicorn factory).
+
+    `unsealed`: the encryption replaced by a stub (the marks stored as they are, under a
+    tracker that is their digest): the application's own cost of an unsealed round.
+    """
     _pin_server()
     from votes import create_app
+
+    if unsealed:
+        from votes import sealing
+
+        def stub(
+            public_key: str, context: str, choices: list[int], levels: int
+        ) -> tuple[bytes, bytes]:
+            content = bytes(choices) + secrets.token_bytes(16)
+            return hashlib.sha256(content).digest(), content
+
+        sealing.encrypt_ballot = stub
 
     return create_app(
         {
@@ -95,26 +111,29 @@ def full_app():  # type: ignore[no-untyped-def]
     )
 
 
-def _sealing() -> tuple[Callable[[str], object] | None, str]:
-    """Return the encryption a sealed ballot costs the bare side, and what the output says.
+def _sealing() -> tuple[Callable[[str, str, list[int], int], tuple[bytes, bytes]] | None, str]:
+    """Return the encryption a sealed ballot costs, and what the output says.
 
-    Until sealed ballots exist (issue 13: `votes.sealing.encrypt_ballot(public_key, context,
-    choices, options)`, the round's key and context read from the database) there is nothing
-    to pay on either side. Once they do, the bare app must encrypt each ballot with the same
-    call and store what cast_ballot stores; until it is written to, the output says plainly
-    that the comparison leaves the encryption out of the bare side (it never guesses a call).
+    The bare "sealed" side calls the very function `cast_ballot` calls
+    (`votes.sealing.encrypt_ballot(public_key, context, choices, levels)`, the round's key and
+    context read from the database once per worker) and stores what it stores (the sealed
+    ballot under its tracker; the receipt is the tracker's). If the server seals with
+    precomputed pads (issue 18's wt-sealspeed), the bare side gets them through the same call.
     """
     try:
         sealing = importlib.import_module("votes.sealing")
     except ImportError:
         return None, "sealed ballots: not in this code (votes.sealing absent): no encryption"
-    if callable(getattr(sealing, "encrypt_ballot", None)):
-        return None, (
-            "sealed ballots: IN this code, but the bare app does not encrypt yet (bench/web.py "
-            "_sealing): the full path pays for encryption and the bare one does not, so the "
-            "ratio is unfair to the full path"
-        )
-    return None, "sealed ballots: votes.sealing has no encrypt_ballot: no encryption"
+    encrypt = getattr(sealing, "encrypt_ballot", None)
+    if not callable(encrypt):
+        return None, "sealed ballots: votes.sealing has no encrypt_ballot: no encryption"
+    return encrypt, (
+        "sealed ballots: the full path seals every online ballot; the bare side 'sealed' calls "
+        "the same votes.sealing.encrypt_ballot and stores the sealed ballot; the bare side "
+        "'bare' stores the marks in the clear with a random receipt, and the side 'unsealed' is "
+        "the application with the encryption stubbed (the work of an unsealed round, which the "
+        "application no longer has); the server does not seal with precomputed pads in this code"
+    )
 
 
 def bare_app():  # type: ignore[no-untyped-def]
@@ -128,7 +147,7 @@ def bare_app():  # type: ignore[no-untyped-def]
     items = int(os.environ["BENCH_ITEMS"])
     url = os.environ["VOTES_DATABASE_URL"]
     key = os.environ["VOTES_SECRET_KEY"].encode()
-    seal, _ = _sealing()
+    encrypt = _sealing()[0] if os.environ.get("BENCH_BARE_SEALED") == "1" else None
     alphabet = "ACDEFGHJKMNPQRTWXY34679"
 
     class BallotForm(Form):
@@ -180,6 +199,35 @@ def bare_app():  # type: ignore[no-untyped-def]
         f"INSERT INTO ballot (round_id, id, status, marks) VALUES ({mark}, {mark}, 'valid', {mark})"
     )
     add_receipt = f"INSERT INTO receipt (round_id, receipt) VALUES ({mark}, {mark})"
+    # Sealed: the code's round (to know the key) before the transaction, as cast_ballot does;
+    # the claim returns its group; the sealed ballot is stored under its tracker.
+    claim_sealed = claim.replace("RETURNING round_id", "RETURNING round_id, group_number")
+    round_key = (
+        "SELECT credential.round_id, counting_key.public_key, counting_key.parameters "
+        "FROM credential JOIN counting_key ON counting_key.round_id = credential.round_id "
+        f"WHERE credential.digest = {mark}"
+    )
+    add_sealed = (
+        "INSERT INTO sealed_ballot (round_id, tracker, group_number, content) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark})"
+    )
+    keys: dict[int, tuple[str, str]] = {}
+
+    def seal(digest: bytes, marks: str) -> tuple[int, bytes, bytes] | None:
+        assert encrypt is not None
+        found = connection().execute(round_key, (digest,)).fetchone()
+        if found is None:
+            return None
+        round_id, public_key, parameters = found
+        if round_id not in keys:
+            keys[round_id] = (public_key, json.loads(parameters)["context"])
+        public_key, context = keys[round_id]
+        tracker, content = encrypt(public_key, context, ["HCL".index(m) for m in marks], 3)
+        return round_id, tracker, content
+
+    def tracker_receipt(tracker: bytes) -> str:  # as votes.recount.tracker_receipt
+        digits = f"{int.from_bytes(tracker[:8], 'big') % 10**16:016d}"
+        return " ".join(["BN", *(digits[i : i + 4] for i in range(0, 16, 4))])
 
     def code_digest(code: str) -> bytes:
         return hmac.new(key, code.replace("-", "").upper().encode(), hashlib.sha256).digest()
@@ -206,24 +254,36 @@ def bare_app():  # type: ignore[no-untyped-def]
         if not form.validate():
             abort(400)
         marks = "".join(form[name].data for name in fields)
-        stored = seal(marks) if seal is not None else marks
-        receipt = "".join(secrets.choice(alphabet) for _ in range(12))
+        digest = code_digest(form.code.data)
         db = connection()
+        if encrypt is not None:
+            sealed = seal(digest, marks)
+            if sealed is None:
+                abort(403)
+            _round, tracker, content = sealed
+            statements = [claim_sealed, add_sealed]
+            receipt = tracker_receipt(tracker)
+        else:
+            statements = [claim, add_ballot, add_receipt]
+            receipt = "".join(secrets.choice(alphabet) for _ in range(12))
+
+        def write() -> None:
+            claimed = db.execute(statements[0], (digest,)).fetchone()
+            if claimed is None:
+                abort(403)
+            if encrypt is not None:
+                db.execute(statements[1], (claimed[0], tracker, claimed[1], content))
+            else:
+                db.execute(statements[1], (claimed[0], secrets.token_bytes(16), marks))
+                db.execute(statements[2], (claimed[0], receipt))
+
         if postgres:
             with db.transaction():
-                claimed = db.execute(claim, (code_digest(form.code.data),)).fetchone()
-                if claimed is None:
-                    abort(403)
-                db.execute(add_ballot, (claimed[0], secrets.token_bytes(16), stored))
-                db.execute(add_receipt, (claimed[0], receipt))
+                write()
         else:
             db.execute("BEGIN IMMEDIATE")
             try:
-                claimed = db.execute(claim, (code_digest(form.code.data),)).fetchone()
-                if claimed is None:
-                    abort(403)
-                db.execute(add_ballot, (claimed[0], secrets.token_bytes(16), stored))
-                db.execute(add_receipt, (claimed[0], receipt))
+                write()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -269,7 +329,18 @@ async def vote_full(port: int, code: str, items: int) -> tuple[list[float], str]
     return vote.latencies, f"{vote.step} {vote.status} {vote.error}".strip()
 
 
-VOTERS = {"bare": vote_bare, "full": vote_full}
+VOTERS = {"bare": vote_bare, "sealed": vote_bare, "full": vote_full, "unsealed": vote_full}
+# The sides: "bare" (plain: an unsealed round's durable work), "sealed" (bare + the same
+# encryption, the sealed ballot stored), "full" (the application), "unsealed" (the application
+# with the encryption replaced by a stub that stores the marks as they are: what an unsealed
+# round would cost it, which it no longer has). Compared: full / sealed (a sealed round),
+# unsealed / bare (an unsealed round), full / bare (the full path against the plain bare app).
+SIDES = ("bare", "sealed", "full", "unsealed")
+PAIRS = (
+    ("sealed round", "full", "sealed"),
+    ("unsealed round", "unsealed", "bare"),
+    ("full path against the plain bare app", "full", "bare"),
+)
 WARM_UP = 40  # voters sent to each server before anything is measured
 
 
@@ -359,10 +430,16 @@ def server_for(
             "VOTES_SECRET_KEY": SECRET,
             "BENCH_ITEMS": str(args.items),
             "BENCH_LIMIT_PREFIX": f"bench-web-{secrets.token_hex(4)}",
+            "BENCH_BARE_SEALED": "1" if kind == "sealed" else "0",
         }
         if cpus:
             env["BENCH_SERVER_CPUS"] = cpus
-        target = f"bench.web:{kind}_app()"
+        target = {
+            "bare": "bench.web:bare_app()",
+            "sealed": "bench.web:bare_app()",
+            "full": "bench.web:full_app()",
+            "unsealed": "bench.web:full_app(unsealed=True)",
+        }[kind]
         with serve(env, args.workers_now, target) as server:
             yield server, database_url, round_id, codes
 
@@ -372,16 +449,16 @@ def measure(
 ) -> dict[str, Any]:
     """Both sides, interleaved: `runs` throughput bursts each, then one open-loop burst each."""
     args.workers_now = workers
-    with (
-        server_for("bare", url_maker, args, cpus) as bare,
-        server_for("full", url_maker, args, cpus) as full,
-    ):
-        sides = {"bare": bare, "full": full}
+    with contextlib.ExitStack() as stack:
+        sides = {
+            kind: stack.enter_context(server_for(kind, url_maker, args, cpus))
+            for kind in args.sides
+        }
         warm = {}
         for kind, (server, _url, _round, codes) in sides.items():
             # Every worker's first requests import and compile what it needs: not measured.
             warm[kind] = burst(server, kind, codes[-WARM_UP:], args.items, 0, 2 * workers)
-        saturated: dict[str, list[Burst]] = {"bare": [], "full": []}
+        saturated: dict[str, list[Burst]] = {kind: [] for kind in args.sides}
         for run in range(args.runs):
             for kind, (server, _url, _round, codes) in sides.items():
                 batch = codes[run * args.voters : (run + 1) * args.voters]
@@ -411,7 +488,8 @@ def measure(
             sent += warm[kind].ballots
             checks[kind] = counted.ballots == counted.receipts == counted.codes_used == sent
     row: dict[str, Any] = {"database": database, "workers": workers}
-    for kind in ("bare", "full"):
+    row["sides"] = list(args.sides)
+    for kind in args.sides:
         runs = saturated[kind]
         row[kind] = {
             "rate": median([b.rate for b in runs]),
@@ -424,20 +502,19 @@ def measure(
             "load": spread[kind].load,
         }
     # The ratio of each pair measured back to back, then the median of those ratios.
-    row["ratio"] = median(
-        [
-            f.rate / b.rate
-            for b, f in zip(saturated["bare"], saturated["full"], strict=True)
-            if b.rate
-        ]
-    )
-    row["cpu_ratio"] = median(
-        [
-            b.server_ms / f.server_ms
-            for b, f in zip(saturated["bare"], saturated["full"], strict=True)
-            if f.server_ms
-        ]
-    )
+    row["pairs"] = []
+    for label, ours, base in PAIRS:
+        if ours not in saturated or base not in saturated:
+            continue
+        pairs = list(zip(saturated[base], saturated[ours], strict=True))
+        row["pairs"].append(
+            {
+                "label": label,
+                "ours": ours,
+                "ratio": median([f.rate / b.rate for b, f in pairs if b.rate]),
+                "cpu_ratio": median([b.server_ms / f.server_ms for b, f in pairs if f.server_ms]),
+            }
+        )
     return row
 
 
@@ -450,7 +527,7 @@ def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        for kind in ("bare", "full"):
+        for kind in r["sides"]:
             s = r[kind]
             print(
                 f"| {r['database']} | {r['workers']} | {kind} | {s['rate']:.1f} | "
@@ -461,19 +538,21 @@ def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
     print()
     missed = 0
     for r in rows:
-        good = (
-            r["ratio"] >= 0.6
-            and r["full"]["p99"] < 250
-            and not r["full"]["errors"]
-            and r["full"]["consistent"]
-        )
-        missed += not good
-        print(
-            f"{r['database']}, {r['workers']} workers: full/bare throughput = {r['ratio']:.0%} "
-            f"(median of paired runs; target ≥ 60 %), server CPU per ballot bare/full = "
-            f"{r['cpu_ratio']:.0%}; full burst p99 {r['full']['p99']:.0f} ms (target < 250 ms "
-            f"on a quiet machine) — {'ok' if good else 'BELOW TARGET'}"
-        )
+        for pair in r["pairs"]:
+            side = r[pair["ours"]]
+            good = (
+                pair["ratio"] >= 0.6
+                and side["p99"] < 250
+                and not side["errors"]
+                and side["consistent"]
+            )
+            missed += not good
+            print(
+                f"{r['database']}, {r['workers']} workers, {pair['label']}: throughput "
+                f"{pair['ratio']:.0%} (median of paired runs; target ≥ 60 %), server CPU per "
+                f"ballot bare/ours = {pair['cpu_ratio']:.0%}; burst p99 {side['p99']:.0f} ms "
+                f"(target < 250 ms on a quiet machine) — {'ok' if good else 'BELOW TARGET'}"
+            )
     return 1 if missed else 0
 
 
@@ -496,6 +575,9 @@ def main() -> int:
         help="PostgreSQL admin URL",
     )
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument(
+        "--sides", nargs="+", choices=SIDES, default=["bare", "sealed", "full"], help="servers"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     client, server = pin_client(args.pin)

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
@@ -23,6 +22,8 @@ from .styles import (
     COLOURS,
     GRID_PADDING,
     Columns,
+    Grid,
+    GridRow,
     HeadedTable,
     PlainText,
     Styles,
@@ -212,17 +213,30 @@ def items_table(
     head.add("FONTSIZE", (0, 1), (-1, 1), 7)
     header = Table([head_top, head_sub], colWidths=col_widths, style=head)
 
-    style = grid_style(0, font=fonts.regular, bold=fonts.bold, size=size, leading=ITEM_LEADING)
-    style.add("FONTNAME", (1, 0), (1, -1), fonts.bold)
-    style.add("ALIGN", (0, 0), (0, -1), "CENTER")
-    style.add("ALIGN", (3, 0), (-1, -1), "RIGHT")
+    # The body: plain strings in a ruled grid, zebra rows, a flagged person's row shaded and
+    # their low level's figures in bold red.
     low_column = 3 + 2 * [k for k, _l, _s in levels].index(low_key) + 1
-    style.add("ROWBACKGROUNDS", (0, 0), (-1, -1), [colors.white, COLOURS.zebra])
-    for row_index in flagged_rows:
-        style.add("BACKGROUND", (0, row_index), (-1, row_index), COLOURS.flagged_bg)
-        style.add("FONTNAME", (low_column - 1, row_index), (low_column, row_index), fonts.bold)
-        style.add("TEXTCOLOR", (low_column - 1, row_index), (low_column, row_index), COLOURS.low)
-    body = Table(data, colWidths=col_widths, rowHeights=heights, style=style)
+    flagged = set(flagged_rows)
+    low = (fonts.bold, COLOURS.low)
+    rows = [
+        GridRow(
+            cells,
+            height,
+            COLOURS.flagged_bg if index in flagged else (None if index % 2 == 0 else COLOURS.zebra),
+            {low_column - 1: low, low_column: low} if index in flagged else None,
+        )
+        for index, (cells, height) in enumerate(zip(data, heights, strict=True))
+    ]
+    body = Grid(
+        rows,
+        col_widths,
+        fonts=[fonts.regular, fonts.bold] + [fonts.regular] * (len(col_widths) - 2),
+        aligns=["CENTER", "LEFT", "LEFT"] + ["RIGHT"] * (len(col_widths) - 3),
+        size=size,
+        leading=ITEM_LEADING,
+        padding=GRID_PADDING,
+        rule=COLOURS.rule,
+    )
     return HeadedTable(header, body)
 
 

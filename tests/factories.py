@@ -191,19 +191,26 @@ def counted_round(
     return round_
 
 
-def open_round_of(session: Session, items: int, profile_id: str = "tn-16kh-2012") -> Round:
-    """An open round of `items` persons in a body of its own, members unknown."""
+def draft_round_of(
+    session: Session, items: int, profile_id: str = "tn-16kh-2012", members: int | None = None
+) -> Round:
+    """A draft round of `items` persons in a body of its own."""
     body = rounds.add_body(session, f"B-{os.urandom(4).hex()}", "Đơn vị thử")
     roster = [RosterEntry(line=n + 2, name=f"Người {n}", position="Ủy viên") for n in range(items)]
-    round_ = rounds.create_round(
+    return rounds.create_round(
         session,
         body,
         year=year_in_force(profile_id),
         profile_id=profile_id,
         title="Lấy phiếu",
         roster=roster,
-        members=None,
+        members=members,
     )
+
+
+def open_round_of(session: Session, items: int, profile_id: str = "tn-16kh-2012") -> Round:
+    """An open round of `items` persons in a body of its own, members unknown."""
+    round_ = draft_round_of(session, items, profile_id)
     rounds.open_round(session, round_)
     return round_
 

@@ -8,6 +8,7 @@ import io
 import math
 import re
 import unicodedata
+import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,16 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 import reports
-from reports import ballot_form, findings_list, history, minutes, slips, summary
+from reports import ballot_form, findings_list, fonts, history, minutes, slips, summary
 from reports.fonts import FontError, register_fonts
 from reports.qr import qr_runs
 from reports.slip_sheets import ballot_url
+from reports.styles import Grid, GridRow, build_pdf
 from reports.text import fmt_date_line, fmt_int, fmt_percent, nfc
 
 NAMES = ["Nguyễn Thị Ánh Tuyết", "Đặng Quốc Khánh", "Lương Thị Thủy", "Hồ Đức Phớc"]
@@ -653,6 +656,38 @@ def test_a_kept_font_subset_is_the_subset_reportlab_makes() -> None:
     assert kept.face.makeSubset(subset[:50]) == fresh.face.makeSubset(subset[:50])
 
 
+def test_a_kept_subset_is_compressed_once_and_as_zlib_does() -> None:
+    """A kept subset's compressed bytes are kept too, and are zlib's; other streams as before."""
+    family = reports.register_fonts()
+    face = pdfmetrics.getFont(family.bold).face
+    subset = [0, *range(32, 100), *(ord(c) for c in "ưữựđ")]
+    made = face.makeSubset(subset)
+    compressed = pdfdoc.PDFZCompress.encode(made)
+    assert compressed == zlib.compress(bytes(made))
+    assert pdfdoc.PDFZCompress.encode(face.makeSubset(list(subset))) is compressed
+    page = b"BT /F1 12 Tf (page) Tj ET" * 40
+    assert pdfdoc.PDFZCompress.encode(page) == zlib.compress(page)
+    assert pdfdoc.PDFZCompress.encode("chữ") == zlib.compress("chữ".encode())
+
+
+def test_a_document_with_kept_subsets_embeds_whole_fonts() -> None:
+    """The second minutes of a round reuse the first's compressed subsets: each still reads."""
+    results = make_results()
+    minutes(results)
+    reader = PdfReader(io.BytesIO(minutes(results)))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    embedded = [
+        font.get_object()["/FontDescriptor"]["/FontFile2"].get_object()
+        for font in fonts.values()
+        if "/FontDescriptor" in font.get_object()
+    ]
+    assert len(embedded) >= 2
+    for stream in embedded:
+        data = stream.get_data()
+        assert data.startswith(b"\x00\x01\x00\x00")  # a TrueType file, inflated whole
+        assert len(data) == stream["/Length1"]
+
+
 def test_the_seal_symbol_is_kept_and_still_segno_s() -> None:
     seal = "ab" * 32
     width, runs = qr_runs(seal)
@@ -665,3 +700,42 @@ def test_the_seal_symbol_is_kept_and_still_segno_s() -> None:
         [1 if dark else 0 for dark in line]
         for line in segno.make(seal, error="m", micro=False).matrix
     ]
+
+
+def test_a_grid_splits_between_rows_and_draws_every_cell() -> None:
+    """reports.styles.Grid, the result table's body: rows kept whole, every string drawn."""
+    family = reports.register_fonts()
+    rows = [GridRow([str(n), f"Người {n}\nỦy viên", fmt_int(1000 * n)], 20.0) for n in range(1, 4)]
+    grid = Grid(
+        rows,
+        [20.0, 120.0, 60.0],
+        fonts=[family.regular, family.bold, family.regular],
+        aligns=["CENTER", "LEFT", "RIGHT"],
+        size=8.5,
+        leading=9.0,
+    )
+    assert grid.wrap(500, 500) == (200.0, 60.0)
+    assert grid.split(500, 500) == []  # everything fits
+    assert grid.split(500, 10) == []  # not even one row fits
+    head, tail = grid.split(500, 45)
+    assert [row.cells[0] for row in head.rows] == ["1", "2"]
+    assert [row.cells[0] for row in tail.rows] == ["3"]
+    text = all_text(build_pdf([grid], title="Lưới"))
+    for n in range(1, 4):
+        assert f"Người {n}" in text
+        assert fmt_int(1000 * n) in text
+    assert text.count("Ủy viên") == 3
+
+
+def test_kept_widths_and_unicode_maps_give_the_bytes_reportlab_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A minutes made from kept font objects = the same minutes with them formatted afresh."""
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no date or random id in the file
+    results = make_results()
+    fonts._widths.clear()
+    fonts._cmaps.clear()
+    fresh = minutes(results)
+    assert fonts._widths  # formatted now, and kept
+    assert fonts._cmaps
+    assert minutes(results) == fresh

@@ -7,22 +7,30 @@ under test.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from tests.factories import add_committee, decrypt_round, open_round_of, store_box, year_in_force
-from votes import profiles, rounds, voting
+from tests.factories import (
+    add_committee,
+    decrypt_round,
+    draft_round_of,
+    open_round_of,
+    store_box,
+    year_in_force,
+)
+from votes import groups, profiles, rounds, voting
 from votes.counting import count_marks
 from votes.errors import CountError
 from votes.models import Ballot, Round, Scale
 from votes.roster import RosterEntry
-from votes.tally import tally_round
+from votes.tally import tally_groups, tally_round
 from votes.text import percent, percent_text
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -503,3 +511,95 @@ def test_a_box_of_one_thousand_ballots_counts_as_by_hand(session: Session) -> No
     assert [item.counts for item in tally.items] == [
         {"high": 0, "confidence": 100, "low": 0, "invalid": 0},
     ] * 3
+
+
+def two_group_box(
+    session: Session, items: int, profile: str, ballots: list[tuple[int, str, str]]
+) -> Round:
+    """An open round of two voter groups holding exactly `ballots` (group, status, marks)."""
+    round_ = draft_round_of(session, items, profile, members=50)
+    groups.add_group(session, round_, "Trưởng các phòng, ban", members=50)
+    rounds.open_round(session, round_)
+    session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
+    if ballots:
+        session.execute(
+            insert(Ballot),
+            [
+                {
+                    "round_id": round_.id,
+                    "id": os.urandom(16),
+                    "group_number": number,
+                    "status": status,
+                    "marks": marks,
+                }
+                for number, status, marks in ballots
+            ],
+        )
+    for group in round_.groups:
+        group.issued = sum(1 for number, _s, _m in ballots if number == group.number)
+    round_.issued = len(ballots)
+    session.flush()
+    return round_
+
+
+def as_counts(want: Counter[str]) -> dict[str, int]:
+    return {
+        "high": want["H"],
+        "confidence": want["C"],
+        "low": want["L"],
+        "invalid": want["invalid"],
+    }
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(min_value=1, max_value=4).flatmap(
+        lambda items: st.tuples(
+            st.just(items),
+            st.lists(
+                st.tuples(
+                    st.sampled_from([1, 2]),
+                    st.sampled_from(["valid", "valid", "valid", "invalid"]),
+                    st.text(alphabet="HCL-X", min_size=items, max_size=items),
+                ),
+                max_size=30,
+            ),
+        )
+    ),
+    st.sampled_from(sorted(SCOPES)),
+)
+def test_each_group_counts_its_own_ballots_only(
+    session: Session, case: tuple[int, list[tuple[int, str, str]]], profile: str
+) -> None:
+    """The database's join per group: a group's result counts its ballots, and no other's."""
+    items, ballots = case
+    # Ballots of another round of two groups, which no count of this round may take in.
+    two_group_box(session, items, profile, [(n, "valid", "H" * items) for n in (1, 2, 2)])
+    round_ = two_group_box(session, items, profile, ballots)
+    try:
+        grouped = tally_groups(session, round_)
+        for group, tally in grouped.groups:
+            mine = [(status, marks) for number, status, marks in ballots if number == group.number]
+            invalid, expected = oracle_count(mine, items, SCOPES[profile], "HCL")
+            assert (tally.group, tally.collected, tally.invalid) == (
+                group.number,
+                len(mine),
+                invalid,
+            )
+            assert [item.counts for item in tally.items] == [as_counts(c) for c in expected]
+        everything = [(status, marks) for _number, status, marks in ballots]
+        invalid, expected = oracle_count(everything, items, SCOPES[profile], "HCL")
+        combined = grouped.combined
+        assert (combined.collected, combined.invalid) == (len(ballots), invalid)
+        assert [item.counts for item in combined.items] == [as_counts(c) for c in expected]
+    finally:
+        session.rollback()
+
+
+def test_a_group_ballot_of_the_wrong_length_is_refused_by_the_tally(session: Session) -> None:
+    """A stored ballot too short in group 2 is refused, not counted with group 1's lengths."""
+    round_ = two_group_box(session, 3, "tn-16kh-2012", [(1, "valid", "HCL"), (2, "valid", "HC")])
+    with pytest.raises(CountError, match="marks where the ballot has 3 items"):
+        tally_groups(session, round_)

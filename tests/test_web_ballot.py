@@ -13,6 +13,7 @@ from tests.factories import opened_ballots
 from tests.web_fixtures import World, csrf_token, open_ballot
 from votes.ballotbox import receipts
 from votes.models import SealedBallot
+from votes.web.ballot import PAGE_CACHE
 
 world = web_fixtures.world  # the fixture, under its own name
 
@@ -186,3 +187,47 @@ def test_cast_checks_everything_again(world: World) -> None:
     done = client.post("/ballot", data={**form, "item_3": "L", "round": world.ids["open"]})
     assert "receipt-code" in done.get_data(as_text=True)
     assert "Đợt open" in done.get_data(as_text=True)
+
+
+def test_kept_voter_pages_carry_each_voters_own_token_code_and_receipt(world: World) -> None:
+    """The code, ballot and receipt pages are rendered once and filled in per voter."""
+    first, second = world.app.test_client(), world.app.test_client()
+    codes = world.codes["open"][:2]
+    pages = [open_ballot(client, code) for client, code in zip((first, second), codes, strict=True)]
+    htmls = [page.get_data(as_text=True) for page in pages]
+    tokens = [csrf_token(html) for html in htmls]
+    assert tokens[0] != tokens[1]
+    for html, token, code in zip(htmls, tokens, codes, strict=True):
+        assert html.count(token) == 1
+        assert f'name="code" type="hidden" value="{code}"' in html
+    # The second page came from the first's skeleton (kept: it is not None).
+    kept = world.app.extensions[PAGE_CACHE]
+    assert [key[0] for key, page in kept.items() if page] == [
+        "ballot/code.html",
+        "ballot/ballot.html",
+    ]
+    # The two pages differ by the token and the code only.
+    assert htmls[1].replace(tokens[1], "T").replace(codes[1], "C") == htmls[0].replace(
+        tokens[0], "T"
+    ).replace(codes[0], "C")
+    receipts_shown = []
+    for client, token, code in zip((second, first), tokens[::-1], codes[::-1], strict=True):
+        marks = {"item_1": "H", "item_2": "C", "item_3": "L"}
+        done = client.post(
+            "/ballot", data={"csrf_token": token, "code": code, "action": "cast", **marks}
+        )
+        assert done.status_code == 200  # each voter's token is their own session's
+        found = re.search(r'data-testid="receipt">(BN[0-9 ]+)<', done.get_data(as_text=True))
+        assert found
+        receipts_shown.append(found.group(1))
+    assert receipts_shown[0] != receipts_shown[1]
+    with world.sessions() as session:
+        assert sorted(receipts(session, world.ids["open"])) == sorted(receipts_shown)
+
+
+def test_a_logged_in_organizer_never_gets_the_voters_kept_page(world: World) -> None:
+    world.app.test_client().get("/")  # the anonymous code page, kept
+    organizer = world.client("organizer")
+    html = organizer.get("/").get_data(as_text=True)
+    assert "organizer" in html  # "Đăng xuất organizer": the organizer's own menu
+    assert world.app.test_client().get("/").get_data(as_text=True).count("organizer") == 0

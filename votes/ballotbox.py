@@ -101,7 +101,7 @@ def ballot_box(session: Session, round_id: int) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class PackedBox:
-    """A round's ballot box as counting needs it: figures, and the counted marks joined.
+    """A ballot box as counting needs it: figures, and the counted marks joined.
 
     `joined` holds the marks of every counted ballot one after the other, in no particular
     order; `shortest` and `longest` are the lengths of the shortest and longest marks of all
@@ -115,14 +115,20 @@ class PackedBox:
     joined: str
 
 
-def packed_box(session: Session, round_id: int, *, spoiled_by_marks: bool) -> PackedBox:
-    """Read a round's ballots for counting, in one statement and one pass over them.
+EMPTY_BOX = PackedBox(0, 0, None, None, "")
+
+
+def packed_box(
+    session: Session, round_id: int, *, spoiled_by_marks: bool, group: int | None = None
+) -> PackedBox:
+    """Read a round's ballots (or one voter group's) for counting, in one statement and one pass.
 
     Counted are the valid ballots; with `spoiled_by_marks` (an invalid mark spoils the whole
     ballot, DOMAIN.md §3) only those without a "-" or "X" mark. The database joins the counted
     marks (SQLite's group_concat, PostgreSQL's string_agg, both skipping NULL): one row comes
     back instead of one Python object per ballot, which was most of what counting cost. No
-    GROUP BY, so no sort: one scan of the round's ballots.
+    GROUP BY, so no sort: one scan of the round's ballots (per group, a scan filtered by its
+    number: a round has few groups, and a sort of every ballot by group costs more).
     """
     connection = session.connection()
     marks = Ballot.marks
@@ -135,6 +141,9 @@ def packed_box(session: Session, round_id: int, *, spoiled_by_marks: bool) -> Pa
         if connection.dialect.name == "postgresql"
         else func.group_concat(kept, "")
     )
+    where: list[Any] = [Ballot.round_id == round_id]
+    if group is not None:
+        where.append(Ballot.group_number == group)
     row = session.execute(
         select(
             func.count(),
@@ -142,10 +151,24 @@ def packed_box(session: Session, round_id: int, *, spoiled_by_marks: bool) -> Pa
             func.min(func.length(marks)),
             func.max(func.length(marks)),
             joined,
-        ).where(Ballot.round_id == round_id)
+        ).where(*where)
     ).one()
     ballots, counted_ballots, shortest, longest, text = row
     return PackedBox(ballots, counted_ballots, shortest, longest, text or "")
+
+
+def combined_box(boxes: list[PackedBox]) -> PackedBox:
+    """Put the boxes of several voter groups together, as one read of them all would give."""
+    full = [box for box in boxes if box.ballots]
+    if not full:
+        return EMPTY_BOX
+    return PackedBox(
+        ballots=sum(box.ballots for box in full),
+        counted=sum(box.counted for box in full),
+        shortest=min(box.shortest for box in full if box.shortest is not None),
+        longest=max(box.longest for box in full if box.longest is not None),
+        joined="".join(box.joined for box in full),
+    )
 
 
 def receipts_count(session: Session, round_id: int) -> int:

@@ -256,16 +256,6 @@ def group_box(session: Session, round_id: int, number: int) -> list[tuple[str, s
     ]
 
 
-def group_boxes(session: Session, round_id: int) -> dict[int, list[tuple[str, str]]]:
-    """Return the ballots of every group of a round, read once (group number → ballots)."""
-    boxes: dict[int, list[tuple[str, str]]] = {}
-    for number, status, marks in session.execute(
-        select(Ballot.group_number, Ballot.status, Ballot.marks).where(Ballot.round_id == round_id)
-    ):
-        boxes.setdefault(number, []).append((status, marks))
-    return boxes
-
-
 def require_group_open(round_: Round, group: VoterGroup) -> None:
     """Refuse ballots for a group that is not open."""
     if round_.status != RoundStatus.OPEN.value or group.status != GROUP_OPEN:

@@ -9,12 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import profiles
-from .ballotbox import ballot_box, ballots_collected, ballots_issued, sealed_count
+from .ballotbox import (
+    PackedBox,
+    ballots_collected,
+    ballots_issued,
+    combined_box,
+    packed_box,
+    sealed_count,
+)
 from .committee import online_totals
-from .counting import count_marks
+from .counting import count_packed
 from .credentials import codes_issued
 from .errors import N_, CountError, Message, WrongState, message
-from .groups import codes_issued_in, group_boxes, issued_in
+from .groups import codes_issued_in, issued_in
 from .models import Person, Round, Scale, VoterGroup
 from .profiles import both_languages
 from .text import percent
@@ -121,7 +128,7 @@ def count_result(
     session: Session,
     round_: Round,
     profile: profiles.Profile,
-    ballots: list[tuple[str, str]],
+    box: PackedBox,
     electorate: Electorate,
     *,
     group: int | None,
@@ -131,13 +138,21 @@ def count_result(
 ) -> RoundTally:
     """Count one result from its count source: the ballots and the electorate that cast them.
 
-    The ballots are the (status, marks) of one voter group, or of all of them; any source that
-    gives them (the stored box, a decrypted sealed box) counts the same way. `sealed` online
-    ballots are counted from their decrypted totals `online` (one {level: count} per item),
-    added to the ballots counted in the clear (paper ballots).
+    The box is the ballots kept in the clear (paper ballots) of one voter group, or of all of
+    them, as the database joined their counted marks (ballotbox.packed_box); each item is then
+    one `str.count` per level. `sealed` online ballots are counted from their decrypted totals
+    `online` (one {level: count} per item), added to the ballots counted in the clear.
     """
     items = list(round_.items)
-    invalid, per_item = count_marks(ballots, len(items), round_.scale, profile.invalid_marks)
+    invalid, per_item = count_packed(
+        box.ballots,
+        box.counted,
+        box.shortest,
+        box.longest,
+        box.joined,
+        len(items),
+        round_.scale,
+    )
     if sealed:
         # Online ballots are sealed: their totals exist once k members have decrypted them;
         # paper ballots (above) are counted in the clear and added.
@@ -152,7 +167,7 @@ def count_result(
         for counts, decrypted in zip(per_item, online, strict=True):
             for level, count in decrypted.items():
                 counts[level] += count
-    collected = len(ballots) + sealed
+    collected = box.ballots + sealed
     issued = electorate.issued
     valid = collected - invalid
     if collected > issued:
@@ -231,8 +246,13 @@ def group_electorate(session: Session, group: VoterGroup) -> Electorate:
 
 
 def tally_groups(session: Session, round_: Round) -> GroupedTally:
-    """Count every voter group of a round and the combined result, from one read of the box."""
+    """Count every voter group of a round and the combined result.
+
+    Each group's box is read by the database's join (one statement per group); the combined
+    result counts the groups' boxes put together, not a second read of the ballots.
+    """
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
+    spoiled_by_marks = profile.invalid_marks == "ballot"
     groups = list(round_.groups)
     if len(groups) <= 1:
         # One group: its ballots and figures are the round's; counted once, as always.
@@ -240,7 +260,7 @@ def tally_groups(session: Session, round_: Round) -> GroupedTally:
             session,
             round_,
             profile,
-            ballot_box(session, round_.id),
+            packed_box(session, round_.id, spoiled_by_marks=spoiled_by_marks),
             round_electorate(session, round_),
             group=None,
             sealed=sealed_count(session, round_.id),
@@ -248,7 +268,10 @@ def tally_groups(session: Session, round_: Round) -> GroupedTally:
         )
         tallies = [(group, _as_group(combined, group.number)) for group in groups]
         return GroupedTally(groups=tallies, combined=combined, deciding=round_.deciding_group)
-    boxes = group_boxes(session, round_.id)
+    boxes = [
+        packed_box(session, round_.id, spoiled_by_marks=spoiled_by_marks, group=group.number)
+        for group in groups
+    ]
     tallies = [
         (
             group,
@@ -256,21 +279,20 @@ def tally_groups(session: Session, round_: Round) -> GroupedTally:
                 session,
                 round_,
                 profile,
-                boxes.get(group.number, []),
+                box,
                 group_electorate(session, group),
                 group=group.number,
                 sealed=sealed_count(session, round_.id, group.number),
                 online=online_totals(session, round_.id, group.number),
             ),
         )
-        for group in groups
+        for group, box in zip(groups, boxes, strict=True)
     ]
-    everything = [ballot for group in groups for ballot in boxes.get(group.number, [])]
     combined = count_result(
         session,
         round_,
         profile,
-        everything,
+        combined_box(boxes),
         round_electorate(session, round_),
         group=None,
         quorum=combined_quorum(profile, tallies),

@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import session as cookie_session
+from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 from wtforms import SelectField, StringField
@@ -127,6 +130,63 @@ def refusal(reason: str) -> tuple[str, int]:
     return render_template("ballot/refused.html", text=text, reason=reason), status
 
 
+# The voter's pages that are the same for every voter but for a few values (the CSRF token, the
+# code, the receipt) are rendered once per page, round, language and address, and those values
+# put in their places afterwards: Jinja, Babel and the widgets cost more than the rest of the
+# request. Only for a visitor who is not logged in and has no message waiting (base.html shows
+# both); anything else is rendered as always.
+PAGE_CACHE = "votes.voter_pages"
+PAGE_CACHE_SIZE = 512
+
+
+def _slot(name: str) -> str:
+    return f"\x00{name}\x00"
+
+
+def render_once(key: tuple[Any, ...], template: str, values: dict[str, str], **context: Any) -> str:
+    """Render a voter page, from its kept skeleton when there is one; fill in `values`.
+
+    `values` are the per-request values the page shows (each escaped as the template escapes
+    it). A skeleton is kept only when each value appears exactly once in the page rendered
+    with it, so it can be found and replaced; otherwise the page is rendered every time.
+    """
+    if current_user.is_authenticated or cookie_session.get("_flashes"):
+        return render_template(template, **context)
+    cache: dict[tuple[Any, ...], str | None] = current_app.extensions.setdefault(PAGE_CACHE, {})
+    key = (template, language(), request.full_path, *key)
+    skeleton = cache.get(key)
+    if skeleton is None:
+        page = render_template(template, **context)
+        if key in cache:  # seen before: this page cannot be kept
+            return page
+        if len(cache) >= PAGE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = _skeleton(page, values)
+        return page
+    for name, value in values.items():
+        skeleton = skeleton.replace(_slot(name), str(escape(value)))
+    return skeleton
+
+
+def _token(form: Any) -> dict[str, str]:
+    """Return the form's CSRF token as a value of its page (none when CSRF is off)."""
+    field = getattr(form, "csrf_token", None)
+    token = getattr(field, "current_token", None)
+    return {"token": token} if token else {}
+
+
+def _skeleton(page: str, values: dict[str, str]) -> str | None:
+    """Return the page with each value replaced by its slot; None when one cannot be found."""
+    if "\x00" in page:
+        return None
+    for name, value in values.items():
+        shown = str(escape(value))
+        if not shown or page.count(shown) != 1:
+            return None
+        page = page.replace(shown, _slot(name))
+    return page
+
+
 def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple[str, int]:
     """Render the ballot: blank (``fresh``, a BlankBallotForm) or with the voter's choices."""
     levels = [(value, str(label)) for value, label in level_labels(round_.scale)]
@@ -143,8 +203,17 @@ def _ballot_page(round_: BallotView, form: Any, *, fresh: bool = False) -> tuple
         if fragment is None:
             blank = ballot_form_class(round_.items, round_.scale)(formdata=None)
             fragment = cache[key] = render_template("ballot/_items.html", form=blank, **context)
-    else:
-        missing = [item for item in round_.items if form[item_field_name(item.order)].errors]
+        page = render_once(
+            (round_.id,),
+            "ballot/ballot.html",
+            {**_token(form), "code": form.code.data},
+            form=form,
+            fragment=fragment,
+            missing=missing,
+            **context,
+        )
+        return page, 200
+    missing = [item for item in round_.items if form[item_field_name(item.order)].errors]
     return render_template(
         "ballot/ballot.html", form=form, fragment=fragment, missing=missing, **context
     ), 200
@@ -183,7 +252,7 @@ def enter_code() -> Any:
     """
     form = CodeForm()
     if request.method != "POST":
-        return render_template("ballot/code.html", form=form)
+        return _code_page(form)
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         return render_template("errors/error.html", code=400, csrf=True), 400
     reading_ = read_code(form.code.data or "")
@@ -218,7 +287,12 @@ def slip_without_code() -> str:
     log carries it. A small script (static/slip.js) puts it into the form and posts it;
     without scripts the voter types it.
     """
-    return render_template("ballot/code.html", form=CodeForm(formdata=None))
+    return _code_page(CodeForm(formdata=None))
+
+
+def _code_page(form: CodeForm) -> str:
+    """Render the empty code page: the same for every voter but for the CSRF token."""
+    return render_once((), "ballot/code.html", _token(form), form=form)
 
 
 @bp.route("/b/<code>")
@@ -265,7 +339,6 @@ def ballot() -> Any:
         return render_template(
             "ballot/review.html", round=round_, form=form, choices=choices, field=item_field_name
         )
-    title, body_name = round_.title, round_.body_name
     session.rollback()
     try:
         receipt = cast_ballot(
@@ -273,13 +346,7 @@ def ballot() -> Any:
         )
     except CastRefused as refused:
         return refusal(refused.reason)
-    return render_template(
-        "ballot/receipt.html",
-        receipt=receipt,
-        title=title,
-        body_name=body_name,
-        body_kind=round_.body_kind,
-    )
+    return _receipt_page(round_, receipt)
 
 
 def _cast(code: str) -> Any:
@@ -307,13 +374,19 @@ def _cast(code: str) -> Any:
             session.rollback()
             return None  # show the ballot again, every missing choice marked
         return refusal(refused.reason)
-    view = ballot_view(session, int(round_id))
-    return render_template(
+    return _receipt_page(ballot_view(session, int(round_id)), receipt)
+
+
+def _receipt_page(round_: BallotView, receipt: str) -> str:
+    """Render the receipt page: the same for every voter of a round but for the receipt."""
+    return render_once(
+        (round_.id,),
         "ballot/receipt.html",
+        {"receipt": receipt},
         receipt=receipt,
-        title=view.title,
-        body_name=view.body_name,
-        body_kind=view.body_kind,
+        title=round_.title,
+        body_name=round_.body_name,
+        body_kind=round_.body_kind,
     )
 
 
