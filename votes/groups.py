@@ -362,6 +362,15 @@ def record_group_meeting(
         raise InvalidInput(
             N_("Round {id} has one voter group: its meeting is the round's."), id=round_.id
         )
+    if round_.status == RoundStatus.PUBLISHED.value:
+        raise WrongState(
+            N_(
+                "Round {id} is published: its minutes are signed and the meeting of voter "
+                "group {number} can no longer be changed."
+            ),
+            id=round_.id,
+            number=group.number,
+        )
     before: dict[str, object] = {
         "held_on": group.held_on.isoformat() if group.held_on else None,
         "place": group.place,

@@ -131,6 +131,10 @@ SEAL_PART_WORDS: dict[str, str] = {
     "ballots": N_("the ballots"),
     "sealed_box": N_("the sealed ballots (the encrypted online ballots)"),
     "sealed_tally": N_("the sealed tally (the committee's key, the decryption and the totals)"),
+    "groups": N_("the voter groups (their figures and the result that decides)"),
+    "group_ballots": N_("the ballots with their voter groups"),
+    "group_dates": N_("the dates of the voter groups' meetings"),
+    "group_places": N_("the places of the voter groups' meetings"),
 }
 
 BODY_KINDS: dict[str, str] = {

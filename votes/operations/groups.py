@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from .. import groups, rounds
 from ..meeting import Member
 from ..models import VoterGroup
+from ..seal import current_seal
+from ..vocabulary import COUNTED
 from .work import Work
 
 
@@ -77,17 +80,19 @@ def record_group_meeting(
         place=place,
         committee=[(member.name, member.role) for member in committee],
     )
-    work.log(
-        "group_meeting_recorded",
-        round_id=round_.id,
-        details={
-            "group": target.number,
-            "held_on": held_on.isoformat(),
-            "place": target.place,
-            "committee": [
-                {"name": name, "role": role} for name, role in groups.group_committee(target)
-            ],
-            "before": before,
-        },
-    )
+    details: dict[str, Any] = {
+        "group": target.number,
+        "held_on": held_on.isoformat(),
+        "place": target.place,
+        "committee": [
+            {"name": name, "role": role} for name, role in groups.group_committee(target)
+        ],
+        "before": before,
+    }
+    if round_.status in COUNTED:
+        # A group's meeting date and place are sealed: recorded after the close, they
+        # re-seal the round (verify and the bundle take the latest seal).
+        sealed, parts = current_seal(work.session, round_)
+        details.update(seal=sealed, seal_parts=parts)
+    work.log("group_meeting_recorded", round_id=round_.id, details=details)
     return target
