@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests import web_fixtures
-from tests.factories import add_test_body, paper_csv, person, work
+from tests.factories import paper_csv, person, work
+from tests.group_fixtures import party_round
 from tests.web_fixtures import World, csrf_token
 from votes import operations, paper
 from votes.errors import InvalidInput, WrongState
@@ -25,7 +26,6 @@ from votes.results import round_results
 from votes.verify import verify_round
 from votes.voting import AlreadyImported
 
-ROSTER = [person("Nguyễn Văn An", "Bí thư", "a"), person("Trần Thị Bình", "Phó Bí thư", "b")]
 # Two stacks typed as a clerk types (digits: 1 high, 2 confidence, 3 low, X several, 0 none).
 STACK_1 = ["V 13", "V 11", "V 31", "I 22", "V 3X", "V 12", "V 21"]  # group 1, 7 ballots
 STACK_2 = ["V 33", "V 32", "V 30", "V 11", "V 13", "V 31"]  # group 2, 6 ballots
@@ -33,21 +33,8 @@ STACK_2 = ["V 33", "V 32", "V 30", "V 11", "V 13", "V 31"]  # group 2, 6 ballots
 
 def two_group_round(session: Session, code: str = "TU-GP") -> Round:
     """Open a round of the executive committee (10) and the heads of departments (8)."""
-    add_test_body(session, code, kind="party")
-    task = work(session)
-    round_ = operations.create_round(
-        task,
-        body_code=code,
-        year=2024,
-        profile_id="tn-16kh-2012",
-        title="Lấy phiếu tín nhiệm mở rộng",
-        roster=list(ROSTER),
-        members=10,
-        summoned=10,
-        present=10,
-    )
-    operations.add_group(task, round_.id, "Trưởng các phòng, ban", members=8, summoned=8, present=8)
-    operations.open_round(task, round_.id)
+    round_ = party_round(session, code)
+    operations.open_round(work(session), round_.id)
     session.commit()
     return round_
 

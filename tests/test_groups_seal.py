@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tests.factories import add_test_body, pack, paper_csv, person, rated, work
+from tests.factories import pack, paper_csv, rated, work
+from tests.group_fixtures import party_round
 from votes import operations, recount
 from votes.bundle import export_round
 from votes.meeting import parse_committee
@@ -26,27 +27,14 @@ from votes.models import Round, VoterGroup
 from votes.recount import check_bundle
 from votes.verify import verify_round
 
-ROSTER = [person("Nguyễn Văn An", "Bí thư", "a"), person("Trần Thị Bình", "Phó Bí thư", "b")]
 # Group 1 (10): An low 6, Bình 2. Group 2 (8): An low 1, Bình 6.
 GROUPS = [(10, [rated(6, 10), rated(2, 10)]), (8, [rated(1, 8), rated(6, 8)])]
 
 
 def met_round(session: Session, code: str, *, close: bool = True) -> Round:
     """A round of two groups, each with its own meeting recorded before the close."""
-    add_test_body(session, code, kind="party")
+    round_ = party_round(session, code)
     task = work(session)
-    round_ = operations.create_round(
-        task,
-        body_code=code,
-        year=2024,
-        profile_id="tn-16kh-2012",
-        title="Lấy phiếu tín nhiệm mở rộng",
-        roster=list(ROSTER),
-        members=10,
-        summoned=10,
-        present=10,
-    )
-    operations.add_group(task, round_.id, "Trưởng các phòng, ban", members=8, summoned=8, present=8)
     for number, day, place in ((1, 10, "Hội trường tỉnh ủy"), (2, 12, "Phòng họp số 2")):
         operations.record_group_meeting(
             task,

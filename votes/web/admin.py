@@ -62,7 +62,7 @@ from ..roster import (
     roster_warnings,
 )
 from ..seal import box_digest
-from ..tally import quorum_warning
+from ..tally import quorum_warnings
 from ..text import in_vietnam, name_sort_key
 from ..tree import tree_lines
 from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, STATES, levels
@@ -302,7 +302,7 @@ def _round_context(round_: Round) -> dict[str, Any]:
     return {
         "meeting_form": _meeting_form(round_),
         "resign_form": _resign_form(round_),
-        "quorum_warning": quorum_warning(session, round_),
+        "quorum_warnings": quorum_warnings(session, round_),
         "round": round_,
         "manage": can_manage(round_),
         "codes_issued": codes_issued(session, round_.id),
@@ -496,8 +496,8 @@ def attendance(round_id: int) -> BaseResponse:
         )
         session = reading()
         session.expire_all()
-        warning = quorum_warning(session, round_for(session, round_id, manage=True))
-        if done and warning is not None:
+        warnings = quorum_warnings(session, round_for(session, round_id, manage=True))
+        for warning in warnings if done else []:
             flash(_("Warning: {message}", message=message(warning)), "error")
     else:
         flash(
@@ -661,6 +661,7 @@ def add_group(round_id: int) -> BaseResponse:
             summoned=form.summoned.data,
             present=form.present.data,
             deciding=bool(form.deciding.data),
+            kind=form.kind.data or None,
         ),
         _("The voter group {name} is added.", name=form.name.data),
     )
