@@ -17,7 +17,7 @@ from tests import web_fixtures
 from tests.conftest import VotesRunner
 from tests.factories import add_test_body, person, work
 from tests.group_fixtures import ROSTER, party_round
-from tests.web_fixtures import World
+from tests.web_fixtures import World, csrf_token
 from votes import operations
 from votes.migrate import alembic_config, upgrade
 from votes.models import AuditEvent, Round
@@ -240,3 +240,24 @@ def test_the_migration_gives_first_groups_the_kind_of_their_body(app: Flask) -> 
         (ids[0], 2, None),
         (ids[1], 1, "deputies"),
     ]
+
+
+def test_the_add_group_form_takes_a_kind(world: World) -> None:
+    client = world.client("organizer")
+    round_id = world.ids["draft"]
+    page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert '<option value="retired">cán bộ lãnh đạo đã nghỉ hưu</option>' in page
+    added = client.post(
+        f"/admin/rounds/{round_id}/groups",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Cán bộ hưu trí",
+            "members": "12",
+            "kind": "retired",
+        },
+    )
+    assert added.status_code == 302
+    with world.sessions() as session:
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        assert [(g.number, g.kind) for g in round_.groups] == [(1, "deputies"), (2, "retired")]
