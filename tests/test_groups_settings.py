@@ -59,6 +59,8 @@ def test_the_quorum_is_warned_of_per_group_while_it_is_open(
     assert "5" in shown.stderr
     assert "Trưởng các phòng" in shown.stderr
     assert "Ban Chấp hành" not in shown.stderr
+    listed = votes("group", "list", round_.id)
+    assert "nhóm lấy phiếu 2 (Trưởng các phòng)" in listed.stderr
     # Group 1 falls below too: both are warned of.
     operations.record_attendance(work(session), round_.id, present=7, group=1)
     session.commit()

@@ -1020,6 +1020,8 @@ def group_list(round_id: int) -> None:
             )
         if round_.deciding_group is None:
             click.echo(_("* The combined result of all groups decides."))
+        for warning in quorum_warnings(session, round_):
+            click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
 @group_group.command("meeting")
