@@ -9,16 +9,18 @@ tests run on SQLite, and on PostgreSQL with VOTES_TEST_DATABASE_URL.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests import web_fixtures
 from tests.factories import paper_csv, person, work
 from tests.group_fixtures import party_round
 from tests.web_fixtures import World, csrf_token
-from votes import operations, paper
+from votes import operations, paper, rounds
+from votes.db import write_session
 from votes.errors import InvalidInput, WrongState
 from votes.models import AuditEvent, Ballot, PaperEntry, Round
 from votes.operations.work import Work
@@ -122,6 +124,39 @@ def test_two_groups_typed_twice_at_once_go_each_into_its_own_group(session: Sess
         for level in ("high", "confidence", "low"):
             assert combined[order][level] == one[order][level] + two[order][level]
     assert verify_round(session, round_).ok
+
+
+def test_four_clerks_of_two_groups_type_at_the_same_time(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    """Each clerk at a computer of their own, a ballot saved at a time, all four at once."""
+    round_id = two_group_round(session, "TU-GT").id
+
+    def clerk(group: int, entry: int, stack: list[str]) -> None:
+        for number, line in enumerate(stack, start=1):
+            with write_session(sessions) as db:
+                round_ = rounds.get_round(db, round_id)
+                paper.add_ballot(
+                    db, round_, entry, line, number=number, clerk=f"c{group}{entry}", group=group
+                )
+                db.commit()
+        with write_session(sessions) as db:
+            paper.finish(db, rounds.get_round(db, round_id), entry, group)
+            db.commit()
+
+    jobs = [(1, 1, STACK_1), (2, 1, STACK_2), (1, 2, STACK_1), (2, 2, STACK_2)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done in [pool.submit(clerk, *job) for job in jobs]:
+            done.result(timeout=120)
+    session.expire_all()
+    round_ = rounds.get_round(session, round_id)
+    for group, stack in ((1, STACK_1), (2, STACK_2)):
+        comparison = paper.compare(session, round_, group)
+        assert comparison.agree
+        assert [s.clerk for s in comparison.entries] == [f"c{group}1", f"c{group}2"]
+        operations.accept_entries(work(session), round_id, issued=len(stack), group=group)
+    session.commit()
+    assert (group_ballots(session, round_id, 1), group_ballots(session, round_id, 2)) == (7, 6)
 
 
 def test_a_mismatch_is_caught_in_its_own_group(session: Session) -> None:
