@@ -9,7 +9,7 @@ from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from . import labels
 from .blocks import (
@@ -23,8 +23,8 @@ from .blocks import (
     signature_block,
 )
 from .qr import QRFlowable
-from .styles import build_pdf, get_styles, para, wrap_text
-from .text import esc, nfc
+from .styles import COLOURS, build_pdf, get_styles, para, wrap_text
+from .text import esc, fmt_int, nfc
 
 __all__ = ["minutes"]
 
@@ -253,6 +253,112 @@ def head_block(
     )
 
 
+def box_block(
+    styles: Any,
+    digest: str,
+    group: str | None = None,
+    width: float = TEXT_WIDTH,
+    qr_side: float = QR_SIDE,
+) -> AnchorBlock:
+    """The digest of the box of sealed online ballots (of one voter group, when named), as
+    printed on the minutes."""
+    where = (
+        f"Hòm phiếu của nhóm cử tri {nfc(group)}: kiểm toán viên đối chiếu với danh sách phiếu "
+        "đã niêm phong của nhóm."
+        if group
+        else "Danh sách công khai các phiếu trực tuyến đã kiểm phải cho lại đúng mã này."
+    )
+    return AnchorBlock(
+        styles,
+        "Mã băm hòm phiếu trực tuyến đã niêm phong (SHA-256):",
+        digest,
+        "Tính từ số phiếu và mã theo dõi của từng phiếu trực tuyến đã mã hóa, xếp theo thứ tự "
+        f"(mỗi biên nhận BN lấy từ mã theo dõi của phiếu). {where} "
+        "Mã QR chứa chuỗi ký tự trên (viết hoa).",
+        width=width,
+        qr_side=qr_side,
+    )
+
+
+# Printed when one person holds the counting committee's whole key (a committee of 1 of 1).
+SINGLE_MEMBER = (
+    "Lưu ý: khóa giải mã của Ban kiểm phiếu do một người giữ toàn bộ (1 trên 1). Chế độ này "
+    "kém an toàn hơn: một mình người giữ khóa có thể giải mã bất kỳ phiếu trực tuyến nào, "
+    "không chỉ tổng số. Nên lập Ban kiểm phiếu từ ba người, cần hai người mới giải mã được."
+)
+
+
+def sealed_split(styles: Any, results: Mapping[str, Any]) -> list[Flowable]:
+    """Say which ballots were online and sealed (only their totals decrypted) and which were
+    paper ballots counted in the clear, that the ballots collected are their sum, and warn
+    when one person held the whole key. Nothing for a round without sealed online ballots."""
+    box = results.get("sealed_box")
+    split = results.get("sealed") or {}
+    if not box or split.get("online") is None:
+        return []
+    online, paper = int(split["online"]), int(split.get("paper") or 0)
+    rows = [
+        [
+            "Số phiếu bỏ trực tuyến (đã niêm phong, chỉ giải mã tổng số):",
+            f"{fmt_int(online)} phiếu",
+        ],
+        ["Số phiếu giấy (kiểm trực tiếp):", f"{fmt_int(paper)} phiếu"],
+        [
+            "Cộng (bằng số phiếu thu về):",
+            f"{fmt_int(online)} + {fmt_int(paper)} = {fmt_int(online + paper)} phiếu",
+        ],
+    ]
+    table = Table(
+        rows,
+        colWidths=[110 * mm, TEXT_WIDTH - 110 * mm],
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
+                ("FONTNAME", (1, 0), (1, -1), styles.fonts.bold),
+                ("FONTSIZE", (0, 0), (-1, -1), 11),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, COLOURS.ink),
+            ]
+        ),
+    )
+    story: list[Flowable] = [
+        Spacer(1, 3),
+        para("Trong số phiếu thu về:", styles.body),
+        table,
+        Spacer(1, 2),
+        para(
+            "Phiếu trực tuyến được mã hóa ngay khi bỏ; Ban kiểm phiếu chỉ giải mã tổng số "
+            "của các phiếu này rồi cộng với kết quả kiểm phiếu giấy.",
+            styles.small_italic,
+        ),
+    ]
+    if box.get("size") == 1:
+        story += [Spacer(1, 3), _framed(styles, SINGLE_MEMBER)]
+    return story
+
+
+def _framed(styles: Any, text: str) -> Flowable:
+    """A warning in a red frame, across the text width."""
+    cell = Paragraph(esc(text), styles.body_justify)
+    return Table(
+        [[cell]],
+        colWidths=[TEXT_WIDTH],
+        style=TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, COLOURS.low),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1 * mm),
+            ]
+        ),
+    )
+
+
 HABIT = (
     "Ban kiểm phiếu giữ bản biên bản đã ký; cấp trên giữ các mã đầu nhật ký nhận được. "
     "Muốn đối chiếu, chạy: votes verify {id} --expect-seal <mã niêm phong> "
@@ -265,15 +371,20 @@ def anchors(styles: Any, results: Mapping[str, Any], title: str) -> list[Flowabl
     """The seal and the head of the log, with how to check them: what a person keeps on paper."""
     seal = results.get("seal")
     head = results.get("head") or {}
+    sealed_box = results.get("sealed_box") or {}
+    box = sealed_box.get("digest")
     has_seal = isinstance(seal, str) and _SEAL.match(seal) is not None
     has_head = isinstance(head.get("hash"), str) and _SEAL.match(head["hash"]) is not None
-    if not (has_seal or has_head):
+    has_box = isinstance(box, str) and _SEAL.match(box) is not None
+    if not (has_seal or has_head or has_box):
         return []
     # One above the other, each read in two lines of four groups (as a person copies it),
-    # with a QR code small enough that both take little of the page.
+    # with a QR code small enough that all take little of the page.
     blocks: list[Flowable] = []
     if has_seal and isinstance(seal, str):
         blocks.append(seal_block(styles, seal, qr_side=ANCHOR_QR))
+    if has_box and isinstance(box, str):
+        blocks.append(box_block(styles, box, sealed_box.get("group"), qr_side=ANCHOR_QR))
     if has_head:
         blocks.append(head_block(styles, head, qr_side=ANCHOR_QR))
     round_id = (results.get("round") or {}).get("id", "")
@@ -289,6 +400,9 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
     ``committee`` (list of {"name", "role"}), and give ``words`` ({"member": "đại biểu"})
     and ``issuer`` (the line under the body name, default "Ban kiểm phiếu"). The minutes are
     dated by the meeting; without its date the date is left blank to be written by hand.
+    A round with sealed online ballots gives ``results["sealed_box"]`` ({"digest", "threshold",
+    "size"}): the minutes split the ballots into online and paper, print the box's digest, and
+    warn when one person held the whole key.
     """
     meta = meta or {}
     styles = get_styles()
@@ -319,6 +433,7 @@ def minutes(results: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -
     sections = iter(ROMAN)
     story += section(styles, f"{next(sections)}. SỐ LIỆU CHUNG")
     story += ballot_accounting(styles, results, member)
+    story += sealed_split(styles, results)
     void = void_paragraph(results)
     if void:
         story.append(Spacer(1, 3))

@@ -26,6 +26,57 @@ SECRET = "test-secret-key-0123456789abcdef"
 PG_URL = os.environ.get("VOTES_TEST_DATABASE_URL")
 
 
+# A test reaches a database through one of these fixtures, or its module names the PostgreSQL
+# URL itself (servers started for a module, PostgreSQL-only tests).
+DATABASE_FIXTURES = frozenset({"database_url", "empty_database_url", "migrated_template", "live"})
+DATABASE_NAMES = ("PG_URL", "VOTES_TEST_DATABASE_URL", "_postgres_database")
+
+
+def _reaches_database(item: pytest.Item, sources: dict[str, str]) -> bool:
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    path = str(item.path)
+    if path not in sources:
+        sources[path] = item.path.read_text(encoding="utf-8")
+    return any(name in sources[path] for name in DATABASE_NAMES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run the tests that reach a database; the others ran on SQLite already.
+
+    A test that touches no database (documents, the crypto library, lint, architecture) gives
+    the same answer whatever VOTES_TEST_DATABASE_URL says: running it a second time tests
+    nothing and costs CI minutes. VOTES_TEST_EVERYTHING=1 runs them anyway.
+    """
+    if not PG_URL or os.environ.get("VOTES_TEST_EVERYTHING") == "1":
+        return
+    sources: dict[str, str] = {}
+    kept = [item for item in items if _reaches_database(item, sources)]
+    once = [item for item in items if not _reaches_database(item, sources)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
+        config.stash[_ONCE] = len(once)
+
+
+_ONCE = pytest.StashKey[int]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if PG_URL:
+        return f"database: PostgreSQL ({PG_URL}); tests that reach no database are deselected"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    once = config.stash.get(_ONCE, 0)
+    if once:
+        terminalreporter.write_line(
+            f"{once} tests reach no database and are not repeated on PostgreSQL: the SQLite "
+            "run covers them (VOTES_TEST_EVERYTHING=1 runs them here too)."
+        )
+
+
 def _migrate(url: str) -> None:
     engine = make_engine(url)
     try:

@@ -79,6 +79,18 @@ GET_ROUTES = [
         dict(anonymous=LOGIN, organizer=200, other=403, auditor=200, admin=200),
     ),
     ("/api/v1/openapi.json", dict(anonymous=200, organizer=200, other=200, auditor=200, admin=200)),
+    # The counted receipts are public (no login); a draft has none; open: "not yet" (200).
+    ("/r/{closed}/receipts", dict(anonymous=200, organizer=200, other=200, auditor=200, admin=200)),
+    ("/r/{open}/receipts", dict(anonymous=200, organizer=200, other=200, auditor=200, admin=200)),
+    (
+        "/r/{open}/receipts.json",
+        dict(anonymous=404, organizer=404, other=404, auditor=404, admin=404),
+    ),
+    ("/r/{draft}/receipts", dict(anonymous=404, organizer=404, other=404, auditor=404, admin=404)),
+    (
+        "/audit/rounds/{open}/trackers",
+        dict(anonymous=LOGIN, organizer=403, other=403, auditor=200, admin=200),
+    ),
     (
         "/api/v1/rounds/{closed}/results",
         dict(anonymous=401, organizer=200, other=403, auditor=200, admin=200),

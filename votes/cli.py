@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app
@@ -1669,6 +1669,23 @@ STRENGTH_OPTION = click.option(
 )
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _file_option(
+    flag: str, dest: str, help_text: str, *, required: bool = True
+) -> Callable[[_Command], _Command]:
+    """A trustee command's option naming a file (every one of them takes a path, no folder)."""
+    return click.option(
+        flag, dest, required=required, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
+COMMITTEE_OPTION: Callable[[_Command], _Command] = _file_option(
+    "--committee", "committee_path", N_("the committee's file from the organizer")
+)
+
+
 def _passphrase(new: bool) -> str:
     """Read the key file's passphrase from a prompt (twice for a new one) or one stdin line."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -1721,13 +1738,7 @@ def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | N
 
 
 @trustee_group.command("new", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
+@COMMITTEE_OPTION
 @click.option(
     "--member",
     "number",
@@ -1735,24 +1746,13 @@ def _key_sheet(path: str, key_file: bytes, number: int, committee_doc: bytes | N
     type=click.IntRange(min=1),
     help=N_("your number in the committee"),
 )
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the key file to make (kept on this machine)"),
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the public part to send to the organizer"),
-)
-@click.option(
+@_file_option("--key", "key_path", N_("the key file to make (kept on this machine)"))
+@_file_option("--out", "out", N_("the public part to send to the organizer"))
+@_file_option(
     "--print",
     "print_path",
-    type=click.Path(dir_okay=False),
-    help=N_("also write the key file as a printable page with a QR code (PDF)"),
+    N_("also write the key file as a printable page with a QR code (PDF)"),
+    required=False,
 )
 @STRENGTH_OPTION
 def trustee_new(
@@ -1779,22 +1779,9 @@ def trustee_new(
 
 
 @trustee_group.command("shares", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
-@click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the shares to send to the organizer"),
-)
+@COMMITTEE_OPTION
+@_file_option("--key", "key_path", N_("your key file"))
+@_file_option("--out", "out", N_("the shares to send to the organizer"))
 def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
     """Make the shares for the other members, each encrypted to its recipient."""
     answer = trustee.make_shares(read_file(committee_path), read_file(key_path), _passphrase(False))
@@ -1803,31 +1790,14 @@ def trustee_shares(committee_path: str, key_path: str, out: str) -> None:
 
 
 @trustee_group.command("check", with_appcontext=False)
-@click.option(
-    "--committee",
-    "committee_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the committee's file from the organizer"),
-)
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("your key file (it becomes your final key)"),
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the confirmation to send to the organizer"),
-)
-@click.option(
+@COMMITTEE_OPTION
+@_file_option("--key", "key_path", N_("your key file (it becomes your final key)"))
+@_file_option("--out", "out", N_("the confirmation to send to the organizer"))
+@_file_option(
     "--print",
     "print_path",
-    type=click.Path(dir_okay=False),
-    help=N_("also write the final key file as a printable page with a QR code (PDF)"),
+    N_("also write the final key file as a printable page with a QR code (PDF)"),
+    required=False,
 )
 @STRENGTH_OPTION
 def trustee_check(
@@ -1848,22 +1818,9 @@ def trustee_check(
 
 
 @trustee_group.command("decrypt", with_appcontext=False)
-@click.option(
-    "--totals",
-    "totals_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("the encrypted totals from the organizer"),
-)
-@click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help=N_("your key file")
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help=N_("your partial decryption, to send to the organizer"),
-)
+@_file_option("--totals", "totals_path", N_("the encrypted totals from the organizer"))
+@_file_option("--key", "key_path", N_("your key file"))
+@_file_option("--out", "out", N_("your partial decryption, to send to the organizer"))
 def trustee_decrypt(totals_path: str, key_path: str, out: str) -> None:
     """Decrypt your part of a round's totals (with proofs): only totals, never a ballot."""
     answer = trustee.decrypt(read_file(totals_path), read_file(key_path), _passphrase(False))
@@ -1886,7 +1843,7 @@ def trustee_restore(text_path: str, key_path: str) -> None:
         data = sealed.from_printable(read_file(text_path).decode("utf-8", "replace"))
     except sealed.KeyFileError as error:
         raise InvalidInput(
-            N_("The printed key cannot be read: {reason}."), reason=str(error)
+            N_("The printed key cannot be read: {reason}."), reason=trustee.key_file_reason(error)
         ) from error
     _write_new(key_path, data)
     click.echo(_("Written {path}.", path=key_path))
@@ -1979,10 +1936,7 @@ def committee_remove(round_id: int) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_file_command(round_id: int, out: str) -> None:
     """Write the committee's public file, which members read with `votes trustee`."""
-    with reading() as session:
-        document = committee_file(session, rounds.get_round(session, round_id))
-    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
-    click.echo(_("Written {path}.", path=out))
+    _write_committee_document(committee_file, round_id, out)
 
 
 @committee_group.command("totals")
@@ -1990,9 +1944,15 @@ def committee_file_command(round_id: int, out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_totals(round_id: int, out: str) -> None:
     """Write the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
+    _write_committee_document(totals_file, round_id, out)
+
+
+def _write_committee_document(
+    build: Callable[[Session, Round], dict[str, Any]], round_id: int, out: str
+) -> None:
     with reading() as session:
-        document = totals_file(session, rounds.get_round(session, round_id))
-    write_file(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+        document = build(session, rounds.get_round(session, round_id))
+    write_file(out, trustee.as_file(document))
     click.echo(_("Written {path}.", path=out))
 
 

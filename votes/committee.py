@@ -363,11 +363,31 @@ def receive(session: Session, round_: Round, data: bytes) -> Received:
     return _partial(session, round_, key, holder, stored, payload, received)
 
 
-def _same_again(current: str | None, stored: str) -> bool:
-    return current is not None and current == stored
+# Where a holder keeps each ceremony file it sent.
+CEREMONY_FIELDS = {
+    KIND_PUBLIC_PART: "public_part",
+    KIND_SHARES: "shares",
+    KIND_CONFIRMATION: "confirmation",
+}
 
 
-def _refuse_second(holder: KeyHolder, what: str) -> InvalidInput:
+def _is_new(round_: Round, holder: KeyHolder, kind: str, stored: str) -> bool:
+    """Whether a member's ceremony file is new to the round (and may be taken, if it checks).
+
+    The very same file again is not new: it is accepted without change, in any state. A
+    different file where the member sent one is refused (a member sends one of each); a new
+    file is taken before the round opens only.
+    """
+    current: str | None = getattr(holder, CEREMONY_FIELDS[kind])
+    if current is not None and current == stored:
+        return False
+    _require_draft(round_)
+    if current is not None:
+        raise _refuse_second(holder, kind)
+    return True
+
+
+def _refuse_second(holder: KeyHolder, kind: str) -> InvalidInput:
     return InvalidInput(
         N_(
             "{name} (member {number}) already sent a different {what}; a member sends one. "
@@ -375,7 +395,7 @@ def _refuse_second(holder: KeyHolder, what: str) -> InvalidInput:
         ),
         name=holder.name,
         number=holder.number,
-        what=what,
+        what=message(COMMITTEE_FILE_WORDS[kind]),
     )
 
 
@@ -397,11 +417,10 @@ def _public_part(
     payload: Any,
     received: Received,
 ) -> Received:
-    if _same_again(holder.public_part, stored):
+    if not _is_new(round_, holder, KIND_PUBLIC_PART, stored):
         return received
-    _require_draft(round_)
-    if key.state != CommitteeState.SETUP.value or holder.public_part is not None:
-        raise _refuse_second(holder, "public part")
+    if key.state != CommitteeState.SETUP.value:
+        raise _refuse_second(holder, KIND_PUBLIC_PART)
     sealing.check_public_part(
         ceremony(round_, key), key.threshold, key.size, holder.number, payload
     )
@@ -422,17 +441,14 @@ def _shares(
     payload: Any,
     received: Received,
 ) -> Received:
-    if _same_again(holder.shares, stored):
+    if not _is_new(round_, holder, KIND_SHARES, stored):
         return received
-    _require_draft(round_)
     if key.state != CommitteeState.SHARES.value:
         raise WrongState(
             N_("Shares are sent once every member's public part is in ({have} of {size})."),
             have=sum(1 for h in key.holders if h.public_part is not None),
             size=key.size,
         )
-    if holder.shares is not None:
-        raise _refuse_second(holder, "set of shares")
     sealing.check_shares(holder.number, payload, [h.number for h in key.holders])
     holder.shares = stored
     return received
@@ -447,9 +463,8 @@ def _confirmation(
     payload: Any,
     received: Received,
 ) -> Received:
-    if _same_again(holder.confirmation, stored):
+    if not _is_new(round_, holder, KIND_CONFIRMATION, stored):
         return received
-    _require_draft(round_)
     if key.state != CommitteeState.SHARES.value or any(h.shares is None for h in key.holders):
         raise WrongState(
             N_(
@@ -458,8 +473,6 @@ def _confirmation(
             have=sum(1 for h in key.holders if h.shares is not None),
             size=key.size,
         )
-    if holder.confirmation is not None:
-        raise _refuse_second(holder, "confirmation")
     sealing.check_confirmation(committee_of(round_, key), holder.number, payload)
     holder.confirmation = stored
     if all(h.confirmation is not None for h in key.holders):
@@ -655,7 +668,7 @@ def _partial(
                 status=round_.status,
             )
         if number in mine and canonical(mine[number]) != canonical(partial):
-            raise _refuse_second(holder, "partial decryption")
+            raise _refuse_second(holder, KIND_PARTIAL)
         sealing.check_partial(
             committee_of(round_, key),
             round_parameters(key),

@@ -163,6 +163,7 @@ def group_view(result: dict[str, Any], number: int) -> dict[str, Any]:
         "quorum_met": group["quorum_met"],
         "void_reason": result["void_reason"] if group["deciding"] else None,
         "ballots": group["ballots"],
+        "sealed": group["sealed"],
         "denominator": group["denominator"],
         "items": group["items"],
     }

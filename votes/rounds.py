@@ -163,10 +163,6 @@ def set_attendance(
     groups records each group's figures; the round's are their sums.
     """
     lock_round(session, round_)
-    if len(round_.groups) > 1 or group is not None:
-        return _set_group_attendance(
-            session, round_, get_group(round_, group), members, summoned, present
-        )
     if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
         raise WrongState(
             N_(
@@ -177,13 +173,15 @@ def set_attendance(
             status=round_.status,
         )
     check_counts(members, summoned, present)
-    issued = ballots_issued(session, round_)
-    check_within_members(
-        basis_of(session, round_),
-        members,
-        issued=issued,
-        collected=ballots_collected(session, round_.id),
-    )
+    several = len(round_.groups) > 1 or group is not None
+    target = get_group(round_, group) if several else None
+    if target is not None:
+        issued = issued_in(session, target)
+        collected = collected_in(session, round_.id, target.number)
+    else:
+        issued = ballots_issued(session, round_)
+        collected = ballots_collected(session, round_.id)
+    check_within_members(basis_of(session, round_), members, issued=issued, collected=collected)
     if summoned is not None and issued > summoned:
         raise CountError(
             N_(
@@ -192,6 +190,11 @@ def set_attendance(
             ),
             issued=issued,
             summoned=summoned,
+        )
+    if target is not None:
+        check_paper_issued(target.paper_issued, present)
+        return set_group_attendance(
+            round_, target, members=members, summoned=summoned, present=present
         )
     check_paper_issued(round_.paper_issued, present)
     before = {"members": round_.members, "summoned": round_.summoned, "present": round_.present}
@@ -199,44 +202,6 @@ def set_attendance(
     for only in round_.groups:  # a round of one group: the group holds the same figures
         only.members, only.summoned, only.present = members, summoned, present
     return before
-
-
-def _set_group_attendance(
-    session: Session,
-    round_: Round,
-    group: VoterGroup,
-    members: int | None,
-    summoned: int | None,
-    present: int | None,
-) -> dict[str, int | None]:
-    if round_.status not in (RoundStatus.DRAFT.value, RoundStatus.OPEN.value):
-        raise WrongState(
-            N_(
-                "Round {id} is {status}: its attendance was recorded when it closed and can "
-                "no longer be changed."
-            ),
-            id=round_.id,
-            status=round_.status,
-        )
-    check_counts(members, summoned, present)
-    issued = issued_in(session, group)
-    check_within_members(
-        basis_of(session, round_),
-        members,
-        issued=issued,
-        collected=collected_in(session, round_.id, group.number),
-    )
-    if summoned is not None and issued > summoned:
-        raise CountError(
-            N_(
-                "Impossible counts: {issued} ballots and codes are already issued for "
-                "{summoned} persons summoned."
-            ),
-            issued=issued,
-            summoned=summoned,
-        )
-    check_paper_issued(group.paper_issued, present)
-    return set_group_attendance(round_, group, members=members, summoned=summoned, present=present)
 
 
 def basis_of(session: Session, round_: Round) -> str:
@@ -644,9 +609,7 @@ def close_round(session: Session, round_: Round, group: int | None = None) -> bo
     if any(g.status != GROUP_CLOSED for g in round_.groups):
         # Other groups still vote: only the closed group's clear ballots are rewritten now.
         for target in targets:
-            if codes_used_in(session, round_.id, target.number) and not sealed_count(
-                session, round_.id, target.number
-            ):
+            if holds_clear_online_ballots(session, round_.id, target.number):
                 rewrite_ballot_box(session, round_.id, group=target.number)
         session.flush()
         return False
@@ -664,13 +627,24 @@ def close_round(session: Session, round_: Round, group: int | None = None) -> bo
         session.flush()
         return True
     round_.status = RoundStatus.CLOSED.value
-    if codes_used(session, round_.id) and not sealed_count(session, round_.id):
-        # Online ballots stored in the clear (cast before sealed ballots existed): the engine's
-        # bookkeeping could still hint at the order of casting. See docs/ANONYMITY.md.
+    if holds_clear_online_ballots(session, round_.id):
         rewrite_ballot_box(session, round_.id)
         event.listen(session, "after_commit", lambda done: compact(done.get_bind()), once=True)
     session.flush()
     return True
+
+
+def holds_clear_online_ballots(session: Session, round_id: int, group: int | None = None) -> bool:
+    """Whether a round's box (or one group's) holds online ballots stored in the clear.
+
+    Such ballots were cast before sealed ballots existed: the engine's bookkeeping could still
+    hint at the order of casting, so the box is rewritten at close (docs/ANONYMITY.md). Sealed
+    ballots reveal nothing and never need it; a box of sealed and paper ballots neither.
+    """
+    used = (
+        codes_used(session, round_id) if group is None else codes_used_in(session, round_id, group)
+    )
+    return bool(used) and not sealed_count(session, round_id, group)
 
 
 def finish_count(session: Session, round_: Round, group: int) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import sealed
-from .errors import N_, InvalidInput
+from .errors import N_, InvalidInput, Message, message
 
 # Bound into every context: which system the ceremony and the ballots belong to.
 SCOPE = "phieu-tin-nhiem"
@@ -25,8 +25,26 @@ class SealingError(InvalidInput):
     """A file or a value of the sealed record failed its check (a proof, a point, a format)."""
 
 
+# What a refusal names, in the words of the pages (the call sites name it by these keys). The
+# reason after it is the library's own technical text.
+CHECKED_WORDS = {
+    "public part": N_("public part of the key"),
+    "committee": N_("the committee's joint key"),
+    "shares": N_("shares for the other members"),
+    "confirmation": N_("check of the shares received"),
+    "partial decryption": N_("partial decryption"),
+    "decryption": N_("decryption of the totals"),
+    "sealed record": N_("public record of the sealed ballots"),
+    "sealed ballot box": N_("box of sealed ballots"),
+}
+
+
 def _refused(what: str, reason: object) -> SealingError:
-    return SealingError(N_("{what} does not check: {reason}."), what=what, reason=str(reason))
+    return SealingError(
+        N_("{what} does not check: {reason}."),
+        what=message(CHECKED_WORDS.get(what, what)),
+        reason=reason if isinstance(reason, Message) else str(reason),
+    )
 
 
 # ------------------------------------------------------------------------- the ceremony
@@ -53,8 +71,18 @@ def check_public_part(
     if (public.index, public.k, public.n) != (number, threshold, size):
         raise _refused(
             "public part",
-            f"it is member {public.index}'s for {public.k} of {public.n}, "
-            f"not member {number}'s for {threshold} of {size}",
+            message(
+                N_(
+                    "it is member {index}'s for {k} of {n}, not member {number}'s for "
+                    "{threshold} of {size}"
+                ),
+                index=public.index,
+                k=public.k,
+                n=public.n,
+                number=number,
+                threshold=threshold,
+                size=size,
+            ),
         )
     problems = sealed.committee.member_problems(ceremony_bytes, public)
     if problems:
@@ -78,10 +106,10 @@ def check_shares(number: int, payload: Any, numbers: Sequence[int]) -> None:
     except sealed.SealedError as error:
         raise _refused("shares", error) from error
     if any(share.sender != number for share in shares):
-        raise _refused("shares", f"a share is not from member {number}")
+        raise _refused("shares", message(N_("a share is not from member {number}"), number=number))
     recipients = sorted(share.recipient for share in shares)
     if recipients != sorted(n for n in numbers if n != number):
-        raise _refused("shares", "not exactly one share for every other member")
+        raise _refused("shares", message(N_("not exactly one share for every other member")))
 
 
 def shares_for(number: int, all_shares: Sequence[Any]) -> list[sealed.EncryptedShare]:
@@ -98,11 +126,13 @@ def shares_for(number: int, all_shares: Sequence[Any]) -> list[sealed.EncryptedS
 def check_confirmation(committee: sealed.Committee, number: int, payload: Any) -> None:
     """Check a member's confirmation: the joint key and their verification key, as derived."""
     if not isinstance(payload, dict):
-        raise _refused("confirmation", "expected an object")
+        raise _refused("confirmation", message(N_("the file holds no check")))
     if payload.get("public_key") != committee.public_key.hex():
-        raise _refused("confirmation", "the member made another joint key")
+        raise _refused("confirmation", message(N_("the member made another joint key")))
     if payload.get("verification_key") != committee.verification_key(number).hex():
-        raise _refused("confirmation", "the member's key does not match the commitments")
+        raise _refused(
+            "confirmation", message(N_("the member's key does not match the commitments"))
+        )
 
 
 # ------------------------------------------------------------------------- the round
@@ -174,7 +204,10 @@ def check_partial(
     except sealed.SealedError as error:
         raise _refused("partial decryption", error) from error
     if partial.member != number:
-        raise _refused("partial decryption", f"it is member {partial.member}'s")
+        raise _refused(
+            "partial decryption",
+            message(N_("it is member {member}'s"), member=partial.member),
+        )
     problems = sealed.partial_problems(committee, round_parameters.context, tally, partial)
     if problems:
         raise _refused("partial decryption", "; ".join(problems[:3]))

@@ -29,7 +29,8 @@ from .committee import (
     KIND_TOTALS,
     read_file,
 )
-from .errors import N_, InvalidInput
+from .errors import N_, InvalidInput, Message, message
+from .sealed.keyfile import MIN_PASSPHRASE
 
 # Argon2id costs of a key file: "moderate" (about a second, 256 MB) for real key files.
 STRENGTH = "moderate"
@@ -64,7 +65,12 @@ def _answer(document: dict[str, Any], kind: str, number: int, payload: Any) -> b
         "member": number,
         "payload": payload,
     }
-    return (json.dumps(answer, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return as_file(answer)
+
+
+def as_file(document: dict[str, Any]) -> bytes:
+    """The bytes of a committee file (the organizer's or a member's): JSON, UTF-8, readable."""
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def _ceremony(document: dict[str, Any]) -> tuple[bytes, int, int]:
@@ -82,12 +88,40 @@ def _member(document: dict[str, Any], number: int) -> dict[str, Any]:
     )
 
 
+# Why a key file does not open (the library's words, votes/sealed/keyfile.py), as a member reads it.
+KEY_FILE_REASONS = {
+    "not a sealed-ballot key file": N_("this is not a key file of the counting committee"),
+    "wrong passphrase, or the key file is damaged": N_(
+        "wrong passphrase, or the key file is damaged"
+    ),
+    "the key file is damaged": N_("the key file is damaged"),
+    "the printed key contains characters that are not base32": N_(
+        "the printed key contains characters that cannot be in it"
+    ),
+    "the printed key's check group does not match: a typing error?": N_(
+        "the check group of the printed key does not match: a typing error?"
+    ),
+}
+
+
+def key_file_reason(error: sealed.KeyFileError) -> Message | str:
+    """Say why a key file does not open or cannot be made, in the member's language."""
+    text = str(error)
+    if text.startswith("the passphrase needs at least"):
+        return message(
+            N_("the passphrase needs at least {count} characters"),
+            count=MIN_PASSPHRASE,
+        )
+    return message(KEY_FILE_REASONS[text]) if text in KEY_FILE_REASONS else text
+
+
 def _unlock(key_file: bytes, passphrase: str) -> sealed.MemberSecret | sealed.MemberKey:
     try:
         return sealed.unlock(key_file, passphrase)
     except sealed.KeyFileError as error:
         raise TrusteeError(
-            N_("The key file does not open: {reason} (a wrong passphrase?)."), reason=str(error)
+            N_("The key file does not open: {reason} (a wrong passphrase?)."),
+            reason=key_file_reason(error),
         ) from error
 
 
@@ -96,7 +130,7 @@ def _lock(secret: sealed.MemberSecret | sealed.MemberKey, passphrase: str, stren
         return sealed.lock(secret, passphrase, strength)
     except sealed.KeyFileError as error:
         raise TrusteeError(
-            N_("The key file cannot be made: {reason}."), reason=str(error)
+            N_("The key file cannot be made: {reason}."), reason=key_file_reason(error)
         ) from error
 
 

@@ -22,6 +22,7 @@ import reports
 
 from .. import package, profiles, rounds, rules
 from ..bundle import export_round
+from ..committee import get_key
 from ..errors import N_, NotFound, WrongState
 from ..groups import get_group
 from ..i18n import translate
@@ -32,6 +33,7 @@ from ..period import period_report
 from ..persons import identity_persons
 from ..results import group_view, round_header, round_results
 from ..roster import ROSTER_COLUMNS, roster_entries
+from ..seal import box_digest
 from ..text import name_sort_key
 from ..vocabulary import DECIDING_BODIES, member_word
 from .codes import issue_codes
@@ -97,6 +99,22 @@ def _dated(round_: Round) -> None:
         )
 
 
+def _sealed_box(session: Session, round_: Round, group: int | None) -> dict[str, Any] | None:
+    """Describe a round's (or a voter group's) box of sealed ballots for the minutes: its
+    digest and the counting committee's k of n. None for a round without online ballots."""
+    key = get_key(session, round_.id)
+    if key is None or key.parameters is None:
+        return None
+    several = len(round_.groups) > 1
+    return {
+        "digest": box_digest(session, round_.id, group),
+        "threshold": key.threshold,
+        "size": key.size,
+        # One voter group's box of several: not the whole round's public list.
+        "group": get_group(round_, group).name if several and group is not None else None,
+    }
+
+
 def minutes(
     session: Session, round_id: int, *, place: str | None = None, group: int | None = None
 ) -> Document:
@@ -116,7 +134,7 @@ def minutes(
                 number=group,
                 id=round_id,
             )
-        result = group_view(result, group)
+        result = {**group_view(result, group), "sealed_box": _sealed_box(session, round_, group)}
         pdf = reports.minutes(
             result, {"words": _words(round_.body.kind), **({"place": place} if place else {})}
         )
@@ -125,7 +143,9 @@ def minutes(
     meta: dict[str, Any] = {"words": _words(round_.body.kind)}
     if place:
         meta["place"] = place
-    pdf = reports.minutes(result, meta)
+    # The box of the ballots the minutes count: the deciding group's, or all groups' together.
+    deciding = None if result["deciding_hidden"] else round_.deciding_group
+    pdf = reports.minutes({**result, "sealed_box": _sealed_box(session, round_, deciding)}, meta)
     return Document("minutes", pdf, f"round-{round_id}-minutes.pdf", PDF)
 
 

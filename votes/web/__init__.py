@@ -21,7 +21,7 @@ from ..limits import ID_MAX
 from ..profiles import UnknownProfile, get_profile, short_name
 from ..rules import finding_message
 from ..text import decimal_comma, in_vietnam, integer_text
-from . import admin, api, audit, auth, ballot, outage, tree
+from . import admin, api, audit, auth, ballot, outage, trackers, tree
 from .auth import load_user
 from .common import message, reading, safe_next, template_gettext
 from .extensions import babel, csrf, limiter, login_manager
@@ -176,6 +176,7 @@ def init_web(app: Flask) -> None:
     login_manager.unauthorized_handler(auth.unauthorized)
 
     app.register_blueprint(ballot.bp)
+    app.register_blueprint(trackers.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(tree.bp, url_prefix="/admin")

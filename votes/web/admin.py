@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from .. import operations, paper, profiles, staff
+from .. import operations, paper, profiles, staff, trustee
 from ..ballotbox import ballots_collected, ballots_issued, sealed_count
 from ..committee import (
     COMMITTEE_FILE_WORDS,
@@ -1183,7 +1182,7 @@ def committee_download(round_id: int, kind: str) -> Response:
     except VotesError as error:
         abort(409, description=message(error))
     return Response(
-        json.dumps(document, ensure_ascii=False, indent=1) + "\n",
+        trustee.as_file(document),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="round-{round_id}-{kind}.json"'},
     )

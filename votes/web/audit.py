@@ -24,6 +24,7 @@ from ..models import AuditEvent, Body, Person, Round
 from ..operations import documents
 from ..results import round_results
 from ..text import name_sort_key
+from ..trackers import open_box
 from ..verify import verify_anchors, verify_round
 from .auth import role_required
 from .charts import low_share_line, stacked_bars
@@ -188,6 +189,18 @@ def round_page(round_id: int) -> str:
         expect_seal=expect_seal or "",
         expect_head=expect_head or "",
     )
+
+
+@bp.route("/rounds/<int:round_id>/trackers")
+@role_required(*AUDITORS)
+def trackers(round_id: int) -> str:
+    """List a round's sealed ballots (trackers) and each box's running digest, in any state.
+
+    Encrypted ballots say nothing of their marks: auditors see the list while the round is
+    open too, and a change to the box between two looks changes its digest.
+    """
+    round_ = _round(round_id)
+    return render_template("audit/trackers.html", round=round_, box=open_box(reading(), round_))
 
 
 @bp.route("/rounds/<int:round_id>/results")
