@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -322,3 +323,38 @@ def test_the_paper_pages_type_each_groups_stack_apart(world: World) -> None:
     with operations.work(world.sessions, "setup") as task:
         operations.close_round(task, round_id, 2)
     assert clerks[1].get(f"{base}/1?group=2").status_code == 302
+
+
+def test_the_api_imports_into_the_named_group(world: World) -> None:
+    round_id = widened_on_the_web(world)
+    client = world.client("organizer")
+    path = f"/api/v1/rounds/{round_id}/paper-ballots"
+    stack = b"status,1,2\nvalid,H,L\nvalid,L,L\nvalid,C,H\n"
+
+    def post(query: str) -> Any:
+        return client.post(path + query, data=stack, content_type="text/csv")
+
+    # A round of several groups: without the group nothing is imported.
+    assert post("?issued=3").status_code == 422
+    assert post("?group=x").status_code == 422
+    first = post("?group=2&issued=3")
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["group"] == 2
+    # The same file for group 1: refused, naming group 2.
+    refused = post("?group=1&issued=3")
+    assert refused.status_code == 409
+    assert "nhóm lấy phiếu 2 (Cán bộ hưu trí)" in refused.get_json()["message"]
+    assert post("?group=1&issued=3&another_stack=true").status_code == 201
+    with world.sessions() as session:
+        stored = session.execute(
+            select(Ballot.group_number, func.count())
+            .where(Ballot.round_id == round_id)
+            .group_by(Ballot.group_number)
+        ).all()
+        assert sorted(stored) == [(1, 3), (2, 3)]
+    document = world.app.test_client().get("/api/v1/openapi.json").get_json()
+    names = [
+        p["name"]
+        for p in document["paths"]["/rounds/{round_id}/paper-ballots"]["post"]["parameters"]
+    ]
+    assert "group" in names
