@@ -104,8 +104,10 @@ BUILTIN_TABLE = {
         },
     ),
 }
-# The newest version of each built-in profile (version 2: issue 14's time rules and texts).
-NEWEST = {pid: 2 for pid in BUILTIN_TABLE} | {"qd165-2013": 1}
+# The newest version of each built-in profile (version 2: issue 14's time rules and texts;
+# the Party profiles' next version: issue 15's default deciding group, the executive's).
+PARTY = ("tn-16kh-2012", "qd262-2014", "qd96-2023")
+NEWEST = {pid: 2 for pid in BUILTIN_TABLE} | dict.fromkeys(PARTY, 3) | {"qd165-2013": 2}
 # The consequences that call for a vote of confidence (DOMAIN.md §5 and §8), by hand.
 CALLS_FOR_VOTE = {
     "tn-16kh-2012": set(),
@@ -172,7 +174,8 @@ def test_profiles_show(votes: VotesRunner) -> None:
     assert out.exit_code == 0, out.stderr
     shown = json.loads(out.stdout)
     assert shown["id"] == "qd96-2023"
-    assert shown["version"] == 2
+    assert shown["version"] == 3
+    assert shown["deciding_group"] == "executive"
     assert shown["quorum"] == {
         "rule": "two_thirds_of_summoned",
         "vi": "Số người có mặt phải từ hai phần ba số người được triệu tập trở lên",
@@ -202,6 +205,10 @@ BUILTIN_SHA256 = {
     ("nq96-2023", 1): "9b1ff93292b523245c8fcde60ac2d985a6d36c31d288b87d47216622241c8b6e",
     ("nq96-2023", 2): "864f44dbd97927ad3fae8b4216215417dec5bfc8a36d5712cec1a2a0d50eddf1",
     ("qd165-2013", 1): "9f1754c2c0c5d111537849ee35a959c84fd096337a21ddce0c24576f107080f7",
+    ("qd165-2013", 2): "f65d2f8cd8c590149cc490a233a6ce7b64e96781c4db4295db060e1473f7eac6",
+    ("qd262-2014", 3): "4aaac73d6d6e4b7f74cc22066c95c2634c53ceef229882c28c3cd3dc222c5cd2",
+    ("qd96-2023", 3): "73a2a817f7f13a22c7f0713ac670124a767abc67b20e51caba90bd5364d9f919",
+    ("tn-16kh-2012", 3): "564dca1320666d23ba55254c978ba3c5eeae389b884e81a5bf11fcd3f87d57cc",
     ("qd262-2014", 1): "23b7fc76efa03f0fcfe6bb249670aaf642d08e3e4a8d0ab98cf5d42fe031d6f1",
     ("qd262-2014", 2): "f46861c01decb58ebed47e4489500ad397c1d8061749f6c48d6bd42eff445bc7",
     ("qd96-2023", 1): "bf498669330332d5783e1e985c2f5eae01cc8646d4d016d3e1d2ea80b136f636",

@@ -66,12 +66,13 @@ from .results import group_view, round_results
 from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
 from .rules import finding_message
 from .seal import box_digest, sealed_box_file
-from .tally import quorum_warning
+from .tally import quorum_warnings
 from .text import decimal_comma, in_vietnam, integer_text
 from .tree import LEVELS
 from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import (
     BODY_KINDS,
+    GROUP_KINDS,
     INVALID_MARKS_WORD,
     MEMBERS_HEADINGS,
     PUBLIC_KINDS,
@@ -564,8 +565,7 @@ def round_attendance(
                 present=integer_text(round_.present),
             )
         )
-        warning = quorum_warning(session, round_)
-        if warning is not None:
+        for warning in quorum_warnings(session, round_):
             click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
@@ -960,6 +960,11 @@ def group_group() -> None:
 @click.option("--summoned", type=click.IntRange(min=0))
 @click.option("--present", type=click.IntRange(min=0))
 @click.option("--deciding", is_flag=True, help=N_("this group's result decides"))
+@click.option(
+    "--kind",
+    type=click.Choice(list(GROUP_KINDS)),
+    help=N_("what the group is; a profile may name the kind whose result decides by default"),
+)
 def group_add(
     round_id: int,
     name: str,
@@ -967,6 +972,7 @@ def group_add(
     summoned: int | None,
     present: int | None,
     deciding: bool,
+    kind: str | None,
 ) -> None:
     """Add a voter group to a draft round; print its number on the last line."""
     with working() as work:
@@ -978,6 +984,7 @@ def group_add(
             summoned=summoned,
             present=present,
             deciding=deciding,
+            kind=kind,
         )
         number = group.number
         name = group.name
@@ -1000,8 +1007,9 @@ def group_list(round_id: int) -> None:
         round_ = rounds.get_round(session, round_id)
         for group in round_.groups:
             mark = "*" if round_.deciding_group == group.number else " "
+            kind = f" [{group.kind}]" if group.kind else ""
             click.echo(
-                f"{mark} {group.number:>3}  {group.name}  "
+                f"{mark} {group.number:>3}  {group.name}{kind}  "
                 + _(
                     "{members} members, {summoned} summoned, {present} present; {status}.",
                     members=integer_text(group.members),
@@ -1012,6 +1020,8 @@ def group_list(round_id: int) -> None:
             )
         if round_.deciding_group is None:
             click.echo(_("* The combined result of all groups decides."))
+        for warning in quorum_warnings(session, round_):
+            click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
 @group_group.command("meeting")

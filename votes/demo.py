@@ -377,9 +377,17 @@ def seed_widened(sessions: sessionmaker[Session], secret: str | bytes) -> int:
         )
         round_id = round_.id
         round_.groups[0].name = name
-        for name, members, present, _day, _lows in WIDE_GROUPS[1:]:
+        for (name, members, present, _day, _lows), kind in zip(
+            WIDE_GROUPS[1:], ("heads", "retired"), strict=True
+        ):
             operations.add_group(
-                work, round_id, name, members=members, summoned=members, present=present
+                work,
+                round_id,
+                name,
+                members=members,
+                summoned=members,
+                present=present,
+                kind=kind,
             )
         for number, ((_n, _m, _p, day, _l), committee) in enumerate(
             zip(WIDE_GROUPS, WIDE_COMMITTEES, strict=True), start=1

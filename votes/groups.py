@@ -26,6 +26,7 @@ from .errors import N_, InvalidInput, NotFound, WrongState
 from .limits import check_text, in_id_range
 from .models import Ballot, Credential, Round, RoundStatus, SealedBallot, VoterGroup
 from .text import clean_name, nfc
+from .vocabulary import FIRST_GROUP_KINDS, GROUP_KINDS
 
 # The result that decides when the organizer names no group: "combined" is written for NULL.
 COMBINED = "combined"
@@ -58,6 +59,7 @@ def first_group(round_: Round, kind: str) -> VoterGroup:
     group = VoterGroup(
         number=1,
         name=FIRST_GROUP_NAMES.get(kind, FIRST_GROUP_NAMES["party"]),
+        kind=FIRST_GROUP_KINDS.get(kind),
         status=GROUP_DRAFT,
         members=round_.members,
         summoned=round_.summoned,
@@ -129,8 +131,12 @@ def add_group(
     present: int | None = None,
     deciding: bool = False,
     basis: str = "collected",
+    kind: str | None = None,
 ) -> VoterGroup:
-    """Add a voter group to a draft round; return it (numbered after the others)."""
+    """Add a voter group to a draft round; return it (numbered after the others).
+
+    `kind` says what the group is (vocabulary.GROUP_KINDS), for a profile's default.
+    """
     if round_.status != RoundStatus.DRAFT.value:
         raise WrongState(
             N_("Round {id} is {status}: voter groups are added while the round is a draft."),
@@ -145,9 +151,16 @@ def add_group(
             N_("Round {id} already has a voter group named {name}."), id=round_.id, name=name
         )
     check_counts(members, summoned, present)
+    if kind is not None and kind not in GROUP_KINDS:
+        raise InvalidInput(
+            N_("Unknown kind of voter group {kind!r}; expected one of {allowed}."),
+            kind=kind,
+            allowed=", ".join(GROUP_KINDS),
+        )
     group = VoterGroup(
         number=max((g.number for g in round_.groups), default=0) + 1,
         name=name,
+        kind=kind,
         status=GROUP_DRAFT,
         members=members,
         summoned=summoned,
@@ -160,6 +173,22 @@ def add_group(
         round_.deciding_group = group.number
     session.flush()
     return group
+
+
+def deciding_by_profile(round_: Round, setting: str | None) -> int | None:
+    """Return the result a profile's `deciding_group` names in a round of several groups.
+
+    "combined": None; a kind of group: the first group of that kind. When the profile names
+    none, or no group is of that kind, the round's current choice stands.
+    """
+    if setting is None:
+        return round_.deciding_group
+    if setting == COMBINED:
+        return None
+    return next(
+        (g.number for g in sorted(round_.groups, key=lambda g: g.number) if g.kind == setting),
+        round_.deciding_group,
+    )
 
 
 def choose_deciding(round_: Round, number: int | None) -> None:
@@ -351,6 +380,15 @@ def record_group_meeting(
     if len(round_.groups) <= 1:
         raise InvalidInput(
             N_("Round {id} has one voter group: its meeting is the round's."), id=round_.id
+        )
+    if round_.status == RoundStatus.PUBLISHED.value:
+        raise WrongState(
+            N_(
+                "Round {id} is published: its minutes are signed and the meeting of voter "
+                "group {number} can no longer be changed."
+            ),
+            id=round_.id,
+            number=group.number,
         )
     before: dict[str, object] = {
         "held_on": group.held_on.isoformat() if group.held_on else None,

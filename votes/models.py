@@ -213,12 +213,20 @@ class VoterGroup(Base):
             "present IS NULL OR summoned IS NULL OR present <= summoned", name="present_le_summoned"
         ),
         CheckConstraint("paper_issued IS NULL OR paper_issued >= 0", name="paper_issued"),
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('executive', 'deputies', 'heads', 'retired', 'front', "
+            "'staff')",
+            name="kind",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(300))
+    # What the group is (vocabulary.GROUP_KINDS), so that a profile can name the group whose
+    # result decides by default ("executive": the executive committee); NULL: not said.
+    kind: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     members: Mapped[int | None] = mapped_column(Integer)
     summoned: Mapped[int | None] = mapped_column(Integer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from .counting import digits
 from .errors import N_, InvalidInput, WrongState
-from .models import PaperEntry, Round
+from .groups import get_group, require_group_open
+from .models import PaperEntry, Round, VoterGroup
 from .vocabulary import INVALID_MARKS, NO_MARK
 from .vocabulary import letters as scale_letters
 from .voting import ImportResult, import_paper_ballots, require_open_for_paper
@@ -155,18 +157,35 @@ def _check_entry(entry: int) -> None:
         raise InvalidInput(N_("There are two entries, 1 and 2."))
 
 
-def _locked(session: Session, round_: Round, entry: int) -> PaperEntry | None:
+def _open_group(session: Session, round_: Round, group: int | None) -> VoterGroup:
+    """Hold the round open for paper ballots and return the voter group typed for, open.
+
+    A round of several groups types each group's stack apart (each group meets and counts on
+    its own): `group` names it; a round of one group needs none.
+    """
+    require_open_for_paper(session, round_)
+    target = get_group(round_, group)
+    session.refresh(target)  # a close of the group that committed meanwhile is seen here
+    require_group_open(round_, target)
+    return target
+
+
+def _of(round_: Round, group: int) -> list[Any]:
+    return [PaperEntry.round_id == round_.id, PaperEntry.group_number == group]
+
+
+def _locked(session: Session, round_: Round, group: int, entry: int) -> PaperEntry | None:
     """Return an entry locked for change (PostgreSQL: FOR UPDATE; SQLite: the write lock)."""
     _check_entry(entry)
     return session.scalar(
-        select(PaperEntry)
-        .where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
-        .with_for_update()
+        select(PaperEntry).where(*_of(round_, group), PaperEntry.entry == entry).with_for_update()
     )
 
 
-def _rows(session: Session, round_: Round, *, lock: bool = False) -> dict[int, PaperEntry]:
-    query = select(PaperEntry).where(PaperEntry.round_id == round_.id)
+def _rows(
+    session: Session, round_: Round, group: int, *, lock: bool = False
+) -> dict[int, PaperEntry]:
+    query = select(PaperEntry).where(*_of(round_, group))
     return {row.entry: row for row in session.scalars(query.with_for_update() if lock else query)}
 
 
@@ -177,14 +196,21 @@ def _state(entry: int, row: PaperEntry | None) -> EntryState:
     return EntryState(entry, row.clerk, len(lines), row.finished, lines[-1] if lines else None)
 
 
-def states(session: Session, round_: Round) -> list[EntryState]:
-    """Return both entries of a round, started or not."""
-    rows = _rows(session, round_)
+def states(session: Session, round_: Round, group: int | None = None) -> list[EntryState]:
+    """Return both entries of a round (of one voter group), started or not."""
+    rows = _rows(session, round_, get_group(round_, group).number)
     return [_state(n, rows.get(n)) for n in ENTRIES]
 
 
 def add_ballot(
-    session: Session, round_: Round, entry: int, line: str, *, number: int, clerk: str
+    session: Session,
+    round_: Round,
+    entry: int,
+    line: str,
+    *,
+    number: int,
+    clerk: str,
+    group: int | None = None,
 ) -> bool:
     """Append ballot `number` (1-based) to an entry; False if it is there already.
 
@@ -193,7 +219,7 @@ def add_ballot(
     means the page is out of date (another tab typed meanwhile) and is refused.
     The caller commits.
     """
-    require_open_for_paper(session, round_)
+    target = _open_group(session, round_, group)
     allowed = letters(round_.scale)
     parsed, problems = parse_batch(line, len(round_.items), allowed, typed_marks(round_.scale))
     if problems or len(parsed) != 1:
@@ -202,7 +228,9 @@ def add_ballot(
             count=len(round_.items),
             letters=", ".join(keys(round_.scale)),
         )
-    row = _locked(session, round_, entry) or _start(session, round_, entry, clerk)
+    row = _locked(session, round_, target.number, entry) or _start(
+        session, round_, target.number, entry, clerk
+    )
     if row.finished:
         raise WrongState(
             N_("Entry {entry} is finished; reopen it on the paper ballots page to type more."),
@@ -225,23 +253,32 @@ def add_ballot(
     return True
 
 
-def _start(session: Session, round_: Round, entry: int, clerk: str) -> PaperEntry:
+def _start(session: Session, round_: Round, group: int, entry: int, clerk: str) -> PaperEntry:
     """Create an entry, or find the one another clerk created at the same moment, locked."""
-    new = {"round_id": round_.id, "entry": entry, "clerk": clerk, "lines": "", "finished": False}
+    new = {
+        "round_id": round_.id,
+        "group_number": group,
+        "entry": entry,
+        "clerk": clerk,
+        "lines": "",
+        "finished": False,
+    }
     # INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a second clerk starting the same entry
     # waits for the first one's insert and then finds it, instead of failing on the key.
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(upsert(PaperEntry).values(**new).on_conflict_do_nothing())
-    row = _locked(session, round_, entry)
-    if row is None:  # only if the round's entries were deleted in between (a close)
+    row = _locked(session, round_, group, entry)
+    if row is None:  # only if the group's entries were deleted in between (a close)
         raise WrongState(N_("The paper entries of round {id} were closed meanwhile."), id=round_.id)
     return row
 
 
-def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> bool:
+def remove_last(
+    session: Session, round_: Round, entry: int, *, number: int, group: int | None = None
+) -> bool:
     """Remove ballot `number` if it is the last of an unfinished entry; False if it is gone."""
-    require_open_for_paper(session, round_)
-    row = _locked(session, round_, entry)
+    target = _open_group(session, round_, group)
+    row = _locked(session, round_, target.number, entry)
     if row is None or row.finished:
         return False
     lines = split_lines(row.lines)
@@ -251,30 +288,30 @@ def remove_last(session: Session, round_: Round, entry: int, *, number: int) -> 
     return True
 
 
-def finish(session: Session, round_: Round, entry: int) -> None:
+def finish(session: Session, round_: Round, entry: int, group: int | None = None) -> None:
     """Mark an entry finished: nothing more is typed into it until it is reopened."""
-    require_open_for_paper(session, round_)
-    row = _locked(session, round_, entry)
+    target = _open_group(session, round_, group)
+    row = _locked(session, round_, target.number, entry)
     if row is None or not split_lines(row.lines):
         raise InvalidInput(N_("Entry {entry} has no ballots yet."), entry=entry)
     row.finished = True
 
 
-def reopen(session: Session, round_: Round, entry: int) -> None:
+def reopen(session: Session, round_: Round, entry: int, group: int | None = None) -> None:
     """Let a finished entry be typed into again (ballots forgotten at the end of a stack)."""
-    require_open_for_paper(session, round_)
-    row = _locked(session, round_, entry)
+    target = _open_group(session, round_, group)
+    row = _locked(session, round_, target.number, entry)
     if row is None:
         raise InvalidInput(N_("Entry {entry} has not been started."), entry=entry)
     row.finished = False
 
 
-def discard(session: Session, round_: Round, entry: int) -> None:
+def discard(session: Session, round_: Round, entry: int, group: int | None = None) -> None:
     """Throw an entry away, to start it again from the first ballot."""
-    require_open_for_paper(session, round_)
+    target = _open_group(session, round_, group)
     _check_entry(entry)
     session.execute(
-        delete(PaperEntry).where(PaperEntry.round_id == round_.id, PaperEntry.entry == entry)
+        delete(PaperEntry).where(*_of(round_, target.number), PaperEntry.entry == entry)
     )
 
 
@@ -330,9 +367,11 @@ class Comparison:
         return self.ready and bool(self.batches[0]) and not self.diff
 
 
-def compare(session: Session, round_: Round, *, lock: bool = False) -> Comparison:
-    """Compare the two entries of a round (locked for change with lock=True)."""
-    rows = _rows(session, round_, lock=lock)
+def compare(
+    session: Session, round_: Round, group: int | None = None, *, lock: bool = False
+) -> Comparison:
+    """Compare the two entries of a round (of one voter group; locked for change with lock)."""
+    rows = _rows(session, round_, get_group(round_, group).number, lock=lock)
     first, second = (split_lines(rows[n].lines) if n in rows else [] for n in ENTRIES)
     return Comparison(
         (_state(1, rows.get(1)), _state(2, rows.get(2))),
@@ -341,13 +380,15 @@ def compare(session: Session, round_: Round, *, lock: bool = False) -> Compariso
     )
 
 
-def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
+def correct(
+    session: Session, round_: Round, texts: tuple[str, str], group: int | None = None
+) -> None:
     """Replace both finished entries by corrected text; nothing is saved if a line is wrong.
 
     A wrong line is refused with every problem listed (each naming the entry and the line);
     the caller commits.
     """
-    require_open_for_paper(session, round_)
+    target = _open_group(session, round_, group)
     allowed = letters(round_.scale)
     count = len(round_.items)
     parsed = [
@@ -362,7 +403,7 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
     if problems:
         raise InvalidInput.of(problems)
     for entry, (lines, _found) in zip(ENTRIES, parsed, strict=True):
-        row = _locked(session, round_, entry)
+        row = _locked(session, round_, target.number, entry)
         if row is None or not row.finished:
             raise InvalidInput(N_("Both entries must be finished before they are compared."))
         row.lines = "\n".join(lines)
@@ -370,14 +411,15 @@ def correct(session: Session, round_: Round, texts: tuple[str, str]) -> None:
 
 
 def accept(
-    session: Session, round_: Round, *, issued: int | None
+    session: Session, round_: Round, *, issued: int | None, group: int | None = None
 ) -> tuple[ImportResult, list[str]]:
     """Put an agreed batch into the ballot box and delete both entries; the caller commits.
 
-    Return what was stored and the two clerks who typed it (for the log).
+    The batch goes into the voter group it was typed for. Return what was stored and the two
+    clerks who typed it (for the log).
     """
-    require_open_for_paper(session, round_)
-    comparison = compare(session, round_, lock=True)
+    target = _open_group(session, round_, group)
+    comparison = compare(session, round_, target.number, lock=True)
     if not comparison.agree:
         raise InvalidInput(
             N_("The two entries do not agree (or are not both finished); nothing was stored.")
@@ -390,22 +432,45 @@ def accept(
         batch_csv(comparison.batches[0], len(round_.items)),
         issued=issued,
         another_stack=True,
+        group=target.number,
     )
-    session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_.id))
+    session.execute(delete(PaperEntry).where(*_of(round_, target.number)))
     return result, [state.clerk or "" for state in comparison.entries]
 
 
-def pending(session: Session, round_id: int) -> list[int]:
-    """Return the number of ballots typed into each paper entry not yet accepted."""
-    texts = session.scalars(
-        select(PaperEntry.lines).where(PaperEntry.round_id == round_id).order_by(PaperEntry.entry)
-    )
+def pending(session: Session, round_id: int, group: int | None = None) -> list[int]:
+    """Return the number of ballots typed into each paper entry not yet accepted.
+
+    Every entry of the round (group by group), or those of one voter group.
+    """
+    query = select(PaperEntry.lines).where(PaperEntry.round_id == round_id)
+    if group is not None:
+        query = query.where(PaperEntry.group_number == group)
+    texts = session.scalars(query.order_by(PaperEntry.group_number, PaperEntry.entry))
     return [len(split_lines(text)) for text in texts]
 
 
-def discard_pending(session: Session, round_id: int) -> list[int]:
-    """Delete the paper entries a closing round leaves unaccepted; return what was dropped."""
-    dropped = pending(session, round_id)
+def pending_by_group(session: Session, round_id: int) -> dict[int, list[int]]:
+    """Return, for each voter group with entries not yet accepted, the ballots of each entry."""
+    found: dict[int, list[int]] = {}
+    for number, text in session.execute(
+        select(PaperEntry.group_number, PaperEntry.lines)
+        .where(PaperEntry.round_id == round_id)
+        .order_by(PaperEntry.group_number, PaperEntry.entry)
+    ):
+        found.setdefault(number, []).append(len(split_lines(text)))
+    return found
+
+
+def discard_pending(session: Session, round_id: int, group: int | None = None) -> list[int]:
+    """Delete the paper entries a closing round (or voter group) leaves unaccepted.
+
+    Return what was dropped: a group's entries close with the group.
+    """
+    dropped = pending(session, round_id, group)
     if dropped:
-        session.execute(delete(PaperEntry).where(PaperEntry.round_id == round_id))
+        query = delete(PaperEntry).where(PaperEntry.round_id == round_id)
+        if group is not None:
+            query = query.where(PaperEntry.group_number == group)
+        session.execute(query)
     return dropped

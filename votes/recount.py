@@ -155,10 +155,6 @@ SEAL_PARTS = ("body", "round", "items", "exemptions", "counts", "receipts", "bal
 ROUND_FIELDS = ("id", "year", "title", "scale", "profile", "place", "held_on", "followup_of")
 ITEM_FIELDS = ("order", "kind", "person_key", "name", "position")
 EXEMPT_FIELDS = ("person_key", "name", "position", "reason")
-# A round of several voter groups adds two parts (docs/AUDIT.md): "groups", each group's
-# figures and which result decides; "group_ballots", every ballot with its group, in the
-# canonical CSV with a first column "group". A round of one group has neither: its seal is
-# what it was before voter groups existed.
 COUNT_FIELDS = (
     "members",
     "summoned",
@@ -169,6 +165,10 @@ COUNT_FIELDS = (
     "codes_issued",
     "codes_used",
 )
+# A round of several voter groups adds two parts (docs/AUDIT.md): "groups", each group's
+# figures and which result decides; "group_ballots", every ballot with its group, in the
+# canonical CSV with a first column "group". A round of one group has neither: its seal is
+# what it was before voter groups existed.
 GROUP_FIELDS = (
     "number",
     "name",
@@ -176,6 +176,28 @@ GROUP_FIELDS = (
     # The digest of the group's box of sealed ballots (null without sealed ballots).
     "box_digest",
 )
+
+# Each group's own meeting (its date and place; a round of one group meets at the round's,
+# which "round" covers) is sealed too, one part a field, so that a change names the field:
+# group number → the date (ISO) or the place. These parts were added after the first seals
+# of widened rounds: a seal recorded without them was made before they existed, and is
+# checked on the parts it has (`as_sealed`). Sealed from the seal format of 2026-11 on.
+MEETING_PARTS = {"group_dates": "held_on", "group_places": "place"}
+LATER_PARTS = frozenset(MEETING_PARTS)
+
+
+def as_sealed(parts: Mapping[str, str], recorded: Mapping[str, str]) -> dict[str, str]:
+    """Return the parts of a round now, in the format of a seal recorded earlier.
+
+    A part added to the seal later (LATER_PARTS) that the recorded seal does not have is
+    left out: that seal was made before the part existed. Every other part is kept, so a part
+    missing from the recorded seal, or changed, still shows.
+    """
+    return {
+        name: digest
+        for name, digest in parts.items()
+        if name in recorded or name not in LATER_PARTS
+    }
 
 
 def receipts_text(receipts: Iterable[str]) -> bytes:
@@ -337,6 +359,16 @@ def part_bytes(
         **(
             {"group_ballots": group_ballots}
             if is_widened(definition) and group_ballots is not None
+            else {}
+        ),
+        **(
+            {
+                part: json_part(
+                    {str(group["number"]): group.get(field) for group in definition["groups"]}
+                )
+                for part, field in MEETING_PARTS.items()
+            }
+            if is_widened(definition)
             else {}
         ),
     }
@@ -579,6 +611,12 @@ def _check_seal(
             ballots_csv,
             record_parts(json.loads(record)) if record is not None else None,
         )
+        for name in sorted(set(parts) - set(as_sealed(parts, recorded_parts))):
+            lines.check(
+                N_("Part {part_id} of the seal was added after this round was sealed."),
+                part_id=name,
+            )
+        parts = as_sealed(parts, recorded_parts)
         for name in sorted(set(parts) | set(recorded_parts)):
             if name not in parts:
                 lines.check(N_("Part {part_id} of the seal is not checked here."), part_id=name)
@@ -687,7 +725,7 @@ def check_bundle(
 
 # The events that seal a round: its close, and a meeting recorded after the close (the
 # meeting's date and place are part of the round's details, so recording them re-seals).
-SEALING_EVENTS = ("round_closed", "meeting_recorded")
+SEALING_EVENTS = ("round_closed", "meeting_recorded", "group_meeting_recorded")
 
 
 def latest_seal(events: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:

@@ -21,7 +21,7 @@ from .committee import online_totals
 from .counting import count_packed
 from .credentials import codes_issued
 from .errors import N_, CountError, Message, WrongState, message
-from .groups import codes_issued_in, issued_in
+from .groups import GROUP_CLOSED, codes_issued_in, issued_in
 from .models import Person, Round, Scale, VoterGroup
 from .profiles import both_languages
 from .text import percent
@@ -416,29 +416,54 @@ def is_void(session: Session, round_: Round, profile: profiles.Profile | None = 
     return quorum_status(session, round_, profile)["met"] is not True
 
 
-def quorum_warning(session: Session, round_: Round) -> Message | None:
+def quorum_warnings(session: Session, round_: Round) -> list[Message]:
     """Warn, while a round is a draft or open, that the number present is below quorum.
 
     Attendance may change until the round closes; the quorum is judged at close, so this is a
     warning, not a refusal: closed like this, the round would be void (DOMAIN.md §2). Turnout
-    is not judged here: ballots still arrive while the round is open.
+    is not judged here: ballots still arrive while the round is open. A round of several
+    voter groups is warned of per group (the quorum is per group), for each group not closed.
     """
     if round_.status in COUNTED:
-        return None
+        return []
     profile = profiles.get_profile(session, round_.profile_id, round_.profile_version)
     rule = profile.quorum_rule
-    if rule is None or round_.present is None or round_.summoned is None:
-        return None
-    if rule.met(round_.present, round_.summoned):
-        return None
-    return message(
-        N_(
-            "the quorum is not met ({present} present of {summoned} summoned; at least "
-            "{required} are needed): if round {id} closes like this, it is void and raises no "
-            "finding."
-        ),
-        present=round_.present,
-        summoned=round_.summoned,
-        required=rule.required(round_.summoned),
-        id=round_.id,
-    )
+    if rule is None:
+        return []
+    if len(round_.groups) <= 1:
+        if round_.present is None or round_.summoned is None:
+            return []
+        if rule.met(round_.present, round_.summoned):
+            return []
+        return [
+            message(
+                N_(
+                    "the quorum is not met ({present} present of {summoned} summoned; at "
+                    "least {required} are needed): if round {id} closes like this, it is void "
+                    "and raises no finding."
+                ),
+                present=round_.present,
+                summoned=round_.summoned,
+                required=rule.required(round_.summoned),
+                id=round_.id,
+            )
+        ]
+    return [
+        message(
+            N_(
+                "voter group {number} ({name}): the quorum is not met ({present} present of "
+                "{summoned} summoned; at least {required} are needed): if the group closes "
+                "like this, its result is void and raises no finding."
+            ),
+            number=group.number,
+            name=group.name,
+            present=group.present,
+            summoned=group.summoned,
+            required=rule.required(group.summoned),
+        )
+        for group in round_.groups
+        if group.status != GROUP_CLOSED
+        and group.present is not None
+        and group.summoned is not None
+        and not rule.met(group.present, group.summoned)
+    ]

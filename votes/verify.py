@@ -16,7 +16,7 @@ from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
 from .models import AuditEvent, Round, RoundStatus
 from .package import check_reported
-from .recount import canonical, latest_seal, parse_seal, round_seal
+from .recount import as_sealed, canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
 from .seal import box_digest, public_record
 from .vocabulary import COUNTED, SEAL_PART_WORDS, level_names
@@ -337,7 +337,7 @@ def _compare_seal(
                 now=now["seal_parts"]["ballots"],
             )
         return
-    for name, digest in now["seal_parts"].items():
+    for name, digest in as_sealed(now["seal_parts"], parts).items():
         if parts.get(name) != digest:
             report.problem(
                 N_(
@@ -384,7 +384,12 @@ def verify_anchors(
         ) from exc
     sealed = sealed_record(audit.round_events(session, round_.id))
     recorded = sealed.get("seal") if sealed is not None else None
-    now = closing_record(session, round_)["seal"] if round_.status in COUNTED else None
+    now = None
+    if round_.status in COUNTED:
+        # The seal now, in the format of the one recorded (a later format may add parts).
+        parts = closing_record(session, round_)["seal_parts"]
+        recorded_parts = sealed.get("seal_parts") if sealed is not None else None
+        now = round_seal(as_sealed(parts, recorded_parts) if recorded_parts else parts)
     if recorded != expected or now != expected:
         report.problem(
             N_(

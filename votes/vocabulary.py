@@ -131,7 +131,24 @@ SEAL_PART_WORDS: dict[str, str] = {
     "ballots": N_("the ballots"),
     "sealed_box": N_("the sealed ballots (the encrypted online ballots)"),
     "sealed_tally": N_("the sealed tally (the committee's key, the decryption and the totals)"),
+    "groups": N_("the voter groups (their figures and the result that decides)"),
+    "group_ballots": N_("the ballots with their voter groups"),
+    "group_dates": N_("the dates of the voter groups' meetings"),
+    "group_places": N_("the places of the voter groups' meetings"),
 }
+
+# What a voter group is (VoterGroup.kind): a profile names the group whose result decides by
+# default by one of these keys (its `deciding_group`), or "combined".
+GROUP_KINDS: dict[str, str] = {
+    "executive": N_("the executive committee"),
+    "deputies": N_("the deputies"),
+    "heads": N_("heads of departments"),
+    "retired": N_("retired leaders"),
+    "front": N_("the Front and mass organisations"),
+    "staff": N_("the staff of the agency"),
+}
+# The kind of a round's first group: the body's own members.
+FIRST_GROUP_KINDS = {"party": "executive", "council": "deputies", "assembly": "deputies"}
 
 BODY_KINDS: dict[str, str] = {
     "party": N_("Party committee"),

@@ -323,14 +323,27 @@ def submission_digest(token: str | None) -> str | None:
 
 
 def _refuse_a_second_import(
-    session: Session, round_: Round, sha256: str, *, another_stack: bool, submission: str | None
+    session: Session,
+    round_: Round,
+    sha256: str,
+    *,
+    another_stack: bool,
+    submission: str | None,
+    group: VoterGroup,
 ) -> None:
     """Refuse a file imported into this round before, or a form sent twice.
 
-    The log is the record: every import wrote its file's SHA-256 (and its form's token) in a
-    `ballots_imported` event. Read under the round's lock, so two uploads of the same file at
-    the same moment are ordered, and the second one sees the first.
+    The log is the record: every import wrote its file's SHA-256 (and its form's token, and in
+    a round of several voter groups its group) in a `ballots_imported` event. Read under the
+    round's lock, so two uploads of the same file at the same moment are ordered, and the
+    second one sees the first.
+
+    Voter groups: the same file twice in one group is a stack imported twice; the same file in
+    another group is most likely the wrong group chosen (each group's committee types its
+    own stack). Both are refused unless the organizer says it is another stack, and the
+    refusal names the group the file went into.
     """
+    names = {g.number: g.name for g in round_.groups}
     for event in audit.round_events(session, round_.id):
         if event.kind != "ballots_imported":
             continue
@@ -346,18 +359,43 @@ def _refuse_a_second_import(
                 id=round_.id,
                 time=when,
             )
-        if details.get("sha256") == sha256 and not another_stack:
+        if details.get("sha256") != sha256 or another_stack:
+            continue
+        into = int(details.get("group", 1))
+        if len(names) > 1 and into != group.number:
             raise AlreadyImported(
                 N_(
-                    "This file was already imported into round {id} at {time} ({count} "
-                    "ballots); nothing was imported. If it is really another stack of ballots "
-                    "that gives the very same file, say so and import it again."
+                    "This file was already imported into voter group {other} ({name}) of round "
+                    "{id} at {time} ({count} ballots); nothing was imported into group "
+                    "{group}. Check that the right group is chosen; if it is really another "
+                    "stack of ballots that gives the very same file, say so and import it again."
                 ),
                 first=event.at,
+                other=into,
+                name=names.get(into, "?"),
+                group=group.number,
                 id=round_.id,
                 time=when,
                 count=details.get("count"),
             )
+        raise AlreadyImported(
+            N_(
+                "This file was already imported into round {id} at {time} ({count} "
+                "ballots); nothing was imported. If it is really another stack of ballots "
+                "that gives the very same file, say so and import it again."
+            )
+            if len(names) <= 1
+            else N_(
+                "This file was already imported into voter group {group} of round {id} at "
+                "{time} ({count} ballots); nothing was imported. If it is really another "
+                "stack of ballots that gives the very same file, say so and import it again."
+            ),
+            first=event.at,
+            group=group.number,
+            id=round_.id,
+            time=when,
+            count=details.get("count"),
+        )
 
 
 def require_open_for_paper(session: Session, round_: Round) -> None:
@@ -411,7 +449,7 @@ def import_paper_ballots(
     session.refresh(target)
     require_group_open(round_, target)
     _refuse_a_second_import(
-        session, round_, sha256, another_stack=another_stack, submission=submission
+        session, round_, sha256, another_stack=another_stack, submission=submission, group=target
     )
     if issued is not None:
         if issued < 0:

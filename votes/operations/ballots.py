@@ -66,41 +66,56 @@ def import_paper_ballots(
     return result
 
 
-def add_paper_ballot(work: Work, round_id: int, entry: int, line: str, *, number: int) -> bool:
+def add_paper_ballot(
+    work: Work, round_id: int, entry: int, line: str, *, number: int, group: int | None = None
+) -> bool:
     """Add ballot `number` to a clerk's entry; False if a resent form had added it already."""
     return paper.add_ballot(
-        work.session, work.round(round_id), entry, line, number=number, clerk=work.actor
+        work.session,
+        work.round(round_id),
+        entry,
+        line,
+        number=number,
+        clerk=work.actor,
+        group=group,
     )
 
 
-def remove_paper_ballot(work: Work, round_id: int, entry: int, *, number: int) -> bool:
+def remove_paper_ballot(
+    work: Work, round_id: int, entry: int, *, number: int, group: int | None = None
+) -> bool:
     """Remove the last ballot of an unfinished entry; False if it is gone already."""
-    return paper.remove_last(work.session, work.round(round_id), entry, number=number)
+    return paper.remove_last(work.session, work.round(round_id), entry, number=number, group=group)
 
 
-def finish_entry(work: Work, round_id: int, entry: int) -> None:
+def finish_entry(work: Work, round_id: int, entry: int, group: int | None = None) -> None:
     """Mark a clerk's entry finished."""
-    paper.finish(work.session, work.round(round_id), entry)
+    paper.finish(work.session, work.round(round_id), entry, group)
 
 
-def reopen_entry(work: Work, round_id: int, entry: int) -> None:
+def reopen_entry(work: Work, round_id: int, entry: int, group: int | None = None) -> None:
     """Let a finished entry be typed into again."""
-    paper.reopen(work.session, work.round(round_id), entry)
+    paper.reopen(work.session, work.round(round_id), entry, group)
 
 
-def discard_entry(work: Work, round_id: int, entry: int) -> None:
+def discard_entry(work: Work, round_id: int, entry: int, group: int | None = None) -> None:
     """Throw an entry away, to type it again from the first ballot."""
-    paper.discard(work.session, work.round(round_id), entry)
+    paper.discard(work.session, work.round(round_id), entry, group)
 
 
-def correct_entries(work: Work, round_id: int, texts: tuple[str, str]) -> None:
+def correct_entries(
+    work: Work, round_id: int, texts: tuple[str, str], group: int | None = None
+) -> None:
     """Save corrections to both finished entries (refused whole if a line is wrong)."""
-    paper.correct(work.session, work.round(round_id), texts)
+    paper.correct(work.session, work.round(round_id), texts, group)
 
 
-def accept_entries(work: Work, round_id: int, *, issued: int | None) -> ImportResult:
-    """Put the agreed batch of both entries into the ballot box, naming both clerks in the log."""
+def accept_entries(
+    work: Work, round_id: int, *, issued: int | None, group: int | None = None
+) -> ImportResult:
+    """Put the agreed batch of both entries into the ballot box (of the voter group it was
+    typed for), naming both clerks in the log."""
     round_ = work.round(round_id)
-    result, clerks = paper.accept(work.session, round_, issued=issued)
+    result, clerks = paper.accept(work.session, round_, issued=issued, group=group)
     _log_import(work, round_.id, result, round_.paper_issued, clerks)
     return result

@@ -324,6 +324,14 @@ def close_round(work: Work, round_id: int, group: int | None = None) -> Round:
     if len(round_.groups) > 1:
         for number in still_open if group is None else [group]:
             target = get_group(round_, number)
+            # A group's paper entries close with the group: what was not accepted is dropped.
+            dropped = paper.discard_pending(work.session, round_.id, target.number)
+            if dropped:
+                work.log(
+                    "paper_entries_discarded",
+                    round_id=round_.id,
+                    details={"ballots": dropped, "group": target.number},
+                )
             work.log(
                 "group_closed",
                 round_id=round_.id,

@@ -30,6 +30,7 @@ from ..vocabulary import (
     BANDS,
     BASES,
     BODY_KINDS,
+    GROUP_KINDS,
     NO_QUORUM_WORDS,
     OTHER_EXEMPTION,
     QUORUM_RULES,
@@ -70,6 +71,7 @@ TOP_KEYS = (
     "term_years",
     "ballot_signature",
     "not_verified",
+    "deciding_group",
 )
 BAND_KEYS = ("id", "consequence", "followup_vote")
 CONSECUTIVE_KEYS = ("band", "years", "consequence", "followup_vote")
@@ -225,6 +227,9 @@ class Profile:
     proposers: tuple[Proposer, ...] = field(default=())
     # Keys whose values the texts at hand do not settle ("in_force.until", "exemptions.illness").
     not_verified: tuple[str, ...] = field(default=())
+    # The voter group whose result decides by default in a round of several (a kind of
+    # vocabulary.GROUP_KINDS, e.g. "executive"), or "combined"; None: the round's first group.
+    deciding_group: str | None = None
     builtin: bool = False
     source: str = ""
 
@@ -284,6 +289,8 @@ class Profile:
             "denominator": {"basis": self.denominator, **both_languages(BASES[self.denominator])},
             "invalid_marks": self.invalid_marks,
             "quorum": {"rule": self.quorum, **both_languages(self.quorum_words())},
+            # The voter group whose result decides by default (absent: the first group).
+            **({"deciding_group": self.deciding_group} if self.deciding_group else {}),
             "bands": [
                 {
                     "id": band.id,
@@ -429,6 +436,11 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
     scope = _choice(data, "invalid_marks", INVALID_SCOPES, where)
     quorum = _choice(data, "quorum", QUORUMS, where) if "quorum" in data else "none"
     scale = _choice(data, "scale", ("poll",), where) if "scale" in data else "poll"
+    deciding_group = (
+        _choice(data, "deciding_group", (*GROUP_KINDS, "combined"), where)
+        if "deciding_group" in data
+        else None
+    )
     frequency = str(data.get("frequency", "annual"))
     if strict and frequency not in FREQUENCIES:
         frequency = _choice(data, "frequency", FREQUENCIES, where)
@@ -557,6 +569,7 @@ def parse_profile(source: str, *, builtin: bool = False, strict: bool = True) ->
         ballot_signature=signature,
         vote_may_resign=vote_may_resign,
         proposers=proposers,
+        deciding_group=deciding_group,
         not_verified=_not_verified(
             data.get("not_verified", []),
             where,

@@ -44,6 +44,7 @@ from ..credentials import codes_issued, codes_used
 from ..csvinput import is_xlsx
 from ..errors import InvalidInput, Message, VotesError
 from ..followup import Proposal
+from ..groups import GROUP_OPEN, get_group
 from ..meeting import committee_text, parse_committee
 from ..models import Body, Person, Round, RoundStatus, StaffUser
 from ..operations import documents
@@ -60,10 +61,10 @@ from ..roster import (
     roster_warnings,
 )
 from ..seal import box_digest
-from ..tally import quorum_warning
+from ..tally import quorum_warnings
 from ..text import in_vietnam, name_sort_key
 from ..tree import tree_lines
-from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, levels
+from ..vocabulary import EXEMPTION_WORDS, OTHER_EXEMPTION, PUBLIC_KINDS, STATES, levels
 from ..voting import ImportResult
 from .auth import role_required
 from .charts import stacked_bars
@@ -300,7 +301,7 @@ def _round_context(round_: Round) -> dict[str, Any]:
     return {
         "meeting_form": _meeting_form(round_),
         "resign_form": _resign_form(round_),
-        "quorum_warning": quorum_warning(session, round_),
+        "quorum_warnings": quorum_warnings(session, round_),
         "round": round_,
         "manage": can_manage(round_),
         "codes_issued": codes_issued(session, round_.id),
@@ -394,8 +395,8 @@ def _to_round(round_id: int) -> BaseResponse:
     return redirect(url_for("admin.round_page", round_id=round_id))
 
 
-def _to_paper(round_id: int) -> BaseResponse:
-    return redirect(url_for("admin.paper", round_id=round_id))
+def _to_paper(round_id: int, group: int | None = None) -> BaseResponse:
+    return redirect(url_for("admin.paper", round_id=round_id, group=group))
 
 
 # ------------------------------------------------------------------------------ roster
@@ -494,8 +495,8 @@ def attendance(round_id: int) -> BaseResponse:
         )
         session = reading()
         session.expire_all()
-        warning = quorum_warning(session, round_for(session, round_id, manage=True))
-        if done and warning is not None:
+        warnings = quorum_warnings(session, round_for(session, round_id, manage=True))
+        for warning in warnings if done else []:
             flash(_("Warning: {message}", message=message(warning)), "error")
     else:
         flash(
@@ -659,6 +660,7 @@ def add_group(round_id: int) -> BaseResponse:
             summoned=form.summoned.data,
             present=form.present.data,
             deciding=bool(form.deciding.data),
+            kind=form.kind.data or None,
         ),
         _("The voter group {name} is added.", name=form.name.data),
     )
@@ -763,25 +765,82 @@ def _audience(round_: Round) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ paper ballots
 
 
-def _open_for_paper(round_id: int) -> Round | None:
-    """Return the round when paper ballots can be typed into it; else say why (flash)."""
+def _paper_group() -> int | None:
+    """Return the voter group the paper pages type for (?group=N), None for the only one."""
+    return _group_number_of((request.args.get("group") or "").strip())
+
+
+def _open_for_paper(round_id: int, *, chooser: bool = False) -> Round | None:
+    """Return the round when paper ballots can be typed into it (for the group named by
+    ?group=N, which must be open); else say why (flash).
+
+    A round of several voter groups types each group's stack apart: without a group only the
+    overview (`chooser`) is shown, where the group is chosen.
+    """
     round_ = round_for(reading(), round_id, manage=True)
     if round_.status != RoundStatus.OPEN.value:
         flash(_("Paper ballots can only be entered while the round is open."), "error")
         return None
+    number = _paper_group()
+    if len(round_.groups) > 1 and number is None:
+        if chooser:
+            return round_
+        flash(_("Choose the voter group whose paper ballots are typed in."), "error")
+        return None
+    if number is not None and number not in {g.number for g in round_.groups}:
+        abort(404)
+    group = get_group(round_, number) if number is not None else round_.groups[0]
+    if group.status != GROUP_OPEN:
+        flash(
+            _(
+                "Voter group {number} is {status}: its paper ballots are typed in while it is "
+                "open.",
+                number=group.number,
+                status=_(STATES.get(group.status, group.status)),
+            ),
+            "error",
+        )
+        return None
     return round_
+
+
+def _paper_refused(round_id: int) -> BaseResponse:
+    """Go back where a refused paper page was reached from: the round, or the groups' list."""
+    round_ = reading().get(Round, round_id)
+    if round_ is None or round_.status != RoundStatus.OPEN.value:
+        return _to_round(round_id)
+    return _to_paper(round_id)
 
 
 @bp.route("/rounds/<int:round_id>/paper", endpoint="paper")
 @role_required(*MANAGERS)
 def paper_overview(round_id: int) -> Any:
-    """Double entry of paper ballots: the two entries, how far each is, what can be done next."""
-    round_ = _open_for_paper(round_id)
+    """Double entry of paper ballots: the two entries, how far each is, what can be done next.
+
+    A round of several voter groups: each group has its own two entries; without ?group=N
+    the page lists the groups to choose from.
+    """
+    round_ = _open_for_paper(round_id, chooser=True)
     if round_ is None:
-        return _to_round(round_id)
-    entries = paper.states(reading(), round_)
+        return _to_paper(round_id) if _paper_group() is not None else _to_round(round_id)
+    group = _paper_group()
+    if len(round_.groups) > 1 and group is None:
+        return render_template(
+            "admin/paper.html",
+            round=round_,
+            group=None,
+            entries=[],
+            pending=paper.pending_by_group(reading(), round_.id),
+            confirm_form=ConfirmForm(),
+        )
+    entries = paper.states(reading(), round_, group)
     return render_template(
-        "admin/paper.html", round=round_, entries=entries, confirm_form=ConfirmForm()
+        "admin/paper.html",
+        round=round_,
+        group=group,
+        group_name=get_group(round_, group).name,
+        entries=entries,
+        confirm_form=ConfirmForm(),
     )
 
 
@@ -795,51 +854,63 @@ def paper_entry(round_id: int, entry: int) -> Any:
     if entry not in paper.ENTRIES:
         abort(404)
     round_ = _open_for_paper(round_id)
+    group = _paper_group()
     if round_ is None:
-        return _to_round(round_id)
-    state = paper.states(reading(), round_)[entry - 1]
+        return _paper_refused(round_id)
+    state = paper.states(reading(), round_, group)[entry - 1]
     form_class = paper_form_class(round_.items, round_.scale)
     form = form_class()
     action = request.form.get("action", "")
     if request.method == "POST" and not form.validate():
         errors = [_("The form could not be read (it may have expired); type the ballot again.")]
-        return _paper_entry_page(round_, entry, state, form, errors)
+        return _paper_entry_page(round_, group, entry, state, form, errors)
     if request.method == "POST":
         number = form.number.data
         marks = [form[item_field_name(item.order)].data for item in round_.items]
         if action == "add" and any(mark is None for mark in marks):
             errors = [_("Mark every row: a level, several boxes (X) or no box.")]
-            return _paper_entry_page(round_, entry, state, form, errors)
+            return _paper_entry_page(round_, group, entry, state, form, errors)
         try:
             with working() as work:
                 if action == "add":
                     line = paper.ballot_line(marks, bool(form.spoiled.data))
-                    if not operations.add_paper_ballot(work, round_id, entry, line, number=number):
+                    if not operations.add_paper_ballot(
+                        work, round_id, entry, line, number=number, group=group
+                    ):
                         flash(_("Ballot {number} was already added.", number=number), "error")
                 elif action == "undo":
-                    operations.remove_paper_ballot(work, round_id, entry, number=number)
+                    operations.remove_paper_ballot(
+                        work, round_id, entry, number=number, group=group
+                    )
                 elif action == "finish":
-                    operations.finish_entry(work, round_id, entry)
+                    operations.finish_entry(work, round_id, entry, group)
         except VotesError as error:
             flash(message(error), "error")
-            return _to_paper(round_id)
+            return _to_paper(round_id, group)
         if action == "finish":
             flash(_("Entry {entry} is finished.", entry=entry), "ok")
-            return _to_paper(round_id)
-        return redirect(url_for("admin.paper_entry", round_id=round_id, entry=entry))
+            return _to_paper(round_id, group)
+        return redirect(url_for("admin.paper_entry", round_id=round_id, entry=entry, group=group))
     if state.finished:
         flash(_("Entry {entry} is finished; reopen it to type more.", entry=entry), "error")
-        return _to_paper(round_id)
-    return _paper_entry_page(round_, entry, state, form_class(formdata=None), [])
+        return _to_paper(round_id, group)
+    return _paper_entry_page(round_, group, entry, state, form_class(formdata=None), [])
 
 
 def _paper_entry_page(
-    round_: Round, entry: int, state: paper.EntryState, form: Any, errors: list[str]
+    round_: Round,
+    group: int | None,
+    entry: int,
+    state: paper.EntryState,
+    form: Any,
+    errors: list[str],
 ) -> tuple[str, int]:
     form.number.data = state.count + 1
     return render_template(
         "admin/paper_entry.html",
         round=round_,
+        group=group,
+        group_name=get_group(round_, group).name,
         entry=entry,
         form=form,
         count=state.count,
@@ -905,21 +976,22 @@ def paper_entry_state(round_id: int, entry: int, action: str) -> BaseResponse:
     if entry not in paper.ENTRIES:
         abort(404)
     if _open_for_paper(round_id) is None:
-        return _to_round(round_id)
+        return _paper_refused(round_id)
+    group = _paper_group()
     if ConfirmForm().validate_on_submit():
         if action == "reopen":
             _act(
                 round_id,
-                lambda work: operations.reopen_entry(work, round_id, entry),
+                lambda work: operations.reopen_entry(work, round_id, entry, group),
                 _("Entry {entry} is open again.", entry=entry),
             )
         else:
             _act(
                 round_id,
-                lambda work: operations.discard_entry(work, round_id, entry),
+                lambda work: operations.discard_entry(work, round_id, entry, group),
                 _("Entry {entry} was thrown away.", entry=entry),
             )
-    return _to_paper(round_id)
+    return _to_paper(round_id, group)
 
 
 @bp.route("/rounds/<int:round_id>/paper/compare", methods=["GET", "POST"])
@@ -928,11 +1000,12 @@ def paper_compare(round_id: int) -> Any:
     """Compare the two finished entries, save corrections, accept the batch when they agree."""
     round_ = _open_for_paper(round_id)
     if round_ is None:
-        return _to_round(round_id)
-    comparison = paper.compare(reading(), round_)
+        return _paper_refused(round_id)
+    group = _paper_group()
+    comparison = paper.compare(reading(), round_, group)
     if not comparison.ready:
         flash(_("Both entries must be finished before they are compared."), "error")
-        return _to_paper(round_id)
+        return _to_paper(round_id, group)
     form = BatchForm()
     problems: list[str] = []
     if request.method == "POST":
@@ -943,15 +1016,19 @@ def paper_compare(round_id: int) -> Any:
             accept = request.form.get("action") == "accept"
             try:
                 with working() as work:
-                    operations.correct_entries(work, round_id, texts)
-                    if accept and paper.compare(work.session, work.round(round_id)).agree:
-                        result = operations.accept_entries(work, round_id, issued=form.issued.data)
+                    operations.correct_entries(work, round_id, texts, group)
+                    if accept and paper.compare(work.session, work.round(round_id), group).agree:
+                        result = operations.accept_entries(
+                            work, round_id, issued=form.issued.data, group=group
+                        )
                         flash(_imported(result), "ok")
                         return _to_round(round_id)
             except VotesError as error:
                 problems = _problems(error)
     # After a POST the entries are read again: the corrections changed them.
-    return _compare_page(round_, form, problems, comparison if request.method == "GET" else None)
+    return _compare_page(
+        round_, group, form, problems, comparison if request.method == "GET" else None
+    )
 
 
 def _imported(result: ImportResult) -> str:
@@ -965,11 +1042,12 @@ def _imported(result: ImportResult) -> str:
 
 def _compare_page(
     round_: Round,
+    group: int | None,
     form: BatchForm,
     problems: list[str],
     comparison: paper.Comparison | None = None,
 ) -> tuple[str, int]:
-    comparison = comparison or paper.compare(reading(), round_)
+    comparison = comparison or paper.compare(reading(), round_, group)
     if not problems:
         # Show what is stored now (after a correction), in the digits the clerks type; a
         # refused correction stays as typed.
@@ -981,6 +1059,8 @@ def _compare_page(
     return render_template(
         "admin/paper_compare.html",
         round=round_,
+        group=group,
+        group_name=get_group(round_, group).name,
         form=form,
         comparison=comparison,
         differences=_differences_in_words(round_, comparison),

@@ -140,7 +140,9 @@ def paper_import(round_id: int) -> Any:
 
     `?issued=N` records the paper ballots handed out; the same file is refused the second
     time (409, with the time of the first import) unless `?another_stack=true`; a request
-    sent again with the same `Idempotency-Key` header is always refused. Only text/csv is
+    sent again with the same `Idempotency-Key` header is always refused. In a round of
+    several voter groups `?group=N` names the group the ballots belong to (the same file in
+    another group is refused as well, unless another stack). Only text/csv is
     taken, which no cross-site form can send; no session cookie rides on a cross-site POST
     either (SameSite=Lax).
     """
@@ -155,11 +157,19 @@ def paper_import(round_id: int) -> Any:
     if not staff.can_manage(session, staff_user(session), round_.body_id):
         return jsonify({"error": "forbidden", "status": 403}), 403
     issued_text = request.args.get("issued")
+    group_text = request.args.get("group")
     key = request.headers.get("Idempotency-Key")
     if (
-        issued_text is not None
-        and not (issued_text.isascii() and issued_text.isdigit() and len(issued_text) <= 7)
-    ) or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX):
+        (
+            issued_text is not None
+            and not (issued_text.isascii() and issued_text.isdigit() and len(issued_text) <= 7)
+        )
+        or (
+            group_text is not None
+            and not (group_text.isascii() and group_text.isdigit() and len(group_text) <= 9)
+        )
+        or (key is not None and len(key) > IDEMPOTENCY_KEY_MAX)
+    ):
         return jsonify({"error": "invalid_parameters", "status": 422}), 422
     issued = int(issued_text) if issued_text is not None else None
     if issued is not None and issued > COUNT_MAX:
@@ -173,6 +183,7 @@ def paper_import(round_id: int) -> Any:
                 issued=issued,
                 another_stack=_flag(request.args.get("another_stack")),
                 submission=key,
+                group=int(group_text) if group_text is not None else None,
             )
     except AlreadyImported as refused:
         first = refused.first
@@ -202,6 +213,7 @@ def paper_import(round_id: int) -> Any:
             "valid": result.valid,
             "invalid": result.invalid,
             "sha256": result.sha256,
+            **({"group": result.group} if result.widened else {}),
         }
     ), 201
 
@@ -360,6 +372,13 @@ OPENAPI: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 0},
                     },
                     {
+                        "name": "group",
+                        "in": "query",
+                        "description": "The voter group the ballots belong to (needed in a "
+                        "round of several groups; the answer then repeats it as `group`)",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                    {
                         "name": "another_stack",
                         "in": "query",
                         "description": "The same file was imported before, but this is "
@@ -489,6 +508,10 @@ OPENAPI: dict[str, Any] = {
                     "valid": {"type": "integer"},
                     "invalid": {"type": "integer"},
                     "sha256": {"type": "string"},
+                    "group": {
+                        "type": "integer",
+                        "description": "the voter group (a round of several groups)",
+                    },
                 },
             },
             "Receipt": {

@@ -29,7 +29,7 @@ from wtforms.widgets import HiddenInput
 
 from ..limits import COUNT_MAX, LENGTHS
 from ..text import nfc
-from ..vocabulary import BODY_KINDS, YEARS
+from ..vocabulary import BODY_KINDS, GROUP_KINDS, YEARS
 from .common import lazy as lazy_gettext
 from .words import level_labels, paper_labels
 
@@ -369,6 +369,13 @@ class GroupForm(NFCForm):
         validators=[Optional(), NumberRange(min=0, max=COUNT_MAX)],
     )
     deciding = BooleanField(lazy_gettext("This group's result decides"))
+    kind = SelectField(
+        lazy_gettext("What the group is"),
+        choices=_choices(
+            (("", "—"), *((key, lazy_gettext(words)) for key, words in GROUP_KINDS.items()))
+        ),
+        validators=[Optional()],
+    )
 
 
 def one_time_token() -> str:

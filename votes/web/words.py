@@ -13,6 +13,7 @@ from ..vocabulary import (
     COUNTED,
     EXEMPTION_WORDS,
     FREQUENCY_WORDS,
+    GROUP_KINDS,
     INVALID_MARKS_WORD,
     MANY_MARKS,
     MARK_WORDS,
@@ -61,6 +62,7 @@ def paper_keys(scale: str) -> dict[str, str]:
 
 WORDS = {
     "status_words": _words(STATES),
+    "group_kind_words": _words(GROUP_KINDS),
     "members_headings": _words(MEMBERS_HEADINGS),
     "exemption_words": _words(EXEMPTION_WORDS),
     "role_words": _words(COMMITTEE_ROLES),
