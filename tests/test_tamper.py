@@ -120,9 +120,11 @@ def printed_minutes(votes: VotesRunner, round_id: int, folder: Path) -> tuple[st
     assert out.exit_code == 0, out.stderr
     page_text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     groups = re.findall(r"\b[0-9a-f]{8}(?: [0-9a-f]{8}){3}\b", page_text)
-    assert len(groups) == 4, page_text
+    # The seal first, the head of the log last; between them the online box's digest, when
+    # the round has sealed online ballots.
+    assert len(groups) in (4, 6), page_text
     seal = "".join(groups[:2]).replace(" ", "")
-    head_hash = "".join(groups[2:]).replace(" ", "")
+    head_hash = "".join(groups[-2:]).replace(" ", "")
     number = re.search(r"sự kiện số (\d+)", page_text)
     assert number
     return seal, f"{number.group(1)}:{head_hash}"
