@@ -235,7 +235,9 @@ class SealingPads:
     Each pad holds an option's ElGamal randomness: whoever reads it can read that option. Pads
     live only in this object's memory (never written anywhere), each is taken once, and an
     empty buffer falls back to computing fresh randomness, so the buffer changes the server's
-    time at casting, never the ballot.
+    time at casting, never the ballot. Taking is safe from several threads at once: each pad
+    leaves the buffer by one deque.popleft, which is atomic, so no two callers get the same pad
+    (votes/sealing.py refills a buffer from a background thread while requests take from it).
     """
 
     def __init__(self, public_key: bytes) -> None:
@@ -250,6 +252,11 @@ class SealingPads:
             self._options.append(_option_pad(self.public_key))
         for _ in range(rows):
             self._rows.append(_row_pad(self.public_key))
+
+    def clear(self) -> None:
+        """Drop every pad not yet taken (the buffer's secrets leave this object)."""
+        self._options.clear()
+        self._rows.clear()
 
     def available(self) -> tuple[int, int]:
         """Return the numbers of option pads and row pads ready."""
