@@ -38,7 +38,7 @@ def test_a_record_verifies_with_only_the_standard_library_and_libsodium(tmp_path
         ).to_bytes()
         for i in range(3)
     ]
-    tally = aggregate(ballots, ROUND.options)
+    tally = aggregate(public.public_key, ROUND.context, ballots, ROUND.options)
     partials = [partial_decrypt(key, public, ROUND.context, tally) for key in keys[1:]]
     (tmp_path / "record.json").write_text(
         json.dumps(make_record(ROUND, public, ballots, partials)), encoding="utf-8"

@@ -54,7 +54,8 @@ def test_casts_use_the_pads_and_no_two_casts_share_randomness(session: Session) 
     operations.open_round(work(session), round_.id)
     session.commit()
     key = get_key(session, round_.id)
-    assert key is not None and key.public_key is not None
+    assert key is not None
+    assert key.public_key is not None
     public_key = bytes.fromhex(key.public_key)
     marks = [["H", "C", "L"], ["L", "L", "L"], ["H", "H", "C"], ["C", "C", "C"]] * 2
     cast_ballot(session, SECRET, codes[0], marks[0])  # the first cast starts the refilling

@@ -10,6 +10,7 @@ refusal with a clear message, nothing stored).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import threading
@@ -182,9 +183,11 @@ class _PadPool:
             if options or rows:
                 step = min(options, _PADS_STEP)
                 self.pads.fill(step, min(rows, max(1, step * self.rows // self.options)))
-            elif not self.wanted.wait(timeout=PADS_IDLE_SECONDS / 10):
-                if time.monotonic() - self.used > PADS_IDLE_SECONDS:
-                    break
+            elif (
+                not self.wanted.wait(timeout=PADS_IDLE_SECONDS / 10)
+                and time.monotonic() - self.used > PADS_IDLE_SECONDS
+            ):
+                break
         self.stop()
 
     def stop(self) -> None:
@@ -203,10 +206,8 @@ _pools_lock = threading.Lock()
 
 def _lower_priority() -> None:
     """Give the refilling thread the lowest CPU priority (Linux threads have their own nice)."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not allowed
-        pass
 
 
 def _forget_pools_in_child() -> None:
@@ -268,22 +269,26 @@ def encrypt_ballot(
     return sealed.tracker(content), content
 
 
-def ballot_holds(
-    public_key: str, round_parameters: sealed.RoundParameters, tracker: bytes, content: bytes
-) -> bool:
-    """Tell whether a stored sealed ballot is its tracker's and its proofs hold for the key."""
-    try:
-        if sealed.tracker(content) != tracker:
-            return False
-        ballot = sealed.SealedBallot.from_bytes(content)
-        return not sealed.ballot_problems(
+def bad_ballots(
+    public_key: str,
+    round_parameters: sealed.RoundParameters,
+    box: Sequence[tuple[bytes, bytes]],
+    *,
+    proofs: bool = True,
+) -> int:
+    """Count the stored sealed ballots (tracker, content) that do not hold: a tracker that is
+    not the hash of its content or, with proofs, a ballot whose proofs fail (checked in two
+    processes for a large box)."""
+    bad = sum(1 for tracker, content in box if sealed.tracker(content) != tracker)
+    if proofs and box:
+        _problems, _trackers, tally = sealed.check_box(
             bytes.fromhex(public_key),
             round_parameters.context,
-            ballot,
+            [content for _tracker, content in box],
             round_parameters.options,
         )
-    except sealed.SealedError:
-        return False
+        bad = max(bad, len(box) - tally.count)
+    return bad
 
 
 def box_digest(round_parameters: sealed.RoundParameters, trackers: Sequence[bytes]) -> str:
@@ -292,11 +297,18 @@ def box_digest(round_parameters: sealed.RoundParameters, trackers: Sequence[byte
 
 
 def encrypted_totals(
-    round_parameters: sealed.RoundParameters, contents: Sequence[bytes]
+    public_key: str, round_parameters: sealed.RoundParameters, contents: Sequence[bytes]
 ) -> dict[str, object]:
-    """Multiply the sealed ballots option by option: the encrypted totals (record form)."""
-    ballots = (sealed.SealedBallot.from_bytes(content) for content in contents)
-    return sealed.aggregate(ballots, round_parameters.options).to_dict()
+    """Check every sealed ballot's proofs and add them up option by option: the encrypted
+    totals (record form; every option of a row but the last, docs/CRYPTO.md §9). A ballot
+    whose proofs fail is refused, naming it: the box was changed."""
+    try:
+        tally = sealed.aggregate(
+            bytes.fromhex(public_key), round_parameters.context, contents, round_parameters.options
+        )
+    except sealed.SealedError as error:
+        raise _refused("sealed ballot box", error) from error
+    return tally.to_dict()
 
 
 def check_partial(
@@ -342,14 +354,20 @@ def record(
     committee: sealed.Committee,
     contents: Sequence[bytes],
     partials: Sequence[Any],
+    totals: Any = None,
 ) -> dict[str, object]:
-    """Return the public record of a counted round (the library's verify_record reads it)."""
+    """Return the public record of a counted round (the library's verify_record reads it).
+
+    totals: the encrypted totals made at the close (record form), which the partial
+    decryptions decrypt; the record's verification recomputes them from the ballots.
+    """
     try:
         return sealed.make_record(
             round_parameters,
             committee,
             list(contents),
             [sealed.PartialDecryption.from_dict(p) for p in partials],
+            None if totals is None else sealed.EncryptedTally.from_dict(totals),
         )
     except sealed.SealedError as error:
         raise _refused("sealed record", error) from error
