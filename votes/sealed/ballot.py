@@ -11,6 +11,7 @@ round, key or position does not verify anywhere else.
 from __future__ import annotations
 
 import base64
+import os
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -505,8 +506,9 @@ class EncryptedTally:
 # Processes are started for a box of at least this many option proofs (about a second of work):
 # a smaller one is checked faster than two processes start.
 PARALLEL_FROM: Final = 1500
-# Processes used by default for a large box (the server has 2 cores in the deployment guide).
-DEFAULT_WORKERS: Final = 2
+# Processes used by default for a large box: VOTES_SEALED_WORKERS, else 2 (the server of the
+# deployment guide has 2 cores); 1 checks every box in the calling process.
+DEFAULT_WORKERS: Final = max(1, int(os.environ.get("VOTES_SEALED_WORKERS", "2") or 2))
 
 
 def _check_slice(
