@@ -44,6 +44,15 @@ def _wait_for_pads(public_key: bytes, options: int) -> sealed.SealingPads:
     raise AssertionError("the background thread did not fill the pads")
 
 
+def _first_alphas(pads: sealed.SealingPads, count: int) -> set[bytes]:
+    """The alphas of the next `count` pads (read while the thread may still append more)."""
+    while True:
+        try:
+            return {pad.alpha for pad in list(pads._options)[:count]}
+        except RuntimeError:  # the deque grew while it was copied: read again
+            continue
+
+
 def _alphas(content: bytes) -> list[bytes]:
     ballot = sealed.SealedBallot.from_bytes(content)
     return [c.alpha for row in ballot.rows for c in row.ciphertexts]
@@ -60,7 +69,7 @@ def test_casts_use_the_pads_and_no_two_casts_share_randomness(session: Session) 
     marks = [["H", "C", "L"], ["L", "L", "L"], ["H", "H", "C"], ["C", "C", "C"]] * 2
     cast_ballot(session, SECRET, codes[0], marks[0])  # the first cast starts the refilling
     pads = _wait_for_pads(public_key, 9 * 3)
-    ready = {pad.alpha for pad in list(pads._options)[:27]}
+    ready = _first_alphas(pads, 27)
     first = set(session.scalars(select(SealedBallot.tracker)).all())
     for code, ballot in zip(codes[1:4], marks[1:4], strict=True):
         cast_ballot(session, SECRET, code, ballot)
@@ -154,3 +163,15 @@ def test_an_unused_buffer_stops_and_drops_its_pads(monkeypatch: pytest.MonkeyPat
     assert not pool.thread.is_alive()
     assert pads.available() == (0, 0)
     assert committee.public_key not in sealing._pools
+
+
+def test_pads_prepared_before_the_first_cast_are_ready_for_it() -> None:
+    committee, _key = sealed.single_member(sealed.ceremony_context("test", "prepare", 1, 1))
+    sealing.prepare_pads(committee.public_key.hex(), items=3, levels=3)
+    pads = _wait_for_pads(committee.public_key, 9)
+    ready = _first_alphas(pads, 9)
+    context = sealed.RoundParameters("t", "1", ("A", "B", "C"), (3, 3, 3)).context
+    _tracker, content = sealing.encrypt_ballot(
+        committee.public_key.hex(), context.hex(), [0, 1, 2], 3
+    )
+    assert set(_alphas(content)) == ready

@@ -245,6 +245,12 @@ def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPa
     return pool.take(options, rows)
 
 
+def prepare_pads(public_key: str, items: int, levels: int) -> None:
+    """Start filling this process's pads for a round's key before its first cast (for example
+    when a voter's ballot page is shown), so that the first casts find pads ready."""
+    sealing_pads(bytes.fromhex(public_key), items * levels, items)
+
+
 def drop_sealing_pads(public_key: str) -> None:
     """Stop refilling a key's pads in this process and drop them (its round's voting ended)."""
     with _pools_lock:
