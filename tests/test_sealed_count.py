@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import work
 from tests.test_sealed import SECRET, sealed_round
-from votes import operations, sealed
+from votes import operations, sealed, sealing
 from votes.committee import get_key
 from votes.models import SealedBallot
 from votes.sealing import SealingError
@@ -76,3 +76,25 @@ def test_the_encrypted_totals_keep_every_option_but_the_last(session: Session) -
     (group,) = totals.values()
     assert group["count"] == 2
     assert [len(row) for row in group["rows"]] == [2, 2, 2]  # 3 levels: the last is implied
+
+
+def test_encrypted_totals_of_the_old_shape_are_refused_not_decrypted() -> None:
+    # Format 1 kept all m options a row; read as this format, the last option would be
+    # decrypted and a further one derived from the count. Such totals are refused.
+    committee, member = sealed.single_member(sealed.ceremony_context("test", "old", 1, 1))
+    parameters = sealing.parameters(7, ["Nguyễn Văn An", "Trần Thị Bình"], 3)
+    ballot = sealed.seal_ballot(committee.public_key, parameters.context, [0, 2], (3, 3))
+    old = {
+        "count": 1,
+        "rows": [[c.to_list() for c in row.ciphertexts] for row in ballot.rows],
+    }
+    with pytest.raises(SealingError, match="rows of \\[3, 3\\] ciphertexts"):
+        sealing.combine(committee, parameters, old, [])
+    tally = sealed.aggregate(committee.public_key, parameters.context, [ballot], (3, 3))
+    partial = sealed.partial_decrypt(member, committee, parameters.context, tally).to_dict()
+    with pytest.raises(SealingError, match="this round's need \\[2, 2\\]"):
+        sealing.check_partial(committee, parameters, old, 1, partial)
+    assert sealing.combine(committee, parameters, tally.to_dict(), [partial]) == [
+        [1, 0, 0],
+        [0, 0, 1],
+    ]

@@ -317,6 +317,21 @@ def encrypted_totals(
     return tally.to_dict()
 
 
+def _tally(round_parameters: sealed.RoundParameters, totals: Any) -> sealed.EncryptedTally:
+    """Read stored encrypted totals: one ciphertext for every option of a row but the last.
+
+    Totals made before the last option was left out (record format 1: m a row) are refused,
+    never decrypted as if they were of this shape.
+    """
+    tally = sealed.EncryptedTally.from_dict(totals)
+    if tally.options != round_parameters.options:
+        raise sealed.SealedError(
+            f"the encrypted totals have rows of {[len(r) for r in tally.rows]} ciphertexts; "
+            f"this round's need {[m - 1 for m in round_parameters.options]}"
+        )
+    return tally
+
+
 def check_partial(
     committee: sealed.Committee,
     round_parameters: sealed.RoundParameters,
@@ -327,7 +342,7 @@ def check_partial(
     """Check a member's partial decryption of the totals against every proof in it."""
     try:
         partial = sealed.PartialDecryption.from_dict(payload)
-        tally = sealed.EncryptedTally.from_dict(totals)
+        tally = _tally(round_parameters, totals)
     except sealed.SealedError as error:
         raise _refused("partial decryption", error) from error
     if partial.member != number:
@@ -348,7 +363,7 @@ def combine(
         return sealed.combine(
             committee,
             round_parameters.context,
-            sealed.EncryptedTally.from_dict(totals),
+            _tally(round_parameters, totals),
             [sealed.PartialDecryption.from_dict(p) for p in partials],
         )
     except sealed.SealedError as error:
@@ -373,7 +388,7 @@ def record(
             committee,
             list(contents),
             [sealed.PartialDecryption.from_dict(p) for p in partials],
-            None if totals is None else sealed.EncryptedTally.from_dict(totals),
+            None if totals is None else _tally(round_parameters, totals),
         )
     except sealed.SealedError as error:
         raise _refused("sealed record", error) from error
