@@ -93,3 +93,23 @@ def replace_row(ballot: SealedBallot, index: int, row: SealedRow) -> SealedBallo
     rows = list(ballot.rows)
     rows[index] = row
     return SealedBallot(tuple(rows))
+
+
+def row_with_values(public_key: bytes, context: bytes, row: int, values: list[int]) -> SealedRow:
+    """Seal a row whose options encrypt the given integers, e.g. [1, 1, -1]: each option's
+    proof made as if it were 1 (so those not 0 or 1 fail it), and an honest sum proof over the
+    row's product (which holds when the values add up to 1)."""
+    sealed = [
+        forged_option(public_key, context, row, option, value)
+        for option, value in enumerate(values)
+    ]
+    ciphertexts = tuple(item[0] for item in sealed)
+    product = ciphertexts[0]
+    for item in ciphertexts[1:]:
+        product = product + item
+    randomness = sum(item[2] for item in sealed) % L
+    return SealedRow(
+        ciphertexts,
+        tuple(item[1] for item in sealed),
+        sum_proof(public_key, context, row, product, randomness),
+    )

@@ -19,6 +19,7 @@ from tests.sealed_helpers import (
     forged_option,
     replace_row,
     row_from_bits,
+    row_with_values,
     sum_proof,
 )
 from votes.sealed import (
@@ -28,6 +29,7 @@ from votes.sealed import (
     aggregate,
     ballot_problems,
     box_digest,
+    check_box,
     combine,
     group,
     partial_decrypt,
@@ -281,7 +283,7 @@ def test_the_box_digest_ignores_order_and_refuses_repeats() -> None:
 def test_the_decrypted_tally_is_the_plain_count(votes: list[tuple[int, int]]) -> None:
     public, keys = committee(2, 3)
     ballots = [seal_ballot(public.public_key, CONTEXT, list(v), list(OPTIONS)) for v in votes]
-    tally = aggregate(ballots, OPTIONS)
+    tally = aggregate(public.public_key, CONTEXT, ballots, OPTIONS)
     partials = [partial_decrypt(keys[i], public, CONTEXT, tally) for i in (0, 2)]
     expected = [[0, 0, 0], [0, 0]]
     for first, second in votes:
@@ -299,8 +301,10 @@ def test_the_forging_helper_is_honest_for_one() -> None:
 
 def test_aggregation_in_processes_gives_the_same_tally() -> None:
     ballots = [sealed((i % 3, i % 2)) for i in range(5)]
-    assert aggregate(ballots, OPTIONS, workers=2) == aggregate(ballots, OPTIONS)
-    assert aggregate(ballots, OPTIONS, workers=2).count == 5
+    assert aggregate(key(), CONTEXT, ballots, OPTIONS, workers=2) == aggregate(
+        key(), CONTEXT, ballots, OPTIONS, workers=1
+    )
+    assert aggregate(key(), CONTEXT, ballots, OPTIONS, workers=2).count == 5
 
 
 @settings(max_examples=60, deadline=None)
@@ -328,16 +332,19 @@ def _encoded() -> bytes:
 
 def test_aggregation_reads_encodings_and_adds_shards() -> None:
     ballots = [sealed((i % 3, (i + 1) % 2)) for i in range(4)]
-    whole = aggregate(ballots, OPTIONS)
-    assert aggregate([b.to_bytes() for b in ballots], OPTIONS) == whole
-    shards = [aggregate(ballots[:1], OPTIONS), aggregate(ballots[1:], OPTIONS)]
+    whole = aggregate(key(), CONTEXT, ballots, OPTIONS)
+    assert aggregate(key(), CONTEXT, [b.to_bytes() for b in ballots], OPTIONS) == whole
+    shards = [
+        aggregate(key(), CONTEXT, ballots[:1], OPTIONS),
+        aggregate(key(), CONTEXT, ballots[1:], OPTIONS),
+    ]
     assert sum_tallies(shards, OPTIONS) == whole
     with pytest.raises(SealedError, match="rows"):
         sum_tallies([whole], (3, 3))
     bad = bytearray(ballots[0].to_bytes())
     bad[8 + 31] |= 0x80  # the top bit of the first alpha
     with pytest.raises(SealedError, match="canonical"):
-        aggregate([bytes(bad)], OPTIONS)
+        aggregate(key(), CONTEXT, [bytes(bad)], OPTIONS)
 
 
 def test_sealing_with_precomputed_pads_gives_valid_ballots_and_uses_each_pad_once() -> None:
@@ -352,7 +359,7 @@ def test_sealing_with_precomputed_pads_gives_valid_ballots_and_uses_each_pad_onc
         verify_ballot(key(), CONTEXT, ballot, OPTIONS)
     alphas = [c.alpha for b in (first, second, third) for row in b.rows for c in row.ciphertexts]
     assert len(set(alphas)) == len(alphas) == 15
-    tally = aggregate([first, second, third], OPTIONS)
+    tally = aggregate(key(), CONTEXT, [first, second, third], OPTIONS)
     public, keys = committee(1, 1)
     assert combine(public, CONTEXT, tally, [partial_decrypt(keys[0], public, CONTEXT, tally)]) == [
         [0, 0, 3],
@@ -364,3 +371,56 @@ def test_pads_for_another_key_are_refused() -> None:
     pads = SealingPads(committee(2, 3)[0].public_key)
     with pytest.raises(SealedError, match="another key"):
         seal_ballot(key(), CONTEXT, [0, 0], list(OPTIONS), pads=pads)
+
+
+def test_the_tally_adds_every_option_but_the_last_and_finds_it_from_the_count() -> None:
+    votes = [(0, 1), (2, 1), (0, 0), (1, 1), (2, 1)]
+    ballots = [sealed(v) for v in votes]
+    tally = aggregate(key(), CONTEXT, ballots, OPTIONS)
+    assert [len(row) for row in tally.rows] == [2, 1]  # 3 and 2 options
+    assert tally.options == OPTIONS
+    assert tally.count == 5
+    public, keys = committee(1, 1)
+    partial = partial_decrypt(keys[0], public, CONTEXT, tally)
+    assert [len(row) for row in partial.rows] == [2, 1]
+    # Counted by hand from `votes`: row 1 has 2 × 0, 1 × 1, 2 × 2; row 2 has 1 × 0, 4 × 1.
+    assert combine(public, CONTEXT, tally, [partial]) == [[2, 1, 2], [1, 4]]
+
+
+def test_a_row_of_one_one_minus_one_is_caught_by_the_last_option_s_proof() -> None:
+    # (1, 1, −1) adds up to 1, so the row proof holds, and the first two options are proven
+    # bits: without the last option's own proof, ballots − the others would count it as −1.
+    forged = replace_row(sealed(), 0, row_with_values(key(), CONTEXT, 0, [1, 1, -1]))
+    assert ballot_problems(key(), CONTEXT, forged, OPTIONS) == [
+        "ballot row 1 option 3: 0/1 proof fails"
+    ]
+    problems, trackers, tally = check_box(key(), CONTEXT, [sealed(), forged], OPTIONS)
+    assert problems == ["ballot 2: ballot row 1 option 3: 0/1 proof fails"]
+    assert len(trackers) == 2
+    assert tally.count == 1
+    with pytest.raises(SealedError, match="ballot 2: ballot row 1 option 3"):
+        aggregate(key(), CONTEXT, [sealed(), forged.to_bytes()], OPTIONS)
+
+
+def test_a_changed_last_option_is_refused_when_counting() -> None:
+    ballot = sealed((1, 0))
+    row = ballot.rows[1]
+    last = row.ciphertexts[-1]
+    moved = dataclasses.replace(last, beta=group.add(last.beta, group.GENERATOR))
+    changed = replace_row(
+        ballot, 1, dataclasses.replace(row, ciphertexts=(row.ciphertexts[0], moved))
+    )
+    with pytest.raises(SealedError, match="ballot 1: ballot row 2 option 2: 0/1 proof fails"):
+        aggregate(key(), CONTEXT, [changed.to_bytes(), sealed().to_bytes()], OPTIONS, workers=2)
+
+
+def test_a_tally_whose_decryption_exceeds_the_count_is_refused() -> None:
+    # A tally claiming fewer ballots than its first options hold: the last total would be
+    # negative, which is refused rather than reported.
+    ballots = [sealed((0, 0)), sealed((0, 0))]
+    tally = aggregate(key(), CONTEXT, ballots, OPTIONS)
+    short = dataclasses.replace(tally, count=1)
+    public, keys = committee(1, 1)
+    partial = partial_decrypt(keys[0], public, CONTEXT, short)
+    with pytest.raises(SealedError):
+        combine(public, CONTEXT, short, [partial])

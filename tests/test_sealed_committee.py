@@ -41,7 +41,7 @@ EXPECTED = [[3, 1, 1], [1, 4]]  # counted by hand from VOTES
 
 def tally_for(public: Committee):  # type: ignore[no-untyped-def]
     ballots = [seal_ballot(public.public_key, CONTEXT, list(v), list(ROUND.options)) for v in VOTES]
-    return aggregate(ballots, ROUND.options)
+    return aggregate(public.public_key, CONTEXT, ballots, ROUND.options)
 
 
 @pytest.mark.parametrize(("k", "n"), [(1, 1), (1, 2), (2, 3), (3, 5)])
@@ -218,7 +218,7 @@ def test_a_wrong_partial_decryption_is_refused() -> None:
     verify_partial(public, CONTEXT, tally, partial)
     share = partial.rows[0][1]
     changed = dataclasses.replace(share, value=group.add(share.value, group.GENERATOR))
-    rows = ((partial.rows[0][0], changed, partial.rows[0][2]), partial.rows[1])
+    rows = ((partial.rows[0][0], changed), partial.rows[1])
     wrong = PartialDecryption(1, rows)
     with pytest.raises(SealedError, match="member 1, row 1 option 2: proof fails"):
         verify_partial(public, CONTEXT, tally, wrong)
@@ -268,5 +268,6 @@ def test_duplicate_partials_and_totals_beyond_the_limit_are_refused() -> None:
     partials = [partial_decrypt(key, public, CONTEXT, tally) for key in keys[:2]]
     with pytest.raises(SealedError, match="two partial decryptions"):
         combine(public, CONTEXT, tally, [partials[0], partials[0], partials[1]])
-    with pytest.raises(SealedError, match="not between 0 and 3"):
-        combine(public, CONTEXT, tally, partials, max_count=3)
+    # Row 1's first option holds 3 ballots (the last options are not decrypted: §10).
+    with pytest.raises(SealedError, match="row 1 option 1: the total is not between 0 and 2"):
+        combine(public, CONTEXT, tally, partials, max_count=2)

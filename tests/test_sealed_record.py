@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from functools import cache
@@ -13,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.sealed_helpers import ROUND, committee, replace_row, row_from_bits
+from tests.sealed_helpers import ROUND, committee, replace_row, row_from_bits, row_with_values
 from votes.sealed import (
+    Ciphertext,
     SealedBallot,
     aggregate,
     group,
@@ -36,7 +38,7 @@ def _record() -> str:
         seal_ballot(public.public_key, context, list(v), list(ROUND.options)).to_bytes()
         for v in VOTES
     ]
-    tally = aggregate((SealedBallot.from_bytes(b) for b in ballots), ROUND.options)
+    tally = aggregate(public.public_key, context, ballots, ROUND.options)
     partials = [partial_decrypt(keys[i], public, context, tally) for i in (0, 2)]
     return json.dumps(make_record(ROUND, public, ballots, partials))
 
@@ -77,6 +79,29 @@ def _forged_ballot(rec: dict[str, Any]) -> str:
     return base64.b64encode(two.to_bytes()).decode("ascii")
 
 
+def _minus_one_last(rec: dict[str, Any]) -> str:
+    """A ballot whose first row is (1, 1, −1): it adds up to 1 (its row proof holds) and its
+    first two options hold 0/1 proofs; only the last option's 0/1 proof can catch it. The
+    tally adds up every option but the last (docs/CRYPTO.md §9), so this is the proof that
+    keeps the last option's total (ballots − the others) sound."""
+    key = bytes.fromhex(rec["committee"]["public_key"])
+    honest = seal_ballot(key, ROUND.context, [0, 0], list(ROUND.options))
+    forged = replace_row(honest, 0, row_with_values(key, ROUND.context, 0, [1, 1, -1]))
+    return base64.b64encode(forged.to_bytes()).decode("ascii")
+
+
+def _last_option_changed(text: str) -> str:
+    """Re-encrypt nothing, just move the last option of row 1 by G (its beta + G)."""
+    ballot = SealedBallot.from_bytes(base64.b64decode(text))
+    row = ballot.rows[0]
+    last = row.ciphertexts[-1]
+    moved = Ciphertext(last.alpha, group.add(last.beta, group.GENERATOR))
+    changed = replace_row(
+        ballot, 0, dataclasses.replace(row, ciphertexts=(*row.ciphertexts[:-1], moved))
+    )
+    return base64.b64encode(changed.to_bytes()).decode("ascii")
+
+
 def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(rec: dict[str, Any]) -> None:
         target = rec
@@ -97,7 +122,7 @@ G = group.GENERATOR.hex()
 G2 = group.base_mult(2).hex()
 
 MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (_set(["format"], "belenios"), "not a votes-sealed-record/1"),
+    "format": (_set(["format"], "belenios"), "not a votes-sealed-record/2"),
     "version": (_set(["version"], "votes-sealed/0"), "version"),
     "round item renamed": (_set(["round", "items", 0], "Nguyễn Văn C"), "context is not the hash"),
     "round context": (_set(["round", "context"], _hexbump), "context is not the hash"),
@@ -119,6 +144,14 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         lambda rec: rec["ballots"].__setitem__(1, _forged_ballot(rec)),
         "ballot 2: ballot row 1: the row does not provably sum to 1",
     ),
+    "ballot of 1, 1, -1 in a row (the last option not 0 or 1)": (
+        lambda rec: rec["ballots"].__setitem__(1, _minus_one_last(rec)),
+        "ballot 2: ballot row 1 option 3: 0/1 proof fails",
+    ),
+    "ballot's last option changed": (
+        _set(["ballots", 2], _last_option_changed),
+        "ballot 3: ballot row 1 option 3: 0/1 proof fails",
+    ),
     "ballot removed": (lambda rec: rec["ballots"].pop(4), "trackers"),
     "ballot duplicated": (lambda rec: rec["ballots"].append(rec["ballots"][0]), "twice"),
     "ballots reordered": (lambda rec: rec["ballots"].reverse(), "tracker order"),
@@ -131,8 +164,8 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         "member 1, row 2 option 1: proof fails",
     ),
     "partial proof": (
-        _set(["partial_decryptions", 1, "rows", 0, 2, 2], _hexbump),
-        "member 3, row 1 option 3",
+        _set(["partial_decryptions", 1, "rows", 0, 1, 2], _hexbump),
+        "member 3, row 1 option 2",
     ),
     "partial relabelled": (_set(["partial_decryptions", 1, "member"], 2), "member 2"),
     "partial missing": (lambda rec: rec["partial_decryptions"].pop(), "cannot be decrypted"),
@@ -165,7 +198,7 @@ def test_a_single_member_record_verifies_and_says_so() -> None:
         seal_ballot(public.public_key, context, list(v), list(ROUND.options)).to_bytes()
         for v in VOTES
     ]
-    tally = aggregate((SealedBallot.from_bytes(b) for b in ballots), ROUND.options)
+    tally = aggregate(public.public_key, context, ballots, ROUND.options)
     rec = make_record(ROUND, public, ballots, [partial_decrypt(keys[0], public, context, tally)])
     assert verify_record(json.loads(json.dumps(rec))) == []
     assert rec["committee"]["mode"] == "single"  # type: ignore[index]
@@ -174,7 +207,7 @@ def test_a_single_member_record_verifies_and_says_so() -> None:
 
 def test_an_empty_box_verifies_with_zero_totals() -> None:
     public, keys = committee(2, 3)
-    tally = aggregate([], ROUND.options)
+    tally = aggregate(public.public_key, ROUND.context, [], ROUND.options)
     partials = [partial_decrypt(key, public, ROUND.context, tally) for key in keys[:2]]
     rec = json.loads(json.dumps(make_record(ROUND, public, [], partials)))
     assert verify_record(rec) == []

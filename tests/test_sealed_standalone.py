@@ -24,7 +24,12 @@ from votes.sealed import verify_record
 record = json.load(open(sys.argv[1], encoding="utf-8"))
 problems = verify_record(record)
 bad = dict(record, totals=[[0, 0, 0], [0, 0]])
+changed = dict(record, ballots=[record["ballots"][0][:-8] + "AAAAAAA=", *record["ballots"][1:]])
+if __name__ == "__main__":  # the ballot checks in two processes, started by spawn
+    in_processes = verify_record(record, workers=2)
+    changed_in_processes = verify_record(changed, workers=2)
 print(json.dumps({"problems": problems, "bad": verify_record(bad),
+                  "in_processes": in_processes, "changed": changed_in_processes,
                   "modules": sorted(m for m in sys.modules if m.split(".")[0] in
                                     ("flask", "sqlalchemy", "nacl", "hypothesis", "pytest"))}))
 """
@@ -38,7 +43,7 @@ def test_a_record_verifies_with_only_the_standard_library_and_libsodium(tmp_path
         ).to_bytes()
         for i in range(3)
     ]
-    tally = aggregate(ballots, ROUND.options)
+    tally = aggregate(public.public_key, ROUND.context, ballots, ROUND.options)
     partials = [partial_decrypt(key, public, ROUND.context, tally) for key in keys[1:]]
     (tmp_path / "record.json").write_text(
         json.dumps(make_record(ROUND, public, ballots, partials)), encoding="utf-8"
@@ -61,3 +66,6 @@ def test_a_record_verifies_with_only_the_standard_library_and_libsodium(tmp_path
     assert answer["problems"] == []
     assert any("totals: the record says" in problem for problem in answer["bad"])
     assert answer["modules"] == []
+    # The same checks spread over two processes, still on the standard library and libsodium.
+    assert answer["in_processes"] == []
+    assert any(problem.startswith("ballot 1:") for problem in answer["changed"])

@@ -46,7 +46,7 @@ def compute_vectors() -> dict[str, str]:
         )
         context = parameters.context
         ballot = seal_ballot(committee.public_key, context, [1, 0], [3, 2])
-        tally = aggregate([ballot], parameters.options)
+        tally = aggregate(committee.public_key, context, [ballot], parameters.options)
         partials = [partial_decrypt(keys[i], committee, context, tally) for i in (0, 2)]
         totals = combine(committee, context, tally, partials)
     vectors["first_scalar"] = group.scalar(made[0][1].coefficients[0]).hex()

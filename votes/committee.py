@@ -626,7 +626,7 @@ def seal_totals(session: Session, round_: Round, group: int) -> CountingKey | No
     if key.public_key is None:
         raise WrongState(N_("Round {id}: its committee key is not made."), id=round_.id)
     contents = [content for _tracker, content in sealed_box(session, round_.id, group)]
-    totals = sealing.encrypted_totals(round_parameters(key), contents)
+    totals = sealing.encrypted_totals(key.public_key, round_parameters(key), contents)
     encrypted = by_group(key.encrypted_totals)
     encrypted[str(group)] = totals
     key.encrypted_totals = canonical(encrypted)

@@ -81,6 +81,7 @@ from .models import (
 from .roster import RosterEntry, checked_entry, resolve_persons, roster_entries, with_exemption
 from .rules import round_findings
 from .seal import current_seal
+from .sealing import drop_sealing_pads
 from .tally import is_void, quorum_status, tally_groups
 from .text import clean_name, nfc
 from .vocabulary import (
@@ -622,6 +623,8 @@ def close_round(session: Session, round_: Round, group: int | None = None) -> bo
         collected=round_.collected,
     )
     key = get_key(session, round_.id)
+    if key is not None and key.public_key is not None:
+        drop_sealing_pads(key.public_key)  # this process's precomputed randomness for the key
     if key is not None and pending_groups(key):
         round_.status = RoundStatus.DECRYPTING.value
         session.flush()

@@ -236,6 +236,7 @@ def public_record(
         committee_of(round_, key),
         [content for _tracker, content in sealed_box(session, round_.id, group)],
         [by_group(h.partial)[str(group)] for h in key.holders if str(group) in by_group(h.partial)],
+        by_group(key.encrypted_totals).get(str(group)),
     )
 
 

@@ -10,7 +10,12 @@ refusal with a clear message, nothing stored).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -148,33 +153,178 @@ def read_parameters(text: str) -> sealed.RoundParameters:
     return sealed.RoundParameters.from_dict(json.loads(text))
 
 
+# ------------------------------------------------------------------------- sealing pads
+#
+# Sealing a ballot is mostly scalar multiplications that do not depend on the choices
+# (docs/CRYPTO.md §5.3). Each process keeps, per joint key it has sealed for, a buffer of that
+# precomputed randomness (SealingPads) and a daemon thread that refills it while the process
+# waits for requests, so that a cast only adds points and hashes. Pads are as secret as the
+# ballots they will seal: they live only in this process's memory (never stored, logged or
+# sent), each is taken once (SealingPads: an atomic popleft), a forked child drops its parent's
+# buffers before it could use one (os.register_at_fork), and an empty buffer never blocks a
+# cast: the cast draws fresh randomness as without pads.
+
+# Ballots' worth of pads kept ahead per key at first; doubled each time casts empty the buffer.
+PADS_FIRST = 4
+# At most this many option pads per key (≈ 1 kB each in memory): 2 000 is 33 ballots of 20 × 3.
+PADS_CAP = int(os.environ.get("VOTES_SEALING_PADS", "2000"))
+# Keys with a buffer at once in one process (rounds open at the same time); the oldest goes.
+PADS_KEYS = 4
+# A buffer that no cast has used for this long is dropped and its thread ends (a closed round).
+PADS_IDLE_SECONDS = 300.0
+# Pads computed between two looks at the clock and the stop flag.
+_PADS_STEP = 32
+
+
+class _PadPool:
+    """The sealing pads of one joint key in this process, and the thread that refills them."""
+
+    def __init__(self, public_key: bytes, options: int, rows: int) -> None:
+        self.pads = sealed.SealingPads(public_key)
+        self.options, self.rows = options, rows
+        self.ballots = PADS_FIRST
+        self.used = time.monotonic()
+        self.wanted = threading.Event()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._refill, name="sealing-pads", daemon=True)
+
+    def take(self, options: int, rows: int) -> sealed.SealingPads:
+        """Note a cast of that shape (growing the target when the buffer ran short)."""
+        self.used = time.monotonic()
+        self.options, self.rows = max(self.options, options), max(self.rows, rows)
+        if self.pads.available()[0] < options:
+            self.ballots = min(self.ballots * 2, max(1, PADS_CAP // max(1, self.options)))
+        self.wanted.set()
+        return self.pads
+
+    def _missing(self) -> tuple[int, int]:
+        have_options, have_rows = self.pads.available()
+        ballots = min(self.ballots, max(1, PADS_CAP // max(1, self.options)))
+        return (
+            max(0, ballots * self.options - have_options),
+            max(0, ballots * self.rows - have_rows),
+        )
+
+    def _refill(self) -> None:
+        _lower_priority()
+        while not self.stopped:
+            self.wanted.clear()
+            options, rows = self._missing()
+            if options or rows:
+                step = min(options, _PADS_STEP)
+                self.pads.fill(step, min(rows, max(1, step * self.rows // self.options)))
+            elif (
+                not self.wanted.wait(timeout=PADS_IDLE_SECONDS / 10)
+                and time.monotonic() - self.used > PADS_IDLE_SECONDS
+            ):
+                break
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop refilling and drop every pad not yet taken."""
+        self.stopped = True
+        self.wanted.set()
+        self.pads.clear()
+        with _pools_lock:
+            if _pools.get(self.pads.public_key) is self:
+                del _pools[self.pads.public_key]
+
+
+_pools: OrderedDict[bytes, _PadPool] = OrderedDict()
+_pools_lock = threading.Lock()
+
+
+def _lower_priority() -> None:
+    """Give the refilling thread the lowest CPU priority (Linux threads have their own nice)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _forget_pools_in_child() -> None:
+    """In a forked child: drop the parent's pads (the parent may use them) and their threads."""
+    global _pools_lock  # a lock held by a thread that does not exist in the child
+    _pools_lock = threading.Lock()
+    for pool in _pools.values():
+        pool.stopped = True
+        pool.pads.clear()
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
+def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPads | None:
+    """Return this process's pads for a key, starting their refilling thread on first use.
+
+    None when pads are switched off (VOTES_SEALING_PADS=0). The first cast for a key seals
+    with fresh randomness while the thread starts; later casts find pads ready.
+    """
+    if PADS_CAP <= 0:
+        return None
+    with _pools_lock:
+        pool = _pools.get(public_key)
+        started = None
+        if pool is None or pool.stopped:
+            pool = started = _PadPool(public_key, options, rows)
+            _pools[public_key] = pool
+            while len(_pools) > PADS_KEYS:
+                _pools.popitem(last=False)[1].stopped = True
+        _pools.move_to_end(public_key)
+    if started is not None:
+        started.thread.start()
+    return pool.take(options, rows)
+
+
+def prepare_pads(public_key: str, items: int, levels: int) -> None:
+    """Start filling this process's pads for a round's key before its first cast (for example
+    when a voter's ballot page is shown), so that the first casts find pads ready."""
+    sealing_pads(bytes.fromhex(public_key), items * levels, items)
+
+
+def drop_sealing_pads(public_key: str) -> None:
+    """Stop refilling a key's pads in this process and drop them (its round's voting ended)."""
+    with _pools_lock:
+        pool = _pools.get(bytes.fromhex(public_key))
+    if pool is not None:
+        pool.stop()
+
+
 def encrypt_ballot(
     public_key: str, context: str, choices: Sequence[int], levels: int
 ) -> tuple[bytes, bytes]:
-    """Encrypt one online ballot to the joint key, with its proofs: (tracker, content)."""
-    ballot = sealed.seal_ballot(
-        bytes.fromhex(public_key), bytes.fromhex(context), choices, (levels,) * len(choices)
-    )
+    """Encrypt one online ballot to the joint key, with its proofs: (tracker, content).
+
+    The secret randomness comes from this process's sealing pads for the key when some are
+    ready (computed ahead by a background thread), else it is drawn now.
+    """
+    key = bytes.fromhex(public_key)
+    shape = (levels,) * len(choices)
+    pads = sealing_pads(key, levels * len(choices), len(choices))
+    ballot = sealed.seal_ballot(key, bytes.fromhex(context), choices, shape, pads=pads)
     content = ballot.to_bytes()
     return sealed.tracker(content), content
 
 
-def ballot_holds(
-    public_key: str, round_parameters: sealed.RoundParameters, tracker: bytes, content: bytes
-) -> bool:
-    """Tell whether a stored sealed ballot is its tracker's and its proofs hold for the key."""
-    try:
-        if sealed.tracker(content) != tracker:
-            return False
-        ballot = sealed.SealedBallot.from_bytes(content)
-        return not sealed.ballot_problems(
+def bad_ballots(
+    public_key: str,
+    round_parameters: sealed.RoundParameters,
+    box: Sequence[tuple[bytes, bytes]],
+    *,
+    proofs: bool = True,
+) -> int:
+    """Count the stored sealed ballots (tracker, content) that do not hold: a tracker that is
+    not the hash of its content or, with proofs, a ballot whose proofs fail (checked in two
+    processes for a large box)."""
+    bad = sum(1 for tracker, content in box if sealed.tracker(content) != tracker)
+    if proofs and box:
+        _problems, _trackers, tally = sealed.check_box(
             bytes.fromhex(public_key),
             round_parameters.context,
-            ballot,
+            [content for _tracker, content in box],
             round_parameters.options,
         )
-    except sealed.SealedError:
-        return False
+        bad = max(bad, len(box) - tally.count)
+    return bad
 
 
 def box_digest(round_parameters: sealed.RoundParameters, trackers: Sequence[bytes]) -> str:
@@ -183,11 +333,33 @@ def box_digest(round_parameters: sealed.RoundParameters, trackers: Sequence[byte
 
 
 def encrypted_totals(
-    round_parameters: sealed.RoundParameters, contents: Sequence[bytes]
+    public_key: str, round_parameters: sealed.RoundParameters, contents: Sequence[bytes]
 ) -> dict[str, object]:
-    """Multiply the sealed ballots option by option: the encrypted totals (record form)."""
-    ballots = (sealed.SealedBallot.from_bytes(content) for content in contents)
-    return sealed.aggregate(ballots, round_parameters.options).to_dict()
+    """Check every sealed ballot's proofs and add them up option by option: the encrypted
+    totals (record form; every option of a row but the last, docs/CRYPTO.md §9). A ballot
+    whose proofs fail is refused, naming it: the box was changed."""
+    try:
+        tally = sealed.aggregate(
+            bytes.fromhex(public_key), round_parameters.context, contents, round_parameters.options
+        )
+    except sealed.SealedError as error:
+        raise _refused("sealed ballot box", error) from error
+    return tally.to_dict()
+
+
+def _tally(round_parameters: sealed.RoundParameters, totals: Any) -> sealed.EncryptedTally:
+    """Read stored encrypted totals: one ciphertext for every option of a row but the last.
+
+    Totals made before the last option was left out (record format 1: m a row) are refused,
+    never decrypted as if they were of this shape.
+    """
+    tally = sealed.EncryptedTally.from_dict(totals)
+    if tally.options != round_parameters.options:
+        raise sealed.SealedError(
+            f"the encrypted totals have rows of {[len(r) for r in tally.rows]} ciphertexts; "
+            f"this round's need {[m - 1 for m in round_parameters.options]}"
+        )
+    return tally
 
 
 def check_partial(
@@ -200,7 +372,7 @@ def check_partial(
     """Check a member's partial decryption of the totals against every proof in it."""
     try:
         partial = sealed.PartialDecryption.from_dict(payload)
-        tally = sealed.EncryptedTally.from_dict(totals)
+        tally = _tally(round_parameters, totals)
     except sealed.SealedError as error:
         raise _refused("partial decryption", error) from error
     if partial.member != number:
@@ -224,7 +396,7 @@ def combine(
         return sealed.combine(
             committee,
             round_parameters.context,
-            sealed.EncryptedTally.from_dict(totals),
+            _tally(round_parameters, totals),
             [sealed.PartialDecryption.from_dict(p) for p in partials],
         )
     except sealed.SealedError as error:
@@ -236,14 +408,20 @@ def record(
     committee: sealed.Committee,
     contents: Sequence[bytes],
     partials: Sequence[Any],
+    totals: Any = None,
 ) -> dict[str, object]:
-    """Return the public record of a counted round (the library's verify_record reads it)."""
+    """Return the public record of a counted round (the library's verify_record reads it).
+
+    totals: the encrypted totals made at the close (record form), which the partial
+    decryptions decrypt; the record's verification recomputes them from the ballots.
+    """
     try:
         return sealed.make_record(
             round_parameters,
             committee,
             list(contents),
             [sealed.PartialDecryption.from_dict(p) for p in partials],
+            None if totals is None else _tally(round_parameters, totals),
         )
     except sealed.SealedError as error:
         raise _refused("sealed record", error) from error

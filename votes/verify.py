@@ -246,11 +246,12 @@ def _verify_sealed(
         if key.public_key is None or key.parameters is None:
             bad = len(box)
         else:
-            parameters = round_parameters(key)
-            bad = sum(
-                1
-                for tracker, content in box
-                if not sealing.ballot_holds(key.public_key, parameters, tracker, content)
+            # Once counted, each group's public record below checks every ballot's proofs.
+            bad = sealing.bad_ballots(
+                key.public_key,
+                round_parameters(key),
+                box,
+                proofs=round_.status not in COUNTED,
             )
     if bad:
         report.problem(

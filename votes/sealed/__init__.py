@@ -14,7 +14,10 @@ Casting (server side)
     tracker(ballot_or_bytes) -> bytes (32); tracker_text(tracker) -> str
     box_digest(context, trackers) -> bytes (32), independent of order
 Counting
-    aggregate(ballots_or_encodings, options, workers=1) -> EncryptedTally (to_dict / from_dict)
+    check_box(public_key, context, ballots_or_encodings, options, workers=None)
+        -> (problems, trackers, EncryptedTally)  every proof checked, in processes for a big box
+    aggregate(public_key, context, ballots_or_encodings, options, workers=None) -> EncryptedTally
+        (check_box that raises on any bad ballot; to_dict / from_dict; m − 1 sums a row)
     sum_tallies(parts, options) -> EncryptedTally   (slices or shards of one box)
     partial_decrypt(member_key, committee, context, tally) -> PartialDecryption
     verify_partial(committee, context, tally, partial) -> None     (raises SealedError)
@@ -31,7 +34,7 @@ Key files
     printable(data) -> str; qr_payload(data) -> str; from_printable(text) -> bytes
 Public record
     make_record(parameters, committee, ballots, partials) -> dict
-    verify_record(record, workers=1) -> list[str]   (empty: everything verifies)
+    verify_record(record, workers=None) -> list[str]   (empty: everything verifies)
 """
 
 from votes.sealed.ballot import (
@@ -45,6 +48,7 @@ from votes.sealed.ballot import (
     aggregate,
     ballot_problems,
     box_digest,
+    check_box,
     seal_ballot,
     sum_tallies,
     tracker,
@@ -110,6 +114,7 @@ __all__ = [
     "ballot_problems",
     "box_digest",
     "ceremony_context",
+    "check_box",
     "combine",
     "from_printable",
     "lock",

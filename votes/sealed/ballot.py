@@ -11,6 +11,7 @@ round, key or position does not verify anywhere else.
 from __future__ import annotations
 
 import base64
+import os
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -235,7 +236,9 @@ class SealingPads:
     Each pad holds an option's ElGamal randomness: whoever reads it can read that option. Pads
     live only in this object's memory (never written anywhere), each is taken once, and an
     empty buffer falls back to computing fresh randomness, so the buffer changes the server's
-    time at casting, never the ballot.
+    time at casting, never the ballot. Taking is safe from several threads at once: each pad
+    leaves the buffer by one deque.popleft, which is atomic, so no two callers get the same pad
+    (votes/sealing.py refills a buffer from a background thread while requests take from it).
     """
 
     def __init__(self, public_key: bytes) -> None:
@@ -250,6 +253,11 @@ class SealingPads:
             self._options.append(_option_pad(self.public_key))
         for _ in range(rows):
             self._rows.append(_row_pad(self.public_key))
+
+    def clear(self) -> None:
+        """Drop every pad not yet taken (the buffer's secrets leave this object)."""
+        self._options.clear()
+        self._rows.clear()
 
     def available(self) -> tuple[int, int]:
         """Return the numbers of option pads and row pads ready."""
@@ -386,6 +394,19 @@ def ballot_problems(
 ) -> list[str]:
     """Return what is wrong with a ballot (empty when every proof verifies)."""
     _check_context(public_key, context)
+    return _problems(public_key, context, ballot, options, decoded=False)
+
+
+def _problems(
+    public_key: bytes,
+    context: bytes,
+    ballot: SealedBallot,
+    options: Sequence[int],
+    *,
+    decoded: bool,
+) -> list[str]:
+    """ballot_problems for a checked context; decoded: the ballot comes from from_bytes, which
+    has checked every point already (they are not decoded a second time)."""
     if ballot.options != tuple(options):
         return [f"ballot: rows {list(ballot.options)} do not match the round {list(options)}"]
     problems = []
@@ -393,8 +414,9 @@ def ballot_problems(
         for option, (ciphertext, proof) in enumerate(
             zip(sealed.ciphertexts, sealed.proofs, strict=True)
         ):
-            for point, name in ((ciphertext.alpha, "alpha"), (ciphertext.beta, "beta")):
-                group.check_point(point, f"ballot row {row + 1} option {option + 1} {name}")
+            if not decoded:
+                for point, name in ((ciphertext.alpha, "alpha"), (ciphertext.beta, "beta")):
+                    group.check_point(point, f"ballot row {row + 1} option {option + 1} {name}")
             if not zero_one_valid(public_key, context, row, option, ciphertext, proof):
                 problems.append(f"ballot row {row + 1} option {option + 1}: 0/1 proof fails")
         product = _product(sealed.ciphertexts)
@@ -440,15 +462,21 @@ def box_digest(context: bytes, trackers: Iterable[bytes]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class EncryptedTally:
-    """The per-option products of the ciphertexts of `count` ballots."""
+    """The encrypted totals of `count` verified ballots (docs/CRYPTO.md §9).
+
+    Per row, the products of the ciphertexts of every option but the last: the last option's
+    total is `count` minus the others' (every counted ballot's row proof and 0/1 proofs were
+    checked, so each row of each ballot holds exactly one 1). A row of m options has m − 1
+    ciphertexts here.
+    """
 
     rows: tuple[tuple[Ciphertext, ...], ...]
     count: int
 
     @property
     def options(self) -> tuple[int, ...]:
-        """Return the number of options of each row."""
-        return tuple(len(row) for row in self.rows)
+        """Return the number of options of each row (one more than the ciphertexts kept)."""
+        return tuple(len(row) + 1 for row in self.rows)
 
     def to_dict(self) -> dict[str, object]:
         """Return the record's form."""
@@ -464,8 +492,8 @@ class EncryptedTally:
             raise SealedError("tally: count must be a non-negative integer")
         rows = []
         for index, row in enumerate(value["rows"]):
-            if not isinstance(row, list):
-                raise SealedError(f"tally row {index + 1}: expected a list")
+            if not isinstance(row, list) or not MIN_OPTIONS - 1 <= len(row) <= MAX_OPTIONS - 1:
+                raise SealedError(f"tally row {index + 1}: expected a list of 1 to 7 ciphertexts")
             rows.append(
                 tuple(
                     Ciphertext.from_list(item, f"tally row {index + 1} option {option + 1}")
@@ -475,42 +503,106 @@ class EncryptedTally:
         return cls(tuple(rows), count)
 
 
-def _aggregate_slice(
-    ballots: Sequence[SealedBallot | bytes], shape: tuple[int, ...]
-) -> EncryptedTally:
-    return aggregate(ballots, shape)
+# Processes are started for a box of at least this many option proofs (about a second of work):
+# a smaller one is checked faster than two processes start.
+PARALLEL_FROM: Final = 1500
+# Processes used by default for a large box: VOTES_SEALED_WORKERS, else 2 (the server of the
+# deployment guide has 2 cores); 1 checks every box in the calling process.
+DEFAULT_WORKERS: Final = max(1, int(os.environ.get("VOTES_SEALED_WORKERS", "2") or 2))
+
+
+def _check_slice(
+    public_key: bytes,
+    context: bytes,
+    options: tuple[int, ...],
+    first: int,
+    ballots: Sequence[SealedBallot | bytes],
+) -> tuple[list[str], list[bytes], EncryptedTally]:
+    """Decode, check and add up a slice of ballots (also the body of each worker process).
+
+    Return the problems (each naming its ballot, counted from first + 1), the trackers of the
+    ballots that decode, and the encrypted tally of the ballots whose proofs all hold. Each
+    encoding is decoded once (every point checked there) and its points are used as decoded.
+    """
+    problems: list[str] = []
+    trackers: list[bytes] = []
+    sums = [[ZERO] * (m - 1) for m in options]
+    count = 0
+    for number, item in enumerate(ballots, start=first + 1):
+        try:
+            if isinstance(item, bytes):
+                ballot = SealedBallot.from_bytes(item)
+                trackers.append(tracker(item))
+                found = _problems(public_key, context, ballot, options, decoded=True)
+            else:
+                ballot = item
+                trackers.append(tracker(item))
+                found = _problems(public_key, context, ballot, options, decoded=False)
+        except SealedError as error:
+            problems.append(f"ballot {number}: {error}")
+            continue
+        if found:
+            problems.extend(f"ballot {number}: {problem}" for problem in found)
+            continue
+        for row, sealed in zip(sums, ballot.rows, strict=True):
+            for option in range(len(row)):  # every option but the last (docs/CRYPTO.md §9)
+                row[option] = row[option] + sealed.ciphertexts[option]
+        count += 1
+    return problems, trackers, EncryptedTally(tuple(tuple(row) for row in sums), count)
+
+
+def check_box(
+    public_key: bytes,
+    context: bytes,
+    ballots: Iterable[SealedBallot | bytes],
+    options: Sequence[int],
+    workers: int | None = None,
+) -> tuple[list[str], list[bytes], EncryptedTally]:
+    """Check every ballot's proofs and add up the valid ones: (problems, trackers, tally).
+
+    Ballots may be given decoded or as their encodings. workers > 1 checks slices of the box
+    in that many processes (the same checks, in another order; the group is commutative, so
+    the slices' tallies add up to the same points); None uses DEFAULT_WORKERS for a box of at
+    least PARALLEL_FROM option proofs and this process for a smaller one.
+    """
+    _check_context(public_key, context)
+    shape = tuple(options)
+    items = list(ballots)
+    if workers is None:
+        workers = DEFAULT_WORKERS if len(items) * sum(shape) >= PARALLEL_FROM else 1
+    if workers <= 1 or len(items) < 2:
+        return _check_slice(public_key, context, shape, 0, items)
+    # A few slices per process, so that one slow process does not leave the other idle.
+    size = -(-len(items) // (workers * 4))
+    starts = range(0, len(items), size)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_check_slice, public_key, context, shape, i, items[i : i + size])
+            for i in starts
+        ]
+        results = [future.result() for future in futures]
+    problems = [problem for found, _, _ in results for problem in found]
+    trackers = [item for _, found, _ in results for item in found]
+    return problems, trackers, sum_tallies([part for _, _, part in results], shape)
 
 
 def aggregate(
-    ballots: Iterable[SealedBallot | bytes], options: Sequence[int], workers: int = 1
+    public_key: bytes,
+    context: bytes,
+    ballots: Iterable[SealedBallot | bytes],
+    options: Sequence[int],
+    workers: int | None = None,
 ) -> EncryptedTally:
-    """Multiply the ciphertexts of verified ballots option by option (the encrypted totals).
+    """Check every ballot's proofs and return the encrypted totals (check_box), or raise.
 
-    Ballots may be given decoded or as their encodings (decoded here, with every check of
-    SealedBallot.from_bytes). workers > 1 adds up slices of the ballots in that many processes
-    and then the slices' sums (the same additions in another order; the group is commutative).
+    Any ballot that does not decode or whose proofs fail raises SealedError naming it: the
+    totals of a box are only sound when every ballot in it holds (docs/CRYPTO.md §9).
     """
-    shape = tuple(options)
-    if workers > 1:
-        items = list(ballots)
-        if len(items) > 1:
-            size = -(-len(items) // workers)
-            slices = [items[i : i + size] for i in range(0, len(items), size)]
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                parts = list(pool.map(_aggregate_slice, slices, [shape] * len(slices)))
-            return sum_tallies(parts, shape)
-        ballots = items
-    sums = [[ZERO] * m for m in shape]
-    count = 0
-    for item in ballots:
-        ballot = SealedBallot.from_bytes(item) if isinstance(item, bytes) else item
-        if ballot.options != shape:
-            raise SealedError("tally: a ballot does not have the round's rows")
-        for row, sealed in zip(sums, ballot.rows, strict=True):
-            for option, ciphertext in enumerate(sealed.ciphertexts):
-                row[option] = row[option] + ciphertext
-        count += 1
-    return EncryptedTally(tuple(tuple(row) for row in sums), count)
+    problems, _trackers, tally = check_box(public_key, context, ballots, options, workers)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise SealedError("; ".join(problems[:3]) + more)
+    return tally
 
 
 def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> EncryptedTally:
@@ -519,7 +611,7 @@ def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> Encr
     if any(part.options != shape for part in parts):
         raise SealedError("tally: a part does not have the round's rows")
     rows = tuple(
-        tuple(_product(part.rows[row][option] for part in parts) for option in range(m))
+        tuple(_product(part.rows[row][option] for part in parts) for option in range(m - 1))
         for row, m in enumerate(shape)
     )
     return EncryptedTally(rows, sum(part.count for part in parts))

@@ -120,7 +120,7 @@ def partial_problems(
     """Return what is wrong with a partial decryption (empty when every proof verifies)."""
     if not 1 <= partial.member <= committee.n:
         return [f"partial decryption: no member {partial.member}"]
-    if tuple(len(row) for row in partial.rows) != tally.options:
+    if tuple(len(row) for row in partial.rows) != tuple(len(row) for row in tally.rows):
         return [f"partial decryption of member {partial.member}: not the tally's shape"]
     verification_key = committee.verification_key(partial.member)
     problems = []
@@ -168,13 +168,27 @@ def combine(
     """Check the partial decryptions, combine k of them (Lagrange) and return the totals.
 
     Any k distinct members suffice; with more, the k lowest member numbers are used. Fewer than
-    k valid partial decryptions raise SealedError: the tally cannot be decrypted.
+    k valid partial decryptions raise SealedError: the tally cannot be decrypted. Each row's
+    last option is not decrypted: its total is the number of ballots minus the others'
+    (docs/CRYPTO.md §10); totals that would make it negative raise SealedError.
     """
+    for partial in partials:
+        verify_partial(committee, context, tally, partial)
+    return combine_checked(committee, tally, partials, max_count)
+
+
+def combine_checked(
+    committee: Committee,
+    tally: EncryptedTally,
+    partials: Sequence[PartialDecryption],
+    max_count: int | None = None,
+) -> list[list[int]]:
+    """combine for partial decryptions whose proofs the caller has just checked (partial_problems
+    found nothing): the same combination, without checking every proof a second time."""
     by_member: dict[int, PartialDecryption] = {}
     for partial in partials:
         if partial.member in by_member:
             raise SealedError(f"two partial decryptions from member {partial.member}")
-        verify_partial(committee, context, tally, partial)
         by_member[partial.member] = partial
     if len(by_member) < committee.k:
         raise SealedError(
@@ -201,5 +215,10 @@ def combine(
                     f"row {row + 1} option {option + 1}: the total is not between 0 and {limit}"
                 )
             counts.append(found)
-        totals.append(counts)
+        last = tally.count - sum(counts)
+        if last < 0:
+            raise SealedError(
+                f"row {row + 1}: the decrypted totals add up to more than the {tally.count} ballots"
+            )
+        totals.append([*counts, last])
     return totals

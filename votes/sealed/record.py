@@ -14,9 +14,7 @@ import binascii
 import os
 import unicodedata
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Final
 
 from votes.sealed import group
@@ -24,18 +22,16 @@ from votes.sealed.ballot import (
     MAX_OPTIONS,
     MIN_OPTIONS,
     EncryptedTally,
-    SealedBallot,
     aggregate,
-    ballot_problems,
     box_digest,
-    sum_tallies,
+    check_box,
     tracker,
 )
 from votes.sealed.committee import Committee
-from votes.sealed.decryption import PartialDecryption, combine, partial_problems
+from votes.sealed.decryption import PartialDecryption, combine, combine_checked, partial_problems
 from votes.sealed.group import GROUP, VERSION, SealedError, u32
 
-FORMAT: Final = "votes-sealed-record/1"
+FORMAT: Final = "votes-sealed-record/2"
 MAX_ITEMS: Final = 1000
 
 
@@ -116,11 +112,20 @@ def make_record(
     committee: Committee,
     ballots: Sequence[bytes],
     partials: Sequence[PartialDecryption],
+    tally: EncryptedTally | None = None,
 ) -> dict[str, object]:
-    """Assemble the public record of a counted round (checks the partials and combines them)."""
+    """Assemble the public record of a counted round (checks the partials and combines them).
+
+    tally: the encrypted totals already made from these ballots when they were counted (what
+    the partial decryptions decrypt); without it, every ballot is checked and added up again.
+    A tally that is not these ballots' makes a record that verify_record refuses.
+    """
     context = parameters.context
     decoded = sorted(((tracker(b), b) for b in ballots), key=lambda pair: pair[0])
-    tally = aggregate((SealedBallot.from_bytes(b) for _, b in decoded), parameters.options)
+    if tally is None:
+        tally = aggregate(
+            committee.public_key, context, [b for _, b in decoded], parameters.options
+        )
     totals = combine(committee, context, tally, partials)
     return {
         "format": FORMAT,
@@ -137,34 +142,12 @@ def make_record(
     }
 
 
-def _check_ballots(
-    public_key: bytes, context: bytes, options: tuple[int, ...], first: int, encoded: list[str]
-) -> tuple[list[str], list[bytes], EncryptedTally]:
-    """Decode and verify a slice of ballots; return problems, trackers, the valid ones' tally."""
-    problems: list[str] = []
-    trackers: list[bytes] = []
-    valid: list[SealedBallot] = []
-    for number, text in enumerate(encoded, start=first + 1):
-        try:
-            raw = base64.b64decode(text, validate=True)
-            ballot = SealedBallot.from_bytes(raw)
-            trackers.append(tracker(raw))
-            found = ballot_problems(public_key, context, ballot, options)
-        except (SealedError, binascii.Error, TypeError) as error:
-            problems.append(f"ballot {number}: {error}")
-            continue
-        if found:
-            problems.extend(f"ballot {number}: {problem}" for problem in found)
-        else:
-            valid.append(ballot)
-    return problems, trackers, aggregate(valid, options)
-
-
-def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
+def verify_record(record: Mapping[str, object], workers: int | None = None) -> list[str]:
     """Check every proof and recompute every derived value of a record; return the problems.
 
     An empty list means the record verifies. workers > 1 checks the ballots in that many
-    processes (the same checks, spread over the machine's cores).
+    processes (the same checks, spread over the machine's cores); None: two processes for a
+    large box, this one for a small one (check_box).
     """
     problems: list[str] = []
     if not isinstance(record, Mapping):
@@ -183,23 +166,18 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
     encoded = record.get("ballots")
     if not isinstance(encoded, list) or not all(isinstance(x, str) for x in encoded):
         return ["record: ballots must be a list of base64 text"]
-    trackers: list[bytes] = []
-    if workers > 1 and len(encoded) > 1:
-        size = -(-len(encoded) // (workers * 4))
-        slices = [(i, encoded[i : i + size]) for i in range(0, len(encoded), size)]
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [
-                pool.submit(_check_ballots, committee.public_key, context, options, i, part)
-                for i, part in slices
-            ]
-            results = [future.result() for future in futures]
-    else:
-        results = [_check_ballots(committee.public_key, context, options, 0, encoded)]
-    for found, part_trackers, _ in results:
-        problems.extend(found)
-        trackers.extend(part_trackers)
-    # The tally of the valid ballots, added up slice by slice where the slices were checked.
-    tally = sum_tallies([part for _, _, part in results], options)
+    raw: list[bytes] = []
+    for number, text in enumerate(encoded, start=1):
+        try:
+            raw.append(base64.b64decode(text, validate=True))
+        except (binascii.Error, ValueError):
+            problems.append(f"ballot {number}: not base64")
+    if problems:
+        return problems
+    # Every ballot decoded and its proofs checked, in `workers` processes for a large box; the
+    # tally of the valid ballots, added up slice by slice where the slices were checked.
+    found, trackers, tally = check_box(committee.public_key, context, raw, options, workers)
+    problems.extend(found)
 
     listed = record.get("trackers")
     if listed != [t.hex() for t in trackers]:
@@ -237,7 +215,7 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
         if not found:
             partials.append(partial)
     try:
-        totals = combine(committee, context, tally, partials)
+        totals = combine_checked(committee, tally, partials)  # each proof was checked above
     except SealedError as error:
         problems.append(f"totals: {error}")
     else:
@@ -245,8 +223,8 @@ def verify_record(record: Mapping[str, object], workers: int = 1) -> list[str]:
             problems.append(
                 f"totals: the record says {record.get('totals')}, the proofs give {totals}"
             )
-        if any(sum(row) != tally.count for row in totals):
-            problems.append("totals: a row's options do not add up to the number of ballots")
+        if any(len(row) != m for row, m in zip(totals, options, strict=True)):
+            problems.append("totals: not one total per option")
     return problems
 
 
