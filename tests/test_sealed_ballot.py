@@ -23,6 +23,7 @@ from tests.sealed_helpers import (
     sum_proof,
 )
 from votes.sealed import (
+    add_up,
     SealedBallot,
     SealedError,
     SealingPads,
@@ -400,6 +401,35 @@ def test_a_row_of_one_one_minus_one_is_caught_by_the_last_option_s_proof() -> No
     assert tally.count == 1
     with pytest.raises(SealedError, match="ballot 2: ballot row 1 option 3"):
         aggregate(key(), CONTEXT, [sealed(), forged.to_bytes()], OPTIONS)
+
+
+def test_adding_up_without_proofs_gives_the_checked_totals_and_refuses_what_does_not_decode() -> (
+    None
+):
+    ballots = [sealed((0, 1)), sealed((1, 0)), sealed((2, 1))]
+    encodings = [b.to_bytes() for b in ballots]
+    assert add_up(key(), CONTEXT, encodings, OPTIONS) == aggregate(key(), CONTEXT, ballots, OPTIONS)
+    broken = bytearray(encodings[1])
+    broken[-1] ^= 0xFF
+    with pytest.raises(SealedError, match="ballot 2"):
+        add_up(key(), CONTEXT, [encodings[0], bytes(broken)], OPTIONS)
+    with pytest.raises(SealedError, match="ballot 1: its rows"):
+        add_up(key(), CONTEXT, [encodings[0]], (*OPTIONS, 3))
+
+
+def test_adding_up_leaves_the_proofs_to_the_verifier() -> None:
+    # What add_up does not do (docs/CRYPTO.md §9): a ballot whose last option was changed is
+    # added as it is; only the checks of the verifier refuse it.
+    ballot = sealed((1, 0))
+    row = ballot.rows[1]
+    last = row.ciphertexts[-1]
+    moved = dataclasses.replace(last, beta=group.add(last.beta, group.GENERATOR))
+    changed = replace_row(
+        ballot, 1, dataclasses.replace(row, ciphertexts=(row.ciphertexts[0], moved))
+    )
+    assert add_up(key(), CONTEXT, [changed.to_bytes()], OPTIONS).count == 1
+    with pytest.raises(SealedError, match="0/1 proof fails"):
+        aggregate(key(), CONTEXT, [changed.to_bytes()], OPTIONS)
 
 
 def test_a_changed_last_option_is_refused_when_counting() -> None:

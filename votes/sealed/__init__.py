@@ -18,6 +18,8 @@ Counting
         -> (problems, trackers, EncryptedTally)  every proof checked, in processes for a big box
     aggregate(public_key, context, ballots_or_encodings, options, workers=None) -> EncryptedTally
         (check_box that raises on any bad ballot; to_dict / from_dict; m − 1 sums a row)
+    add_up(public_key, context, encodings, options) -> EncryptedTally
+        (decoded and added as they are, no proof checked: the server's close, docs/CRYPTO.md §9)
     sum_tallies(parts, options) -> EncryptedTally   (slices or shards of one box)
     partial_decrypt(member_key, committee, context, tally) -> PartialDecryption
     verify_partial(committee, context, tally, partial) -> None     (raises SealedError)
@@ -45,6 +47,7 @@ from votes.sealed.ballot import (
     SealingPads,
     SumProof,
     ZeroOneProof,
+    add_up,
     aggregate,
     ballot_problems,
     box_digest,
@@ -110,6 +113,7 @@ __all__ = [
     "SealingPads",
     "SumProof",
     "ZeroOneProof",
+    "add_up",
     "aggregate",
     "ballot_problems",
     "box_digest",
