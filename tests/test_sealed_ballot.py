@@ -23,10 +23,10 @@ from tests.sealed_helpers import (
     sum_proof,
 )
 from votes.sealed import (
-    add_up,
     SealedBallot,
     SealedError,
     SealingPads,
+    add_up,
     aggregate,
     ballot_problems,
     box_digest,
@@ -417,29 +417,25 @@ def test_adding_up_without_proofs_gives_the_checked_totals_and_refuses_what_does
         add_up(key(), CONTEXT, [encodings[0]], (*OPTIONS, 3))
 
 
-def test_adding_up_leaves_the_proofs_to_the_verifier() -> None:
-    # What add_up does not do (docs/CRYPTO.md §9): a ballot whose last option was changed is
-    # added as it is; only the checks of the verifier refuse it.
-    ballot = sealed((1, 0))
+def _last_option_moved(ballot: SealedBallot) -> SealedBallot:
+    """The ballot with G added to the last option of its second row (it encrypts 1 more)."""
     row = ballot.rows[1]
     last = row.ciphertexts[-1]
     moved = dataclasses.replace(last, beta=group.add(last.beta, group.GENERATOR))
-    changed = replace_row(
-        ballot, 1, dataclasses.replace(row, ciphertexts=(row.ciphertexts[0], moved))
-    )
+    return replace_row(ballot, 1, dataclasses.replace(row, ciphertexts=(row.ciphertexts[0], moved)))
+
+
+def test_adding_up_leaves_the_proofs_to_the_verifier() -> None:
+    # What add_up does not do (docs/CRYPTO.md §9): a ballot whose last option was changed is
+    # added as it is; only the checks of the verifier refuse it.
+    changed = _last_option_moved(sealed((1, 0)))
     assert add_up(key(), CONTEXT, [changed.to_bytes()], OPTIONS).count == 1
     with pytest.raises(SealedError, match="0/1 proof fails"):
         aggregate(key(), CONTEXT, [changed.to_bytes()], OPTIONS)
 
 
 def test_a_changed_last_option_is_refused_when_counting() -> None:
-    ballot = sealed((1, 0))
-    row = ballot.rows[1]
-    last = row.ciphertexts[-1]
-    moved = dataclasses.replace(last, beta=group.add(last.beta, group.GENERATOR))
-    changed = replace_row(
-        ballot, 1, dataclasses.replace(row, ciphertexts=(row.ciphertexts[0], moved))
-    )
+    changed = _last_option_moved(sealed((1, 0)))
     with pytest.raises(SealedError, match="ballot 1: ballot row 2 option 2: 0/1 proof fails"):
         aggregate(key(), CONTEXT, [changed.to_bytes(), sealed().to_bytes()], OPTIONS, workers=2)
 

@@ -58,7 +58,8 @@ def test_a_ballot_whose_last_option_was_changed_is_caught_by_verify(session: Ses
     operations.close_round(work(session), round_.id)
     session.commit()
     key = get_key(session, round_.id)
-    assert key is not None and key.encrypted_totals is not None
+    assert key is not None
+    assert key.encrypted_totals is not None
     # ... and the changed ballot is still reported, now against the stored totals too.
     session.expire_all()
     report = verify_round(session, round_)
