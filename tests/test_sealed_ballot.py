@@ -415,6 +415,12 @@ def test_adding_up_without_proofs_gives_the_checked_totals_and_refuses_what_does
         add_up(key(), CONTEXT, [encodings[0], bytes(broken)], OPTIONS)
     with pytest.raises(SealedError, match="ballot 1: its rows"):
         add_up(key(), CONTEXT, [encodings[0]], (*OPTIONS, 3))
+    # In two processes: the same points, and a bad ballot named by its place in the box.
+    assert add_up(key(), CONTEXT, encodings, OPTIONS, workers=2) == add_up(
+        key(), CONTEXT, encodings, OPTIONS, workers=1
+    )
+    with pytest.raises(SealedError, match="ballot 3"):
+        add_up(key(), CONTEXT, [*encodings[:2], bytes(broken)], OPTIONS, workers=2)
 
 
 def _last_option_moved(ballot: SealedBallot) -> SealedBallot:
