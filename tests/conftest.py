@@ -131,21 +131,31 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
-    """A fresh database of its own for one test, its schema at the newest migration."""
+def copy_database(template: str, folder: Path) -> Iterator[str]:
+    """Yield the URL of a copy of a template (SQLite: a file, put in folder; PostgreSQL: a
+    database name); a PostgreSQL copy is dropped when the generator is closed."""
     if PG_URL:
-        yield from _postgres_database(migrated_template)
+        yield from _postgres_database(template)
     else:
-        path = tmp_path / "votes.sqlite3"
-        shutil.copyfile(migrated_template, path)
+        path = folder / "votes.sqlite3"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
 
 
+def template_of(url: str) -> str:
+    """What copy_database takes to copy the database at url (no connection may stay open)."""
+    return url.rpartition("/")[2] if PG_URL else url.removeprefix("sqlite:///")
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """An application on a migrated, empty database."""
-    application = create_app(
+def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
+    """A fresh database of its own for one test, its schema at the newest migration."""
+    yield from copy_database(migrated_template, tmp_path)
+
+
+def make_test_app(database_url: str) -> Flask:
+    """The tests' application on a database (dispose its engine when done)."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": SECRET,
@@ -153,6 +163,12 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": True,
         }
     )
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An application on a migrated, empty database."""
+    application = make_test_app(database_url)
     yield application
     application.extensions["votes.engine"].dispose()
 

@@ -9,15 +9,18 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.conftest import VotesRunner, copy_database, make_test_app, template_of
 from votes.demo import DemoBusy, hold_demo
 
 if TYPE_CHECKING:
-    from tests.conftest import Outcome, VotesRunner
+    from tests.conftest import Outcome
 
 ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
 CODE = re.compile(rf"^[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
@@ -276,17 +279,51 @@ def test_unknown_numbers_are_null_in_json(votes: VotesRunner, tmp_path: Path) ->
     assert result["items"][0]["percent"] == {"high": "0.00", "confidence": "0.00", "low": "100.00"}
 
 
-def test_demo_is_idempotent(votes: VotesRunner) -> None:
-    first = ok(votes("demo", "--no-serve"))
-    rounds_after_first = ok(votes("round", "list")).stdout
+@dataclass
+class Demo:
+    """A database where `votes demo --no-serve` ran once, and what it printed."""
+
+    template: str  # SQLite: the file; PostgreSQL: the database, copied for each test
+    printed: str
+    rounds: str  # `votes round list` after it
+
+
+@pytest.fixture(scope="module")
+def demo(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo seeded once for the module (its run costs seconds); each test gets a copy."""
+    holder = copy_database(migrated_template, tmp_path_factory.mktemp("demo"))
+    url = next(holder)
+    application = make_test_app(url)
+    votes = VotesRunner(application)
+    printed = ok(votes("demo", "--no-serve")).stdout
+    rounds = ok(votes("round", "list")).stdout
+    application.extensions["votes.engine"].dispose()  # a template is copied unused
+    yield Demo(template_of(url), printed, rounds)
+    holder.close()  # PostgreSQL: drops it
+
+
+@pytest.fixture
+def demo_votes(demo: Demo, tmp_path: Path) -> Iterator[VotesRunner]:
+    """`votes` on a copy of the module's demo database."""
+    holder = copy_database(demo.template, tmp_path)
+    application = make_test_app(next(holder))
+    yield VotesRunner(application)
+    application.extensions["votes.engine"].dispose()
+    holder.close()
+
+
+def test_demo_is_idempotent(demo: Demo, demo_votes: VotesRunner) -> None:
+    votes = demo_votes
+    first = demo  # the module's first run, on an empty database
+    rounds_after_first = first.rounds
     second = ok(votes("demo", "--no-serve"))
-    assert second.stdout == first.stdout
+    assert second.stdout == first.printed
     assert ok(votes("round", "list")).stdout == rounds_after_first
     # Two counted rounds of the Party committee, a counted round of three voter groups (its
     # own body), one open round of the People's Council.
     assert len(rounds_after_first.strip().splitlines()) == 4
     assert ok(votes("body", "list")).stdout.count("\n") == 3
-    assert "Nguyễn Văn Thắng" in first.stdout
+    assert "Nguyễn Văn Thắng" in first.printed
 
 
 # ---------------------------------------------------------------------------- refusals
@@ -620,7 +657,7 @@ def test_the_demo_has_host_and_port_and_one_demo_a_database(tmp_path: Path) -> N
     assert "--port" in done.stdout
 
 
-def test_the_demo_leaves_one_round_published(votes: VotesRunner) -> None:
-    ok(votes("demo", "--no-serve"))
+def test_the_demo_leaves_one_round_published(demo_votes: VotesRunner) -> None:
+    votes = demo_votes  # `votes demo --no-serve` ran on it (the module's demo)
     states = [line.split("\t")[3] for line in ok(votes("round", "list")).stdout.splitlines()]
     assert states.count("đã công bố") == 1

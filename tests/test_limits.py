@@ -117,8 +117,12 @@ def test_a_hall_of_500_behind_one_address_is_never_slowed(app: Flask, world: Wor
     assert statuses.count(403) == len(mistyping)
     assert receipts == hall
     # A guesser behind the same address is stopped by the same limits.
-    guesses = (_typo(codes[0], rng) for _ in range(1000))
-    answers = [client.post("/", data={"csrf_token": token, "code": g}).status_code for g in guesses]
+    answers: list[int] = []
+    for _ in range(1000):
+        guess = _typo(codes[0], rng)
+        answers.append(client.post("/", data={"csrf_token": token, "code": guess}).status_code)
+        if answers[-1] == 429:
+            break  # the guesses after the first 429 change neither assertion below
     assert 429 in answers
     assert answers.index(429) <= 200
 
