@@ -170,13 +170,18 @@ def wrap_text(text: object, font: str, size: float, width: float) -> str:
     a large round has two wrapped cells per row. A word wider than ``width`` keeps a
     line of its own.
     """
+    words = nfc(text).split()
+    whole = " ".join(words)
+    # ReportLab draws without kerning, so a line's width is the sum of its words and spaces:
+    # text that fits whole is one measurement; otherwise each word is measured once instead
+    # of every growing candidate line.
+    if stringWidth(whole, font, size) <= width:
+        return whole
     lines: list[str] = []
     current: list[str] = []
     used = 0.0
-    # ReportLab draws without kerning, so a line's width is the sum of its words and spaces:
-    # measure each word once instead of every growing candidate line.
     space = stringWidth(" ", font, size)
-    for word in nfc(text).split():
+    for word in words:
         wide = stringWidth(word, font, size)
         if current and used + space + wide > width:
             lines.append(" ".join(current))
