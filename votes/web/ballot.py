@@ -32,7 +32,15 @@ from ..results import round_results
 from ..vocabulary import COUNTED, PUBLIC_KINDS
 from ..voting import CastRefused
 from .charts import stacked_bars
-from .common import BallotView, _, ballot_view, find_code, language, reading
+from .common import (
+    BallotView,
+    _,
+    ballot_view,
+    find_code,
+    language,
+    prepare_sealing,
+    reading,
+)
 from .common import lazy as lazy_gettext
 from .extensions import limiter
 from .forms import BlankBallotForm, CodeForm, NFCForm, ballot_form_class, item_field_name
@@ -272,6 +280,7 @@ def enter_code() -> Any:
     ]
     for code, state, round_ in found:
         if state == "ok" and round_ is not None:
+            prepare_sealing(round_)  # the cast comes soon: its pads are made meanwhile
             return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
     state = next((state for _code, state, _round in found if state != "unknown"), "unknown")
     status, text = REFUSALS.get(state, REFUSALS["unknown"])
