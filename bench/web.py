@@ -98,7 +98,9 @@ def _counting_pads(
         return encrypt
     state: dict[str, Any] = {}
 
-    def counted(public_key: str, context: str, choices: list[int], levels: int) -> tuple[bytes, bytes]:
+    def counted(
+        public_key: str, context: str, choices: list[int], levels: int
+    ) -> tuple[bytes, bytes]:
         pool = sealing._pools.get(bytes.fromhex(public_key))
         ready = pool is not None and pool.pads.available()[0] >= levels * len(choices)
         if state.get("pid") != os.getpid():
@@ -177,14 +179,15 @@ def _sealing() -> tuple[Callable[[str, str, list[int], int], tuple[bytes, bytes]
         "the same votes.sealing.encrypt_ballot and stores the sealed ballot; the bare side "
         "'bare' stores the marks in the clear with a random receipt, and the side 'unsealed' is "
         "the application with the encryption stubbed (the work of an unsealed round, which the "
-        "application no longer has); " + (
-        "both sides seal with this process's precomputed pads (votes.sealing.sealing_pads, "
-        "refilled by a background thread in each worker; the full path starts them when a "
-        "ballot page is shown, the bare side at its first cast): 'pads ready' says how many "
-        "casts found a whole ballot's pads ready"
-        if hasattr(sealing, "sealing_pads")
-        else "the server does not seal with precomputed pads in this code"
-    )
+        "application no longer has); "
+        + (
+            "both sides seal with this process's precomputed pads (votes.sealing.sealing_pads, "
+            "refilled by a background thread in each worker; the full path starts them when a "
+            "ballot page is shown, the bare side at its first cast): 'pads ready' says how many "
+            "casts found a whole ballot's pads ready"
+            if hasattr(sealing, "sealing_pads")
+            else "the server does not seal with precomputed pads in this code"
+        )
     )
 
 
@@ -554,9 +557,7 @@ def measure(
         for run in range(args.runs):
             for kind, (server, _url, _round, codes, pads) in sides.items():
                 batch = codes[run * args.voters : (run + 1) * args.voters]
-                got = burst(
-                    server, kind, batch, args.items, 0, args.concurrency, args.think, pads
-                )
+                got = burst(server, kind, batch, args.items, 0, args.concurrency, args.think, pads)
                 saturated[kind].append(got)
                 print(
                     f"  {database} {workers}w run {run + 1} {kind}: {got.rate:.1f} ballots/s, "

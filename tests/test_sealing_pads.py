@@ -183,7 +183,8 @@ def test_a_shown_ballot_page_starts_the_pads_of_its_rounds_key(app: Flask) -> No
     world = build_world(app)
     with world.sessions() as session:
         key = get_key(session, world.ids["open"])
-        assert key is not None and key.public_key is not None
+        assert key is not None
+        assert key.public_key is not None
         public_key = bytes.fromhex(key.public_key)
         items = len(session.get(Round, world.ids["open"]).items)
     client = app.test_client()

@@ -91,7 +91,9 @@ def _cast_form(world: World, token: str | None, code: str) -> dict[str, str]:
 
 def test_a_voter_post_without_or_with_a_wrong_token_is_refused(world: World) -> None:
     # Each refusal counts against the code limits: lift them, the test is about the token.
-    world.app.config["CODE_RATE_LIMIT"] = world.app.config["CODE_RATE_LIMIT_PER_CODE"] = "999/minute"
+    world.app.config["CODE_RATE_LIMIT"] = world.app.config["CODE_RATE_LIMIT_PER_CODE"] = (
+        "999/minute"
+    )
     code = world.codes["open"][0]
     voter = world.app.test_client()
     token = _voter_page(voter)
@@ -140,7 +142,9 @@ def test_a_voter_is_given_no_server_session(world: World) -> None:
     assert done.status_code == 200
     assert voter.get_cookie("votes_session") is None
     cookie = voter.get_cookie("votes_voter")
-    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
     assert code.replace("-", "") not in cookie.value.upper()
 
 
