@@ -15,9 +15,15 @@ looked up (used? round open?) and the form's widgets (written out once) sent. Ca
 validated, then in one transaction the code claimed by its HMAC digest (only if unused and its
 round open; PostgreSQL share-locks the round as ours does), the ballot inserted with a random
 key, a random receipt inserted, commit. No CSRF, no session, no template, no limiter, no ORM.
-Sealed ballots: when they exist, both sides must pay for the same encryption; `_sealing()` is
-the place for the bare side's call (a no-op until then — the output says which, and says when
-sealed ballots exist but the bare side does not encrypt yet).
+Sealed ballots: both sides pay for the same encryption; `_sealing()` is the place for the bare
+side's call. Both seal with the process's sealing pads (votes/sealing.py: precomputed randomness
+refilled by a background thread in each worker; the full path starts them when a ballot page is
+shown, the bare side at its first cast, i.e. in the warm-up). Each cast notes whether a whole
+ballot's pads were ready ("pads ready" in the output, both sides): back to back (the default)
+the buffers run short during a burst; `--think SECONDS` spaces each voter's ballot page and
+cast so that they refill, and then the throughput is the voters' pace: compare the time of a
+voter's requests and the server CPU instead. The workers' CPU counts the refilling thread too,
+but only while a burst runs: pads made between bursts are not counted on either side.
 
 Both servers run at once on databases of their own; the client sends them the same kind of
 burst in turn (bare, full, bare, full, …, `--runs` times) and the medians are compared, so the
