@@ -562,6 +562,8 @@ def measure(
         saturated: dict[str, list[Burst]] = {kind: [] for kind in args.sides}
         for run in range(args.runs):
             for kind, (server, _url, _round, codes, pads) in sides.items():
+                if args.gap:
+                    time.sleep(args.gap)  # every side's pads refill alike before its burst
                 batch = codes[run * args.voters : (run + 1) * args.voters]
                 got = burst(server, kind, batch, args.items, 0, args.concurrency, args.think, pads)
                 saturated[kind].append(got)
@@ -703,6 +705,14 @@ def main() -> int:
         help="seconds each voter takes between the ballot page and the cast (0: back to back; "
         "with a few seconds the pads refill between casts, and the throughput is the voters' "
         "pace: compare the voter's requests and the server CPU instead)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.0,
+        help="seconds every server idles before each measured burst, so that each side's pads "
+        "refill alike (back to back, a side's buffers otherwise refill only while the other "
+        "sides run, and a faster side leaves the next one less time)",
     )
     args = parser.parse_args()
     client, server = pin_client(args.pin)
