@@ -521,8 +521,13 @@ async def open_ballot(port: int, code: str, *, timeout: float = REQUEST_TIMEOUT)
     return page
 
 
-async def vote_form(port: int, code: str, items: int, *, timeout: float = REQUEST_TIMEOUT) -> Vote:
-    """Vote as a phone does: the code page, the code (POST /), then POST /ballot action=cast."""
+async def vote_form(
+    port: int, code: str, items: int, *, timeout: float = REQUEST_TIMEOUT, think: float = 0.0
+) -> Vote:
+    """Vote as a phone does: the code page, the code (POST /), then POST /ballot action=cast.
+
+    `think`: seconds between seeing the ballot and casting it (a voter filling it in).
+    """
     vote = Vote(code)
     start = time.perf_counter()
     page = await open_ballot(port, code, timeout=timeout)
@@ -541,6 +546,8 @@ async def vote_form(port: int, code: str, items: int, *, timeout: float = REQUES
             **{f"item_{n}": mark for n, mark in marks_for(items).items()},
         }
     ).encode()
+    if think:
+        await asyncio.sleep(think)
     start = time.perf_counter()
     cast = await request(port, "POST", "/ballot", cookie=page.cookie, body=data, timeout=timeout)
     vote.latencies.append(time.perf_counter() - start)

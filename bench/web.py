@@ -15,9 +15,15 @@ looked up (used? round open?) and the form's widgets (written out once) sent. Ca
 validated, then in one transaction the code claimed by its HMAC digest (only if unused and its
 round open; PostgreSQL share-locks the round as ours does), the ballot inserted with a random
 key, a random receipt inserted, commit. No CSRF, no session, no template, no limiter, no ORM.
-Sealed ballots: when they exist, both sides must pay for the same encryption; `_sealing()` is
-the place for the bare side's call (a no-op until then — the output says which, and says when
-sealed ballots exist but the bare side does not encrypt yet).
+Sealed ballots: both sides pay for the same encryption; `_sealing()` is the place for the bare
+side's call. Both seal with the process's sealing pads (votes/sealing.py: precomputed randomness
+refilled by a background thread in each worker; the full path starts them when a ballot page is
+shown, the bare side at its first cast, i.e. in the warm-up). Each cast notes whether a whole
+ballot's pads were ready ("pads ready" in the output, both sides): back to back (the default)
+the buffers run short during a burst; `--think SECONDS` spaces each voter's ballot page and
+cast so that they refill, and then the throughput is the voters' pace: compare the time of a
+voter's requests and the server CPU instead. The workers' CPU counts the refilling thread too,
+but only while a burst runs: pads made between bursts are not counted on either side.
 
 Both servers run at once on databases of their own; the client sends them the same kind of
 burst in turn (bare, full, bare, full, …, `--runs` times) and the medians are compared, so the
@@ -40,8 +46,10 @@ import importlib
 import json
 import os
 import secrets
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -81,6 +89,47 @@ def _pin_server() -> None:
         os.sched_setaffinity(0, {int(c) for c in cores.split(",")})
 
 
+def _counting_pads(
+    encrypt: Callable[[str, str, list[int], int], tuple[bytes, bytes]],
+) -> Callable[[str, str, list[int], int], tuple[bytes, bytes]]:
+    """Wrap the encryption so that each cast notes whether its pads were ready (both sides).
+
+    One byte a cast ("1": a whole ballot's pads were in this process's buffer, "0": the cast
+    drew some fresh randomness) appended to a file of the worker in BENCH_PADS_DIR.
+    """
+    from votes import sealing
+
+    folder = os.environ.get("BENCH_PADS_DIR")
+    if not folder:
+        return encrypt
+    state: dict[str, Any] = {}
+
+    def counted(
+        public_key: str, context: str, choices: list[int], levels: int
+    ) -> tuple[bytes, bytes]:
+        pool = sealing._pools.get(bytes.fromhex(public_key))
+        ready = pool is not None and pool.pads.available()[0] >= levels * len(choices)
+        if state.get("pid") != os.getpid():
+            state["pid"] = os.getpid()
+            state["file"] = open(  # noqa: SIM115 - kept open for the worker's life
+                os.path.join(folder, f"{os.getpid()}.pads"), "ab", buffering=0
+            )
+        state["file"].write(b"1" if ready else b"0")
+        return encrypt(public_key, context, choices, levels)
+
+    return counted
+
+
+def pads_ready(folder: str) -> tuple[int, int]:
+    """Return (casts that found their pads ready, casts) noted so far in a server's folder."""
+    ready = total = 0
+    for path in Path(folder).glob("*.pads"):
+        data = path.read_bytes()
+        ready += data.count(b"1")
+        total += len(data)
+    return ready, total
+
+
 def full_app(unsealed: bool = False):  # type: ignore[no-untyped-def]
     """The real application, configured for plain-HTTP loopback (gunicorn factory).
 
@@ -100,6 +149,10 @@ def full_app(unsealed: bool = False):  # type: ignore[no-untyped-def]
             return hashlib.sha256(content).digest(), content
 
         sealing.encrypt_ballot = stub
+    else:
+        from votes import sealing
+
+        sealing.encrypt_ballot = _counting_pads(sealing.encrypt_ballot)
 
     return create_app(
         {
@@ -132,7 +185,15 @@ def _sealing() -> tuple[Callable[[str, str, list[int], int], tuple[bytes, bytes]
         "the same votes.sealing.encrypt_ballot and stores the sealed ballot; the bare side "
         "'bare' stores the marks in the clear with a random receipt, and the side 'unsealed' is "
         "the application with the encryption stubbed (the work of an unsealed round, which the "
-        "application no longer has); the server does not seal with precomputed pads in this code"
+        "application no longer has); "
+        + (
+            "both sides seal with this process's precomputed pads (votes.sealing.sealing_pads, "
+            "refilled by a background thread in each worker; the full path starts them when a "
+            "ballot page is shown, the bare side at its first cast): 'pads ready' says how many "
+            "casts found a whole ballot's pads ready"
+            if hasattr(sealing, "sealing_pads")
+            else "the server does not seal with precomputed pads in this code"
+        )
     )
 
 
@@ -148,6 +209,8 @@ def bare_app():  # type: ignore[no-untyped-def]
     url = os.environ["VOTES_DATABASE_URL"]
     key = os.environ["VOTES_SECRET_KEY"].encode()
     encrypt = _sealing()[0] if os.environ.get("BENCH_BARE_SEALED") == "1" else None
+    if encrypt is not None:
+        encrypt = _counting_pads(encrypt)
     alphabet = "ACDEFGHJKMNPQRTWXY34679"
 
     class BallotForm(Form):
@@ -300,7 +363,9 @@ def bare_app():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------- one voter
 
 
-async def vote_bare(port: int, code: str, items: int) -> tuple[list[float], str]:
+async def vote_bare(
+    port: int, code: str, items: int, think: float = 0.0
+) -> tuple[list[float], str]:
     """Open and cast on the bare app; return the latencies and '' or what went wrong."""
     latencies = []
     start = time.perf_counter()
@@ -313,6 +378,8 @@ async def vote_bare(port: int, code: str, items: int) -> tuple[list[float], str]
     data = urllib.parse.urlencode(
         {"code": code, **{f"item_{n}": "HCL"[n % 3] for n in range(1, items + 1)}}
     ).encode()
+    if think:
+        await asyncio.sleep(think)
     start = time.perf_counter()
     cast = await request(port, "POST", "/bare/cast", body=data)
     latencies.append(time.perf_counter() - start)
@@ -321,9 +388,11 @@ async def vote_bare(port: int, code: str, items: int) -> tuple[list[float], str]
     return latencies, ""
 
 
-async def vote_full(port: int, code: str, items: int) -> tuple[list[float], str]:
+async def vote_full(
+    port: int, code: str, items: int, think: float = 0.0
+) -> tuple[list[float], str]:
     """Vote as a phone does on the full app (code page, code, cast)."""
-    vote = await vote_form(port, code, items)
+    vote = await vote_form(port, code, items, think=think)
     if vote.ok:
         return vote.latencies, ""
     return vote.latencies, f"{vote.step} {vote.status} {vote.error}".strip()
@@ -358,6 +427,13 @@ class Burst:
     client_cpu: float = 0.0
     server_cpu: float = 0.0
     load: str = ""
+    voter_ms: list[float] = field(default_factory=list)  # each voter's requests, summed
+    pads: tuple[int, int] = (0, 0)  # casts that found their pads ready, casts noted
+
+    @property
+    def pads_text(self) -> str:
+        ready, total = self.pads
+        return f"pads ready {ready}/{total}" if total else "no pads noted"
 
     @property
     def rate(self) -> float:
@@ -370,15 +446,22 @@ class Burst:
 
 
 async def _send(
-    port: int, kind: str, codes: list[str], items: int, spread: float, concurrency: int
+    port: int,
+    kind: str,
+    codes: list[str],
+    items: int,
+    spread: float,
+    concurrency: int,
+    think: float = 0.0,
 ) -> Burst:
     result = Burst()
     voter = VOTERS[kind]
     pending = iter(enumerate(codes))
 
     async def one(index: int, code: str) -> None:
-        latencies, error = await voter(port, code, items)
+        latencies, error = await voter(port, code, items, think)
         result.latencies += latencies
+        result.voter_ms.append(1000 * sum(latencies))
         if error:
             result.errors.append(error)
         else:
@@ -402,15 +485,26 @@ async def _send(
 
 
 def burst(
-    server: Any, kind: str, codes: list[str], items: int, spread: float, concurrency: int
+    server: Any,
+    kind: str,
+    codes: list[str],
+    items: int,
+    spread: float,
+    concurrency: int,
+    think: float = 0.0,
+    pads_dir: str = "",
 ) -> Burst:
     """Send one burst and measure it, with the CPU of the client and of the server's workers."""
     workers = server.worker_pids()
     server_before = sum(process_cpu(pid) for pid in workers)
+    pads_before = pads_ready(pads_dir) if pads_dir else (0, 0)
     client_before = own_cpu()
-    result = asyncio.run(_send(server.port, kind, codes, items, spread, concurrency))
+    result = asyncio.run(_send(server.port, kind, codes, items, spread, concurrency, think))
     result.client_cpu = own_cpu() - client_before
     result.server_cpu = sum(process_cpu(pid) for pid in workers) - server_before
+    if pads_dir:
+        pads_after = pads_ready(pads_dir)
+        result.pads = (pads_after[0] - pads_before[0], pads_after[1] - pads_before[1])
     result.load = load_average()
     return result
 
@@ -425,7 +519,9 @@ def server_for(
     """A fresh database with an open round and its codes, and gunicorn serving one side."""
     with url_maker() as database_url:
         round_id, codes = prepare(database_url, (args.runs + 1) * args.voters + WARM_UP, args.items)
+        pads_dir = tempfile.mkdtemp(prefix=f"bench-pads-{kind}-")
         env = {
+            "BENCH_PADS_DIR": pads_dir,
             "VOTES_DATABASE_URL": database_url,
             "VOTES_SECRET_KEY": SECRET,
             "BENCH_ITEMS": str(args.items),
@@ -440,8 +536,11 @@ def server_for(
             "full": "bench.web:full_app()",
             "unsealed": "bench.web:full_app(unsealed=True)",
         }[kind]
-        with serve(env, args.workers_now, target) as server:
-            yield server, database_url, round_id, codes
+        try:
+            with serve(env, args.workers_now, target) as server:
+                yield server, database_url, round_id, codes, pads_dir
+        finally:
+            shutil.rmtree(pads_dir, ignore_errors=True)
 
 
 def measure(
@@ -455,34 +554,41 @@ def measure(
             for kind in args.sides
         }
         warm = {}
-        for kind, (server, _url, _round, codes) in sides.items():
+        for kind, (server, _url, _round, codes, _pads) in sides.items():
             # Every worker's first requests import and compile what it needs: not measured.
             warm[kind] = burst(server, kind, codes[-WARM_UP:], args.items, 0, 2 * workers)
+        if args.think:
+            time.sleep(2)  # let every worker's pads fill after the warm-up
         saturated: dict[str, list[Burst]] = {kind: [] for kind in args.sides}
         for run in range(args.runs):
-            for kind, (server, _url, _round, codes) in sides.items():
+            for kind, (server, _url, _round, codes, pads) in sides.items():
+                if args.gap:
+                    time.sleep(args.gap)  # every side's pads refill alike before its burst
                 batch = codes[run * args.voters : (run + 1) * args.voters]
-                got = burst(server, kind, batch, args.items, 0, args.concurrency)
+                got = burst(server, kind, batch, args.items, 0, args.concurrency, args.think, pads)
                 saturated[kind].append(got)
                 print(
                     f"  {database} {workers}w run {run + 1} {kind}: {got.rate:.1f} ballots/s, "
-                    f"server {got.server_ms:.2f} ms CPU/ballot, client CPU {got.client_cpu:.2f} s "
-                    f"in {got.seconds:.2f} s, errors {len(got.errors)}; {got.load}",
+                    f"server {got.server_ms:.2f} ms CPU/ballot, voter's requests median "
+                    f"{statistics.median(got.voter_ms):.1f} ms, {got.pads_text}, client CPU "
+                    f"{got.client_cpu:.2f} s in {got.seconds:.2f} s, errors {len(got.errors)}; "
+                    f"{got.load}",
                     flush=True,
                 )
         spread: dict[str, Burst] = {}
-        for kind, (server, _url, _round, codes) in sides.items():
+        for kind, (server, _url, _round, codes, pads) in sides.items():
             batch = codes[args.runs * args.voters : (args.runs + 1) * args.voters]
-            spread[kind] = burst(server, kind, batch, args.items, args.window, 0)
+            spread[kind] = burst(server, kind, batch, args.items, args.window, 0, 0.0, pads)
             print(
                 f"  {database} {workers}w burst {kind}: {len(batch)} voters over {args.window} s, "
                 f"p50 {statistics.median(spread[kind].latencies) * 1000:.1f} ms, "
                 f"p99 {percentile(spread[kind].latencies, 0.99) * 1000:.1f} ms, "
-                f"errors {len(spread[kind].errors)}; {spread[kind].load}",
+                f"{spread[kind].pads_text}, errors {len(spread[kind].errors)}; "
+                f"{spread[kind].load}",
                 flush=True,
             )
         checks = {}
-        for kind, (_server, url, round_id, _codes) in sides.items():
+        for kind, (_server, url, round_id, _codes, _pads) in sides.items():
             counted = census(url, round_id)
             sent = sum(b.ballots for b in saturated[kind]) + spread[kind].ballots
             sent += warm[kind].ballots
@@ -494,6 +600,8 @@ def measure(
         row[kind] = {
             "rate": median([b.rate for b in runs]),
             "server_ms": median([b.server_ms for b in runs]),
+            "voter_ms": median([statistics.median(b.voter_ms) for b in runs]),
+            "pads": (sum(b.pads[0] for b in runs), sum(b.pads[1] for b in runs)),
             "client_cpu_share": median([b.client_cpu / b.seconds for b in runs]),
             "p50": statistics.median(spread[kind].latencies) * 1000,
             "p99": percentile(spread[kind].latencies, 0.99) * 1000,
@@ -513,6 +621,14 @@ def measure(
                 "ours": ours,
                 "ratio": median([f.rate / b.rate for b, f in pairs if b.rate]),
                 "cpu_ratio": median([b.server_ms / f.server_ms for b, f in pairs if f.server_ms]),
+                # How fast a voter is served: the median voter's requests, bare / ours.
+                "speed_ratio": median(
+                    [
+                        statistics.median(b.voter_ms) / statistics.median(f.voter_ms)
+                        for b, f in pairs
+                        if f.voter_ms and b.voter_ms
+                    ]
+                ),
             }
         )
     return row
@@ -522,16 +638,18 @@ def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
     """Print the table of figures; return 1 when a target is missed."""
     print(f"\n{sealing}\n{pinning}\n")
     print(
-        "| database | workers | side | ballots/s (median) | server CPU ms/ballot | client CPU "
-        "share | burst p50 ms | burst p99 ms | errors | stored = receipts = used | load |"
+        "| database | workers | side | ballots/s (median) | server CPU ms/ballot | voter's "
+        "requests ms (median) | pads ready | client CPU share | burst p50 ms | burst p99 ms | "
+        "errors | stored = receipts = used | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         for kind in r["sides"]:
             s = r[kind]
             print(
                 f"| {r['database']} | {r['workers']} | {kind} | {s['rate']:.1f} | "
-                f"{s['server_ms']:.2f} | {s['client_cpu_share']:.0%} | {s['p50']:.1f} | "
+                f"{s['server_ms']:.2f} | {s['voter_ms']:.1f} | {s['pads'][0]}/{s['pads'][1]} | "
+                f"{s['client_cpu_share']:.0%} | {s['p50']:.1f} | "
                 f"{s['p99']:.1f} | {s['errors']} | {'ok' if s['consistent'] else 'MISMATCH'} | "
                 f"{s['load']} |"
             )
@@ -550,7 +668,8 @@ def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
             print(
                 f"{r['database']}, {r['workers']} workers, {pair['label']}: throughput "
                 f"{pair['ratio']:.0%} (median of paired runs; target ≥ 60 %), server CPU per "
-                f"ballot bare/ours = {pair['cpu_ratio']:.0%}; burst p99 {side['p99']:.0f} ms "
+                f"ballot bare/ours = {pair['cpu_ratio']:.0%}, a voter's requests bare/ours = "
+                f"{pair['speed_ratio']:.0%}; burst p99 {side['p99']:.0f} ms "
                 f"(target < 250 ms on a quiet machine) — {'ok' if good else 'BELOW TARGET'}"
             )
     return 1 if missed else 0
@@ -579,6 +698,22 @@ def main() -> int:
         "--sides", nargs="+", choices=SIDES, default=["bare", "sealed", "full"], help="servers"
     )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each voter takes between the ballot page and the cast (0: back to back; "
+        "with a few seconds the pads refill between casts, and the throughput is the voters' "
+        "pace: compare the voter's requests and the server CPU instead)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.0,
+        help="seconds every server idles before each measured burst, so that each side's pads "
+        "refill alike (back to back, a side's buffers otherwise refill only while the other "
+        "sides run, and a faster side leaves the next one less time)",
+    )
     args = parser.parse_args()
     client, server = pin_client(args.pin)
     cpus = ",".join(str(c) for c in sorted(server)) if server else ""

@@ -15,14 +15,16 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import decrypt_round, work
 from tests.test_sealed import SECRET, sealed_round
+from tests.web_fixtures import build_world, open_ballot
 from votes import operations, sealed, sealing
 from votes.committee import get_key
-from votes.models import SealedBallot
+from votes.models import Round, SealedBallot
 from votes.results import round_results
 from votes.voting import cast_ballot
 
@@ -175,3 +177,25 @@ def test_pads_prepared_before_the_first_cast_are_ready_for_it() -> None:
         committee.public_key.hex(), context.hex(), [0, 1, 2], 3
     )
     assert set(_alphas(content)) == ready
+
+
+def test_a_shown_ballot_page_starts_the_pads_of_its_rounds_key(app: Flask) -> None:
+    world = build_world(app)
+    with world.sessions() as session:
+        key = get_key(session, world.ids["open"])
+        assert key is not None
+        assert key.public_key is not None
+        public_key = bytes.fromhex(key.public_key)
+        items = len(session.get(Round, world.ids["open"]).items)
+    client = app.test_client()
+    client.get("/")  # the code page alone prepares nothing: no round is known yet
+    assert public_key not in sealing._pools
+    assert open_ballot(client, world.codes["open"][0]).status_code == 200
+    # The first cast will find a whole ballot's pads (3 levels an item) ready.
+    _wait_for_pads(public_key, items * 3)
+    # The API's ballot fetch does the same once the pads were dropped (the round's close).
+    sealing.drop_sealing_pads(key.public_key)
+    assert public_key not in sealing._pools
+    fetched = client.post("/api/v1/ballot", json={"code": world.codes["open"][1]})
+    assert fetched.status_code == 200
+    _wait_for_pads(public_key, items * 3)

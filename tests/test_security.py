@@ -8,6 +8,7 @@ See docs/SECURITY.md for the threat model each test stands for.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -340,11 +341,19 @@ def test_every_route_has_a_row(app: Flask) -> None:
     assert not covered - _routes(app), "rows for routes that no longer exist"
 
 
+# The voter's token (web/voter_csrf.py): when it was issued, a dot, its signature.
+VOTER_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([0-9]+\.[0-9a-f]+)"')
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_route_role_matrix(aw: AuditWorld, role: str) -> None:
     """Every route × every role gets exactly the expected status, with the security headers."""
     client = _client(aw, role)
     token = csrf_token(client.get("/auth/login").get_data(as_text=True))
+    # The voter's forms carry a token bound to a cookie of their own (web/voter_csrf.py).
+    # (A signed-in page has the logout form's session token first.)
+    voter_page = client.get("/").get_data(as_text=True)
+    voter_token = VOTER_TOKEN.findall(voter_page)[0]
     got, expected = {}, {}
     for row in MATRIX:
         path = _path(aw, row.path)
@@ -352,7 +361,8 @@ def test_route_role_matrix(aw: AuditWorld, role: str) -> None:
         if row.json is not None:
             response = client.open(path, method=row.method, json=row.json)
         elif row.data is not None:
-            response = client.open(path, method=row.method, data={"csrf_token": token, **row.data})
+            sent = voter_token if row.endpoint in ("ballot.enter_code", "ballot.ballot") else token
+            response = client.open(path, method=row.method, data={"csrf_token": sent, **row.data})
         else:
             response = client.open(path, method=row.method)
         got[key] = response.status_code

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import add_committee, opened_ballots
@@ -94,6 +94,30 @@ def test_a_ballot_is_stored_with_its_marks_and_a_receipt(session: Session) -> No
     receipt = cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)
     assert RECEIPT.match(receipt)
     assert box(session, round_.id) == {"ballots": ["HCL"], "receipts": [receipt], "used": 1}
+
+
+def test_a_cast_on_postgresql_reads_without_a_transaction_and_writes_in_one(
+    session: Session,
+) -> None:
+    """The cast's look-up before sealing is one SELECT (no BEGIN and ROLLBACK round trips);
+    the claim and the sealed ballot are written in one transaction."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no round trips to save")
+    round_, codes = make_round(session)
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        receipt = cast_ballot(session, SECRET, codes[0], ["H", "C", "L"], round_id=round_.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert RECEIPT.match(receipt)
+    assert seen == [("SELECT", True), ("UPDATE", False), ("INSERT", False)]
+    assert box(session, round_.id)["ballots"] == ["HCL"]
 
 
 @pytest.mark.parametrize(

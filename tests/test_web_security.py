@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
 
 from tests import web_fixtures
+from tests.factories import opened_ballots
 from tests.web_fixtures import PASSWORD, World, csrf_token, login
 from votes import create_app
 
@@ -70,6 +73,79 @@ def test_csrf_is_required_on_every_form(world: World) -> None:
     assert response.status_code == 400
     assert "hết hạn" in response.get_data(as_text=True)
     assert "badge-draft" in client.get(f"/admin/rounds/{world.ids['draft']}").get_data(as_text=True)
+
+
+def _voter_page(client) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/")
+    assert page.status_code == 200
+    return csrf_token(page.get_data(as_text=True))
+
+
+def _cast_form(world: World, token: str | None, code: str) -> dict[str, str]:
+    form = {"code": code, "item_1": "H", "item_2": "C", "item_3": "L", "action": "cast"}
+    form["round"] = str(world.ids["open"])  # the review page's straight cast
+    if token is not None:
+        form["csrf_token"] = token
+    return form
+
+
+def test_a_voter_post_without_or_with_a_wrong_token_is_refused(world: World) -> None:
+    # Each refusal counts against the code limits: lift them, the test is about the token.
+    world.app.config["CODE_RATE_LIMIT"] = world.app.config["CODE_RATE_LIMIT_PER_CODE"] = (
+        "999/minute"
+    )
+    code = world.codes["open"][0]
+    voter = world.app.test_client()
+    token = _voter_page(voter)
+    other = world.app.test_client()
+    others_token = _voter_page(other)  # a real token, of another browser's cookie
+    issued, _dot, signature = token.partition(".")
+    wrong = [None, "", "x", others_token, f"{issued}.{'0' * len(signature)}", f"1.{signature}"]
+    for sent in wrong:
+        data = {"code": code} if sent is None else {"code": code, "csrf_token": sent}
+        assert voter.post("/", data=data).status_code == 400, sent
+        refused = voter.post("/ballot", data=_cast_form(world, sent, code))
+        assert refused.status_code == 400, sent
+        assert "hết hạn" in refused.get_data(as_text=True)
+    # The right token without the cookie it was issued for (a forged POST from another site
+    # that copied a token) is refused too.
+    bare = world.app.test_client()
+    assert bare.post("/ballot", data=_cast_form(world, token, code)).status_code == 400
+    with world.sessions() as session:
+        assert opened_ballots(session, world.ids["open"]) == []
+    # Nothing was cast: the code is still unused and the voter's own token works.
+    assert voter.post("/", data={"code": code, "csrf_token": token}).status_code == 200
+    done = voter.post("/ballot", data=_cast_form(world, token, code))
+    assert done.status_code == 200
+    assert "receipt-code" in done.get_data(as_text=True)
+
+
+def test_a_voter_token_expires(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    voter = world.app.test_client()
+    token = _voter_page(voter)
+    code = world.codes["open"][0]
+    limit = world.app.config["WTF_CSRF_TIME_LIMIT"]
+    later = time.time() + limit + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert voter.post("/", data={"code": code, "csrf_token": token}).status_code == 400
+
+
+def test_a_voter_is_given_no_server_session(world: World) -> None:
+    """The voter's token is bound to a cookie of its own: no session is written or read."""
+    voter = world.app.test_client()
+    token = _voter_page(voter)
+    code = world.codes["open"][0]
+    opened = voter.post("/", data={"code": code, "csrf_token": token})
+    assert opened.status_code == 200
+    ballot_token = csrf_token(opened.get_data(as_text=True))
+    done = voter.post("/ballot", data=_cast_form(world, ballot_token, code))
+    assert done.status_code == 200
+    assert voter.get_cookie("votes_session") is None
+    cookie = voter.get_cookie("votes_voter")
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+    assert code.replace("-", "") not in cookie.value.upper()
 
 
 def test_error_pages_show_no_internals(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

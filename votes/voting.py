@@ -31,7 +31,7 @@ from .ballotbox import (
     lock_round,
 )
 from .counting import INVALID, normalise_marks, parse_paper_ballots
-from .db import WRITE
+from .db import WRITE, autocommit_reads
 from .errors import N_, CountError, InvalidInput, VotesError, WrongState
 from .groups import (
     GROUP_OPEN,
@@ -200,6 +200,8 @@ def seal_ballot(
     milliseconds that no other voter waits for. The plaintext marks live only in this call.
     """
     session.rollback()
+    # One SELECT: on PostgreSQL without BEGIN and ROLLBACK around it (two round trips a cast).
+    autocommit_reads(session)
     found = session.execute(_SEALING_TARGET, {"digest": code_digest}).first()
     session.rollback()
     if (

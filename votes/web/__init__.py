@@ -183,6 +183,10 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(audit.bp, url_prefix="/audit")
     csrf.exempt(api.bp)
+    # The voter's forms carry a token bound to a cookie of their own (web/voter_csrf.py), checked
+    # by the forms and by ballot.ballot itself, without a server session.
+    csrf.exempt(ballot.enter_code)
+    csrf.exempt(ballot.ballot)
     outage.init_outage(app)
 
     app.after_request(_set_headers)

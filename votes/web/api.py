@@ -19,7 +19,7 @@ from ..models import Round
 from ..results import round_results
 from ..voting import AlreadyImported, CastRefused
 from .ballot import REFUSALS, code_limit
-from .common import find_code, language, message, reading, staff_user, working
+from .common import find_code, language, message, prepare_sealing, reading, staff_user, working
 from .words import level_labels
 
 bp = Blueprint("api", __name__)
@@ -62,6 +62,7 @@ def ballot() -> Any:
     state, round_ = find_code(reading(), str(data.get("code", "")))
     if state != "ok" or round_ is None:
         return _refusal(state)
+    prepare_sealing(round_)  # the cast comes soon: its pads are made meanwhile
     levels = [{"mark": mark, "label": str(label)} for mark, label in level_labels(round_.scale)]
     return jsonify(
         {

@@ -31,14 +31,24 @@ from ..operations import cast_ballot
 from ..results import round_results
 from ..vocabulary import COUNTED, PUBLIC_KINDS
 from ..voting import CastRefused
+from . import voter_csrf
 from .charts import stacked_bars
-from .common import BallotView, _, ballot_view, find_code, language, reading
+from .common import (
+    BallotView,
+    _,
+    ballot_view,
+    find_code,
+    language,
+    prepare_sealing,
+    reading,
+)
 from .common import lazy as lazy_gettext
 from .extensions import limiter
 from .forms import BlankBallotForm, CodeForm, NFCForm, ballot_form_class, item_field_name
 from .words import level_labels
 
 bp = Blueprint("ballot", __name__)
+bp.after_request(voter_csrf.set_cookie)
 
 # What a refused code is told. A code is looked up in every round at once (the slip carries no
 # round), so the answer must not tell a guesser that a code exists somewhere:
@@ -272,6 +282,7 @@ def enter_code() -> Any:
     ]
     for code, state, round_ in found:
         if state == "ok" and round_ is not None:
+            prepare_sealing(round_)  # the cast comes soon: its pads are made meanwhile
             return _ballot_page(round_, BlankBallotForm(formdata=None, code=code), fresh=True)
     state = next((state for _code, state, _round in found if state != "unknown"), "unknown")
     status, text = REFUSALS.get(state, REFUSALS["unknown"])
@@ -313,6 +324,8 @@ def from_slip(code: str) -> BaseResponse:
 @code_limit
 def ballot() -> Any:
     """Review the choices, go back to change them, or cast the ballot."""
+    if not voter_csrf.checked():  # every action: exempt from CSRFProtect (web/voter_csrf.py)
+        return render_template("errors/error.html", code=400, csrf=True), 400
     code = (request.form.get("code") or "").strip()
     session = reading()
     action = request.form.get("action", "review")

@@ -15,13 +15,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import operations, staff
+from .. import operations, sealing, staff
 from ..credentials import CodeFormatError, digest
 from ..db import autocommit_reads
 from ..errors import Message, VotesError
 from ..i18n import translate
 from ..limits import file_name_part
-from ..models import Body, Credential, Round, RoundStatus, StaffUser
+from ..models import Body, CountingKey, Credential, Round, RoundStatus, StaffUser
+from ..vocabulary import letters
 
 
 def language() -> str:
@@ -155,6 +156,7 @@ class BallotView:
     scale: str
     items: tuple[ItemView, ...]
     body_kind: str = "party"  # how the pages address the voter (web/words.py, voter_address)
+    public_key: str | None = None  # the counting committee's joint key its ballots are sealed to
 
 
 def ballot_view(session: Session, round_id: int) -> BallotView:
@@ -178,11 +180,19 @@ def ballot_view(session: Session, round_id: int) -> BallotView:
             round_.scale,
             tuple(ItemView(i.order, i.kind, i.name, i.position) for i in round_.items),
             round_.body.kind,
+            session.scalar(select(CountingKey.public_key).where(CountingKey.round_id == round_id)),
         )
         if len(cache) > 1000:
             cache.clear()
         cache[round_id] = view
     return view
+
+
+def prepare_sealing(round_: BallotView) -> None:
+    """Start this process's sealing pads for a round's key: a voter who sees the ballot casts
+    soon, and the cast then finds its precomputed randomness ready (votes/sealing.py)."""
+    if round_.public_key is not None:
+        sealing.prepare_pads(round_.public_key, len(round_.items), len(letters(round_.scale)))
 
 
 def find_code(session: Session, code: str) -> tuple[str, BallotView | None]:

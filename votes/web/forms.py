@@ -31,6 +31,7 @@ from ..limits import COUNT_MAX, LENGTHS
 from ..text import nfc
 from ..vocabulary import BODY_KINDS, GROUP_KINDS, YEARS
 from .common import lazy as lazy_gettext
+from .voter_csrf import VoterCSRF
 from .words import level_labels, paper_labels
 
 
@@ -61,7 +62,17 @@ class NFCForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
             return unbound_field.bind(form=form, **options)
 
 
-class CodeForm(NFCForm):
+class VoterForm(NFCForm):
+    """A voter's form: its CSRF token is bound to a cookie of its own, not to a server session
+    (votes/web/voter_csrf.py)."""
+
+    class Meta:
+        """Check the voter's signed double-submit token."""
+
+        csrf_class = VoterCSRF
+
+
+class CodeForm(VoterForm):
     """The voter types the code printed on the slip."""
 
     code = StringField(
@@ -85,10 +96,10 @@ def item_field_name(order: int) -> str:
     return f"item_{order}"
 
 
-_BALLOT_FORMS: dict[tuple[object, ...], type[NFCForm]] = {}
+_BALLOT_FORMS: dict[tuple[object, ...], type[VoterForm]] = {}
 
 
-class BlankBallotForm(NFCForm):
+class BlankBallotForm(VoterForm):
     """A blank ballot's own fields: the CSRF token and the code (hidden).
 
     Its items come from a fragment rendered once per round and language, so the twenty
@@ -98,7 +109,7 @@ class BlankBallotForm(NFCForm):
     code = HiddenField(validators=[DataRequired()])
 
 
-def ballot_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
+def ballot_form_class(items: Sequence[BallotLine], scale: str) -> type[VoterForm]:
     """Return the ballot form of a round: the code (hidden) and one required choice per item.
 
     Classes are kept by (scale, items): building 20 fields per request cost more than the vote.
@@ -112,9 +123,9 @@ def ballot_form_class(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
     return found
 
 
-def _build_ballot_form(items: Sequence[BallotLine], scale: str) -> type[NFCForm]:
+def _build_ballot_form(items: Sequence[BallotLine], scale: str) -> type[VoterForm]:
 
-    class BallotForm(NFCForm):
+    class BallotForm(VoterForm):
         code = HiddenField(validators=[DataRequired()])
 
     for item in items:
