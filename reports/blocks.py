@@ -100,6 +100,30 @@ def _basis_unit(value: Any, unit: str) -> str:
     return DASH if value is None else f"{fmt_int(value)} {unit}"
 
 
+def figures_table(
+    styles: Styles, data: list[list[str]], widths: list[float], *rules: tuple[Any, ...]
+) -> Table:
+    """A table of labels and their figures (bold, right-aligned) in the body's size, indented:
+    the minutes' accounting of members and ballots, and of online and paper ballots."""
+    return Table(
+        data,
+        colWidths=widths,
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
+                ("FONTNAME", (1, 0), (1, -1), styles.fonts.bold),
+                ("FONTSIZE", (0, 0), (-1, -1), 11),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                *rules,
+            ]
+        ),
+    )
+
+
 def ballot_accounting(
     styles: Styles, results: Mapping[str, Any], member: str = "thành viên"
 ) -> list[Flowable]:
@@ -118,22 +142,8 @@ def ballot_accounting(
         ("Số phiếu không hợp lệ", _basis_unit(ballots.get("invalid"), "phiếu")),
     ]
     data = [[f"{i}. {label}:", value] for i, (label, value) in enumerate(rows, 1)]
-    table = Table(
-        data,
-        colWidths=[70 * mm, 40 * mm],
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("FONTNAME", (1, 0), (1, -1), styles.fonts.bold),
-                ("FONTSIZE", (0, 0), (-1, -1), 11),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 6 * mm),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, COLOURS.zebra),
-            ]
-        ),
+    table = figures_table(
+        styles, data, [70 * mm, 40 * mm], ("LINEBELOW", (0, 0), (-1, -1), 0.25, COLOURS.zebra)
     )
     sentence = para(labels.denominator_sentence(results.get("denominator"), member), styles.body)
     return [table, Spacer(1, 4), sentence]

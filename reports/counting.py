@@ -18,6 +18,7 @@ from .blocks import (
     admin_heading,
     ballot_accounting,
     exempt_table,
+    figures_table,
     items_table,
     section,
     signature_block,
@@ -308,22 +309,11 @@ def sealed_split(styles: Any, results: Mapping[str, Any]) -> list[Flowable]:
             f"{fmt_int(online)} + {fmt_int(paper)} = {fmt_int(online + paper)} phiếu",
         ],
     ]
-    table = Table(
+    table = figures_table(
+        styles,
         rows,
-        colWidths=[110 * mm, TEXT_WIDTH - 110 * mm],
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("FONTNAME", (1, 0), (1, -1), styles.fonts.bold),
-                ("FONTSIZE", (0, 0), (-1, -1), 11),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 6 * mm),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.5, COLOURS.ink),
-            ]
-        ),
+        [110 * mm, TEXT_WIDTH - 110 * mm],
+        ("LINEABOVE", (0, -1), (-1, -1), 0.5, COLOURS.ink),
     )
     story: list[Flowable] = [
         Spacer(1, 3),
