@@ -50,6 +50,7 @@ def test_a_record_verifies_with_only_the_standard_library_and_libsodium(tmp_path
     )
     (tmp_path / "votes").mkdir()
     (tmp_path / "votes" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copy(PACKAGE.parent / "lazy.py", tmp_path / "votes" / "lazy.py")  # stdlib only
     shutil.copytree(
         PACKAGE, tmp_path / "votes" / "sealed", ignore=shutil.ignore_patterns("__pycache__")
     )

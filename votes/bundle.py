@@ -161,12 +161,16 @@ def export_round(session: Session, round_: Round, *, small_minimum: int | None =
 
 
 def sealed_library() -> bytes:
-    """Return the sealed-ballot library (votes/sealed/*.py) as a zip that Python imports from."""
+    """Return the sealed-ballot library (votes/sealed/*.py and votes/lazy.py) as a zip that Python
+    imports from."""
     folder = Path(sealed.__file__).parent
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         stamp = (1980, 1, 1, 0, 0, 0)
         archive.writestr(zipfile.ZipInfo("votes/__init__.py", stamp), b"")
+        # votes/lazy.py (standard library only): the library loads multiprocessing with it.
+        lazy = folder.parent / "lazy.py"
+        archive.writestr(zipfile.ZipInfo("votes/lazy.py", stamp), lazy.read_bytes())
         for path in sorted(folder.glob("*.py")):
             archive.writestr(zipfile.ZipInfo(f"votes/sealed/{path.name}", stamp), path.read_bytes())
     return buffer.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,12 +14,19 @@ from .ballotbox import ballots_collected, receipts_count, sealed_box, sealed_cou
 from .committee import by_group, get_key, round_parameters
 from .credentials import codes_issued, codes_used
 from .errors import N_, InvalidInput, VotesError
+from .lazy import lazy_module
 from .models import AuditEvent, Round, RoundStatus
-from .package import check_reported
 from .recount import as_sealed, canonical, latest_seal, parse_seal, round_seal
 from .rounds import closing_record
 from .seal import box_digest, public_record
 from .vocabulary import COUNTED, SEAL_PART_WORDS, level_names
+
+# Reported rounds (signed packages) need the package module and its cryptography: loaded when a
+# reported round is verified, not by every `votes` command that imports this one.
+if TYPE_CHECKING:
+    from . import package
+else:
+    package = lazy_module("votes.package")
 
 # The figures of the close event that a recount must give again.
 RECORDED_FIGURES = (
@@ -55,7 +62,7 @@ def verify_round(session: Session, round_: Round, *, chain: bool = True) -> audi
     round_id = round_.id
     if round_.reported_from is not None:
         # A round reported from below is verified from the signed package kept for it.
-        for problem in check_reported(session, round_):
+        for problem in package.check_reported(session, round_):
             report.problem(N_("Round {id}: {problem}"), id=round_id, problem=problem)
         if not report.problems:
             report.check(N_("Round {id}: the package it was reported in holds."), id=round_id)

@@ -13,15 +13,23 @@ from __future__ import annotations
 import base64
 import os
 from collections import deque
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from multiprocessing import get_context
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from votes.lazy import lazy_module
 from votes.sealed import group
 from votes.sealed.group import GENERATOR, SealedError, base_mult, challenge, mult, sub, u32
 from votes.sealed.sodium import IDENTITY, L
+
+# Processes are started only to check or add up a large box: most users of the library (a cast,
+# `votes --help`) never start one, and importing multiprocessing costs a tenth of a second.
+if TYPE_CHECKING:
+    import multiprocessing
+    from concurrent import futures
+else:
+    futures = lazy_module("concurrent.futures")
+    multiprocessing = lazy_module("multiprocessing")
 
 MAGIC: Final = b"VSB1"
 MAX_ROWS: Final = 1000
@@ -551,6 +559,29 @@ def _check_slice(
     return problems, trackers, EncryptedTally(tuple(tuple(row) for row in sums), count)
 
 
+_Part = TypeVar("_Part")
+
+
+def _in_processes(
+    workers: int,
+    work: Callable[[bytes, bytes, tuple[int, ...], int, Sequence[Any]], _Part],
+    public_key: bytes,
+    context: bytes,
+    shape: tuple[int, ...],
+    items: Sequence[Any],
+    size: int,
+) -> list[_Part]:
+    """Run `work` on slices of `size` items in `workers` fresh processes, in slice order."""
+    with futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        submitted = [
+            pool.submit(work, public_key, context, shape, i, items[i : i + size])
+            for i in range(0, len(items), size)
+        ]
+        return [one.result() for one in submitted]
+
+
 def check_box(
     public_key: bytes,
     context: bytes,
@@ -574,13 +605,7 @@ def check_box(
         return _check_slice(public_key, context, shape, 0, items)
     # A few slices per process, so that one slow process does not leave the other idle.
     size = -(-len(items) // (workers * 4))
-    starts = range(0, len(items), size)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [
-            pool.submit(_check_slice, public_key, context, shape, i, items[i : i + size])
-            for i in starts
-        ]
-        results = [future.result() for future in futures]
+    results = _in_processes(workers, _check_slice, public_key, context, shape, items, size)
     problems = [problem for found, _, _ in results for problem in found]
     trackers = [item for _, found, _ in results for item in found]
     return problems, trackers, sum_tallies([part for _, _, part in results], shape)
@@ -654,13 +679,9 @@ def add_up(
         workers = DEFAULT_WORKERS if len(items) * sum(shape) >= ADD_PARALLEL_FROM else 1
     if workers <= 1 or len(items) < 2:
         return _add_slice(public_key, context, shape, 0, items)
-    size = -(-len(items) // workers)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [
-            pool.submit(_add_slice, public_key, context, shape, i, items[i : i + size])
-            for i in range(0, len(items), size)
-        ]
-        parts = [future.result() for future in futures]
+    parts = _in_processes(
+        workers, _add_slice, public_key, context, shape, items, -(-len(items) // workers)
+    )
     return sum_tallies(parts, shape)
 
 
