@@ -65,6 +65,10 @@ def test_code_page_then_ballot_then_review_then_receipt(world: World) -> None:
     again = client.post("/ballot", data={**form, "action": "cast"})
     assert again.status_code == 409
     assert "đã được sử dụng" in again.get_data(as_text=True)
+    # A voter is addressed as "đại biểu" or "đồng chí", or not at all: never "bạn".
+    check = client.get("/receipt").get_data(as_text=True)
+    for page in (html, missing, review, done.get_data(as_text=True), again.get_data(True), check):
+        assert not re.search(r"\bbạn\b", page, re.IGNORECASE)
 
 
 def test_slip_link_opens_the_code_page_which_posts_the_code(world: World) -> None:
