@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from bench._harness import SECRET, prepare, serve, vote_api, vote_form
 from tests import web_fixtures
-from tests.web_fixtures import World, csrf_token, open_ballot
+from tests.web_fixtures import World, csrf_token, open_ballot, voter_token
 from votes.credentials import normalise_code
 from votes.logfilter import NoCodesInLog, scrub
 from votes.models import AuditEvent, Ballot, Credential, Receipt
@@ -70,7 +70,7 @@ def test_opening_a_used_code_looks_like_an_unused_one(world: World) -> None:
         prying = world.client("organizer")  # an organizer with the printed list
         opened = open_ballot(prying, code)
         assert opened.status_code == 200
-        token = csrf_token(opened.get_data(as_text=True))
+        token = voter_token(opened.get_data(as_text=True))
         review = prying.post(
             "/ballot",
             data={"csrf_token": token, "code": code, "item_1": "H", "item_2": "H", "item_3": "H"},

@@ -63,10 +63,17 @@ def open_ballot(client: FlaskClient, code: str) -> Any:
 
     (The slip's QR code opens /b#CODE, whose script posts the code the same way.)
     """
-    page = client.get("/")
-    return client.post(
-        "/", data={"csrf_token": csrf_token(page.get_data(as_text=True)), "code": code}
-    )
+    html = client.get("/").get_data(as_text=True)
+    return client.post("/", data={"csrf_token": voter_token(html), "code": code})
+
+
+def voter_token(html: str) -> str:
+    """Return the token of a voter's form (the one with the code in it) on a page.
+
+    A logged-in visitor's page has the logout form, with a staff token, above it; the voter's
+    forms take the voter's own token (votes/web/voter_csrf.py).
+    """
+    return csrf_token(html[html.rindex("<form", 0, html.index('name="code"')) :])
 
 
 def login(
