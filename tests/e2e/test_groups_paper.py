@@ -3,7 +3,7 @@ its stack typed with the keyboard; the round's page warns of a group below quoru
 
 from __future__ import annotations
 
-from tests.e2e.conftest import SHOTS, Live, axe_check, shot
+from tests.e2e.conftest import Live, axe_check, shot
 from tests.e2e.test_organizer import log_in, type_ballot
 from tests.factories import person
 from votes import operations
@@ -39,8 +39,7 @@ def test_a_groups_stack_is_typed_on_its_own_page(live: Live, desktop) -> None:  
     assert warning.count() == 1
     assert "Cán bộ hưu trí" in warning.inner_text()
     assert page.locator("[data-testid=group-kind-2]").inner_text() == "cán bộ lãnh đạo đã nghỉ hưu"
-    warning.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "votes-groups-quorum-warning.png"))
+    shot(page, "groups-quorum-warning")
 
     page.goto(f"{live.url}/admin/rounds/{round_id}/paper")
     assert page.locator("[data-testid=paper-groups]").is_visible()
