@@ -519,6 +519,13 @@ PARALLEL_FROM: Final = 1500
 DEFAULT_WORKERS: Final = max(1, int(os.environ.get("VOTES_SEALED_WORKERS", "2") or 2))
 
 
+def _add_into(sums: list[list[Ciphertext]], ballot: SealedBallot) -> None:
+    """Add a ballot's ciphertexts to the running sums: every option but the last (§9)."""
+    for row, sealed in zip(sums, ballot.rows, strict=True):
+        for option in range(len(row)):
+            row[option] = row[option] + sealed.ciphertexts[option]
+
+
 def _check_slice(
     public_key: bytes,
     context: bytes,
@@ -552,9 +559,7 @@ def _check_slice(
         if found:
             problems.extend(f"ballot {number}: {problem}" for problem in found)
             continue
-        for row, sealed in zip(sums, ballot.rows, strict=True):
-            for option in range(len(row)):  # every option but the last (docs/CRYPTO.md §9)
-                row[option] = row[option] + sealed.ciphertexts[option]
+        _add_into(sums, ballot)
         count += 1
     return problems, trackers, EncryptedTally(tuple(tuple(row) for row in sums), count)
 
@@ -562,16 +567,30 @@ def _check_slice(
 _Part = TypeVar("_Part")
 
 
-def _in_processes(
-    workers: int,
+def _over_box(
     work: Callable[[bytes, bytes, tuple[int, ...], int, Sequence[Any]], _Part],
     public_key: bytes,
     context: bytes,
+    ballots: Iterable[Any],
     shape: tuple[int, ...],
-    items: Sequence[Any],
-    size: int,
+    workers: int | None,
+    parallel_from: int,
+    *,
+    slices: int = 1,
 ) -> list[_Part]:
-    """Run `work` on slices of `size` items in `workers` fresh processes, in slice order."""
+    """Run `work` over a box: in this process (one part), or over slices in fresh processes.
+
+    workers > 1 uses that many processes, `slices` slices each, the parts in slice order;
+    None uses DEFAULT_WORKERS for a box of at least `parallel_from` options, this process for
+    a smaller one (starting processes costs more than it saves).
+    """
+    _check_context(public_key, context)
+    items = list(ballots)
+    if workers is None:
+        workers = DEFAULT_WORKERS if len(items) * sum(shape) >= parallel_from else 1
+    if workers <= 1 or len(items) < 2:
+        return [work(public_key, context, shape, 0, items)]
+    size = -(-len(items) // (workers * slices))
     with futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
@@ -596,16 +615,13 @@ def check_box(
     the slices' tallies add up to the same points); None uses DEFAULT_WORKERS for a box of at
     least PARALLEL_FROM option proofs and this process for a smaller one.
     """
-    _check_context(public_key, context)
-    shape = tuple(options)
-    items = list(ballots)
-    if workers is None:
-        workers = DEFAULT_WORKERS if len(items) * sum(shape) >= PARALLEL_FROM else 1
-    if workers <= 1 or len(items) < 2:
-        return _check_slice(public_key, context, shape, 0, items)
     # A few slices per process, so that one slow process does not leave the other idle.
-    size = -(-len(items) // (workers * 4))
-    results = _in_processes(workers, _check_slice, public_key, context, shape, items, size)
+    shape = tuple(options)
+    results = _over_box(
+        _check_slice, public_key, context, ballots, shape, workers, PARALLEL_FROM, slices=4
+    )
+    if len(results) == 1:
+        return results[0]
     problems = [problem for found, _, _ in results for problem in found]
     trackers = [item for _, found, _ in results for item in found]
     return problems, trackers, sum_tallies([part for _, _, part in results], shape)
@@ -650,9 +666,7 @@ def _add_slice(
             raise SealedError(f"ballot {number}: {error}") from error
         if tuple(len(row.ciphertexts) for row in ballot.rows) != options:
             raise SealedError(f"ballot {number}: its rows are not the round's")
-        for row, sealed in zip(sums, ballot.rows, strict=True):
-            for option in range(len(row)):
-                row[option] = row[option] + sealed.ciphertexts[option]
+        _add_into(sums, ballot)
     return EncryptedTally(tuple(tuple(row) for row in sums), len(ballots))
 
 
@@ -672,17 +686,9 @@ def add_up(
     workers > 1 adds slices in that many processes (the group is commutative: the same
     points); None uses DEFAULT_WORKERS from ADD_PARALLEL_FROM options, this process below.
     """
-    _check_context(public_key, context)
     shape = tuple(options)
-    items = list(ballots)
-    if workers is None:
-        workers = DEFAULT_WORKERS if len(items) * sum(shape) >= ADD_PARALLEL_FROM else 1
-    if workers <= 1 or len(items) < 2:
-        return _add_slice(public_key, context, shape, 0, items)
-    parts = _in_processes(
-        workers, _add_slice, public_key, context, shape, items, -(-len(items) // workers)
-    )
-    return sum_tallies(parts, shape)
+    parts = _over_box(_add_slice, public_key, context, ballots, shape, workers, ADD_PARALLEL_FROM)
+    return parts[0] if len(parts) == 1 else sum_tallies(parts, shape)
 
 
 def sum_tallies(parts: Sequence[EncryptedTally], options: Sequence[int]) -> EncryptedTally:
