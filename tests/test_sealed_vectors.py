@@ -8,6 +8,7 @@ the byte-level frame test.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from votes.sealed import (
@@ -88,3 +89,21 @@ def test_the_seeded_generator_is_switched_off_afterwards() -> None:
     assert group.random_scalar() != seeded
     with deterministic(SEED):
         assert group.random_scalar() == seeded
+
+
+def test_the_seeded_generator_holds_for_its_thread_only() -> None:
+    # The sealing pads' refill thread may run while a test seeds its own thread: it must
+    # neither consume the seeded values nor receive them.
+    with deterministic(SEED):
+        first = [group.random_scalar() for _ in range(3)]
+    other: list[int] = []
+    with deterministic(SEED):
+        thread = threading.Thread(
+            target=lambda: other.extend(group.random_scalar() for _ in range(3))
+        )
+        thread.start()
+        thread.join()
+        again = [group.random_scalar() for _ in range(3)]
+    assert again == first
+    assert len(other) == 3
+    assert not set(other) & set(first)

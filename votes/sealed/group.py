@@ -9,6 +9,7 @@ different parts can hash the same input (domain separation and unambiguous frami
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
@@ -27,20 +28,23 @@ class SealedError(ValueError):
 
 # The random source. Only the operating system's randomness (libsodium's generator) is used;
 # the test suite may swap in a seeded generator through votes.sealed.testing.deterministic, so
-# that the test vectors of docs/CRYPTO.md can be recomputed. Nothing else sets it.
-_random: Callable[[], int] = sodium.random_scalar
+# that the test vectors of docs/CRYPTO.md can be recomputed. Nothing else sets it. The swap
+# holds for the calling thread only: another thread (the sealing pads' refill) keeps drawing
+# from the operating system, and never consumes or receives the seeded values.
+_source = threading.local()
 
 
 def random_scalar() -> int:
     """Return a fresh uniformly random non-zero scalar."""
-    return _random()
+    seeded: Callable[[], int] | None = getattr(_source, "draw", None)
+    return seeded() if seeded is not None else sodium.random_scalar()
 
 
-def set_random_source(source: Callable[[], int] | None) -> Callable[[], int]:
-    """Replace the random source (testing hook; None restores the OS); return the previous one."""
-    global _random  # the single switch of the testing hook
-    previous = _random
-    _random = source if source is not None else sodium.random_scalar
+def set_random_source(source: Callable[[], int] | None) -> Callable[[], int] | None:
+    """Replace this thread's random source (testing hook; None restores the OS's); return the
+    previous one."""
+    previous: Callable[[], int] | None = getattr(_source, "draw", None)
+    _source.draw = source
     return previous
 
 
