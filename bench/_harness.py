@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._measure import process_cpu
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -347,6 +349,10 @@ def serve(
                 "5",
                 "--chdir",
                 str(ROOT),
+                # The production settings: the code-free logs, and each worker's watch that
+                # makes the sealing pads of the rounds about to vote (votes/pads.py).
+                "--config",
+                "python:votes.gunicorn_config",
                 *options,
                 target,
             ],
@@ -381,6 +387,23 @@ def serve(
     finally:
         stop(process)
         log.unlink(missing_ok=True)
+
+
+def wait_until_idle(
+    servers: Sequence[Server], *, quiet: float = 0.05, timeout: float = 240.0
+) -> float:
+    """Wait until the servers' workers stay idle (under `quiet` of a core for 2 s running):
+    their sealing pads for the rounds about to vote made (votes/pads.py), as when a hall's
+    round has been ready for a while before the chair opens it. Return the seconds waited."""
+    start = time.monotonic()
+    calm = 0
+    before = sum(process_cpu(pid) for server in servers for pid in server.worker_pids())
+    while calm < 2 and time.monotonic() - start < timeout:
+        time.sleep(1.0)
+        now = sum(process_cpu(pid) for server in servers for pid in server.worker_pids())
+        calm = calm + 1 if now - before < quiet else 0
+        before = now
+    return time.monotonic() - start
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

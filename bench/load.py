@@ -7,7 +7,10 @@
 For each database (a fresh SQLite file, or a fresh PostgreSQL database) it starts gunicorn
 with sync workers on 127.0.0.1, seeds one open round with voter codes, and then:
 
-(a) burst: `--voters` voters (500) arrive evenly over `--window` seconds (10), open loop;
+(a) burst: `--voters` voters (500) arrive evenly over `--window` seconds (10), open loop,
+    once the workers are idle (each made the sealing pads of its share of the round's unused
+    codes, votes/pads.py, as when a hall's round is ready before the chair opens it;
+    `--cold`: at once);
     each fetches the ballot and submits it (`--via form`: GET /b/CODE + POST /ballot as a
     phone does; `--via api`: POST /api/v1/ballot + POST /api/v1/ballots);
 (b) sustained: a closed-loop ramp (1, 2, 4, … voters in flight, `--step` seconds each) finds
@@ -49,7 +52,9 @@ from bench._harness import (
     prepare,
     serve,
     sqlite_database,
+    wait_until_idle,
 )
+from bench._measure import load_average
 
 
 @dataclass
@@ -184,6 +189,13 @@ def run(
             print(
                 f"\n== {database}: gunicorn {args.workers} sync workers at {server.url}", flush=True
             )
+            if not args.cold:
+                waited = wait_until_idle([server])
+                print(
+                    f"  workers idle after {waited:.0f} s (the sealing pads of the round's "
+                    f"{args.voters} codes made ahead, as before a hall votes); {load_average()}",
+                    flush=True,
+                )
             burst_codes = pool.take(args.voters)
             start = time.perf_counter()
             votes = asyncio.run(
@@ -293,6 +305,12 @@ def main() -> int:
         "--pg", default=DEFAULT_PG, help="PostgreSQL admin URL (a database is created)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="burst as soon as the workers answer, without waiting for them to be idle (the "
+        "sealing pads not made ahead: a round opened the moment the server starts)",
+    )
     parser.add_argument("--via", choices=["form", "api"], default="form")
     parser.add_argument("--items", type=int, default=20, help="persons on the ballot")
     parser.add_argument("--voters", type=int, default=500, help="voters in the burst")

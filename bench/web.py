@@ -17,13 +17,17 @@ round open; PostgreSQL share-locks the round as ours does), the ballot inserted 
 key, a random receipt inserted, commit. No CSRF, no session, no template, no limiter, no ORM.
 Sealed ballots: both sides pay for the same encryption; `_sealing()` is the place for the bare
 side's call. Both seal with the process's sealing pads (votes/sealing.py: precomputed randomness
-refilled by a background thread in each worker; the full path starts them when a ballot page is
-shown, the bare side at its first cast, i.e. in the warm-up). Each cast notes whether a whole
-ballot's pads were ready ("pads ready" in the output, both sides): back to back (the default)
-the buffers run short during a burst; `--think SECONDS` spaces each voter's ballot page and
-cast so that they refill, and then the throughput is the voters' pace: compare the time of a
-voter's requests and the server CPU instead. The workers' CPU counts the refilling thread too,
-but only while a burst runs: pads made between bursts are not counted on either side.
+refilled by a background thread in each worker), planned alike on both sides: gunicorn runs
+with the production settings (votes/gunicorn_config.py), whose hook starts in each worker the
+watch that keeps pads for its share of the unused codes of the rounds about to vote
+(votes/pads.py); the first measured burst waits until every worker of both sides is idle (its
+pads made, as before a hall votes). Each cast notes whether a whole ballot's pads were ready
+("pads ready" in the output, both sides): back to back (the default) the later runs may use
+up a worker's share; `--gap SECONDS` lets every server idle before each burst, `--think
+SECONDS` spaces each voter's ballot page and cast, and then the throughput is the voters' pace:
+compare the time of a voter's requests and the server CPU instead. The workers' CPU counts the
+refilling thread too, but only while a burst runs: pads made between bursts are not counted on
+either side.
 
 Both servers run at once on databases of their own; the client sends them the same kind of
 burst in turn (bare, full, bare, full, …, `--runs` times) and the medians are compared, so the
@@ -40,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import importlib
@@ -70,6 +75,7 @@ from bench._harness import (
     serve,
     sqlite_database,
     vote_form,
+    wait_until_idle,
 )
 from bench._measure import (
     load_average,
@@ -188,9 +194,10 @@ def _sealing() -> tuple[Callable[[str, str, list[int], int], tuple[bytes, bytes]
         "application no longer has); "
         + (
             "both sides seal with this process's precomputed pads (votes.sealing.sealing_pads, "
-            "refilled by a background thread in each worker; the full path starts them when a "
-            "ballot page is shown, the bare side at its first cast): 'pads ready' says how many "
-            "casts found a whole ballot's pads ready"
+            "refilled by a background thread in each worker and planned alike on both sides for "
+            "each worker's share of the round's unused codes, votes/pads.py; the first burst "
+            "waits until every worker is idle): 'pads ready' says how many casts found a whole "
+            "ballot's pads ready"
             if hasattr(sealing, "sealing_pads")
             else "the server does not seal with precomputed pads in this code"
         )
@@ -296,6 +303,16 @@ def bare_app():  # type: ignore[no-untyped-def]
         return hmac.new(key, code.replace("-", "").upper().encode(), hashlib.sha256).digest()
 
     app = Flask("bare")
+    if encrypt is not None:
+        # The same pads as the application's, made the same way: each gunicorn worker keeps
+        # ready its share of the unused codes of the rounds about to vote (votes/pads.py,
+        # started by votes/gunicorn_config.py). Off the request path, as in the application.
+        from votes import db as votes_db
+        from votes import pads
+
+        app.extensions["votes.watch_pads"] = functools.partial(
+            pads.watch, votes_db.make_sessionmaker(votes_db.make_engine(url))
+        )
 
     @app.post("/bare/open")
     def open_ballot() -> str:
@@ -557,8 +574,11 @@ def measure(
         for kind, (server, _url, _round, codes, _pads) in sides.items():
             # Every worker's first requests import and compile what it needs: not measured.
             warm[kind] = burst(server, kind, codes[-WARM_UP:], args.items, 0, 2 * workers)
-        if args.think:
-            time.sleep(2)  # let every worker's pads fill after the warm-up
+        # Every worker made the sealing pads of its share of the round's unused codes
+        # (votes/pads.py: both sides alike) before the first measured burst, as before a
+        # hall votes; not measured on either side.
+        waited = wait_until_idle([side[0] for side in sides.values()])
+        print(f"  {database} {workers}w: workers idle after {waited:.0f} s", flush=True)
         saturated: dict[str, list[Burst]] = {kind: [] for kind in args.sides}
         for run in range(args.runs):
             for kind, (server, _url, _round, codes, pads) in sides.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from flask import Flask, g
 from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import pads
 from .config import check_secret_key, from_environment
 from .db import make_engine, make_sessionmaker
 from .logfilter import install_code_filter
@@ -36,6 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["votes.engine"] = engine
     app.extensions["votes.sessions"] = make_sessionmaker(engine)
+    # Started by the server in each of its processes, which knows how many there are
+    # (votes/gunicorn_config.py): the sealing pads of the rounds about to vote (votes/pads.py).
+    app.extensions["votes.watch_pads"] = functools.partial(
+        pads.watch, app.extensions["votes.sessions"]
+    )
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

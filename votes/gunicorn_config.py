@@ -2,6 +2,9 @@
 
     gunicorn --config python:votes.gunicorn_config --access-logfile - … wsgi:app
 
+In each worker, once the application is loaded, the watch that keeps the sealing pads of the
+rounds about to vote ready starts (votes/pads.py); it is told the number of workers.
+
 The access log's request line, path, query and headers, and the error log, pass through
 votes.logfilter before they are written: in the master (which logs before the application
 is loaded) as well as in every worker.
@@ -28,3 +31,10 @@ class CodeFreeLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
 
 
 logger_class = CodeFreeLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start this worker's watch of the rounds that will seal ballots (votes/pads.py)."""
+    start = getattr(worker.wsgi, "extensions", {}).get("votes.watch_pads")
+    if callable(start):
+        start(max(1, int(worker.cfg.workers)))

@@ -166,11 +166,13 @@ def read_parameters(text: str) -> sealed.RoundParameters:
 
 # Ballots' worth of pads kept ahead per key at first; doubled each time casts empty the buffer.
 PADS_FIRST = 4
-# At most this many option pads per key (≈ 1 kB each in memory): 2 000 is 33 ballots of 20 × 3.
-PADS_CAP = int(os.environ.get("VOTES_SEALING_PADS", "2000"))
+# At most this many option pads per key in one process (≈ 0.9 kB each in memory): 24 000 is
+# 400 ballots of 20 persons × 3 levels, ≈ 21 MB.
+PADS_CAP = int(os.environ.get("VOTES_SEALING_PADS", "24000"))
 # Keys with a buffer at once in one process (rounds open at the same time); the oldest goes.
 PADS_KEYS = 4
-# A buffer that no cast has used for this long is dropped and its thread ends (a closed round).
+# A buffer that no cast has used for this long is dropped and its thread ends (a closed round),
+# unless it is planned (plan_pads: its round is about to vote or voting).
 PADS_IDLE_SECONDS = 300.0
 # Pads computed between two looks at the clock and the stop flag.
 _PADS_STEP = 32
@@ -183,6 +185,8 @@ class _PadPool:
         self.pads = sealed.SealingPads(public_key)
         self.options, self.rows = options, rows
         self.ballots = PADS_FIRST
+        # Ballots this process is expected to seal (plan_pads), kept ready while it waits.
+        self.planned = 0
         self.used = time.monotonic()
         self.wanted = threading.Event()
         self.stopped = False
@@ -193,13 +197,22 @@ class _PadPool:
         self.used = time.monotonic()
         self.options, self.rows = max(self.options, options), max(self.rows, rows)
         if self.pads.available()[0] < options:
-            self.ballots = min(self.ballots * 2, max(1, PADS_CAP // max(1, self.options)))
+            self.ballots = min(self.ballots * 2, self._most())
         self.wanted.set()
         return self.pads
 
+    def plan(self, options: int, rows: int, ballots: int) -> None:
+        """Keep pads for `ballots` ballots of that shape ready (0: back to what casts ask)."""
+        self.options, self.rows = options, rows
+        self.planned = max(0, ballots)
+        self.wanted.set()
+
+    def _most(self) -> int:
+        return max(1, PADS_CAP // max(1, self.options))
+
     def _missing(self) -> tuple[int, int]:
         have_options, have_rows = self.pads.available()
-        ballots = min(self.ballots, max(1, PADS_CAP // max(1, self.options)))
+        ballots = min(max(self.ballots, self.planned), self._most())
         return (
             max(0, ballots * self.options - have_options),
             max(0, ballots * self.rows - have_rows),
@@ -215,10 +228,16 @@ class _PadPool:
                 self.pads.fill(step, min(rows, max(1, step * self.rows // self.options)))
             elif (
                 not self.wanted.wait(timeout=PADS_IDLE_SECONDS / 10)
+                and not self.planned
                 and time.monotonic() - self.used > PADS_IDLE_SECONDS
             ):
                 break
         self.stop()
+
+    def stop_soon(self) -> None:
+        """Ask the thread to stop (it then drops the pads); for callers holding _pools_lock."""
+        self.stopped = True
+        self.wanted.set()
 
     def stop(self) -> None:
         """Stop refilling and drop every pad not yet taken."""
@@ -253,6 +272,22 @@ def _forget_pools_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
+def _pool(public_key: bytes, options: int, rows: int) -> _PadPool:
+    """Return this process's pool for a key, starting its refilling thread on first use."""
+    with _pools_lock:
+        pool = _pools.get(public_key)
+        started = None
+        if pool is None or pool.stopped:
+            pool = started = _PadPool(public_key, options, rows)
+            _pools[public_key] = pool
+            while len(_pools) > PADS_KEYS:
+                _pools.popitem(last=False)[1].stop_soon()
+        _pools.move_to_end(public_key)
+    if started is not None:
+        started.thread.start()
+    return pool
+
+
 def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPads | None:
     """Return this process's pads for a key, starting their refilling thread on first use.
 
@@ -261,24 +296,27 @@ def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPa
     """
     if PADS_CAP <= 0:
         return None
-    with _pools_lock:
-        pool = _pools.get(public_key)
-        started = None
-        if pool is None or pool.stopped:
-            pool = started = _PadPool(public_key, options, rows)
-            _pools[public_key] = pool
-            while len(_pools) > PADS_KEYS:
-                _pools.popitem(last=False)[1].stopped = True
-        _pools.move_to_end(public_key)
-    if started is not None:
-        started.thread.start()
-    return pool.take(options, rows)
+    return _pool(public_key, options, rows).take(options, rows)
 
 
 def prepare_pads(public_key: str, items: int, levels: int) -> None:
     """Start filling this process's pads for a round's key before its first cast (for example
     when a voter's ballot page is shown), so that the first casts find pads ready."""
     sealing_pads(bytes.fromhex(public_key), items * levels, items)
+
+
+def plan_pads(public_key: str, items: int, levels: int, ballots: int) -> None:
+    """Keep this process's pads for `ballots` ballots of a round's key ready, made while the
+    process waits for requests: the share of the round's unused codes this process is expected
+    to seal (votes/pads.py plans it before and while the round votes). At most PADS_CAP."""
+    if PADS_CAP > 0:
+        _pool(bytes.fromhex(public_key), items * levels, items).plan(items * levels, items, ballots)
+
+
+def planned_keys() -> set[str]:
+    """Return the keys (hexadecimal) this process keeps planned pads for."""
+    with _pools_lock:
+        return {key.hex() for key, pool in _pools.items() if pool.planned and not pool.stopped}
 
 
 def drop_sealing_pads(public_key: str) -> None:
