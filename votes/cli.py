@@ -24,76 +24,95 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import profiles, rounds, sealed, tree, trustee
-from .audit import event_dict
-from .ballotbox import receipts, sealed_count
-from .bundle import receipt_counted
-from .committee import (
-    ALL_NEEDED_WARNING,
-    COMMITTEE_FILE_WORDS,
-    SINGLE_MEMBER_WARNING,
-    committee_file,
-    committee_lines,
-    get_key,
-    pending_groups,
-    totals_file,
-)
-from .config import ConfigError
-from .demo import (
-    DEMO_HOST,
-    DEMO_KEY_FILE,
-    DEMO_PASSPHRASE,
-    DEMO_PORT,
-    demo_access,
-    hold_demo,
-    seed_demo,
-)
+from .config import DEMO_HOST, DEMO_PORT, KEY_FILE_STRENGTH, ConfigError
 from .errors import N_, InvalidInput, VotesError
-from .followup import Proposal
-from .groups import COMBINED, get_group, small_minimum
 from .i18n import LANGUAGES, translate
 from .lazy import lazy_module
 from .limits import ID_MAX
-from .logfilter import install_code_filter
-from .meeting import Member, parse_committee, parse_local_moment, parse_local_time
-from .models import AuditEvent, Round, RoundStatus, TrustedKey
-from .persons import tree_warnings
-from .recount import check_bundle, read_bundle
-from .results import group_view, round_results
-from .roster import NEW_PERSON, identity_questions, parse_roster, roster_warnings
-from .rules import finding_message
-from .seal import box_digest, sealed_box_file
-from .tally import quorum_warnings
 from .text import decimal_comma, in_vietnam, integer_text
-from .tree import LEVELS
-from .verify import verify_all, verify_anchors, verify_round
 from .vocabulary import (
     BODY_KINDS,
+    COMBINED,
     GROUP_KINDS,
     INVALID_MARKS_WORD,
     MEMBERS_HEADINGS,
     PUBLIC_KINDS,
     STATES,
+    TREE_LEVELS,
     basis_words,
     levels,
 )
 
-# What only some commands need (ReportLab, Alembic, argon2, the web application) is loaded
-# when a command first uses it: `votes --help` does not pay for it (votes/lazy.py).
+# A command loads what it uses when it first uses it: the domain and the database mapping,
+# the operations, and what only some commands need (ReportLab, Alembic, argon2, the web
+# application). `votes --help` loads none of them (votes/lazy.py, issue 18); what the
+# options and their help need at once comes from the light modules above.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     import reports
 
     from . import app as web_app
-    from . import demo_tree, migrate, operations, package
+    from . import (
+        audit,
+        ballotbox,
+        bundle,
+        committee,
+        demo,
+        demo_tree,
+        followup,
+        groups,
+        logfilter,
+        meeting,
+        migrate,
+        models,
+        operations,
+        package,
+        persons,
+        profiles,
+        recount,
+        results,
+        roster,
+        rounds,
+        rules,
+        seal,
+        sealed,
+        tally,
+        tree,
+        trustee,
+        verify,
+    )
 else:
     web_app = lazy_module("votes.app")
+    audit = lazy_module("votes.audit")
+    ballotbox = lazy_module("votes.ballotbox")
+    bundle = lazy_module("votes.bundle")
+    committee = lazy_module("votes.committee")
+    demo = lazy_module("votes.demo")
+    demo_tree = lazy_module("votes.demo_tree")
+    followup = lazy_module("votes.followup")
+    groups = lazy_module("votes.groups")
+    logfilter = lazy_module("votes.logfilter")
+    meeting = lazy_module("votes.meeting")
     migrate = lazy_module("votes.migrate")
+    models = lazy_module("votes.models")
     operations = lazy_module("votes.operations")
     package = lazy_module("votes.package")
-    demo_tree = lazy_module("votes.demo_tree")
+    persons = lazy_module("votes.persons")
+    profiles = lazy_module("votes.profiles")
+    recount = lazy_module("votes.recount")
+    results = lazy_module("votes.results")
+    roster = lazy_module("votes.roster")
+    rounds = lazy_module("votes.rounds")
+    rules = lazy_module("votes.rules")
+    seal = lazy_module("votes.seal")
+    sealed = lazy_module("votes.sealed")
+    tally = lazy_module("votes.tally")
+    tree = lazy_module("votes.tree")
+    trustee = lazy_module("votes.trustee")
+    verify = lazy_module("votes.verify")
     reports = lazy_module("reports")
 
 LANGUAGE = os.environ.get("VOTES_LANG", "vi")
@@ -348,7 +367,7 @@ def body_group() -> None:
 @click.option("--kind", type=click.Choice(list(BODY_KINDS)), default="party", show_default=True)
 @click.option(
     "--level",
-    type=click.Choice(list(LEVELS)),
+    type=click.Choice(list(TREE_LEVELS)),
     help=N_("the level in the tree (default: central for the Assembly, else province)"),
 )
 @click.option("--parent", help=N_("the code of the body one level up"))
@@ -361,7 +380,7 @@ def body_add(code: str, name: str, kind: str, level: str | None, parent: str | N
 
 @body_group.command("set")
 @click.argument("code")
-@click.option("--level", type=click.Choice(list(LEVELS)), help=N_("the new level"))
+@click.option("--level", type=click.Choice(list(TREE_LEVELS)), help=N_("the new level"))
 @click.option("--parent", help=N_('the code of the new parent ("" for the top of the tree)'))
 def body_set(code: str, level: str | None, parent: str | None) -> None:
     """Move a body in the tree of bodies."""
@@ -371,7 +390,7 @@ def body_set(code: str, level: str | None, parent: str | None) -> None:
             _(
                 "Body {code} is now at the level {level}: {path}.",
                 code=body.code,
-                level=_(LEVELS[body.level]),
+                level=_(TREE_LEVELS[body.level]),
                 path=tree.path_text(work.session, body),
             )
         )
@@ -386,7 +405,7 @@ def body_list(under: str | None) -> None:
         for line in tree.tree_lines(session, only):
             body = line.body
             click.echo(
-                f"{'    ' * line.depth}{body.code}\t{_(LEVELS[body.level])}\t{body.kind}\t"
+                f"{'    ' * line.depth}{body.code}\t{_(TREE_LEVELS[body.level])}\t{body.kind}\t"
                 f"{body.name}"
             )
 
@@ -407,7 +426,7 @@ def round_group() -> None:
 @click.option("--members", type=click.IntRange(min=0), required=True)
 @click.option("--summoned", type=click.IntRange(min=0))
 @click.option("--present", type=click.IntRange(min=0))
-@click.option("--roster", type=click.Path(dir_okay=False), required=True)
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False), required=True)
 @click.option("--place")
 @click.option(
     "--exception-decision",
@@ -441,7 +460,7 @@ def round_create(
     members: int,
     summoned: int | None,
     present: int | None,
-    roster: str,
+    roster_path: str,
     place: str | None,
     exception_decision: str | None,
     other_exemption: str | None,
@@ -449,11 +468,11 @@ def round_create(
     new_person: tuple[int, ...],
 ) -> None:
     """Create a draft round from a roster CSV; print the round id as the last line."""
-    entries = parse_roster(read_file(roster))
-    for warning in roster_warnings(entries):
+    entries = roster.parse_roster(read_file(roster_path))
+    for warning in roster.roster_warnings(entries):
         click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
     with working() as work:
-        for warning in tree_warnings(work.session, work.body(body_code), year, entries):
+        for warning in persons.tree_warnings(work.session, work.body(body_code), year, entries):
             click.echo(_("Warning: {what}", what=warning.text(language())), err=True)
         identity = identity_answers(work, body_code, entries, same_person, new_person)
         round_ = operations.create_round(
@@ -489,8 +508,10 @@ def identity_answers(
     new: tuple[int, ...],
 ) -> dict[int, str]:
     """Turn --same-person LINE[=KEY] and --new-person LINE into answers by line."""
-    answers: dict[int, str] = dict.fromkeys(new, NEW_PERSON)
-    questions = {q.line: q for q in identity_questions(work.session, work.body(body_code), entries)}
+    answers: dict[int, str] = dict.fromkeys(new, roster.NEW_PERSON)
+    questions = {
+        q.line: q for q in roster.identity_questions(work.session, work.body(body_code), entries)
+    }
     for given in same:
         line_text, _sep, key = given.partition("=")
         if not line_text.strip().isdigit():
@@ -509,7 +530,9 @@ def identity_answers(
     return answers
 
 
-def _transition(round_id: int, action: Callable[[operations.Work, int], Round], msgid: str) -> None:
+def _transition(
+    round_id: int, action: Callable[[operations.Work, int], models.Round], msgid: str
+) -> None:
     with working() as work:
         action(work, round_id)
     click.echo(_(msgid, id=round_id))
@@ -565,7 +588,7 @@ def round_attendance(
                 present=integer_text(round_.present),
             )
         )
-        for warning in quorum_warnings(session, round_):
+        for warning in tally.quorum_warnings(session, round_):
             click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
@@ -620,6 +643,7 @@ def round_resign(round_id: int, person_key: str, decision: str) -> None:
 @click.option("--chair", help=N_("the person presiding"))
 @click.option(
     "--committee",
+    "committee_text",
     required=True,
     help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; Họ tên"'),
 )
@@ -630,18 +654,18 @@ def round_meeting(
     counted_at: str | None,
     place: str | None,
     chair: str | None,
-    committee: str,
+    committee_text: str,
 ) -> None:
     """Record the meeting of a round and its counting committee (before the minutes are signed)."""
-    members = parse_committee(committee)
+    members = meeting.parse_committee(committee_text)
     with working() as work:
         round_ = operations.record_meeting(
             work,
             round_id,
             held_on=held_on.date(),
             committee=members,
-            starts_at=parse_local_time(starts_at) if starts_at else None,
-            counted_at=parse_local_moment(counted_at) if counted_at else None,
+            starts_at=meeting.parse_local_time(starts_at) if starts_at else None,
+            counted_at=meeting.parse_local_moment(counted_at) if counted_at else None,
             place=place,
             chair=chair,
         )
@@ -687,11 +711,11 @@ def round_close(round_id: int, group: int | None) -> None:
     """Close an open round, or one voter group (--group); no ballot is accepted after this."""
     with working() as work:
         round_ = operations.close_round(work, round_id, group)
-        awaiting = round_.status == RoundStatus.DECRYPTING.value
-        closed = round_.status != RoundStatus.OPEN.value
-        key = get_key(work.session, round_id)
+        awaiting = round_.status == models.RoundStatus.DECRYPTING.value
+        closed = round_.status != models.RoundStatus.OPEN.value
+        key = committee.get_key(work.session, round_id)
         threshold, size = (key.threshold, key.size) if key is not None else (0, 0)
-        pending = pending_groups(key) if key is not None else []
+        pending = committee.pending_groups(key) if key is not None else []
     if group is not None and not closed:
         click.echo(_("Voter group {number} of round {id} is closed.", number=group, id=round_id))
         if group in pending:
@@ -747,12 +771,12 @@ def round_publish(round_id: int) -> None:
 def round_list(body_code: str | None, under: str | None) -> None:
     """List rounds."""
     with reading() as session:
-        query = select(Round).order_by(Round.id)
+        query = select(models.Round).order_by(models.Round.id)
         if body_code:
-            query = query.where(Round.body_id == rounds.get_body(session, body_code).id)
+            query = query.where(models.Round.body_id == rounds.get_body(session, body_code).id)
         if under:
             below = tree.subtree_ids(session, [rounds.get_body(session, under).id])
-            query = query.where(Round.body_id.in_(below))
+            query = query.where(models.Round.body_id.in_(below))
         for round_ in session.scalars(query):
             click.echo(
                 f"{round_.id}\t{round_.body.code}\t{round_.year}\t{_(STATES[round_.status])}\t"
@@ -779,7 +803,7 @@ def round_list(body_code: str | None, under: str | None) -> None:
     help=N_("a proposal: its date (YYYY-MM-DD)"),
 )
 @click.option(
-    "--person", "persons", multiple=True, help=N_("a proposal: the key of a person it names")
+    "--person", "person_keys", multiple=True, help=N_("a proposal: the key of a person it names")
 )
 @click.option(
     "--signatories",
@@ -808,7 +832,7 @@ def round_followup(
     proposed_by: str | None,
     proposal_number: str | None,
     proposal_date: Any,
-    persons: tuple[str, ...],
+    person_keys: tuple[str, ...],
     signatories: int | None,
     body_code: str | None,
     year: int | None,
@@ -818,7 +842,7 @@ def round_followup(
 ) -> None:
     """Create a vote of confidence: after a poll's findings, on a proposal, or both."""
     proposal = None
-    if proposed_by or proposal_number or proposal_date or persons:
+    if proposed_by or proposal_number or proposal_date or person_keys:
         if not (proposed_by and proposal_number and proposal_date):
             raise InvalidInput(
                 N_(
@@ -826,11 +850,11 @@ def round_followup(
                     "at least one --person."
                 )
             )
-        proposal = Proposal(
+        proposal = followup.Proposal(
             by=proposed_by,
             number=proposal_number,
             on=proposal_date.date(),
-            persons=persons,
+            persons=person_keys,
             signatories=signatories,
         )
     gone: dict[str, str] = {}
@@ -898,7 +922,7 @@ def cast_command(round_id: int, code: str, marks: str, group: int | None) -> Non
     with sessions()() as session:
         round_ = rounds.get_round(session, round_id)
         if group is not None:
-            get_group(round_, group)
+            groups.get_group(round_, group)
         receipt = operations.cast_ballot(
             session,
             current_app.config["SECRET_KEY"],
@@ -1020,7 +1044,7 @@ def group_list(round_id: int) -> None:
             )
         if round_.deciding_group is None:
             click.echo(_("* The combined result of all groups decides."))
-        for warning in quorum_warnings(session, round_):
+        for warning in tally.quorum_warnings(session, round_):
             click.echo(_("Warning: {message}", message=warning.text(language())), err=True)
 
 
@@ -1031,11 +1055,12 @@ def group_list(round_id: int) -> None:
 @click.option("--place", help=N_("the place of the meeting"))
 @click.option(
     "--committee",
+    "committee_text",
     required=True,
     help=N_('the counting committee: "Họ tên (Trưởng ban); Họ tên; …"'),
 )
 def group_meeting(
-    round_id: int, number: int, held_on: str, place: str | None, committee: str
+    round_id: int, number: int, held_on: str, place: str | None, committee_text: str
 ) -> None:
     """Record a voter group's own meeting and counting committee (who sign its minutes)."""
     try:
@@ -1051,7 +1076,7 @@ def group_meeting(
             number,
             held_on=day,
             place=place,
-            committee=parse_committee(committee),
+            committee=meeting.parse_committee(committee_text),
         )
     click.echo(
         _(
@@ -1157,7 +1182,7 @@ def results_text(result: dict[str, Any]) -> str:
             f"{item['order']:>3}  {item['name']:<{width}}  {cells}  {item['counts']['invalid']:>10}"
         )
         for finding in item["findings"]:
-            what = finding_message(finding, kind).text(language())
+            what = rules.finding_message(finding, kind).text(language())
             lines.append(f"     ⚑ {what}: {consequence(finding)}")
     if result["exempt"]:
         lines.append("")
@@ -1179,14 +1204,14 @@ def results_text(result: dict[str, Any]) -> str:
 )
 @click.option("--xlsx", type=click.Path(dir_okay=False), help=N_("write the results as .xlsx"))
 @GROUP_OPTION
-def results(round_id: int, fmt: str, xlsx: str | None, group: int | None) -> None:
+def results_command(round_id: int, fmt: str, xlsx: str | None, group: int | None) -> None:
     """Print the results of a closed round (never of an open one), per voter group too."""
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
-        result = round_results(session, round_, small_minimum=minimum())
+        result = results.round_results(session, round_, small_minimum=minimum())
         if group is not None:
-            get_group(round_, group)
-            result = group_view(result, group)
+            groups.get_group(round_, group)
+            result = results.group_view(result, group)
         if xlsx:
             document = operations.documents.results_xlsx(session, round_id)
     if xlsx:
@@ -1208,7 +1233,7 @@ def results(round_id: int, fmt: str, xlsx: str | None, group: int | None) -> Non
 
 def minimum() -> int:
     """Return the configured small-round minimum (VOTES_SMALL_ROUND_MINIMUM)."""
-    return int(current_app.config.get("SMALL_ROUND_MINIMUM", small_minimum()))
+    return int(current_app.config.get("SMALL_ROUND_MINIMUM", groups.small_minimum()))
 
 
 def groups_text(result: dict[str, Any]) -> str:
@@ -1324,7 +1349,7 @@ def findings(body_code: str, year: int | None, fmt: str, pdf: str | None, xlsx: 
             f"{e['year']}: {e['count']}/{e['denominator']} = {decimal_comma(e['percent'])} %"
             for e in finding["evidence"]
         )
-        what = finding_message(finding, kind).text(language())
+        what = rules.finding_message(finding, kind).text(language())
         click.echo(f"{years}  {finding['name']} ({finding['position']}): {what}. {shares}")
         click.echo(f"      → {consequence(finding)}")
 
@@ -1512,7 +1537,10 @@ def _round_report(
 @click.argument("round_id", type=int, required=False)
 @click.option("--all", "everything", is_flag=True, help=N_("verify every round and the whole log"))
 @click.option(
-    "--bundle", type=click.Path(dir_okay=True), help=N_("verify an export bundle instead")
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=True),
+    help=N_("verify an export bundle instead"),
 )
 @click.option(
     "--expect-seal",
@@ -1524,22 +1552,24 @@ def _round_report(
     metavar="[N:]HEX",
     help=N_("a head of the log as printed or kept (event number and hash): the log must reach it"),
 )
-def verify(
+def verify_command(
     round_id: int | None,
     everything: bool,
-    bundle: str | None,
+    bundle_path: str | None,
     expect_seal: str | None,
     expect_head: str | None,
 ) -> None:
     """Recount from the raw ballots and check the log, the seal and the accounting."""
-    if bundle:
+    if bundle_path:
         try:
-            found, done = check_bundle(
-                read_bundle(Path(bundle)), expect_seal=expect_seal, expect_head=expect_head
+            found, done = recount.check_bundle(
+                recount.read_bundle(Path(bundle_path)),
+                expect_seal=expect_seal,
+                expect_head=expect_head,
             )
         except (OSError, KeyError, ValueError) as exc:
             raise InvalidInput(
-                N_("Cannot read the bundle {path}: {reason}"), path=bundle, reason=str(exc)
+                N_("Cannot read the bundle {path}: {reason}"), path=bundle_path, reason=str(exc)
             ) from exc
         problems = [_(msgid, **params) for msgid, params in found]
         checked = [_(msgid, **params) for msgid, params in done]
@@ -1551,12 +1581,12 @@ def verify(
         with reading() as session:
             round_ = rounds.get_round(session, round_id) if round_id is not None else None
             outcome = (
-                verify_all(session)
+                verify.verify_all(session)
                 if everything or round_ is None
-                else verify_round(session, round_)
+                else verify.verify_round(session, round_)
             )
             outcome.extend(
-                verify_anchors(
+                verify.verify_anchors(
                     session, round_=round_, expect_seal=expect_seal, expect_head=expect_head
                 )
             )
@@ -1663,7 +1693,7 @@ def trustee_group() -> None:
 STRENGTH_OPTION = click.option(
     "--strength",
     type=click.Choice(["interactive", "moderate", "sensitive"]),
-    default=trustee.STRENGTH,
+    default=KEY_FILE_STRENGTH,
     show_default=True,
     help=N_("how hard the passphrase is made to guess (and the key file slow to open)"),
 )
@@ -1773,7 +1803,7 @@ def trustee_new(
     click.echo(_("Written {path}.", path=key_path))
     click.echo(_("Written {path}: send it to the organizer.", path=out))
     if json.loads(document)["context"]["size"] == 1:
-        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+        click.echo(_(committee.SINGLE_MEMBER_WARNING), err=True)
     if print_path:
         _key_sheet(print_path, key_file, number, document)
 
@@ -1884,9 +1914,9 @@ def committee_create(round_id: int, threshold: int, members_text: str | None) ->
                     ),
                     id=round_id,
                 )
-            members = [Member(m.name, m.role) for m in recorded]
+            members = [meeting.Member(m.name, m.role) for m in recorded]
         else:
-            members = parse_committee(members_text)
+            members = meeting.parse_committee(members_text)
         key = operations.create_committee(work, round_id, threshold, members)
         size = key.size
     click.echo(
@@ -1899,9 +1929,9 @@ def committee_create(round_id: int, threshold: int, members_text: str | None) ->
         )
     )
     if size == 1:
-        click.echo(_(SINGLE_MEMBER_WARNING), err=True)
+        click.echo(_(committee.SINGLE_MEMBER_WARNING), err=True)
     elif threshold == size:
-        click.echo(_(ALL_NEEDED_WARNING), err=True)
+        click.echo(_(committee.ALL_NEEDED_WARNING), err=True)
     click.echo(
         _(
             "Next: `votes committee file {id} --out FILE` for the members, who each run "
@@ -1915,7 +1945,7 @@ def committee_create(round_id: int, threshold: int, members_text: str | None) ->
 def keys_list() -> None:
     """List the keys trusted here, by body."""
     with reading() as session:
-        for trusted in session.scalars(select(TrustedKey).order_by(TrustedKey.id)):
+        for trusted in session.scalars(select(models.TrustedKey).order_by(models.TrustedKey.id)):
             click.echo(
                 f"{trusted.body.code}\t{package.fingerprint(trusted.public_key)}\t"
                 f"{package.key_text(trusted.public_key)}"
@@ -1936,7 +1966,7 @@ def committee_remove(round_id: int) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_file_command(round_id: int, out: str) -> None:
     """Write the committee's public file, which members read with `votes trustee`."""
-    _write_committee_document(committee_file, round_id, out)
+    _write_committee_document(committee.committee_file, round_id, out)
 
 
 @committee_group.command("totals")
@@ -1944,11 +1974,11 @@ def committee_file_command(round_id: int, out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def committee_totals(round_id: int, out: str) -> None:
     """Write the encrypted totals of a round awaiting decryption, for `votes trustee decrypt`."""
-    _write_committee_document(totals_file, round_id, out)
+    _write_committee_document(committee.totals_file, round_id, out)
 
 
 def _write_committee_document(
-    build: Callable[[Session, Round], dict[str, Any]], round_id: int, out: str
+    build: Callable[[Session, models.Round], dict[str, Any]], round_id: int, out: str
 ) -> None:
     with reading() as session:
         document = build(session, rounds.get_round(session, round_id))
@@ -1969,7 +1999,7 @@ def committee_receive(round_id: int, paths: tuple[str, ...]) -> None:
             _(
                 "{path}: {kind} of {name} (member {number}) received and checked.",
                 path=path,
-                kind=_(COMMITTEE_FILE_WORDS[received.kind]),
+                kind=_(committee.COMMITTEE_FILE_WORDS[received.kind]),
                 name=received.name,
                 number=received.number,
             )
@@ -1993,7 +2023,7 @@ def committee_show(round_id: int) -> None:
     """Show the counting committee of a round and where its ceremony stands."""
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
-        for line in committee_lines(session, round_):
+        for line in committee.committee_lines(session, round_):
             click.echo(_(line.msgid, **line.params))
 
 
@@ -2004,9 +2034,9 @@ def box_command(round_id: int, listing: bool) -> None:
     """Show the box of sealed ballots of a round: how many, and its digest (any state)."""
     with reading() as session:
         rounds.get_round(session, round_id)
-        count = sealed_count(session, round_id)
-        digest = box_digest(session, round_id) or "—"
-        lines = sealed_box_file(session, round_id).decode("ascii")
+        count = ballotbox.sealed_count(session, round_id)
+        digest = seal.box_digest(session, round_id) or "—"
+        lines = seal.sealed_box_file(session, round_id).decode("ascii")
     click.echo(_("Round {id}: {count} sealed ballots.", id=round_id, count=count))
     click.echo(_("Digest of the box: {digest}", digest=digest))
     if listing:
@@ -2021,7 +2051,7 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
     with reading() as session:
         round_ = rounds.get_round(session, round_id)
         if receipt:
-            if receipt_counted(session, round_, receipt):
+            if bundle.receipt_counted(session, round_, receipt):
                 click.echo(_("Receipt {receipt} is among the counted ballots.", receipt=receipt))
                 return
             click.echo(
@@ -2033,8 +2063,8 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
                 err=True,
             )
             raise click.exceptions.Exit(1)
-        receipt_counted(session, round_, "")  # refuses a round that is still open
-        for line in receipts(session, round_id):
+        bundle.receipt_counted(session, round_, "")  # refuses a round that is still open
+        for line in ballotbox.receipts(session, round_id):
             click.echo(line)
 
 
@@ -2043,11 +2073,11 @@ def receipts_command(round_id: int, receipt: str | None) -> None:
 def log_command(round_id: int | None) -> None:
     """Print the audit log (all events, or those of one round)."""
     with reading() as session:
-        query = select(AuditEvent).order_by(AuditEvent.id)
+        query = select(models.AuditEvent).order_by(models.AuditEvent.id)
         if round_id is not None:
-            query = query.where(AuditEvent.round_id == round_id)
+            query = query.where(models.AuditEvent.round_id == round_id)
         for event in session.scalars(query):
-            data = event_dict(event)
+            data = audit.event_dict(event)
             at = in_vietnam(event.at).strftime("%d/%m/%Y %H:%M:%S")
             click.echo(
                 f"{data['id']:>5}  {at}  {data['actor']:<16} {data['kind']:<18} "
@@ -2137,13 +2167,13 @@ def user_passwd(username: str) -> None:
     is_flag=True,
     help=N_("also two communes and an agency under the province, one reporting by package"),
 )
-def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
+def demo_command(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
     """Seed a demo body with two years of rounds, print the results and serve the site."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     base = f"http://{host}:{port}"
-    with hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
+    with demo.hold_demo(app.instance_path, app.config["DATABASE_URL"], base):
         migrate.upgrade(app.extensions["votes.engine"])
-        counted = seed_demo(sessions(), app.config["SECRET_KEY"], Path(app.instance_path))
+        counted = demo.seed_demo(sessions(), app.config["SECRET_KEY"], Path(app.instance_path))
         if with_tree:
             for line in demo_tree.seed_tree(sessions()):
                 click.echo(_("Demo tree: {what}", what=line))
@@ -2155,7 +2185,9 @@ def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
         with reading() as session:
             for round_id in counted:
                 click.echo(
-                    results_text(round_results(session, rounds.get_round(session, round_id)))
+                    results_text(
+                        results.round_results(session, rounds.get_round(session, round_id))
+                    )
                 )
                 click.echo("")
         if not no_serve:
@@ -2164,7 +2196,7 @@ def demo(no_serve: bool, host: str, port: int, with_tree: bool) -> None:
 
 def _serve_demo(app: Flask, host: str, port: int) -> None:
     """Serve the demo site with its logins and voter codes printed."""
-    access = demo_access(sessions(), app.config["SECRET_KEY"])
+    access = demo.demo_access(sessions(), app.config["SECRET_KEY"])
     base = f"http://{host}:{port}"
     click.echo(_("The demo site: {url}", url=base))
     click.echo(
@@ -2186,7 +2218,7 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     click.echo(_("Voter codes of the open demo round (each works once):"))
     for code in access.codes:
         click.echo(f"  {code}")
-    key_path = Path(app.instance_path) / DEMO_KEY_FILE.format(id=access.round_id)
+    key_path = Path(app.instance_path) / demo.DEMO_KEY_FILE.format(id=access.round_id)
     click.echo(
         _(
             "Its ballots are sealed to the key of a demo committee of one (weaker: for the demo "
@@ -2195,11 +2227,11 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
             "partial.json (passphrase: {passphrase}); votes committee receive {id} partial.json",
             id=access.round_id,
             key=key_path,
-            passphrase=DEMO_PASSPHRASE,
+            passphrase=demo.DEMO_PASSPHRASE,
         )
     )
     click.echo(_("Press Ctrl+C to stop."))
-    install_code_filter()
+    logfilter.install_code_filter()
     # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 

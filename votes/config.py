@@ -9,6 +9,12 @@ from typing import Any
 from .errors import N_, VotesError
 
 DEFAULT_SECRET_KEY = "dev-not-secret"  # noqa: S105 - a marker, refused in production
+# Where `votes demo` serves its site unless told otherwise (--host, --port).
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 5000
+# Argon2id costs of a member's key file (votes/sealed/keyfile.py STRENGTHS): "moderate"
+# (about a second, 256 MB) unless `votes trustee` is given --strength.
+KEY_FILE_STRENGTH = "moderate"
 
 
 class ConfigError(VotesError):

@@ -38,8 +38,6 @@ else:
     operations = lazy_module("votes.operations")
 
 ACTOR = "demo"
-DEMO_HOST = "127.0.0.1"
-DEMO_PORT = 5000
 DEMO_ORGANIZER = "demo"
 DEMO_AUDITOR = "demo-auditor"
 OPEN_BODY = ("SL-HDND", "Hội đồng nhân dân tỉnh Sơn Lâm (dữ liệu minh họa)")

@@ -26,10 +26,8 @@ from .errors import N_, InvalidInput, NotFound, WrongState
 from .limits import check_text, in_id_range
 from .models import Ballot, Credential, Round, RoundStatus, SealedBallot, VoterGroup
 from .text import clean_name, nfc
-from .vocabulary import FIRST_GROUP_KINDS, GROUP_KINDS
+from .vocabulary import COMBINED, FIRST_GROUP_KINDS, GROUP_KINDS
 
-# The result that decides when the organizer names no group: "combined" is written for NULL.
-COMBINED = "combined"
 # A group under this many ballots (or members) is never shown alone (DOMAIN.md §2): the
 # setting VOTES_SMALL_ROUND_MINIMUM (votes/config.py), whose default this is.
 SMALL_MINIMUM = 5

@@ -18,13 +18,9 @@ from sqlalchemy.orm import Session
 from .errors import N_, InvalidInput
 from .models import Body
 from .text import sort_key
+from .vocabulary import TREE_LEVELS
 
-LEVELS: dict[str, str] = {
-    "central": N_("central"),
-    "province": N_("province"),
-    "commune": N_("commune"),
-    "agency": N_("agency"),
-}
+LEVELS = TREE_LEVELS  # by its name of old (votes/web/tree.py reads tree.LEVELS)
 # The levels each level may sit under (None: at the top of the tree).
 PARENT_LEVELS: dict[str, tuple[str | None, ...]] = {
     "central": (None,),

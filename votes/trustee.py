@@ -29,11 +29,9 @@ from .committee import (
     KIND_TOTALS,
     read_file,
 )
+from .config import KEY_FILE_STRENGTH
 from .errors import N_, InvalidInput, Message, message
 from .sealed.keyfile import MIN_PASSPHRASE
-
-# Argon2id costs of a key file: "moderate" (about a second, 256 MB) for real key files.
-STRENGTH = "moderate"
 
 
 class TrusteeError(InvalidInput):
@@ -135,7 +133,7 @@ def _lock(secret: sealed.MemberSecret | sealed.MemberKey, passphrase: str, stren
 
 
 def new_member(
-    committee_file: bytes, number: int, passphrase: str, strength: str = STRENGTH
+    committee_file: bytes, number: int, passphrase: str, strength: str = KEY_FILE_STRENGTH
 ) -> tuple[bytes, bytes]:
     """Make member `number`'s key: return (the key file, the public part to send)."""
     document = read_document(committee_file, KIND_COMMITTEE)
@@ -183,7 +181,7 @@ def make_shares(committee_file: bytes, key_file: bytes, passphrase: str) -> byte
 
 
 def check_shares(
-    committee_file: bytes, key_file: bytes, passphrase: str, strength: str = STRENGTH
+    committee_file: bytes, key_file: bytes, passphrase: str, strength: str = KEY_FILE_STRENGTH
 ) -> tuple[bytes, bytes]:
     """Check the shares received; return (the final key file, the confirmation to send)."""
     document = read_document(committee_file, KIND_COMMITTEE)

@@ -149,11 +149,20 @@ GROUP_KINDS: dict[str, str] = {
 }
 # The kind of a round's first group: the body's own members.
 FIRST_GROUP_KINDS = {"party": "executive", "council": "deputies", "assembly": "deputies"}
+# The result that decides when the organizer names no group: "combined" is written for NULL.
+COMBINED = "combined"
 
 BODY_KINDS: dict[str, str] = {
     "party": N_("Party committee"),
     "council": N_("People's Council"),
     "assembly": N_("National Assembly"),
+}
+# The levels of the tree of bodies (votes/tree.py says which sits under which).
+TREE_LEVELS: dict[str, str] = {
+    "central": N_("central"),
+    "province": N_("province"),
+    "commune": N_("commune"),
+    "agency": N_("agency"),
 }
 # What the members of a body are called (DOMAIN.md §1): a Party committee has members
 # ("thành viên"), a People's Council and the Assembly have deputies ("đại biểu").
