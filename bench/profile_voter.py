@@ -3,6 +3,7 @@
     python bench/profile_voter.py                 # 100 voters on SQLite
     python bench/profile_voter.py --voters 300 --pg postgresql://postgres@127.0.0.1:5432/postgres
     python bench/profile_voter.py --top 40        # also the 40 functions with most own time
+    python bench/profile_voter.py --unsealed      # the encryption stubbed: the path's own cost
 
 Each voter makes a phone's three requests through Flask's test client (the code page, the
 code, the cast of a 20-item ballot) against the real application on a fresh database; the
@@ -48,6 +49,8 @@ GROUPS = (
     ("/werkzeug/", "Werkzeug"),
     ("/flask_login/", "Flask-Login"),
     ("/flask/", "Flask"),
+    ("/votes/sealed/", "sealing (votes/sealed: ElGamal, proofs, libsodium calls)"),
+    ("/ctypes/", "sealing (votes/sealed: ElGamal, proofs, libsodium calls)"),
     ("/votes/", "votes (our code)"),
 )
 
@@ -79,13 +82,18 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--pg", help="profile on PostgreSQL (admin URL)")
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument(
+        "--unsealed",
+        action="store_true",
+        help="the encryption stubbed (bench/web.py's 'unsealed' side): the path's own cost",
+    )
     args = parser.parse_args()
     with database(args.pg) as url:
         _round_id, codes = prepare(url, args.voters + 20, args.items)
         os.environ.update(VOTES_DATABASE_URL=url, VOTES_SECRET_KEY=SECRET)
         from bench.web import full_app
 
-        app = full_app()
+        app = full_app(unsealed=args.unsealed)
         marks = {f"item_{n}": "HCL"[n % 3] for n in range(1, args.items + 1)}
 
         def vote(code: str) -> None:

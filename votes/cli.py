@@ -2232,6 +2232,8 @@ def _serve_demo(app: Flask, host: str, port: int) -> None:
     )
     click.echo(_("Press Ctrl+C to stop."))
     logfilter.install_code_filter()
+    # One process serves: it keeps the sealing pads of the open demo round ready (votes/pads.py).
+    app.extensions["votes.watch_pads"](1)
     # werkzeug directly: Flask's app.run() refuses to run inside a `flask`-style command.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
