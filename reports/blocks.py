@@ -14,7 +14,6 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from . import labels
@@ -23,7 +22,9 @@ from .styles import (
     GRID_PADDING,
     Columns,
     Grid,
+    GridHead,
     GridRow,
+    HeadCell,
     HeadedTable,
     PlainText,
     Styles,
@@ -101,26 +102,38 @@ def _basis_unit(value: Any, unit: str) -> str:
 
 
 def figures_table(
-    styles: Styles, data: list[list[str]], widths: list[float], *rules: tuple[Any, ...]
-) -> Table:
+    styles: Styles,
+    data: list[list[str]],
+    widths: list[float],
+    *,
+    below: tuple[float, Any] | None = None,
+    above_last: tuple[float, Any] | None = None,
+) -> Grid:
     """A table of labels and their figures (bold, right-aligned) in the body's size, indented:
-    the minutes' accounting of members and ballots, and of online and paper ballots."""
-    return Table(
-        data,
-        colWidths=widths,
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), styles.fonts.regular),
-                ("FONTNAME", (1, 0), (1, -1), styles.fonts.bold),
-                ("FONTSIZE", (0, 0), (-1, -1), 11),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 6 * mm),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                *rules,
-            ]
-        ),
+    the minutes' accounting of members and ballots, and of online and paper ballots.
+
+    A rule (width, colour) ``below`` every row, or above the last one (``above_last``). What a
+    Table of these strings drew (ReportLab's leading of 12, paddings 1 above and 2 below: a
+    row's text sits where a Grid centres it).
+    """
+    rows = [
+        GridRow(
+            cells,
+            12 + 1 + 2,
+            above=above_last if index == len(data) - 1 else None,
+            below=below,
+        )
+        for index, cells in enumerate(data)
+    ]
+    return Grid(
+        rows,
+        widths,
+        fonts=[styles.fonts.regular, styles.fonts.bold],
+        aligns=["LEFT", "RIGHT"],
+        size=11,
+        leading=12,
+        padding=(1, 2, 6 * mm, 6),
+        rule=None,
     )
 
 
@@ -142,9 +155,7 @@ def ballot_accounting(
         ("Số phiếu không hợp lệ", _basis_unit(ballots.get("invalid"), "phiếu")),
     ]
     data = [[f"{i}. {label}:", value] for i, (label, value) in enumerate(rows, 1)]
-    table = figures_table(
-        styles, data, [70 * mm, 40 * mm], ("LINEBELOW", (0, 0), (-1, -1), 0.25, COLOURS.zebra)
-    )
+    table = figures_table(styles, data, [70 * mm, 40 * mm], below=(0.25, COLOURS.zebra))
     sentence = para(labels.denominator_sentence(results.get("denominator"), member), styles.body)
     return [table, Spacer(1, 4), sentence]
 
@@ -152,6 +163,9 @@ def ballot_accounting(
 def _finding_bands(item: Mapping[str, Any]) -> bool:
     return bool(item.get("findings"))
 
+
+#: The result table's headings of the columns that span both header rows.
+ITEM_HEAD = ("STT", "Họ và tên", "Chức vụ")
 
 #: Leading of the result table's rows.
 ITEM_LEADING = 10.5
@@ -171,14 +185,15 @@ def items_table(
     levels = labels.levels(round_)
     low_key = labels.low_key(round_)
     n_levels = len(levels)
-    head_top: list[Any] = ["STT", "Họ và tên", "Chức vụ"]
-    head_sub: list[Any] = ["", "", ""]
-    # Plain strings, not Paragraphs: the header is laid out again on every page.
-    for _, label, _short in levels:
-        head_top += [label, ""]
-        head_sub += ["Số phiếu", "Tỷ lệ %"]
-    head_top.append("Phiếu\nkhông\nhợp lệ")
-    head_sub.append("")
+    last = 3 + 2 * n_levels
+    # Cells in the order a reader takes them (the text is extracted in this order).
+    head = [HeadCell(label, column, 0, rows=2) for column, label in enumerate(ITEM_HEAD)]
+    head += [
+        HeadCell(label, 3 + 2 * level, 0, columns=2) for level, (_, label, _s) in enumerate(levels)
+    ]
+    head.append(HeadCell("Phiếu\nkhông\nhợp lệ", last, 0, rows=2))
+    for level in range(n_levels):
+        head += [HeadCell("Số phiếu", 3 + 2 * level, 1), HeadCell("Tỷ lệ %", 4 + 2 * level, 1)]
 
     number_width = 12 * mm if n_levels == 3 else 16 * mm
     fixed = 8 * mm + 2 * n_levels * number_width + 13 * mm
@@ -213,15 +228,15 @@ def items_table(
             flagged_rows.append(row_index)
 
     fonts = styles.fonts
-    head = grid_style(2, font=fonts.regular, bold=fonts.bold)
-    last = 3 + 2 * n_levels
-    for column in (0, 1, 2, last):
-        head.add("SPAN", (column, 0), (column, 1))
-    for level in range(n_levels):
-        head.add("SPAN", (3 + 2 * level, 0), (4 + 2 * level, 0))
-    head.add("FONT", (0, 0), (-1, 0), fonts.bold, 8, 9.5)
-    head.add("FONTSIZE", (0, 1), (-1, 1), 7)
-    header = Table([head_top, head_sub], colWidths=col_widths, style=head)
+    header = GridHead(
+        head,
+        col_widths,
+        # Bold; the levels' sub-headings smaller, in the leading of the body's size.
+        rows=[(fonts.bold, 8, 9.5), (fonts.bold, 7, size * 1.2)],
+        padding=GRID_PADDING,
+        background=COLOURS.header_bg,
+        rule=COLOURS.rule,
+    )
 
     # The body: plain strings in a ruled grid, zebra rows, a flagged person's row shaded and
     # their low level's figures in bold red.

@@ -313,7 +313,7 @@ def sealed_split(styles: Any, results: Mapping[str, Any]) -> list[Flowable]:
         styles,
         rows,
         [110 * mm, TEXT_WIDTH - 110 * mm],
-        ("LINEABOVE", (0, -1), (-1, -1), 0.5, COLOURS.ink),
+        above_last=(0.5, COLOURS.ink),
     )
     story: list[Flowable] = [
         Spacer(1, 3),

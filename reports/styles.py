@@ -22,7 +22,6 @@ from reportlab.platypus import (
     Frame,
     PageTemplate,
     Paragraph,
-    Table,
     TableStyle,
 )
 
@@ -34,6 +33,8 @@ __all__ = [
     "GRID_PADDING",
     "Columns",
     "Grid",
+    "GridHead",
+    "HeadCell",
     "HeadedTable",
     "PlainText",
     "Styles",
@@ -245,12 +246,12 @@ class PlainText(Flowable):
         return [head, tail]
 
     def draw(self) -> None:
-        """Draw each line with the style's font, colour and alignment."""
+        """Draw each line with the style's font, colour and alignment.
+
+        No saveState of its own: ``drawOn`` already keeps the canvas state around ``draw``.
+        """
         style = self.style
         canvas = self.canv
-        canvas.saveState()
-        canvas.setStrokeColor(style.textColor)
-        canvas.setLineWidth(style.fontSize / 20)
         # One text object for every line (canvas.drawString opens one a line).
         text = canvas.beginText()
         text.setFont(style.fontName, style.fontSize, style.leading)
@@ -276,8 +277,9 @@ class PlainText(Flowable):
             y -= style.leading
         canvas.drawText(text)
         if underlines:
+            canvas.setStrokeColor(style.textColor)
+            canvas.setLineWidth(style.fontSize / 20)
             canvas.lines(underlines)
-        canvas.restoreState()
 
 
 class Columns(Flowable):
@@ -334,23 +336,28 @@ class Columns(Flowable):
 
 @dataclass(frozen=True)
 class GridRow:
-    """One row of a Grid: its cells, height, background, and cells in another face or colour."""
+    """One row of a Grid: its cells, height, background, cells in another face or colour, and
+    the rules (width, colour) above or below it, across the grid."""
 
     cells: Sequence[str]
     height: float
     background: colors.Color | None = None
     # column → (font, colour): e.g. the low level's figures of a flagged person, in bold red.
     emphasis: dict[int, tuple[str, colors.Color]] | None = None
+    above: tuple[float, colors.Color] | None = None
+    below: tuple[float, colors.Color] | None = None
 
 
 class Grid(Flowable):
     """Rows of plain-text cells in a ruled grid: what a Table of string cells draws, faster.
 
     The same geometry as ReportLab's Table with VALIGN MIDDLE (each cell's lines centred
-    between its paddings, one leading apart), a background per row and a 0.5 pt grid, drawn
-    with one text object for every cell. A Table keeps a style object per cell, applies each
-    style command to every cell it covers and opens a text object per string: for the result
-    table of the minutes that machinery cost more than the text it drew. Splits between rows.
+    between its paddings, one leading apart), a background per row and a 0.5 pt grid in the
+    colour ``rule`` (none when it is None; a row's own rules above and below it are drawn
+    either way), drawn with one text object for every cell. A Table keeps a style object per
+    cell, applies each style command to every cell it covers and opens a text object per
+    string: for the result table of the minutes that machinery cost more than the text it
+    drew. Splits between rows.
     """
 
     def __init__(
@@ -363,7 +370,7 @@ class Grid(Flowable):
         size: float,
         leading: float,
         padding: tuple[float, float, float, float] = (2.5, 3.0, 3.0, 3.0),
-        rule: colors.Color = colors.black,
+        rule: colors.Color | None = colors.black,
     ) -> None:
         super().__init__()
         self.rows = list(rows)
@@ -451,35 +458,203 @@ class Grid(Flowable):
                     y -= leading
                 left += cell_width
         canvas.drawText(text)
-        canvas.setStrokeColor(self.rule)
-        canvas.setLineWidth(0.5)
         canvas.setLineCap(1)
+        levels = [height]
+        for row in self.rows:
+            levels.append(levels[-1] - row.height)
+        if self.rule is not None:
+            canvas.setStrokeColor(self.rule)
+            canvas.setLineWidth(0.5)
+            edges = [0.0]
+            for cell_width in self.widths:
+                edges.append(edges[-1] + cell_width)
+            canvas.lines(
+                [(0.0, y, width, y) for y in levels] + [(x, 0.0, x, height) for x in edges]
+            )
+        # The rows' own rules, in the order of their rows, one stroke for each pen.
+        pens: dict[tuple[float, colors.Color], list[tuple[float, float, float, float]]] = {}
+        for index, row in enumerate(self.rows):
+            for pen, y in ((row.above, levels[index]), (row.below, levels[index + 1])):
+                if pen is not None:
+                    pens.setdefault(pen, []).append((0.0, y, width, y))
+        for (line_width, colour), segments in pens.items():
+            canvas.setStrokeColor(colour)
+            canvas.setLineWidth(line_width)
+            canvas.lines(segments)
+        canvas.restoreState()
+
+
+@dataclass(frozen=True)
+class HeadCell:
+    """A cell of a GridHead: its text ("\n" between lines), its first column and row, and how
+    many columns and rows it covers."""
+
+    text: str
+    column: int
+    row: int
+    columns: int = 1
+    rows: int = 1
+
+
+class GridHead(Flowable):
+    """Header rows of merged cells over a Grid: shaded, centred, ruled around every cell.
+
+    What a Table with SPAN commands draws, with its geometry (row heights from the lines of
+    the cells, a merged cell's extra height shared by the rows it covers, text centred between
+    the paddings, rules broken around merged cells), without the Table machinery: ReportLab
+    maps every span over every cell and keeps a style per cell, which cost more than the
+    header drew. Never split; the text of each row is in one face, size and leading.
+    """
+
+    def __init__(
+        self,
+        cells: Sequence[HeadCell],
+        widths: Sequence[float],
+        *,
+        rows: Sequence[tuple[str, float, float]],
+        padding: tuple[float, float, float, float] = (2.5, 3.0, 3.0, 3.0),
+        background: colors.Color | None = None,
+        rule: colors.Color = colors.black,
+    ) -> None:
+        super().__init__()
+        self.cells = list(cells)
+        self.widths = list(widths)
+        self.rows = list(rows)
+        self.padding = padding
+        self.background = background
+        self.rule = rule
+        top_pad, bottom_pad = padding[0], padding[1]
+        # Each row as tall as its tallest cell of one row; a taller merged cell then shares its
+        # want equally among the rows it covers (ReportLab's spanFixDim, for one such cell or
+        # several of the same rows).
+        heights = [0.0] * len(self.rows)
+        wants: dict[tuple[int, int], float] = {}
+        for cell in self.cells:
+            _font, _size, leading = self.rows[cell.row]
+            need = leading * len(cell.text.split("\n")) + bottom_pad + top_pad
+            if cell.rows == 1:
+                heights[cell.row] = max(heights[cell.row], need)
+            else:
+                span = (cell.row, cell.row + cell.rows - 1)
+                wants[span] = max(wants.get(span, need), need)
+        extra = [0.0] * len(heights)
+        for want, (first, last) in sorted(((w, k) for k, w in wants.items()), reverse=True):
+            covered = range(first, last + 1)
+            have = sum(heights[r] + extra[r] for r in covered)
+            if have < want - 1e-8:
+                for r in covered:
+                    extra[r] += (want - have) / len(covered)
+        self.heights = [h + e for h, e in zip(heights, extra, strict=True)]
+        self.width = sum(self.widths)
+        self.height = sum(self.heights)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        """Return the fixed size of the header."""
+        return self.width, self.height
+
+    def draw(self) -> None:
+        """Draw the shading, every cell's lines centred, then the rules around the cells."""
+        canvas = self.canv
+        top_pad, bottom_pad, left_pad, right_pad = self.padding
+        width, height = self.width, self.height
         edges = [0.0]
         for cell_width in self.widths:
             edges.append(edges[-1] + cell_width)
         levels = [height]
-        for row in self.rows:
-            levels.append(levels[-1] - row.height)
-        canvas.lines([(0.0, y, width, y) for y in levels] + [(x, 0.0, x, height) for x in edges])
+        for row_height in self.heights:
+            levels.append(levels[-1] - row_height)
+        canvas.saveState()
+        if self.background is not None:
+            canvas.setFillColor(self.background)
+            canvas.rect(0, height, width, -height, stroke=0, fill=1)
+        text = canvas.beginText()
+        text.setFillColor(colors.black)
+        shown: int | None = None
+        for cell in self.cells:
+            font, size, leading = self.rows[cell.row]
+            if shown != cell.row:
+                text.setFont(font, size, leading)
+                shown = cell.row
+            left, right = edges[cell.column], edges[cell.column + cell.columns]
+            bottom, top = levels[cell.row + cell.rows], levels[cell.row]
+            lines = cell.text.split("\n")
+            y = bottom + (bottom_pad + top - bottom - top_pad + len(lines) * leading) / 2 - size
+            for line in lines:
+                line_width = stringWidth(line, font, size)
+                text.setTextOrigin((left + right + left_pad - right_pad - line_width) / 2, y)
+                text.textOut(line)
+                y -= leading
+        canvas.drawText(text)
+        # A rule between two rows (or columns) runs wherever no cell covers both sides of it.
+        covers: dict[tuple[int, int], HeadCell] = {}
+        for cell in self.cells:
+            for row in range(cell.row, cell.row + cell.rows):
+                for column in range(cell.column, cell.column + cell.columns):
+                    covers[column, row] = cell
+        segments = [(0.0, height, width, height), (0.0, 0.0, width, 0.0)]
+        segments += [(0.0, 0.0, 0.0, height), (width, 0.0, width, height)]
+        for row in range(1, len(self.heights)):
+            segments += _runs(
+                [_parted(covers, (c, row - 1), (c, row)) for c in range(len(self.widths))],
+                edges,
+                lambda a, b, y=levels[row]: (a, y, b, y),
+            )
+        for column in range(1, len(self.widths)):
+            segments += _runs(
+                [_parted(covers, (column - 1, r), (column, r)) for r in range(len(self.heights))],
+                levels,
+                lambda a, b, x=edges[column]: (x, b, x, a),
+            )
+        canvas.setStrokeColor(self.rule)
+        canvas.setLineWidth(0.5)
+        canvas.setLineCap(1)
+        canvas.setLineJoin(1)
+        canvas.lines(segments)
         canvas.restoreState()
 
 
+def _parted(
+    covers: dict[tuple[int, int], HeadCell], one: tuple[int, int], other: tuple[int, int]
+) -> bool:
+    """Whether a rule runs between two places of a header: unless one cell covers both."""
+    cell = covers.get(one)
+    return cell is None or cell is not covers.get(other)
+
+
+def _runs(
+    ruled: Sequence[bool],
+    edges: Sequence[float],
+    segment: Any,
+) -> list[tuple[float, float, float, float]]:
+    """Join the ruled stretches between consecutive edges into segments (``segment(a, b)``)."""
+    found = []
+    start: int | None = None
+    for index, on in enumerate([*ruled, False]):
+        if on and start is None:
+            start = index
+        elif not on and start is not None:
+            found.append(segment(edges[start], edges[index]))
+            start = None
+    return found
+
+
 class HeadedTable(Flowable):
-    """A body Table below a header Table that is repeated on every page the body spans.
+    """A body (a Grid) below a header (a GridHead) that is repeated on every page the body
+    spans.
 
     What ``repeatRows`` does, for a header of merged cells: ReportLab maps spans over
     every cell of a table, again for each part of it split across pages, so the merged
-    cells stay in a small table of their own. Both tables share the column widths.
+    cells stay in a header of their own. Both share the column widths.
     """
 
-    def __init__(self, header: Table, body: Flowable) -> None:
+    def __init__(self, header: Flowable, body: Flowable) -> None:
         super().__init__()
         self.header = header
         self.body = body
         self.hAlign = "CENTER"
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        """Return the width of the tables and the height of header and body together."""
+        """Return the width of the table and the height of header and body together."""
         width, self._header_height = self.header.wrap(available_width, available_height)
         _, self._body_height = self.body.wrap(available_width, available_height)
         self.width = width
