@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import string
 import unicodedata
 
@@ -19,11 +20,22 @@ from pypdf import PdfReader
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Paragraph, Spacer, Table
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from segno import encoder as segno_encoder
 
 from reports.qr import penalty, qr_matrix
-from reports.styles import HeadedTable, PlainText, build_pdf, get_styles, para, wrap_text
+from reports.styles import (
+    GRID_PADDING,
+    GridHead,
+    HeadCell,
+    HeadedTable,
+    PlainText,
+    build_pdf,
+    get_styles,
+    para,
+    wrap_text,
+)
 
 ALPHABETS = {
     "hex": "0123456789ABCDEF",
@@ -173,3 +185,65 @@ def test_headed_table_repeats_its_header_on_every_page(styles) -> None:  # type:
         assert any("Số phiếu" in line for line in page)
         seen += [int(line.split()[2]) for line in page if line.startswith("Người số")]
     assert seen == list(range(1, 151))
+
+
+# --- the result table's header ---------------------------------------------------------------
+
+
+def drawn(flowable: Flowable) -> tuple[list[tuple[str, str, str]], set[tuple[str, ...]]]:
+    """The strings a flowable draws (x, y, text) in order, and its rules (either direction)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pageCompression=0)
+    flowable.wrap(1000, 1000)
+    flowable.drawOn(canvas, 0, 0)
+    canvas.showPage()
+    canvas.save()
+    content = buffer.getvalue().decode("latin-1")
+    strings = re.findall(r"1 0 0 1 (\S+) (\S+) Tm(?: /\S+ \S+ Tf \S+ TL)? \((.*?)\) Tj", content)
+    rules = set()
+    for x1, y1, x2, y2 in re.findall(r"(\S+) (\S+) m (\S+) (\S+) l", content):
+        rules.add(min((x1, y1, x2, y2), (x2, y2, x1, y1)))
+    return strings, rules
+
+
+@pytest.mark.parametrize("levels", [2, 3])
+def test_grid_head_draws_what_a_table_with_spans_draws(styles, levels: int) -> None:  # type: ignore[no-untyped-def]
+    """GridHead, the minutes' merged header: the strings where ReportLab's Table puts them (row
+    heights, a merged cell's extra height shared, centring) and the rules around each cell."""
+    bold = styles.fonts.bold
+    last = 3 + 2 * levels
+    cells = [
+        HeadCell(text, column, 0, rows=2) for column, text in enumerate(["STT", "Họ", "Chức vụ"])
+    ]
+    cells += [HeadCell(f"Mức {n}", 3 + 2 * n, 0, columns=2) for n in range(levels)]
+    cells.append(HeadCell("Phiếu\nkhông\nhợp lệ", last, 0, rows=2))
+    for n in range(levels):
+        cells += [HeadCell("Số phiếu", 3 + 2 * n, 1), HeadCell("Tỷ lệ %", 4 + 2 * n, 1)]
+    widths = [22.0, 100.0, 90.0] + [34.0] * (2 * levels) + [37.0]
+    head = GridHead(cells, widths, rows=[(bold, 8, 9.5), (bold, 7, 10.2)], padding=GRID_PADDING)
+
+    data = [[""] * len(widths) for _ in range(2)]
+    top, bottom, left, right = GRID_PADDING
+    style = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, 0), bold, 8, 9.5),
+            ("FONT", (0, 1), (-1, 1), bold, 7, 10.2),
+            ("GRID", (0, 0), (-1, -1), 0.5, "grey"),
+            ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), top),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
+            ("LEFTPADDING", (0, 0), (-1, -1), left),
+            ("RIGHTPADDING", (0, 0), (-1, -1), right),
+        ]
+    )
+    for cell in cells:
+        data[cell.row][cell.column] = cell.text
+        end = (cell.column + cell.columns - 1, cell.row + cell.rows - 1)
+        if end != (cell.column, cell.row):
+            style.add("SPAN", (cell.column, cell.row), end)
+    table = Table(data, colWidths=widths, style=style)
+
+    assert head.wrap(1000, 1000) == pytest.approx(table.wrap(1000, 1000))
+    assert head.heights == pytest.approx(table._rowHeights)
+    assert drawn(head) == drawn(table)
