@@ -18,7 +18,8 @@ from ..limits import COUNT_MAX
 from ..models import Round
 from ..results import round_results
 from ..voting import AlreadyImported, CastRefused
-from .ballot import REFUSALS, code_limit
+from .ballot import REFUSALS
+from .code_budget import code_limit
 from .common import find_code, language, message, prepare_sealing, reading, staff_user, working
 from .words import level_labels
 

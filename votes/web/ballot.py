@@ -6,9 +6,6 @@ cookie, and it is never logged. The ballot is built from the round the code belo
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +30,7 @@ from ..vocabulary import COUNTED, PUBLIC_KINDS
 from ..voting import CastRefused
 from . import voter_csrf
 from .charts import stacked_bars
+from .code_budget import code_limit, own_budgets
 from .common import (
     BallotView,
     _,
@@ -87,51 +85,6 @@ REFUSALS: dict[str, tuple[int, Any]] = {
     ),
     "marks": (422, lazy_gettext("The ballot is not complete.")),
 }
-
-
-def _code_limit() -> str:
-    limit: str = current_app.config["CODE_RATE_LIMIT"]
-    return limit
-
-
-def _refused(response: BaseResponse) -> bool:
-    # Only refused codes count against the limit (see web/__init__.py).
-    return response.status_code >= 400
-
-
-def _per_code_limit() -> str:
-    limit: str = current_app.config["CODE_RATE_LIMIT_PER_CODE"]
-    return limit
-
-
-def _typed_code() -> str:
-    """Key the per-code limit by the code typed: its HMAC digest, never the code itself."""
-    data = request.get_json(silent=True) if request.is_json else None
-    typed = data.get("code") if isinstance(data, dict) else request.form.get("code")
-    text = str(typed or "")[:64]
-    try:
-        typed_digest = credentials.digest(current_app.config["SECRET_KEY"], text)
-    except credentials.CodeFormatError:
-        key = current_app.config["SECRET_KEY"]
-        typed_digest = hmac.new(str(key).encode(), text.encode(), hashlib.sha256).digest()
-    return "code:" + typed_digest.hex()[:32]
-
-
-# One budget per address for every way of trying a code (the code form, the ballot form and
-# the JSON API): a per-route limit would give a guesser a budget for each. Codes come by POST
-# only (a GET never carries one), so the code page itself always opens. A second budget per
-# code typed: one code tried over and over, from however many addresses, is stopped too.
-_per_address = limiter.shared_limit(
-    _code_limit, "voter-code", deduct_when=_refused, methods=["POST"]
-)
-_per_code = limiter.shared_limit(
-    _per_code_limit, "voter-code-each", key_func=_typed_code, deduct_when=_refused, methods=["POST"]
-)
-
-
-def code_limit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Limit the refused code entries of a view, per address and per code typed."""
-    return _per_address(_per_code(view))
 
 
 def refusal(reason: str) -> tuple[str, int]:
@@ -291,6 +244,7 @@ def enter_code() -> Any:
 
 @bp.route("/b/")
 @bp.route("/b")
+@own_budgets
 def slip_without_code() -> str:
     """The address of the slip's QR code, /b#CODE: the code page, which sends the code by POST.
 
