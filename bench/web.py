@@ -535,7 +535,8 @@ def server_for(
 ) -> Iterator[tuple[Any, str, int, list[str]]]:
     """A fresh database with an open round and its codes, and gunicorn serving one side."""
     with url_maker() as database_url:
-        round_id, codes = prepare(database_url, (args.runs + 1) * args.voters + WARM_UP, args.items)
+        count = (args.runs + 1) * args.voters + WARM_UP
+        round_id, codes = prepare(database_url, count, args.items)
         pads_dir = tempfile.mkdtemp(prefix=f"bench-pads-{kind}-")
         env = {
             "BENCH_PADS_DIR": pads_dir,
@@ -544,6 +545,12 @@ def server_for(
             "BENCH_ITEMS": str(args.items),
             "BENCH_LIMIT_PREFIX": f"bench-web-{secrets.token_hex(4)}",
             "BENCH_BARE_SEALED": "1" if kind == "sealed" else "0",
+            # The benchmark's hall is its whole pool of codes: every worker of either side may
+            # keep the pads of its share of them (votes/pads.py), as a real hall's server keeps
+            # those of its round when they fit the default cap (500 codes of 20 persons do).
+            # With the default cap the share of these 1 240 codes does not fit, and each side's
+            # workers refill during the other sides' bursts.
+            "VOTES_SEALING_PADS": str(count * args.items * 3),
         }
         if cpus:
             env["BENCH_SERVER_CPUS"] = cpus
