@@ -61,11 +61,32 @@ class PadPlan:
 
 def pad_plans(session: Session, limit: int = sealing.PADS_KEYS) -> list[PadPlan]:
     """Return the rounds that will seal ballots soon: open ones first, then drafts whose
-    committee's key is complete; at most `limit` (a process keeps pads for that many keys)."""
+    committee's key is complete; at most `limit` (a process keeps pads for that many keys).
+    One statement: each round's items and unused codes are counted beside it."""
+    items = (
+        select(func.count())
+        .where(BallotItem.round_id == Round.id)
+        .correlate(Round)
+        .scalar_subquery()
+    )
+    # Counting stops where pads would stop anyway: a process never keeps more than PADS_CAP
+    # option pads a key.
+    unused = (
+        select(func.count())
+        .select_from(
+            select(Credential.id)
+            .where(Credential.round_id == Round.id, Credential.used.is_(False))
+            .correlate(Round)
+            .limit(max(1, sealing.PADS_CAP))
+            .subquery()
+        )
+        .correlate(Round)
+        .scalar_subquery()
+    )
     open_first = case((Round.status == RoundStatus.OPEN.value, 0), else_=1)
-    rounds = session.execute(
-        select(Round.id, Round.scale, CountingKey.public_key)
-        .join(CountingKey, CountingKey.round_id == Round.id)
+    rows = session.execute(
+        select(CountingKey.public_key, Round.scale, items, unused)
+        .join(Round, CountingKey.round_id == Round.id)
         .where(
             Round.status.in_([RoundStatus.DRAFT.value, RoundStatus.OPEN.value]),
             CountingKey.public_key.is_not(None),
@@ -73,22 +94,10 @@ def pad_plans(session: Session, limit: int = sealing.PADS_KEYS) -> list[PadPlan]
         .order_by(open_first, Round.id.desc())
         .limit(limit)
     ).all()
-    plans = []
-    for round_id, scale, public_key in rounds:
-        if public_key is None:  # excluded by the query; for the type checker
-            continue
-        items = session.scalar(
-            select(func.count()).select_from(BallotItem).where(BallotItem.round_id == round_id)
-        )
-        # Counting stops where pads would stop anyway: a process never keeps more than
-        # PADS_CAP option pads a key.
-        most = max(1, sealing.PADS_CAP)
-        unused = select(Credential.id).where(
-            Credential.round_id == round_id, Credential.used.is_(False)
-        )
-        codes = session.scalar(select(func.count()).select_from(unused.limit(most).subquery()))
-        plans.append(PadPlan(public_key, items or 0, len(letters(scale)), codes or 0))
-    return plans
+    return [
+        PadPlan(str(public_key), items or 0, len(letters(scale)), codes or 0)
+        for public_key, scale, items, codes in rows
+    ]
 
 
 def plan_once(sessions: Callable[[], Session], processes: int) -> list[PadPlan]:
@@ -107,7 +116,8 @@ def plan_once(sessions: Callable[[], Session], processes: int) -> list[PadPlan]:
     return plans
 
 
-_watch: dict[str, object] = {}
+# This process's watch, by process id (a forked child starts its own): its stop flag.
+_watch: dict[int, threading.Event] = {}
 _watch_lock = threading.Lock()
 
 
@@ -122,10 +132,11 @@ def watch(
     if every <= 0 or sealing.PADS_CAP <= 0:
         return None
     with _watch_lock:
-        if _watch.get("pid") == os.getpid():
-            return _watch["stop"]  # type: ignore[return-value]
-        stop = threading.Event()
-        _watch.update(pid=os.getpid(), stop=stop)
+        stop = _watch.get(os.getpid())
+        if stop is not None:
+            return stop
+        _watch.clear()  # a parent's, inherited through fork: its thread is not here
+        stop = _watch[os.getpid()] = threading.Event()
     thread = threading.Thread(
         target=_run, args=(sessions, processes, every, stop), name="sealing-plan", daemon=True
     )
@@ -143,5 +154,5 @@ def _run(
             LOG.warning("sealing pads: could not look at the rounds", exc_info=True)
         stop.wait(every)
     with _watch_lock:
-        if _watch.get("stop") is stop:
-            _watch.clear()
+        if _watch.get(os.getpid()) is stop:
+            del _watch[os.getpid()]
