@@ -156,6 +156,27 @@ def test_the_share_shrinks_as_codes_are_used(
     assert sealing._pools[public_key].planned == 2
 
 
+def test_a_cast_spends_one_planned_ballot_and_sets_no_refill_going(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    # The plan counts the ballots this process is still expected to seal: a cast takes one
+    # ballot's pads and one ballot off the plan, so a burst does not make the casts' pads again
+    # at once (the next look plans from the codes still unused, as in the test above).
+    _round_id, codes, key = _opened(session, codes=10)
+    public_key = bytes.fromhex(key)
+    pads.plan_once(sessions, processes=1)
+    pool = sealing._pools[public_key]
+    _wait(lambda: pool.pads.available() == (10 * 9, 10 * 3))
+    for code in codes[:4]:
+        cast_ballot(session, SECRET, code, ["H", "C", "L"])
+    assert pool.planned == 6
+    time.sleep(0.5)  # time enough for the thread to make a ballot's pads, had it been asked to
+    assert pool.pads.available() == (6 * 9, 6 * 3)
+    # A ballot page shown is not a cast: it leaves the plan as it is.
+    sealing.prepare_pads(key, 3, 3)
+    assert pool.planned == 6
+
+
 def test_pads_switched_off_plan_nothing(
     session: Session, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,9 +7,10 @@ round opens, so the pads can be made earlier: each server process looks, every
 `VOTES_PADS_WATCH_SECONDS` (10 s), at the rounds whose key is complete and that are open or
 still drafts, and keeps ready pads for its share of their unused codes (the codes divided among
 the server's processes, with a margin because a process may get more than its share), up to
-`VOTES_SEALING_PADS` option pads a key. As codes are used the share shrinks; when a round stops
-voting its pads are dropped. The look is one small query; pads stay in the process's memory
-only, as before.
+`VOTES_SEALING_PADS` option pads a key. As codes are used the share shrinks (each cast takes
+one ballot off its process's plan, and each look plans again from the unused codes); when a
+round stops voting its pads are dropped. The look is one small query; pads stay in the
+process's memory only, as before.
 
 gunicorn starts the watch in each worker (votes/gunicorn_config.py, `post_worker_init`, which
 knows the number of workers); without it, a worker's pads start when a voter is shown the

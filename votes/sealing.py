@@ -192,10 +192,17 @@ class _PadPool:
         self.stopped = False
         self.thread = threading.Thread(target=self._refill, name="sealing-pads", daemon=True)
 
-    def take(self, options: int, rows: int) -> sealed.SealingPads:
-        """Note a cast of that shape (growing the target when the buffer ran short)."""
+    def take(self, options: int, rows: int, cast: bool = True) -> sealed.SealingPads:
+        """Note a cast of that shape (growing the target when the buffer ran short), or with
+        `cast` False a ballot about to be cast (its page shown).
+
+        A cast spends one of the planned ballots: the plan is what this process is still
+        expected to seal, so the pads a burst takes are not made again during the burst (the
+        watch's next look plans from the codes still unused)."""
         self.used = time.monotonic()
         self.options, self.rows = max(self.options, options), max(self.rows, rows)
+        if cast and self.planned:
+            self.planned -= 1
         if self.pads.available()[0] < options:
             self.ballots = min(self.ballots * 2, self._most())
         self.wanted.set()
@@ -302,7 +309,10 @@ def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPa
 def prepare_pads(public_key: str, items: int, levels: int) -> None:
     """Start filling this process's pads for a round's key before its first cast (for example
     when a voter's ballot page is shown), so that the first casts find pads ready."""
-    sealing_pads(bytes.fromhex(public_key), items * levels, items)
+    if PADS_CAP > 0:
+        _pool(bytes.fromhex(public_key), items * levels, items).take(
+            items * levels, items, cast=False
+        )
 
 
 def plan_pads(public_key: str, items: int, levels: int, ballots: int) -> None:
