@@ -82,6 +82,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--pg", help="profile on PostgreSQL (admin URL)")
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--dump", help="also write the profile to this file (pstats)")
     parser.add_argument(
         "--unsealed",
         action="store_true",
@@ -119,6 +120,8 @@ def main() -> int:
         cpu = time.process_time() - start
         app.extensions["votes.engine"].dispose()
     stats = pstats.Stats(profile)
+    if args.dump:
+        stats.dump_stats(args.dump)
     totals: collections.Counter[str] = collections.Counter()
     for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         totals[group(filename)] += own

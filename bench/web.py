@@ -427,6 +427,10 @@ PAIRS = (
     ("unsealed round", "unsealed", "bare"),
     ("full path against the plain bare app", "full", "bare"),
 )
+# Issue 18's target (≥ 60 %) is the sealed round's pair: the cost of sealing counted on both
+# sides. The other pairs are shown for what they say (the application's own cost without the
+# encryption; the whole path against plain storage) and do not decide the exit status.
+TARGET_PAIR = "sealed round"
 WARM_UP = 40  # voters sent to each server before anything is measured
 
 
@@ -685,19 +689,21 @@ def report(rows: list[dict[str, Any]], sealing: str, pinning: str) -> int:
     for r in rows:
         for pair in r["pairs"]:
             side = r[pair["ours"]]
-            good = (
-                pair["ratio"] >= 0.6
-                and side["p99"] < 250
-                and not side["errors"]
-                and side["consistent"]
-            )
-            missed += not good
+            target = pair["label"] == TARGET_PAIR
+            sound = not side["errors"] and side["consistent"]  # on every side, target or not
+            good = sound and pair["ratio"] >= 0.6 and side["p99"] < 250
+            missed += not sound or (target and not good)
+            if not sound:
+                verdict = "ERRORS OR A MISMATCH"
+            else:
+                verdict = ("ok" if good else "BELOW TARGET") if target else "not a target"
             print(
                 f"{r['database']}, {r['workers']} workers, {pair['label']}: throughput "
-                f"{pair['ratio']:.0%} (median of paired runs; target ≥ 60 %), server CPU per "
+                f"{pair['ratio']:.0%} (median of paired runs"
+                f"{'; target ≥ 60 %' if target else ''}), server CPU per "
                 f"ballot bare/ours = {pair['cpu_ratio']:.0%}, a voter's requests bare/ours = "
                 f"{pair['speed_ratio']:.0%}; burst p99 {side['p99']:.0f} ms "
-                f"(target < 250 ms on a quiet machine) — {'ok' if good else 'BELOW TARGET'}"
+                f"(target < 250 ms on a quiet machine) — {verdict}"
             )
     return 1 if missed else 0
 
