@@ -177,6 +177,26 @@ def test_a_cast_spends_one_planned_ballot_and_sets_no_refill_going(
     assert pool.planned == 6
 
 
+def test_the_next_look_drops_pads_whose_plan_the_casts_used_up(
+    session: Session, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every code of the round used in this process: its plan is down to nothing, and the pads
+    # of the margin are left. Another process closes the round; this one's next look drops them.
+    round_id, codes, key = _opened(session, codes=4)
+    pads.plan_once(sessions, processes=1)
+    pool = sealing._pools[bytes.fromhex(key)]
+    for code in codes:
+        cast_ballot(session, SECRET, code, ["H", "C", "L"])
+    assert pool.planned == 0
+    monkeypatch.setattr(rounds, "drop_sealing_pads", lambda _key: None)
+    operations.close_round(work(session), round_id)
+    session.commit()
+    pads.plan_once(sessions, processes=1)
+    assert bytes.fromhex(key) not in sealing._pools
+    assert pool.stopped
+    assert pool.pads.available() == (0, 0)
+
+
 def test_pads_switched_off_plan_nothing(
     session: Session, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:

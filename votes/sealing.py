@@ -172,7 +172,7 @@ PADS_CAP = int(os.environ.get("VOTES_SEALING_PADS", "24000"))
 # Keys with a buffer at once in one process (rounds open at the same time); the oldest goes.
 PADS_KEYS = 4
 # A buffer that no cast has used for this long is dropped and its thread ends (a closed round),
-# unless it is planned (plan_pads: its round is about to vote or voting).
+# unless the watch plans it (plan_pads: its round is about to vote or voting).
 PADS_IDLE_SECONDS = 300.0
 # Pads computed between two looks at the clock and the stop flag.
 _PADS_STEP = 32
@@ -185,8 +185,11 @@ class _PadPool:
         self.pads = sealed.SealingPads(public_key)
         self.options, self.rows = options, rows
         self.ballots = PADS_FIRST
-        # Ballots this process is expected to seal (plan_pads), kept ready while it waits.
+        # Ballots this process is expected to seal (plan_pads), kept ready while it waits;
+        # each cast takes one off. `watched`: planned by the watch, which drops the buffer when
+        # its round stops voting (even once the casts have used the plan up).
         self.planned = 0
+        self.watched = False
         self.used = time.monotonic()
         self.wanted = threading.Event()
         self.stopped = False
@@ -212,6 +215,7 @@ class _PadPool:
         """Keep pads for `ballots` ballots of that shape ready (0: back to what casts ask)."""
         self.options, self.rows = options, rows
         self.planned = max(0, ballots)
+        self.watched = True
         self.wanted.set()
 
     def _most(self) -> int:
@@ -235,7 +239,7 @@ class _PadPool:
                 self.pads.fill(step, min(rows, max(1, step * self.rows // self.options)))
             elif (
                 not self.wanted.wait(timeout=PADS_IDLE_SECONDS / 10)
-                and not self.planned
+                and not self.watched
                 and time.monotonic() - self.used > PADS_IDLE_SECONDS
             ):
                 break
@@ -326,7 +330,7 @@ def plan_pads(public_key: str, items: int, levels: int, ballots: int) -> None:
 def planned_keys() -> set[str]:
     """Return the keys (hexadecimal) this process keeps planned pads for."""
     with _pools_lock:
-        return {key.hex() for key, pool in _pools.items() if pool.planned and not pool.stopped}
+        return {key.hex() for key, pool in _pools.items() if pool.watched and not pool.stopped}
 
 
 def drop_sealing_pads(public_key: str) -> None:
