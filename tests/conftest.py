@@ -42,7 +42,8 @@ def _reaches_database(item: pytest.Item, sources: dict[str, str]) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, run the tests that reach a database; the others ran on SQLite already.
+    """On PostgreSQL, run the tests that reach a database (the page tests in one view, see
+    POSTGRES_VIEW); the others ran on SQLite already.
 
     A test that touches no database (documents, the crypto library, lint, architecture) gives
     the same answer whatever VOTES_TEST_DATABASE_URL says: running it a second time tests
@@ -51,8 +52,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not PG_URL or os.environ.get("VOTES_TEST_EVERYTHING") == "1":
         return
     sources: dict[str, str] = {}
-    kept = [item for item in items if _reaches_database(item, sources)]
-    once = [item for item in items if not _reaches_database(item, sources)]
+    kept = [item for item in items if _reaches_database(item, sources) and _view_for_postgres(item)]
+    once = [item for item in items if item not in kept]
     if once:
         config.hook.pytest_deselected(items=once)
         items[:] = kept
@@ -61,10 +62,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 _ONCE = pytest.StashKey[int]()
 
+# The browser's page tests (tests/e2e/test_pages.py) run each page in two sizes and two
+# languages: how a page looks on a phone or in English is the same whatever the database, so
+# PostgreSQL runs each of them once, on a phone in Vietnamese (the voter's usual case).
+POSTGRES_VIEW = ("phone", "vi")
+
+
+def _view_for_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    view = callspec.params.get("view") if callspec is not None else None
+    return view is None or tuple(view) == POSTGRES_VIEW
+
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     if PG_URL:
-        return f"database: PostgreSQL ({PG_URL}); tests that reach no database are deselected"
+        return (
+            f"database: PostgreSQL ({PG_URL}); tests that reach no database, and the page tests "
+            f"in other views than {POSTGRES_VIEW}, are deselected"
+        )
     return None
 
 
@@ -72,8 +87,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     once = config.stash.get(_ONCE, 0)
     if once:
         terminalreporter.write_line(
-            f"{once} tests reach no database and are not repeated on PostgreSQL: the SQLite "
-            "run covers them (VOTES_TEST_EVERYTHING=1 runs them here too)."
+            f"{once} tests reach no database, or repeat a page in another size or language, and "
+            "are not repeated on PostgreSQL: the SQLite run covers them "
+            "(VOTES_TEST_EVERYTHING=1 runs them here too)."
         )
 
 
