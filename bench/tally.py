@@ -13,7 +13,11 @@
     joined valid ballots. At 10 000, 100 000 and 1 000 000 ballots (`--sizes`). Target: >= 75 %.
 (c) Casting: `voting.cast_ballot` through the Python API, one ballot per transaction, against bare
     sqlite3 doing the same in one transaction each (HMAC of the code, mark the credential used
-    where it is unused, insert the ballot, insert the receipt). Target: >= 10 %.
+    where it is unused, insert the ballot, insert the receipt). Online ballots are sealed: both
+    sides call the same `votes.sealing.encrypt_ballot` (each with its own round's committee key,
+    a committee of one made as `votes demo` makes it), and before each timed run the process's
+    sealing pads for that side's casts are planned and made, as the server's watch makes them
+    (votes/pads.py), so both seal with pads ready. Target: >= 10 %.
 
 Both sides use the same pragmas: WAL, synchronous=FULL, foreign_keys=ON, secure_delete=ON.
 The counts are checked against each other, so a fast wrong answer cannot pass. Each part runs
@@ -28,6 +32,7 @@ import csv
 import hashlib
 import hmac
 import io
+import json
 import random
 import secrets
 import sqlite3
@@ -41,14 +46,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench._measure import load_average, median
-from votes import credentials, rounds, tally, voting
+from votes import credentials, operations, rounds, sealing, tally, voting
+from votes.committee import get_key
 from votes.db import make_engine, make_sessionmaker, write_session
+from votes.demo import demo_committee
 from votes.migrate import upgrade
 from votes.roster import RosterEntry
 
 SECRET = "bench-secret-0123456789abcdef"
 PROFILE = "tn-16kh-2012"  # row scope, D = collected
 TARGETS = {"import": 0.50, "tally": 0.75, "cast": 0.10}
+# Levels of the profile's scale (H, C, L): a sealed ballot's options per person.
+LEVELS = 3
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -89,7 +98,9 @@ def expected_counts(data: bytes, items: int) -> tuple[int, list[dict[str, int]]]
 
 
 def new_round(factory: sessionmaker[Session], items: int, codes: int = 0) -> tuple[int, list[str]]:
-    """Create an open round of `items` persons (and `codes` voter codes); return id and codes."""
+    """Create an open round of `items` persons (and `codes` voter codes); return id and codes.
+
+    A round with codes gets a committee of one and its key first (online ballots are sealed)."""
     with write_session(factory) as session:
         code = f"BENCH-{secrets.token_hex(3)}"
         body = rounds.add_body(session, code, "Ban Chấp hành (thử tải)")
@@ -107,8 +118,33 @@ def new_round(factory: sessionmaker[Session], items: int, codes: int = 0) -> tup
             members=max(codes, 1),
         )
         issued = rounds.issue_round_codes(session, round_, codes, SECRET) if codes else []
-        rounds.open_round(session, round_)
-        return round_.id, issued
+        round_id = round_.id
+    with operations.work(factory, "bench") as work:
+        if codes:
+            demo_committee(work, round_id, None)
+        operations.open_round(work, round_id)
+    return round_id, issued
+
+
+def round_key(factory: sessionmaker[Session], round_id: int) -> tuple[str, str]:
+    """Return a sealed round's joint key and context (hexadecimal), as cast_ballot reads them."""
+    with factory() as session:
+        key = get_key(session, round_id)
+        assert key is not None
+        assert key.public_key is not None
+        assert key.parameters is not None
+        return key.public_key, json.loads(key.parameters)["context"]
+
+
+def make_pads(public_key: str, items: int, ballots: int) -> None:
+    """Plan and make this process's sealing pads for `ballots` casts under a key (as the
+    server's watch does before a round votes) and wait until they are ready. The cap is raised
+    to fit them, as a server's would be for a hall of that size (VOTES_SEALING_PADS)."""
+    sealing.PADS_CAP = max(sealing.PADS_CAP, ballots * items * LEVELS)
+    sealing.plan_pads(public_key, items, LEVELS, ballots)
+    pool = sealing._pools[bytes.fromhex(public_key)]
+    while pool.pads.available()[0] < ballots * items * LEVELS:
+        time.sleep(0.05)
 
 
 def ours_import(factory: sessionmaker[Session], round_id: int, data: bytes, ballots: int) -> None:
@@ -149,6 +185,9 @@ CREATE TABLE ballot (
 CREATE TABLE receipt (
     round_id INTEGER NOT NULL REFERENCES round(id), receipt TEXT NOT NULL,
     PRIMARY KEY (round_id, receipt)) WITHOUT ROWID;
+CREATE TABLE sealed (
+    round_id INTEGER NOT NULL REFERENCES round(id), tracker BLOB NOT NULL, content BLOB NOT NULL,
+    PRIMARY KEY (round_id, tracker)) WITHOUT ROWID;
 """
 
 
@@ -232,14 +271,22 @@ def seed_ballots(
 
 
 def bare_cast(
-    connection: sqlite3.Connection, codes: list[str], marks: list[list[str]]
+    connection: sqlite3.Connection,
+    codes: list[str],
+    marks: list[list[str]],
+    key: tuple[str, str],
 ) -> list[str]:
-    """One transaction per ballot: mark the credential used, insert the ballot and the receipt."""
-    key = SECRET.encode()
+    """One transaction per ballot: mark the credential used, insert the sealed ballot and the
+    receipt; the ballot sealed first by the same call cast_ballot makes."""
+    secret = SECRET.encode()
+    public_key, context = key
     receipts = []
     for code, ballot in zip(codes, marks, strict=True):
-        digest = hmac.new(key, code.replace("-", "").upper().encode(), hashlib.sha256).digest()
-        receipt = credentials.new_receipt()
+        digest = hmac.new(secret, code.replace("-", "").upper().encode(), hashlib.sha256).digest()
+        tracker, content = sealing.encrypt_ballot(
+            public_key, context, ["HCL".index(m) for m in ballot], LEVELS
+        )
+        receipt = credentials.tracker_receipt(tracker)
         connection.execute("BEGIN IMMEDIATE")
         marked = connection.execute(
             "UPDATE credential SET used = 1 WHERE digest = ? AND used = 0", (digest,)
@@ -247,10 +294,7 @@ def bare_cast(
         if marked != 1:
             connection.execute("ROLLBACK")
             raise RuntimeError("code refused")
-        connection.execute(
-            "INSERT INTO ballot VALUES (0, ?, 'valid', ?)",
-            (secrets.token_bytes(16), "".join(ballot)),
-        )
+        connection.execute("INSERT INTO sealed VALUES (0, ?, ?)", (tracker, content))
         connection.execute("INSERT INTO receipt VALUES (0, ?)", (receipt,))
         connection.execute("COMMIT")
         receipts.append(receipt)
@@ -351,10 +395,15 @@ def main() -> int:
             ours_times, bare_times = [], []
             for _ in range(args.runs):
                 cast_round, codes = new_round(factory, args.items, codes=args.casts)
+                make_pads(round_key(factory, cast_round)[0], args.items, args.casts)
                 start = time.perf_counter()
                 receipts = ours_cast(factory, cast_round, codes, marks)
                 ours_times.append(time.perf_counter() - start)
                 assert len(set(receipts)) == args.casts
+                sealing.drop_sealing_pads(round_key(factory, cast_round)[0])
+                # The bare side seals under a key of its own, its pads made alike.
+                key = round_key(factory, new_round(factory, args.items, codes=1)[0])
+                make_pads(key[0], args.items, args.casts)
                 bare_codes = [credentials.new_code() for _ in range(args.casts)]
                 bare.execute("BEGIN")
                 bare.executemany(
@@ -363,9 +412,10 @@ def main() -> int:
                 )
                 bare.execute("COMMIT")
                 start = time.perf_counter()
-                receipts = bare_cast(bare, bare_codes, marks)
+                receipts = bare_cast(bare, bare_codes, marks, key)
                 bare_times.append(time.perf_counter() - start)
                 assert len(set(receipts)) == args.casts
+                sealing.drop_sealing_pads(key[0])
             ratios["cast"] = report("cast", ours_times, bare_times, "ballots", args.casts)
 
         bare.close()
