@@ -389,6 +389,18 @@ def serve(
         log.unlink(missing_ok=True)
 
 
+def wait_for_pads(option_pads: int, timeout: float = 600.0) -> None:
+    """Wait until this process's sealing pads (every key's, votes/sealing.py) hold at least
+    `option_pads` option pads: those a benchmark planned before its timed part."""
+    from votes import sealing
+
+    deadline = time.monotonic() + timeout
+    while sum(pool.pads.available()[0] for pool in list(sealing._pools.values())) < option_pads:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the sealing pads did not reach {option_pads} in {timeout:.0f} s")
+        time.sleep(0.05)
+
+
 def wait_until_idle(
     servers: Sequence[Server], *, quiet: float = 0.05, timeout: float = 240.0
 ) -> float:

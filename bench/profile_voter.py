@@ -29,7 +29,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import ROUND, SECRET, TOKEN, postgres_database, prepare, sqlite_database
+from bench._harness import (
+    ROUND,
+    SECRET,
+    TOKEN,
+    postgres_database,
+    prepare,
+    sqlite_database,
+    wait_for_pads,
+)
 from bench._measure import load_average
 
 # The first match wins: more specific places first.
@@ -118,15 +126,10 @@ def main() -> int:
         if not args.unsealed:
             # As the server's hook does (votes/pads.py): this process keeps the pads of the
             # round's unused codes ready, made before the profiled voters arrive.
-            from votes import pads, sealing
+            from votes import pads
 
             plans = pads.plan_once(app.extensions["votes.sessions"], processes=1)
-            wanted = sum(p.ballots(1) * p.items * p.levels for p in plans)
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline and (
-                sum(pool.pads.available()[0] for pool in sealing._pools.values()) < wanted
-            ):
-                time.sleep(0.2)
+            wait_for_pads(sum(p.ballots(1) * p.items * p.levels for p in plans))
             ready = f"; pads made beforehand for {sum(p.ballots(1) for p in plans)} ballots"
         profile = cProfile.Profile(time.process_time)  # CPU time: waiting (fsync) is not work
         start = time.process_time()

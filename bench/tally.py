@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench._harness import wait_for_pads
 from bench._measure import load_average, median
 from votes import credentials, operations, rounds, sealing, tally, voting
 from votes.committee import get_key
@@ -142,9 +143,7 @@ def make_pads(public_key: str, items: int, ballots: int) -> None:
     to fit them, as a server's would be for a hall of that size (VOTES_SEALING_PADS)."""
     sealing.PADS_CAP = max(sealing.PADS_CAP, ballots * items * LEVELS)
     sealing.plan_pads(public_key, items, LEVELS, ballots)
-    pool = sealing._pools[bytes.fromhex(public_key)]
-    while pool.pads.available()[0] < ballots * items * LEVELS:
-        time.sleep(0.05)
+    wait_for_pads(ballots * items * LEVELS)
 
 
 def ours_import(factory: sessionmaker[Session], round_id: int, data: bytes, ballots: int) -> None:
@@ -395,12 +394,13 @@ def main() -> int:
             ours_times, bare_times = [], []
             for _ in range(args.runs):
                 cast_round, codes = new_round(factory, args.items, codes=args.casts)
-                make_pads(round_key(factory, cast_round)[0], args.items, args.casts)
+                ours_key = round_key(factory, cast_round)[0]
+                make_pads(ours_key, args.items, args.casts)
                 start = time.perf_counter()
                 receipts = ours_cast(factory, cast_round, codes, marks)
                 ours_times.append(time.perf_counter() - start)
                 assert len(set(receipts)) == args.casts
-                sealing.drop_sealing_pads(round_key(factory, cast_round)[0])
+                sealing.drop_sealing_pads(ours_key)
                 # The bare side seals under a key of its own, its pads made alike.
                 key = round_key(factory, new_round(factory, args.items, codes=1)[0])
                 make_pads(key[0], args.items, args.casts)

@@ -52,8 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not PG_URL or os.environ.get("VOTES_TEST_EVERYTHING") == "1":
         return
     sources: dict[str, str] = {}
-    kept = [item for item in items if _reaches_database(item, sources) and _view_for_postgres(item)]
-    once = [item for item in items if item not in kept]
+    kept: list[pytest.Item] = []
+    once: list[pytest.Item] = []
+    for item in items:
+        runs_here = _reaches_database(item, sources) and _view_for_postgres(item)
+        (kept if runs_here else once).append(item)
     if once:
         config.hook.pytest_deselected(items=once)
         items[:] = kept

@@ -299,24 +299,24 @@ def _pool(public_key: bytes, options: int, rows: int) -> _PadPool:
     return pool
 
 
-def sealing_pads(public_key: bytes, options: int, rows: int) -> sealed.SealingPads | None:
+def sealing_pads(
+    public_key: bytes, options: int, rows: int, cast: bool = True
+) -> sealed.SealingPads | None:
     """Return this process's pads for a key, starting their refilling thread on first use.
 
     None when pads are switched off (VOTES_SEALING_PADS=0). The first cast for a key seals
-    with fresh randomness while the thread starts; later casts find pads ready.
+    with fresh randomness while the thread starts; later casts find pads ready. `cast` False:
+    a ballot about to be cast (its page shown), which takes nothing off the plan.
     """
     if PADS_CAP <= 0:
         return None
-    return _pool(public_key, options, rows).take(options, rows)
+    return _pool(public_key, options, rows).take(options, rows, cast)
 
 
 def prepare_pads(public_key: str, items: int, levels: int) -> None:
     """Start filling this process's pads for a round's key before its first cast (for example
     when a voter's ballot page is shown), so that the first casts find pads ready."""
-    if PADS_CAP > 0:
-        _pool(bytes.fromhex(public_key), items * levels, items).take(
-            items * levels, items, cast=False
-        )
+    sealing_pads(bytes.fromhex(public_key), items * levels, items, cast=False)
 
 
 def plan_pads(public_key: str, items: int, levels: int, ballots: int) -> None:
